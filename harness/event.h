@@ -1,0 +1,136 @@
+/*
+ * event.h - the append-only event log (events.jsonl) and its typed reader.
+ *
+ * One JSON object per line, flushed as it happens so a crash keeps what was measured.
+ * Every object has "t" (seconds since the run's monotonic origin, microsecond precision)
+ * and "ev" (the event type). Schema version 1:
+ *
+ *   run_start  run, scenario, trial, seed, backend, host, bise, writers, poll_ms, schema
+ *   provision  seconds                        cluster brought up for this run
+ *   phase      name                           baseline | fault | recovery | readback | end
+ *   write      w, seq, t0, out, node[, sqlstate, err]
+ *              t0 = when the write was sent, t = when its outcome was known;
+ *              out = ok | fail | indeterminate | ok_unreplicated; node = who answered
+ *   node       node, role, tli, lsn           one watcher sample: role = primary | replica | down
+ *   fault      action, fault, target, node, step[, reason]
+ *              action = apply | revert | restart | skip | error
+ *   healthy    ok, seconds[, reason]          result of a wait for health
+ *   readback   node, w, ranges, dups          sequence ranges [[a,b],...] found for writer w on
+ *                                             the final primary; dups = [[seq,count],...]
+ *   readback_done node, rows                  the read-back finished (rows = all rows of this run)
+ *   run_end    status
+ *
+ * The reader ignores unknown event types and a torn last line, so older and interrupted
+ * logs still load.
+ */
+#ifndef BISE_EVENT_H
+#define BISE_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVENT_SCHEMA_VERSION 1
+#define EVENT_NODE_LEN 32
+
+struct json_object;
+struct event_log;
+
+/* Open (create or append) the log at path; its time origin is origin_us (mono_now_us()). */
+struct event_log *event_log_open(const char *path, int64_t origin_us);
+
+/* Close the log; NULL is fine. */
+void event_log_close(struct event_log *log);
+
+/* Microseconds since the log's origin for a mono_now_us() value. */
+int64_t event_log_rel_us(const struct event_log *log, int64_t mono_us);
+
+/*
+ * Append one event. obj must carry "ev"; "t" is set from at_mono_us (mono_now_us()
+ * when the event happened). Takes ownership of obj. Thread-safe; flushed before return.
+ */
+bool event_log_append(struct event_log *log, int64_t at_mono_us, struct json_object *obj);
+
+/* ---- typed reader ---- */
+
+enum write_outcome { WRITE_OK, WRITE_FAIL, WRITE_INDETERMINATE, WRITE_OK_UNREPLICATED };
+enum node_role { NODE_DOWN, NODE_PRIMARY, NODE_REPLICA };
+
+struct write_event {
+	int64_t start_us;
+	int64_t end_us;
+	int writer;
+	int64_t seq;
+	enum write_outcome outcome;
+	char node[EVENT_NODE_LEN];
+};
+
+struct node_event {
+	int64_t t_us;
+	char node[EVENT_NODE_LEN];
+	enum node_role role;
+	int timeline;
+	uint64_t lsn;
+};
+
+struct fault_event {
+	int64_t t_us;
+	char action[16];
+	char fault[32];
+	char target[32];
+	char node[EVENT_NODE_LEN];
+	int step;
+};
+
+struct seq_range {
+	int64_t first;
+	int64_t last;
+};
+
+struct seq_dup {
+	int64_t seq;
+	int64_t count;
+};
+
+struct readback_event {
+	char node[EVENT_NODE_LEN];
+	int writer;
+	size_t nranges;
+	struct seq_range *ranges;
+	size_t ndups;
+	struct seq_dup *dups;
+};
+
+struct events {
+	char run[64];
+	char scenario[64];
+	int trial;
+	int writers;
+	int poll_ms;
+	double provision_seconds; /* < 0 when the run used an existing cluster */
+	bool healthy_seen;
+	bool healthy_ok;
+	double healthy_seconds;
+	bool run_ended;
+	size_t nwrites;
+	struct write_event *writes; /* in log order */
+	size_t nnodes;
+	struct node_event *nodes;
+	size_t nfaults;
+	struct fault_event *faults;
+	size_t nreadbacks;
+	struct readback_event *readbacks;
+	bool readback_done; /* a readback_done event was seen (even with zero rows) */
+	int64_t readback_rows;
+	char readback_node[EVENT_NODE_LEN];
+};
+
+/* Load a log written by event_log_append. Logs its own error. */
+bool events_load(const char *path, struct events *out);
+
+void events_free(struct events *ev);
+
+const char *write_outcome_name(enum write_outcome o);
+const char *node_role_name(enum node_role r);
+
+#endif

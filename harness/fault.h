@@ -1,0 +1,55 @@
+/*
+ * fault.h - the fault registry. One fault per file under harness/faults/, one entry per
+ * fault in the table in fault.c. A fault says which driver capabilities it needs; when
+ * the backend lacks one, the step is skipped with the reason.
+ */
+#ifndef BISE_FAULT_H
+#define BISE_FAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver.h"
+#include "scenario.h"
+
+#define FAULT_OPS_VERSION 1
+
+struct fault_ctx {
+	const struct driver_ops *ops;
+	struct driver *drv;
+	const struct scenario *scenario;
+};
+
+struct fault_ops {
+	int version; /* FAULT_OPS_VERSION */
+	const char *name;
+	const char *help;
+	unsigned needs;              /* DRIVER_CAP_* bits */
+	const char *const *options;  /* NULL-terminated fault-specific keys */
+	bool takes_duration;         /* whether "duration" means anything to this fault */
+
+	/* Check the step's option values; write "reason (hint: ...)" to why. May be NULL. */
+	bool (*validate)(const struct step *st, char *why, size_t why_len);
+
+	/*
+	 * Inject on member. *revert_after_us receives when the runner must call revert
+	 * (microseconds from now), or -1 if the fault needs no revert.
+	 */
+	bool (*apply)(struct fault_ctx *ctx, const struct step *st, const char *member,
+		      int64_t *revert_after_us);
+
+	/* Undo; must be idempotent. May be NULL when apply never asks for a revert. */
+	bool (*revert)(struct fault_ctx *ctx, const struct step *st, const char *member);
+};
+
+/* Look a fault up by name; NULL if unknown. */
+const struct fault_ops *fault_find(const char *name);
+
+/* Comma-separated fault names, for hints. */
+const char *fault_names(void);
+
+/* The whole table, NULL-terminated (for `bise list`). */
+const struct fault_ops *const *fault_table(void);
+
+#endif

@@ -1,0 +1,115 @@
+/* scenario.h - a scenario file (YAML) loaded into plain structs, with source positions. */
+#ifndef BISE_SCENARIO_H
+#define BISE_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCENARIO_MAX_ZONES 8
+#define SCENARIO_NAME_LEN 64
+#define ZONE_NAME_LEN 16
+#define STEP_MAX_OPTIONS 8
+
+struct fault_ops;
+
+/* 1-based line and column of a YAML node, for error messages. */
+struct source_pos {
+	int line;
+	int col;
+};
+
+enum replication_mode { REPLICATION_ASYNC, REPLICATION_SYNC };
+enum dcs_api { DCS_ETCD_V3, DCS_ETCD_V2 };
+
+struct cluster_spec {
+	char name[SCENARIO_NAME_LEN]; /* cluster name: Patroni scope, state directory */
+	int nzones;
+	char zones[SCENARIO_MAX_ZONES][ZONE_NAME_LEN];
+	enum replication_mode replication;
+	enum dcs_api dcs_api;
+	int64_t ttl_us;
+	int64_t loop_wait_us;
+	int64_t retry_timeout_us;
+	int64_t maximum_lag_on_failover_bytes;
+	int64_t restart_delay_us; /* the kubelet's delay before restarting what a fault killed */
+};
+
+struct workload_spec {
+	int writers;
+	double rate_per_writer;  /* writes per second per writer; 0 = unthrottled */
+	int64_t connect_timeout_us; /* client-side deadline for one connection attempt */
+	int64_t write_timeout_us;   /* after this with no answer a sent write is indeterminate */
+};
+
+enum step_kind {
+	STEP_FAULT,        /* inject a fault at an offset */
+	STEP_WAIT_HEALTHY, /* wait until the cluster is healthy again, or fail after timeout */
+	STEP_WAIT,         /* keep the workload running for a while */
+};
+
+struct step_option {
+	char key[32];
+	char value[64];
+	struct source_pos pos;
+};
+
+struct step {
+	enum step_kind kind;
+	struct source_pos pos;
+	int64_t at_us;       /* STEP_FAULT: offset from workload start; -1 = right after the previous step */
+	const struct fault_ops *fault;
+	char target[ZONE_NAME_LEN]; /* zone name or role: primary, replica, any */
+	struct source_pos target_pos;
+	int64_t duration_us; /* fault duration, 0 when the fault has none; STEP_WAIT: how long */
+	int64_t timeout_us;  /* STEP_WAIT_HEALTHY */
+	int noptions;        /* fault-specific options, checked by the fault's validate */
+	struct step_option options[STEP_MAX_OPTIONS];
+};
+
+enum slo_op { SLO_LT, SLO_LE, SLO_EQ, SLO_GE, SLO_GT };
+
+struct slo_spec {
+	char metric[32];
+	enum slo_op op;
+	double threshold; /* in the metric's base unit: microseconds, writes, bytes */
+	char text[64];    /* as written, for reports: "< 30s" */
+	struct source_pos pos;
+};
+
+#define SCENARIO_MAX_SLOS 16
+
+struct scenario {
+	char *path;
+	char *text; /* the file as read, kept for the summary */
+	char name[SCENARIO_NAME_LEN];
+	char *description;
+	struct cluster_spec cluster;
+	struct workload_spec workload;
+	int nsteps;
+	struct step *steps;
+	int nslos;
+	struct slo_spec slos[SCENARIO_MAX_SLOS];
+	int repeat;
+};
+
+/* Defaults used when the scenario leaves a field out (documented in the README). */
+void cluster_spec_defaults(struct cluster_spec *c);
+void workload_spec_defaults(struct workload_spec *w);
+
+/*
+ * Load and validate a scenario. On error returns false and writes one message per
+ * problem to errbuf, each "FILE:LINE:COL: error: MESSAGE (hint: ...)" on its own line.
+ * Nothing outside memory is touched.
+ */
+bool scenario_load(const char *path, struct scenario *out, char *errbuf, size_t errlen);
+
+void scenario_free(struct scenario *s);
+
+/* True if target names a role rather than a zone. */
+bool scenario_target_is_role(const char *target);
+
+/* Look up a fault-specific option of a step; NULL when absent. */
+const char *step_option(const struct step *st, const char *key);
+
+#endif
