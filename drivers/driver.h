@@ -44,6 +44,7 @@ enum kill_scope {
 #define DRIVER_CAP_KILL_POD (1u << 0)
 #define DRIVER_CAP_KILL_POSTMASTER (1u << 1)
 #define DRIVER_CAP_RESTART (1u << 2)
+#define DRIVER_CAP_SQL (1u << 3) /* members have PostgreSQL endpoints: the workload can run */
 
 struct driver; /* a backend's own state */
 

@@ -1,1 +1,405 @@
-int main(void) { return 0; }
+/*
+ * main.c - the command tree as data, option parsing, and the only place that exits.
+ */
+#include "driver.h"
+#include "fault.h"
+#include "runner.h"
+#include "scenario.h"
+#include "slo.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct cli {
+	struct run_options run;
+	const char *cluster; /* --cluster NAME for up/status/down without a scenario */
+	int nargs;
+	char **args;
+};
+
+struct command {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*run)(struct cli *cli);
+};
+
+static void scenario_list_free(struct scenario **list, int n)
+{
+	for (int i = 0; i < n; i++) {
+		scenario_free(list[i]);
+		free(list[i]);
+	}
+	free(list);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expand directories into their *.yaml files, sorted, so a suite runs in a stable order. */
+static int expand_paths(char **args, int nargs, char ***out)
+{
+	char **paths = NULL;
+	int n = 0, cap = 0;
+
+	for (int i = 0; i < nargs; i++) {
+		struct stat stbuf;
+		DIR *dir;
+		struct dirent *de;
+		int first = n;
+
+		if (stat(args[i], &stbuf) != 0 || !S_ISDIR(stbuf.st_mode)) {
+			if (n == cap)
+				paths = xrealloc(paths, sizeof(*paths) * (size_t)(cap = cap ? cap * 2 : 16));
+			paths[n++] = xstrdup(args[i]);
+			continue;
+		}
+		dir = opendir(args[i]);
+		while (dir && (de = readdir(dir))) {
+			size_t len = strlen(de->d_name);
+			char path[4096];
+
+			if (len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+				continue;
+			if (!str_format(path, sizeof(path), "%s/%s", args[i], de->d_name))
+				continue;
+			if (n == cap)
+				paths = xrealloc(paths, sizeof(*paths) * (size_t)(cap = cap ? cap * 2 : 16));
+			paths[n++] = xstrdup(path);
+		}
+		if (dir)
+			closedir(dir);
+		qsort(paths + first, (size_t)(n - first), sizeof(*paths), compare_names);
+	}
+	*out = paths;
+	return n;
+}
+
+/* Load every scenario; print every problem; false if any is invalid. */
+static bool load_scenarios(char **args, int nargs, struct scenario ***out, int *count)
+{
+	char **paths;
+	int n = expand_paths(args, nargs, &paths);
+	struct scenario **list = xcalloc((size_t)(n ? n : 1), sizeof(*list));
+	bool ok = true;
+	char *errbuf = xmalloc(16384);
+
+	for (int i = 0; i < n; i++) {
+		list[i] = xcalloc(1, sizeof(**list));
+		if (!scenario_load(paths[i], list[i], errbuf, 16384)) {
+			fputs(errbuf, stderr);
+			if (errbuf[0] && errbuf[strlen(errbuf) - 1] != '\n')
+				fputc('\n', stderr);
+			ok = false;
+		}
+		free(paths[i]);
+	}
+	free(paths);
+	free(errbuf);
+	if (n == 0) {
+		log_error("no scenario files given");
+		ok = false;
+	}
+	*out = list;
+	*count = n;
+	return ok;
+}
+
+static int cmd_validate(struct cli *cli)
+{
+	struct scenario **list;
+	int n;
+	bool ok = load_scenarios(cli->args, cli->nargs, &list, &n);
+
+	if (ok)
+		for (int i = 0; i < n; i++)
+			printf("%s: ok (%s, %d steps, %d SLOs)\n", list[i]->path, list[i]->name,
+			       list[i]->nsteps, list[i]->nslos);
+	scenario_list_free(list, n);
+	return ok ? BISE_EXIT_OK : BISE_EXIT_USAGE;
+}
+
+static int cmd_run(struct cli *cli)
+{
+	struct scenario **list;
+	int n, status;
+
+	/* Every file is validated before anything is touched. */
+	if (!load_scenarios(cli->args, cli->nargs, &list, &n)) {
+		scenario_list_free(list, n);
+		return BISE_EXIT_USAGE;
+	}
+	runner_install_signal_handlers();
+	status = runner_run(list, n, &cli->run);
+	scenario_list_free(list, n);
+	return status;
+}
+
+static int cmd_list(struct cli *cli)
+{
+	const struct fault_ops *const *faults = fault_table();
+
+	printf("faults:\n");
+	for (int i = 0; faults[i]; i++)
+		printf("  %-16s %s\n", faults[i]->name, faults[i]->help);
+	printf("backends: %s\n", driver_names());
+	printf("SLO metrics: %s\n", slo_metric_names());
+	return BISE_EXIT_OK;
+}
+
+/* The cluster for up/status/down: from a scenario file if given, else defaults + --cluster. */
+static int cluster_from_cli(struct cli *cli, struct cluster_spec *spec)
+{
+	cluster_spec_defaults(spec);
+	if (cli->nargs > 0) {
+		struct scenario sc;
+		char errbuf[8192];
+
+		memset(&sc, 0, sizeof(sc));
+		if (!scenario_load(cli->args[0], &sc, errbuf, sizeof(errbuf))) {
+			fputs(errbuf, stderr);
+			scenario_free(&sc);
+			return BISE_EXIT_USAGE;
+		}
+		*spec = sc.cluster;
+		scenario_free(&sc);
+	}
+	if (cli->cluster && !str_copy(spec->name, sizeof(spec->name), cli->cluster)) {
+		log_error("cluster name too long: %s", cli->cluster);
+		return BISE_EXIT_USAGE;
+	}
+	return BISE_EXIT_OK;
+}
+
+static int open_backend(struct cli *cli, struct cluster_spec *spec, const struct driver_ops **ops,
+			struct driver **drv)
+{
+	char why[256];
+	int status = cluster_from_cli(cli, spec);
+
+	if (status != BISE_EXIT_OK)
+		return status;
+	*ops = driver_find(cli->run.backend);
+	if (!*ops) {
+		log_error("unknown backend '%s' (known: %s)", cli->run.backend, driver_names());
+		return BISE_EXIT_USAGE;
+	}
+	if (!(*ops)->preflight(spec, why, sizeof(why))) {
+		log_error("%s", why);
+		return BISE_EXIT_ENV;
+	}
+	*drv = (*ops)->open(spec, cli->run.state_root);
+	return *drv ? BISE_EXIT_OK : BISE_EXIT_ENV;
+}
+
+static int cmd_up(struct cli *cli)
+{
+	struct cluster_spec spec;
+	const struct driver_ops *ops;
+	struct driver *drv;
+	double seconds;
+	int status = open_backend(cli, &spec, &ops, &drv);
+
+	if (status != BISE_EXIT_OK)
+		return status;
+	if (ops->exists(drv)) {
+		printf("cluster %s is already up\n", spec.name);
+	} else if (ops->up(drv, &seconds)) {
+		printf("cluster %s up in %.2f s (leader and %d streaming replicas)\n", spec.name, seconds,
+		       spec.nzones - 1);
+	} else {
+		status = BISE_EXIT_ENV;
+	}
+	ops->close(drv);
+	return status;
+}
+
+static const char *role_name(enum member_role r)
+{
+	switch (r) {
+	case MEMBER_PRIMARY: return "primary";
+	case MEMBER_REPLICA: return "replica";
+	case MEMBER_DOWN: return "down";
+	case MEMBER_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+static int cmd_status(struct cli *cli)
+{
+	struct cluster_spec spec;
+	const struct driver_ops *ops;
+	struct driver *drv;
+	struct member m[DRIVER_MAX_MEMBERS];
+	char why[256];
+	int n, status = open_backend(cli, &spec, &ops, &drv);
+
+	if (status != BISE_EXIT_OK)
+		return status;
+	if (!ops->exists(drv)) {
+		printf("cluster %s is not up\n", spec.name);
+		ops->close(drv);
+		return BISE_EXIT_ENV;
+	}
+	n = ops->members(drv, m, DRIVER_MAX_MEMBERS);
+	printf("%-12s %-12s %-8s %-9s %s\n", "member", "zone", "role", "timeline", "address");
+	for (int i = 0; i < n; i++)
+		printf("%-12s %-12s %-8s %-9d %s:%d\n", m[i].name, m[i].zone, role_name(m[i].role),
+		       m[i].timeline, m[i].endpoint.host, m[i].endpoint.port);
+	if (ops->wait_healthy(drv, 0, why, sizeof(why))) {
+		printf("healthy: one primary, every replica streaming\n");
+	} else {
+		printf("not healthy: %s\n", why);
+		status = BISE_EXIT_SLO_FAILED;
+	}
+	ops->close(drv);
+	return status;
+}
+
+static int cmd_down(struct cli *cli)
+{
+	struct cluster_spec spec;
+	const struct driver_ops *ops;
+	struct driver *drv;
+	int status = open_backend(cli, &spec, &ops, &drv);
+
+	if (status != BISE_EXIT_OK)
+		return status;
+	if (!ops->down(drv))
+		status = BISE_EXIT_ENV;
+	else
+		printf("cluster %s is down\n", spec.name);
+	ops->close(drv);
+	return status;
+}
+
+static const struct command commands[] = {
+	{ "run", "run [options] SCENARIO|DIR...",
+	  "run scenarios (bringing a cluster up if none is running) and judge their SLOs", cmd_run },
+	{ "validate", "validate SCENARIO|DIR...", "check scenario files without touching anything",
+	  cmd_validate },
+	{ "up", "up [options] [SCENARIO]", "provision the cluster described by SCENARIO (or the defaults)",
+	  cmd_up },
+	{ "status", "status [options] [SCENARIO]", "members, roles and health of the cluster", cmd_status },
+	{ "down", "down [options] [SCENARIO]", "stop the cluster and remove everything it created",
+	  cmd_down },
+	{ "list", "list", "faults, backends and SLO metrics", cmd_list },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bise COMMAND [options] [args]\n\ncommands:\n");
+	for (int i = 0; commands[i].name; i++)
+		fprintf(out, "  %-42s %s\n", commands[i].usage, commands[i].help);
+	fprintf(out,
+		"\noptions:\n"
+		"  -b, --backend NAME     backend: local (default), null\n"
+		"      --state-dir DIR    cluster state (default /var/lib/bise)\n"
+		"      --cluster NAME     cluster name for up/status/down without a scenario\n"
+		"  -o, --out DIR          run directory (default runs/<timestamp>)\n"
+		"      --keep             leave a cluster that run brought up running\n"
+		"      --repeat N         trials per scenario (overrides the scenario)\n"
+		"      --seed N           seed for random targets (default: drawn and recorded)\n"
+		"  -q, --quiet            only errors and the verdict table\n"
+		"  -v, --verbose          debug output\n"
+		"\nexit codes: 0 all SLOs held, 1 an SLO failed, 2 bad usage or scenario,\n"
+		"            3 environment (root, binaries, provisioning), 4 trial aborted, 5 interrupted\n");
+}
+
+static bool parse_long(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+	static const struct option options[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "cluster", required_argument, NULL, 'C' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	long v;
+
+	while ((c = getopt_long(argc, argv, "b:o:qvh", options, NULL)) != -1) {
+		switch (c) {
+		case 'b': cli->run.backend = optarg; break;
+		case 'S': cli->run.state_root = optarg; break;
+		case 'C': cli->cluster = optarg; break;
+		case 'o': cli->run.out_dir = optarg; break;
+		case 'k': cli->run.keep = true; break;
+		case 'r':
+			if (!parse_long(optarg, 1, 1000, &v)) {
+				log_error("--repeat wants a number from 1 to 1000, not '%s'", optarg);
+				return BISE_EXIT_USAGE;
+			}
+			cli->run.repeat = (int)v;
+			break;
+		case 's':
+			errno = 0;
+			cli->run.seed = strtoull(optarg, NULL, 10);
+			if (errno || cli->run.seed == 0) {
+				log_error("--seed wants a positive integer, not '%s'", optarg);
+				return BISE_EXIT_USAGE;
+			}
+			break;
+		case 'q': log_set_level(LOG_ERROR); break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); return -1;
+		default: usage(stderr); return BISE_EXIT_USAGE;
+		}
+	}
+	cli->args = argv + optind;
+	cli->nargs = argc - optind;
+	return BISE_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	int status;
+
+	memset(&cli, 0, sizeof(cli));
+	run_options_defaults(&cli.run);
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		exit(argc < 2 ? BISE_EXIT_USAGE : BISE_EXIT_OK);
+	}
+	for (int i = 0; commands[i].name; i++) {
+		if (strcmp(commands[i].name, argv[1]) != 0)
+			continue;
+		status = parse_cli(argc - 1, argv + 1, &cli);
+		if (status < 0)
+			exit(BISE_EXIT_OK);
+		if (status != BISE_EXIT_OK)
+			exit(status);
+		exit(commands[i].run(&cli));
+	}
+	log_error("unknown command '%s' (try bise --help)", argv[1]);
+	exit(BISE_EXIT_USAGE);
+}

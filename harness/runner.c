@@ -1,1 +1,657 @@
-/* placeholder until implemented */
+/* runner.c - scenario -> driver actions + workload probes -> event log -> verdicts. */
+#include "runner.h"
+
+#include "driver.h"
+#include "event.h"
+#include "fault.h"
+#include "metrics.h"
+#include "report.h"
+#include "slo.h"
+#include "units.h"
+#include "util.h"
+#include "workload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PENDING 32
+#define PREFLIGHT_HEALTH_TIMEOUT_US (90 * 1000000LL)
+#define READBACK_TIMEOUT_US (30 * 1000000LL)
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+void runner_install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool runner_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+void run_options_defaults(struct run_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->backend = "local";
+	o->state_root = "/var/lib/bise";
+	o->watch_interval_us = 200 * 1000;
+}
+
+/* A fault applied and not yet reverted: the runner owes it a revert at due_us. */
+struct pending {
+	const struct step *step;
+	int step_index;
+	char member[MEMBER_NAME_LEN];
+	int64_t due_us;
+};
+
+/* Everything one trial needs; lives on run_trial's stack. */
+struct trial_ctx {
+	const struct scenario *sc;
+	const struct run_options *opt;
+	const struct driver_ops *ops;
+	struct driver *drv;
+	struct event_log *log;
+	struct workload *workload;
+	char run_id[96];
+	uint64_t rng;
+	int64_t t0_us;       /* workload start: step offsets count from here */
+	int64_t t_fault_us;  /* first fault applied, 0 if none yet */
+	int npending;
+	struct pending pending[MAX_PENDING];
+	char error[256];
+};
+
+/* splitmix64: a tiny seeded generator so a random targeting can be replayed. */
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t draw_seed(void)
+{
+	uint64_t seed = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &seed, sizeof(seed)) != (ssize_t)sizeof(seed))
+			seed = 0;
+		close(fd);
+	}
+	if (seed == 0)
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return seed;
+}
+
+static void emit(struct trial_ctx *c, json_object *o)
+{
+	event_log_append(c->log, mono_now_us(), o);
+}
+
+static json_object *event_new(const char *type)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ev", json_object_new_string(type));
+	return o;
+}
+
+static void emit_phase(struct trial_ctx *c, const char *name)
+{
+	json_object *o = event_new("phase");
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	emit(c, o);
+}
+
+static void emit_fault(struct trial_ctx *c, const char *action, const struct step *st, int index,
+		       const char *member, const char *reason)
+{
+	json_object *o = event_new("fault");
+
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, "fault", json_object_new_string(st->fault ? st->fault->name : ""));
+	json_object_object_add(o, "target", json_object_new_string(st->target));
+	json_object_object_add(o, "node", json_object_new_string(member ? member : ""));
+	json_object_object_add(o, "step", json_object_new_int(index));
+	if (reason)
+		json_object_object_add(o, "reason", json_object_new_string(reason));
+	emit(c, o);
+}
+
+static double elapsed_s(const struct trial_ctx *c)
+{
+	return (double)(mono_now_us() - c->t0_us) / 1e6;
+}
+
+/* Revert every pending fault that is due (all of them when force). */
+static void process_reverts(struct trial_ctx *c, bool force)
+{
+	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
+	int64_t now = mono_now_us();
+
+	for (int i = 0; i < c->npending;) {
+		struct pending *p = &c->pending[i];
+
+		if (!force && p->due_us > now) {
+			i++;
+			continue;
+		}
+		if (p->step->fault->revert(&fc, p->step, p->member)) {
+			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
+			log_info("[%7.2fs] %s reverted on %s", elapsed_s(c), p->step->fault->name, p->member);
+		} else {
+			emit_fault(c, "error", p->step, p->step_index, p->member, "revert failed");
+		}
+		c->pending[i] = c->pending[--c->npending];
+	}
+}
+
+/* Sleep until deadline while reverting what falls due; false if interrupted. */
+static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
+{
+	while (!interrupted) {
+		int64_t now = mono_now_us();
+		int64_t slice = deadline_us - now;
+
+		process_reverts(c, false);
+		if (slice <= 0)
+			return true;
+		sleep_us(slice < 20000 ? slice : 20000);
+	}
+	return false;
+}
+
+static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, size_t why_len)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+
+	str_copy(why, why_len, "timed out");
+	while (!interrupted) {
+		int64_t left;
+
+		process_reverts(c, false);
+		left = deadline - mono_now_us();
+		if (c->npending == 0) {
+			int64_t slice = left < 1000000 ? left : 1000000;
+
+			if (c->ops->wait_healthy(c->drv, slice > 0 ? slice : 0, why, why_len))
+				return true;
+		} else {
+			sleep_us(50000);
+		}
+		if (mono_now_us() >= deadline)
+			return false;
+	}
+	str_copy(why, why_len, "interrupted");
+	return false;
+}
+
+static int pick_member(struct trial_ctx *c, const struct member *m, int n, enum member_role want)
+{
+	int candidates[DRIVER_MAX_MEMBERS];
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (want == MEMBER_UNKNOWN ? m[i].role != MEMBER_DOWN : m[i].role == want)
+			candidates[k++] = i;
+	}
+	if (k == 0)
+		return -1;
+	return candidates[rng_next(&c->rng) % (uint64_t)k];
+}
+
+/* Resolve a zone name or a role to a member at injection time. */
+static bool resolve_target(struct trial_ctx *c, const struct step *st, char *member, size_t len,
+			   char *why, size_t why_len)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
+	int pick = -1;
+
+	if (n < 0) {
+		str_copy(why, why_len, "cannot list members");
+		return false;
+	}
+	if (strcmp(st->target, "primary") == 0) {
+		for (int i = 0; i < n; i++)
+			if (m[i].role == MEMBER_PRIMARY && (pick < 0 || m[i].timeline > m[pick].timeline))
+				pick = i;
+	} else if (strcmp(st->target, "replica") == 0) {
+		pick = pick_member(c, m, n, MEMBER_REPLICA);
+	} else if (strcmp(st->target, "any") == 0) {
+		pick = pick_member(c, m, n, MEMBER_UNKNOWN);
+	} else {
+		for (int i = 0; i < n; i++)
+			if (strcmp(m[i].zone, st->target) == 0)
+				pick = i;
+	}
+	if (pick < 0) {
+		str_format(why, why_len, "no member is %s right now", st->target);
+		return false;
+	}
+	return str_copy(member, len, m[pick].name);
+}
+
+static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index)
+{
+	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
+	char member[MEMBER_NAME_LEN], why[160];
+	int64_t revert_after = -1;
+	unsigned missing = st->fault->needs & ~c->ops->caps;
+
+	if (missing) {
+		str_format(why, sizeof(why), "the %s backend cannot do what %s needs", c->ops->name,
+			   st->fault->name);
+		emit_fault(c, "skip", st, index, NULL, why);
+		log_warn("step %d skipped: %s", index + 1, why);
+		return true;
+	}
+	if (!resolve_target(c, st, member, sizeof(member), why, sizeof(why))) {
+		emit_fault(c, "error", st, index, NULL, why);
+		str_format(c->error, sizeof(c->error), "step %d (%s): %s", index + 1, st->fault->name, why);
+		return false;
+	}
+	if (!st->fault->apply(&fc, st, member, &revert_after)) {
+		emit_fault(c, "error", st, index, member, "injection failed");
+		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", index + 1,
+			   st->fault->name, member);
+		return false;
+	}
+	/* Recorded once the injector returned: the fault has taken effect. */
+	emit_fault(c, "apply", st, index, member, NULL);
+	if (c->t_fault_us == 0)
+		c->t_fault_us = mono_now_us();
+	log_info("[%7.2fs] %s applied to %s (%s)", elapsed_s(c), st->fault->name, member, st->target);
+	if (revert_after >= 0 && st->fault->revert) {
+		struct pending *p;
+
+		if (c->npending == MAX_PENDING) {
+			process_reverts(c, true);
+		}
+		p = &c->pending[c->npending++];
+		p->step = st;
+		p->step_index = index;
+		str_copy(p->member, sizeof(p->member), member);
+		p->due_us = mono_now_us() + revert_after;
+	}
+	return true;
+}
+
+static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
+{
+	int64_t start = mono_now_us();
+	char why[256];
+	bool ok = wait_healthy(c, st->timeout_us, why, sizeof(why));
+	int64_t from = c->t_fault_us ? c->t_fault_us : start;
+	json_object *o = event_new("healthy");
+
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	/* Time to recovery counts from the first fault: what a user waits for. */
+	json_object_object_add(o, "seconds", json_object_new_double((double)(mono_now_us() - from) / 1e6));
+	if (!ok)
+		json_object_object_add(o, "reason", json_object_new_string(why));
+	emit(c, o);
+	if (ok)
+		log_info("[%7.2fs] cluster healthy again", elapsed_s(c));
+	else
+		log_warn("[%7.2fs] cluster not healthy: %s", elapsed_s(c), why);
+	return true;
+}
+
+static void run_steps(struct trial_ctx *c)
+{
+	const struct scenario *sc = c->sc;
+
+	for (int i = 0; i < sc->nsteps && !interrupted && !c->error[0]; i++) {
+		const struct step *st = &sc->steps[i];
+
+		switch (st->kind) {
+		case STEP_FAULT:
+			if (st->at_us >= 0 && !idle_until(c, c->t0_us + st->at_us))
+				return;
+			if (i == 0 || sc->steps[i - 1].kind != STEP_FAULT || !c->t_fault_us)
+				emit_phase(c, "fault");
+			run_fault_step(c, st, i);
+			break;
+		case STEP_WAIT_HEALTHY:
+			emit_phase(c, "recovery");
+			run_wait_healthy_step(c, st);
+			break;
+		case STEP_WAIT:
+			idle_until(c, mono_now_us() + st->duration_us);
+			break;
+		}
+	}
+}
+
+static void emit_run_start(struct trial_ctx *c, int trial, uint64_t seed, const char *host)
+{
+	json_object *o = event_new("run_start");
+	char seedtext[32];
+
+	str_format(seedtext, sizeof(seedtext), "%llu", (unsigned long long)seed);
+	json_object_object_add(o, "schema", json_object_new_int(EVENT_SCHEMA_VERSION));
+	json_object_object_add(o, "run", json_object_new_string(c->run_id));
+	json_object_object_add(o, "scenario", json_object_new_string(c->sc->name));
+	json_object_object_add(o, "trial", json_object_new_int(trial));
+	json_object_object_add(o, "seed", json_object_new_string(seedtext));
+	json_object_object_add(o, "backend", json_object_new_string(c->ops->name));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "bise", json_object_new_string(BISE_VERSION));
+	json_object_object_add(o, "writers", json_object_new_int(c->sc->workload.writers));
+	json_object_object_add(o, "poll_ms", json_object_new_int((int)(c->opt->watch_interval_us / 1000)));
+	emit(c, o);
+}
+
+static bool start_workload(struct trial_ctx *c)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n;
+
+	if (!(c->ops->caps & DRIVER_CAP_SQL) || c->sc->workload.writers == 0)
+		return true;
+	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
+	if (n <= 0) {
+		str_copy(c->error, sizeof(c->error), "cannot list the cluster's members");
+		return false;
+	}
+	c->workload = workload_start(c->run_id, &c->sc->workload, m, n, c->opt->watch_interval_us,
+				     c->log);
+	if (!c->workload) {
+		str_copy(c->error, sizeof(c->error), "the workload could not start");
+		return false;
+	}
+	return true;
+}
+
+static void finish_workload(struct trial_ctx *c, bool readback)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n;
+
+	if (!c->workload)
+		return;
+	workload_stop(c->workload);
+	c->workload = NULL;
+	if (!readback)
+		return;
+	emit_phase(c, "readback");
+	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
+	if (n <= 0 || !workload_readback(c->run_id, m, n, c->sc->workload.writers, READBACK_TIMEOUT_US,
+					 c->log))
+		log_warn("no read-back: data loss cannot be measured for this trial");
+}
+
+/* Recompute metrics and verdicts from the saved log, as `bise report` would. */
+static enum verdict_kind judge_trial(const struct scenario *sc, struct trial_result *t)
+{
+	struct events ev;
+	enum verdict_kind overall = t->completed ? VERDICT_PASS : VERDICT_FAIL;
+
+	memset(&ev, 0, sizeof(ev));
+	if (!events_load(t->events_path, &ev))
+		return VERDICT_FAIL;
+	metrics_compute(&ev, &t->metrics);
+	events_free(&ev);
+	t->nverdicts = 0;
+	for (int i = 0; i < sc->nslos; i++) {
+		struct verdict *v = &t->verdicts[t->nverdicts++];
+
+		slo_judge(&sc->slos[i], &t->metrics, v);
+		if (v->kind == VERDICT_FAIL)
+			overall = VERDICT_FAIL;
+	}
+	/* A scenario that waits for recovery fails when the cluster never recovered. */
+	if (t->metrics.healthy_seen && !t->metrics.healthy_ok)
+		overall = VERDICT_FAIL;
+	return overall;
+}
+
+struct scenario_run {
+	const struct run_options *opt;
+	const struct driver_ops *ops;
+	struct driver *drv;
+	uint64_t seed;
+	char host[256];
+	char run_id[96];
+	double provision_seconds;
+};
+
+static int run_trial(struct scenario_run *r, const struct scenario *sc, const char *dir, int trial,
+		     struct trial_result *t)
+{
+	struct trial_ctx c;
+	char tdir[4200], why[256];
+	int status = BISE_EXIT_OK;
+
+	memset(&c, 0, sizeof(c));
+	c.sc = sc;
+	c.opt = r->opt;
+	c.ops = r->ops;
+	c.drv = r->drv;
+	c.rng = r->seed + (uint64_t)trial;
+	str_format(c.run_id, sizeof(c.run_id), "%s-%s-t%d", r->run_id, sc->name, trial);
+	t->trial = trial;
+	if (!str_format(tdir, sizeof(tdir), "%s/trial-%d", dir, trial) || !mkdir_p(tdir, 0755) ||
+	    !str_format(t->events_path, sizeof(t->events_path), "%s/events.jsonl", tdir)) {
+		str_copy(t->error, sizeof(t->error), "cannot create the trial directory");
+		return BISE_EXIT_ENV;
+	}
+	c.log = event_log_open(t->events_path, mono_now_us());
+	if (!c.log) {
+		str_copy(t->error, sizeof(t->error), "cannot open the event log");
+		return BISE_EXIT_ENV;
+	}
+	c.t0_us = mono_now_us();
+	emit_run_start(&c, trial, r->seed, r->host);
+	if (trial == 1 && r->provision_seconds >= 0) {
+		json_object *o = event_new("provision");
+
+		json_object_object_add(o, "seconds", json_object_new_double(r->provision_seconds));
+		emit(&c, o);
+	}
+	/* Replicas must stream before a scenario starts, or its numbers mean nothing. */
+	if (!wait_healthy(&c, PREFLIGHT_HEALTH_TIMEOUT_US, why, sizeof(why))) {
+		str_format(c.error, sizeof(c.error), "cluster not healthy before the trial: %s", why);
+	} else if (start_workload(&c)) {
+		c.t0_us = mono_now_us();
+		emit_phase(&c, "baseline");
+		log_info("trial %d: workload started (%d writers)", trial, sc->workload.writers);
+		run_steps(&c);
+	}
+	/* Faults never outlive the trial, whatever happened. */
+	process_reverts(&c, true);
+	finish_workload(&c, !interrupted && !c.error[0]);
+	emit_phase(&c, "end");
+	{
+		json_object *o = event_new("run_end");
+
+		json_object_object_add(o, "status", json_object_new_string(
+			interrupted ? "interrupted" : c.error[0] ? "aborted" : "completed"));
+		emit(&c, o);
+	}
+	event_log_close(c.log);
+	t->completed = !interrupted && !c.error[0];
+	if (interrupted) {
+		str_copy(t->error, sizeof(t->error), "interrupted by a signal");
+		status = BISE_EXIT_INTERRUPTED;
+	} else if (c.error[0]) {
+		str_copy(t->error, sizeof(t->error), c.error);
+		log_error("trial %d aborted: %s", trial, c.error);
+		status = BISE_EXIT_ABORTED;
+	}
+	return status;
+}
+
+static bool save_scenario_copy(const struct scenario *sc, const char *dir)
+{
+	char path[4200];
+
+	if (!str_format(path, sizeof(path), "%s/scenario.yaml", dir))
+		return false;
+	return file_write_atomic(path, sc->text ? sc->text : "", sc->text ? strlen(sc->text) : 0);
+}
+
+static int worst(int a, int b)
+{
+	/* Exit codes are ordered by severity: an interrupted run outranks an SLO failure. */
+	return b > a ? b : a;
+}
+
+static int run_scenario(struct scenario_run *r, const struct scenario *sc, const char *run_dir)
+{
+	struct scenario_result res;
+	int trials = r->opt->repeat > 0 ? r->opt->repeat : sc->repeat;
+	int status = BISE_EXIT_OK;
+
+	memset(&res, 0, sizeof(res));
+	res.scenario = sc;
+	res.seed = r->seed;
+	res.provision_seconds = r->provision_seconds;
+	str_copy(res.run_id, sizeof(res.run_id), r->run_id);
+	str_copy(res.backend, sizeof(res.backend), r->ops->name);
+	str_copy(res.host, sizeof(res.host), r->host);
+	if (!r->ops->versions || !r->ops->versions(r->drv, res.versions, sizeof(res.versions)))
+		str_copy(res.versions, sizeof(res.versions), "unknown");
+	if (!str_format(res.dir, sizeof(res.dir), "%s/%s", run_dir, sc->name) || !mkdir_p(res.dir, 0755))
+		return BISE_EXIT_ENV;
+	save_scenario_copy(sc, res.dir);
+	res.trials = xcalloc((size_t)trials, sizeof(*res.trials));
+	res.overall = VERDICT_PASS;
+	for (int i = 0; i < trials; i++) {
+		struct trial_result *t = &res.trials[res.ntrials++];
+		int s = run_trial(r, sc, res.dir, i + 1, t);
+
+		if (judge_trial(sc, t) == VERDICT_FAIL) {
+			res.overall = VERDICT_FAIL;
+			if (s == BISE_EXIT_OK)
+				s = BISE_EXIT_SLO_FAILED;
+		}
+		status = worst(status, s);
+		if (s == BISE_EXIT_INTERRUPTED || s == BISE_EXIT_ENV)
+			break;
+	}
+	reports_write_all(&res);
+	report_print_table(&res, stdout);
+	fflush(stdout);
+	free(res.trials);
+	return status;
+}
+
+static bool same_cluster(const struct cluster_spec *a, const struct cluster_spec *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Bring the scenario's cluster up unless one is running; *ours tells who must take it down. */
+static int ensure_cluster(struct scenario_run *r, const struct scenario *sc, bool *ours)
+{
+	double seconds = 0;
+
+	r->drv = r->ops->open(&sc->cluster, r->opt->state_root);
+	if (!r->drv)
+		return BISE_EXIT_ENV;
+	r->provision_seconds = -1;
+	*ours = false;
+	if (r->ops->exists(r->drv)) {
+		log_info("using the running cluster %s", sc->cluster.name);
+		return BISE_EXIT_OK;
+	}
+	log_info("provisioning cluster %s on the %s backend", sc->cluster.name, r->ops->name);
+	if (!r->ops->up(r->drv, &seconds))
+		return BISE_EXIT_ENV;
+	*ours = true;
+	r->provision_seconds = seconds;
+	log_info("cluster up in %.2f s", seconds);
+	return BISE_EXIT_OK;
+}
+
+static void release_cluster(struct scenario_run *r, bool ours)
+{
+	if (!r->drv)
+		return;
+	if (ours && !r->opt->keep) {
+		log_info("taking the cluster down");
+		r->ops->down(r->drv);
+	}
+	r->ops->close(r->drv);
+	r->drv = NULL;
+}
+
+int runner_run(struct scenario *const *scenarios, int nscenarios, const struct run_options *o)
+{
+	struct scenario_run r;
+	char run_dir[4096], stamp[32], why[256];
+	time_t now = time(NULL);
+	struct tm tm;
+	int status = BISE_EXIT_OK;
+	bool ours = false;
+	const struct cluster_spec *current = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.opt = o;
+	r.ops = driver_find(o->backend);
+	if (!r.ops) {
+		log_error("unknown backend '%s' (known: %s)", o->backend, driver_names());
+		return BISE_EXIT_USAGE;
+	}
+	/* Check the machine before touching anything. */
+	for (int i = 0; i < nscenarios; i++) {
+		if (!r.ops->preflight(&scenarios[i]->cluster, why, sizeof(why))) {
+			log_error("%s", why);
+			return BISE_EXIT_ENV;
+		}
+	}
+	r.seed = o->seed ? o->seed : draw_seed();
+	gethostname(r.host, sizeof(r.host) - 1);
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	str_format(r.run_id, sizeof(r.run_id), "%s-%d", stamp, (int)getpid());
+	if (o->out_dir)
+		str_copy(run_dir, sizeof(run_dir), o->out_dir);
+	else
+		str_format(run_dir, sizeof(run_dir), "runs/%s", stamp);
+	if (!mkdir_p(run_dir, 0755))
+		return BISE_EXIT_ENV;
+	for (int i = 0; i < nscenarios && !interrupted; i++) {
+		const struct scenario *sc = scenarios[i];
+
+		if (!current || !same_cluster(current, &sc->cluster)) {
+			release_cluster(&r, ours);
+			status = worst(status, ensure_cluster(&r, sc, &ours));
+			if (status == BISE_EXIT_ENV)
+				break;
+			current = &sc->cluster;
+		}
+		status = worst(status, run_scenario(&r, sc, run_dir));
+		r.provision_seconds = -1; /* only the first scenario on a new cluster paid for it */
+	}
+	release_cluster(&r, ours);
+	printf("run directory: %s\n", run_dir);
+	return status;
+}

@@ -1,0 +1,44 @@
+/*
+ * runner.h - walks scenarios against a backend: brings the cluster up if needed, runs the
+ * workload, injects and reverts faults on time, appends every event, then recomputes
+ * metrics and verdicts from the saved event log and writes the reports. No maths here
+ * (metrics.c) and no formatting (reports/).
+ */
+#ifndef BISE_RUNNER_H
+#define BISE_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scenario.h"
+
+/* Exit codes of bise, documented in the README. */
+enum bise_exit {
+	BISE_EXIT_OK = 0,          /* every SLO held */
+	BISE_EXIT_SLO_FAILED = 1,  /* an SLO failed, or the cluster did not recover */
+	BISE_EXIT_USAGE = 2,       /* bad command line or invalid scenario: nothing was touched */
+	BISE_EXIT_ENV = 3,         /* environment: no root, missing binary, cluster cannot be provisioned */
+	BISE_EXIT_ABORTED = 4,     /* a trial could not run to its end (no healthy cluster, injection failed) */
+	BISE_EXIT_INTERRUPTED = 5, /* SIGINT/SIGTERM: faults reverted, partial results written */
+};
+
+struct run_options {
+	const char *backend;       /* "local" by default */
+	const char *state_root;    /* where backends keep cluster state */
+	const char *out_dir;       /* run directory; NULL = runs/<timestamp> */
+	bool keep;                 /* leave a cluster this run brought up running */
+	int repeat;                /* > 0 overrides the scenario's repeat */
+	uint64_t seed;             /* 0 = draw one (recorded in the summary) */
+	int64_t watch_interval_us; /* role watcher period */
+};
+
+void run_options_defaults(struct run_options *o);
+
+/* Run every scenario in order; returns a bise_exit code. Prints the verdict tables. */
+int runner_run(struct scenario *const *scenarios, int nscenarios, const struct run_options *o);
+
+/* Set by the signal handler; the runner reverts faults and stops as soon as it sees it. */
+void runner_install_signal_handlers(void);
+bool runner_interrupted(void);
+
+#endif

@@ -1,0 +1,85 @@
+/* report.c - the table of writers, and the verdict table printed at the end of a run. */
+#include "report.h"
+#include "units.h"
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+
+extern const struct report_writer report_summary_json;
+
+static const struct report_writer *const writers[] = {
+	&report_summary_json,
+	NULL,
+};
+
+bool reports_write_all(const struct scenario_result *r)
+{
+	bool ok = true;
+
+	for (int i = 0; writers[i]; i++) {
+		char path[4200];
+		FILE *f;
+
+		if (!str_format(path, sizeof(path), "%s/%s", r->dir, writers[i]->file_name)) {
+			log_error("path too long: %s/%s", r->dir, writers[i]->file_name);
+			ok = false;
+			continue;
+		}
+		f = fopen(path, "w");
+		if (!f) {
+			log_error("cannot write %s: %s", path, strerror(errno));
+			ok = false;
+			continue;
+		}
+		if (!writers[i]->write(r, f))
+			ok = false;
+		if (fclose(f) != 0) {
+			log_error("cannot write %s: %s", path, strerror(errno));
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static void print_trial(const struct scenario_result *r, const struct trial_result *t, FILE *out)
+{
+	const struct metrics *m = &t->metrics;
+	char buf[32];
+
+	fprintf(out, "  trial %d/%d: %lld writes: %lld ok, %lld fail, %lld indeterminate\n", t->trial,
+		r->ntrials, (long long)m->attempted, (long long)(m->ok + m->ok_unreplicated),
+		(long long)m->fail, (long long)m->indeterminate);
+	if (!t->completed)
+		fprintf(out, "  trial %d did not complete: %s\n", t->trial, t->error);
+	if (m->promote_seen) {
+		duration_format(m->promotion_dur_us, buf, sizeof(buf));
+		fprintf(out, "  new primary %s (timeline %d) seen %s after the fault (old primary %s)\n",
+			m->new_primary, m->new_timeline, buf, m->old_primary[0] ? m->old_primary : "?");
+	}
+	if (m->readback_seen)
+		fprintf(out,
+			"  read back %lld rows: %lld lost, %lld indeterminate found, %lld phantom; accounting %s\n",
+			(long long)m->found, (long long)m->lost, (long long)m->recovered,
+			(long long)m->phantom, m->balanced ? "balanced" : "NOT BALANCED");
+	if (t->nverdicts == 0)
+		return;
+	fprintf(out, "  %-22s %-12s %-12s %s\n", "SLO", "threshold", "measured", "verdict");
+	for (int i = 0; i < t->nverdicts; i++) {
+		const struct verdict *v = &t->verdicts[i];
+
+		fprintf(out, "  %-22s %-12s %-12s %s%s%s\n", v->slo->metric, v->slo->text,
+			v->kind == VERDICT_SKIP ? "-" : v->measured_text, verdict_name(v->kind),
+			v->reason[0] ? ": " : "", v->reason);
+	}
+}
+
+void report_print_table(const struct scenario_result *r, FILE *out)
+{
+	fprintf(out, "scenario %s on %s (%s)\n", r->scenario->name, r->backend, r->versions);
+	if (r->provision_seconds >= 0)
+		fprintf(out, "  cluster provisioned in %.2f s\n", r->provision_seconds);
+	for (int i = 0; i < r->ntrials; i++)
+		print_trial(r, &r->trials[i], out);
+	fprintf(out, "  result: %s\n", r->overall == VERDICT_FAIL ? "FAIL" : "PASS");
+}
