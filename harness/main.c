@@ -3,6 +3,7 @@
  */
 #include "driver.h"
 #include "fault.h"
+#include "heal.h"
 #include "runner.h"
 #include "scenario.h"
 #include "slo.h"
@@ -15,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct cli {
 	struct run_options run;
 	const char *cluster; /* --cluster NAME for up/status/down without a scenario */
+	bool force;          /* heal: also faults of runs that still look alive */
 	int nargs;
 	char **args;
 };
@@ -210,6 +213,11 @@ static int cmd_up(struct cli *cli)
 
 	if (status != BISE_EXIT_OK)
 		return status;
+	if (heal_pending(cli->run.state_root) > 0) {
+		log_error("faults of an earlier run are still recorded as applied: run `bise heal` first");
+		ops->close(drv);
+		return BISE_EXIT_ENV;
+	}
 	if (ops->exists(drv)) {
 		printf("cluster %s is already up\n", spec.name);
 	} else if (ops->up(drv, &seconds)) {
@@ -281,6 +289,18 @@ static int cmd_down(struct cli *cli)
 	return status;
 }
 
+static int cmd_heal(struct cli *cli)
+{
+	int failed;
+
+	if (geteuid() != 0)
+		log_warn("not root: faults of the local backend cannot be reverted without it");
+	failed = heal_all(cli->run.state_root, cli->force);
+	if (failed < 0)
+		return BISE_EXIT_ENV;
+	return failed ? BISE_EXIT_ENV : BISE_EXIT_OK;
+}
+
 static const struct command commands[] = {
 	{ "run", "run [options] SCENARIO|DIR...",
 	  "run scenarios (bringing a cluster up if none is running) and judge their SLOs", cmd_run },
@@ -291,6 +311,8 @@ static const struct command commands[] = {
 	{ "status", "status [options] [SCENARIO]", "members, roles and health of the cluster", cmd_status },
 	{ "down", "down [options] [SCENARIO]", "stop the cluster and remove everything it created",
 	  cmd_down },
+	{ "heal", "heal [--force]", "revert every fault a crashed run left (from the fault journals)",
+	  cmd_heal },
 	{ "list", "list", "faults, backends and SLO metrics", cmd_list },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -307,6 +329,7 @@ static void usage(FILE *out)
 		"      --cluster NAME     cluster name for up/status/down without a scenario\n"
 		"  -o, --out DIR          run directory (default runs/<timestamp>)\n"
 		"      --keep             leave a cluster that run brought up running\n"
+		"      --force            heal: also faults of runs that still look alive\n"
 		"      --repeat N         trials per scenario (overrides the scenario)\n"
 		"      --seed N           seed for random targets (default: drawn and recorded)\n"
 		"  -q, --quiet            only errors and the verdict table\n"
@@ -340,6 +363,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "seed", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -353,6 +377,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case 'C': cli->cluster = optarg; break;
 		case 'o': cli->run.out_dir = optarg; break;
 		case 'k': cli->run.keep = true; break;
+		case 'f': cli->force = true; break;
 		case 'r':
 			if (!parse_long(optarg, 1, 1000, &v)) {
 				log_error("--repeat wants a number from 1 to 1000, not '%s'", optarg);

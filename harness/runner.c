@@ -4,6 +4,8 @@
 #include "driver.h"
 #include "event.h"
 #include "fault.h"
+#include "heal.h"
+#include "journal.h"
 #include "metrics.h"
 #include "report.h"
 #include "slo.h"
@@ -63,6 +65,7 @@ struct pending {
 	int step_index;
 	char member[MEMBER_NAME_LEN];
 	int64_t due_us;
+	int journal_id;
 };
 
 /* Everything one trial needs; lives on run_trial's stack. */
@@ -73,6 +76,7 @@ struct trial_ctx {
 	struct driver *drv;
 	struct event_log *log;
 	struct workload *workload;
+	struct journal *journal;
 	char run_id[96];
 	uint64_t rng;
 	int64_t t0_us;       /* workload start: step offsets count from here */
@@ -162,6 +166,7 @@ static void process_reverts(struct trial_ctx *c, bool force)
 			continue;
 		}
 		if (p->step->fault->revert(&fc, p->step, p->member)) {
+			journal_reverted(c->journal, p->journal_id);
 			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
 			log_info("[%7.2fs] %s reverted on %s", elapsed_s(c), p->step->fault->name, p->member);
 		} else {
@@ -257,11 +262,21 @@ static bool resolve_target(struct trial_ctx *c, const struct step *st, char *mem
 	return str_copy(member, len, m[pick].name);
 }
 
+/* Seconds after which nobody should keep this fault: its own length plus a margin. */
+static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st)
+{
+	int64_t us = st->duration_us > sc->cluster.restart_delay_us ? st->duration_us
+								   : sc->cluster.restart_delay_us;
+
+	return us / 1000000 + 60;
+}
+
 static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index)
 {
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
 	char member[MEMBER_NAME_LEN], why[160];
 	int64_t revert_after = -1;
+	int journal_id;
 	unsigned missing = st->fault->needs & ~c->ops->caps;
 
 	if (missing) {
@@ -276,7 +291,16 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", index + 1, st->fault->name, why);
 		return false;
 	}
+	/* Journaled (fsync'd) before it is applied, so nothing can outlive a crash unseen. */
+	journal_id = journal_intent(c->journal, st, member, time(NULL) + fault_deadline_s(c->sc, st));
+	if (journal_id < 0) {
+		str_format(c->error, sizeof(c->error), "step %d: cannot journal the fault", index + 1);
+		return false;
+	}
 	if (!st->fault->apply(&fc, st, member, &revert_after)) {
+		/* It may have half-happened: leave it journaled for a revert attempt. */
+		if (st->fault->revert && st->fault->revert(&fc, st, member))
+			journal_reverted(c->journal, journal_id);
 		emit_fault(c, "error", st, index, member, "injection failed");
 		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", index + 1,
 			   st->fault->name, member);
@@ -298,6 +322,9 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		p->step_index = index;
 		str_copy(p->member, sizeof(p->member), member);
 		p->due_us = mono_now_us() + revert_after;
+		p->journal_id = journal_id;
+	} else {
+		journal_reverted(c->journal, journal_id); /* nothing of it left to undo */
 	}
 	return true;
 }
@@ -436,6 +463,7 @@ struct scenario_run {
 	const struct run_options *opt;
 	const struct driver_ops *ops;
 	struct driver *drv;
+	struct journal *journal;
 	uint64_t seed;
 	char host[256];
 	char run_id[96];
@@ -454,6 +482,7 @@ static int run_trial(struct scenario_run *r, const struct scenario *sc, const ch
 	c.opt = r->opt;
 	c.ops = r->ops;
 	c.drv = r->drv;
+	c.journal = r->journal;
 	c.rng = r->seed + (uint64_t)trial;
 	str_format(c.run_id, sizeof(c.run_id), "%s-%s-t%d", r->run_id, sc->name, trial);
 	t->trial = trial;
@@ -580,21 +609,29 @@ static int ensure_cluster(struct scenario_run *r, const struct scenario *sc, boo
 	*ours = false;
 	if (r->ops->exists(r->drv)) {
 		log_info("using the running cluster %s", sc->cluster.name);
-		return BISE_EXIT_OK;
+	} else {
+		log_info("provisioning cluster %s on the %s backend", sc->cluster.name, r->ops->name);
+		if (!r->ops->up(r->drv, &seconds))
+			return BISE_EXIT_ENV;
+		*ours = true;
+		r->provision_seconds = seconds;
+		log_info("cluster up in %.2f s", seconds);
 	}
-	log_info("provisioning cluster %s on the %s backend", sc->cluster.name, r->ops->name);
-	if (!r->ops->up(r->drv, &seconds))
-		return BISE_EXIT_ENV;
-	*ours = true;
-	r->provision_seconds = seconds;
-	log_info("cluster up in %.2f s", seconds);
-	return BISE_EXIT_OK;
+	{
+		char name[160];
+
+		str_format(name, sizeof(name), "%s-%s", r->run_id, sc->cluster.name);
+		r->journal = journal_create(r->opt->state_root, name, r->ops->name, &sc->cluster);
+	}
+	return r->journal ? BISE_EXIT_OK : BISE_EXIT_ENV;
 }
 
 static void release_cluster(struct scenario_run *r, bool ours)
 {
 	if (!r->drv)
 		return;
+	journal_close(r->journal);
+	r->journal = NULL;
 	if (ours && !r->opt->keep) {
 		log_info("taking the cluster down");
 		r->ops->down(r->drv);
@@ -626,6 +663,11 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 			log_error("%s", why);
 			return BISE_EXIT_ENV;
 		}
+	}
+	if (heal_pending(o->state_root) > 0) {
+		log_error("faults of an earlier run are still recorded as applied in %s/journal: "
+			  "run `bise heal` first", o->state_root);
+		return BISE_EXIT_ENV;
 	}
 	r.seed = o->seed ? o->seed : draw_seed();
 	gethostname(r.host, sizeof(r.host) - 1);

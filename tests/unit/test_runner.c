@@ -91,6 +91,7 @@ static void test_null_run(void)
 	opt.backend = "null";
 	opt.out_dir = out;
 	opt.seed = 7;
+	opt.state_root = workdir;
 	log_set_level(LOG_ERROR);
 	status = runner_run(list, 1, &opt);
 	CU_ASSERT_EQUAL(status, BISE_EXIT_OK);

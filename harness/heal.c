@@ -1,0 +1,112 @@
+/* heal.c - reverts what a crashed or killed runner left, from the fault journals. */
+#include "heal.h"
+
+#include "driver.h"
+#include "fault.h"
+#include "journal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct heal_state {
+	bool force;
+	bool dry;     /* only count */
+	int pending;  /* journals of dead runs with open faults */
+	int failed;   /* faults that could not be reverted */
+};
+
+static bool runner_alive(pid_t pid)
+{
+	if (pid <= 0 || pid == getpid())
+		return false;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static bool revert_entry(const struct journal_contents *jc, const struct journal_entry *e)
+{
+	const struct fault_ops *fault = fault_find(e->fault);
+	const struct driver_ops *ops = driver_find(jc->backend);
+	struct fault_ctx ctx;
+	struct step st;
+	bool ok;
+
+	if (!fault || !ops) {
+		log_error("%s: unknown fault '%s' or backend '%s'", jc->path, e->fault, jc->backend);
+		return false;
+	}
+	if (!fault->revert)
+		return true; /* nothing to undo: the fault ends by itself */
+	memset(&st, 0, sizeof(st));
+	st.kind = STEP_FAULT;
+	st.fault = fault;
+	str_copy(st.target, sizeof(st.target), e->target);
+	st.noptions = e->noptions;
+	memcpy(st.options, e->options, sizeof(st.options));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.ops = ops;
+	ctx.drv = ops->open(&jc->cluster, jc->state_root);
+	if (!ctx.drv)
+		return false;
+	ok = fault->revert(&ctx, &st, e->member);
+	ops->close(ctx.drv);
+	return ok;
+}
+
+static void heal_journal(const struct journal_contents *jc, void *arg)
+{
+	struct heal_state *hs = arg;
+
+	if (runner_alive(jc->pid) && !hs->force) {
+		if (hs->dry)
+			return;
+		printf("%s: run %d is still alive and owns its faults (use --force to heal anyway)\n",
+		       jc->path, (int)jc->pid);
+		return;
+	}
+	hs->pending++;
+	if (hs->dry)
+		return;
+	for (int i = 0; i < jc->nentries; i++) {
+		const struct journal_entry *e = &jc->entries[i];
+
+		if (e->reverted)
+			continue;
+		if (revert_entry(jc, e) && journal_append_reverted(jc->path, e->id)) {
+			printf("healed: %s on %s (cluster %s, journal %s)\n", e->fault, e->member,
+			       jc->cluster.name, jc->path);
+		} else {
+			printf("NOT healed: %s on %s (cluster %s, journal %s)\n", e->fault, e->member,
+			       jc->cluster.name, jc->path);
+			hs->failed++;
+		}
+	}
+}
+
+int heal_all(const char *state_root, bool force)
+{
+	struct heal_state hs = { .force = force };
+	int found = journal_scan(state_root, heal_journal, &hs);
+
+	if (found < 0) {
+		log_error("cannot read the fault journals under %s/journal", state_root);
+		return -1;
+	}
+	if (hs.pending == 0)
+		printf("nothing to heal\n");
+	/* A second scan removes journals that are now fully reverted. */
+	journal_scan(state_root, NULL, NULL);
+	return hs.failed;
+}
+
+int heal_pending(const char *state_root)
+{
+	struct heal_state hs = { .dry = true };
+
+	if (journal_scan(state_root, heal_journal, &hs) < 0)
+		return -1;
+	return hs.pending;
+}

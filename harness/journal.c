@@ -1,0 +1,309 @@
+/* journal.c - the fsync'd fault journal (see journal.h). */
+#include "journal.h"
+#include "fault.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct journal {
+	int fd;
+	char path[4096];
+	int next_id;
+	int open_faults;
+};
+
+/* One record = one write(2) + fsync: a crash leaves at most a torn last line. */
+static bool append_record(int fd, json_object *o, const char *path)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(text);
+	char *line = xmalloc(len + 2);
+	bool ok;
+
+	memcpy(line, text, len);
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	ok = write(fd, line, len + 1) == (ssize_t)(len + 1) && fsync(fd) == 0;
+	if (!ok)
+		log_error("cannot write the fault journal %s: %s", path, strerror(errno));
+	free(line);
+	json_object_put(o);
+	return ok;
+}
+
+struct journal *journal_create(const char *state_root, const char *run_id, const char *backend,
+			       const struct cluster_spec *cluster)
+{
+	char dir[4096];
+	struct journal *j;
+	json_object *o, *zones;
+
+	if (!str_format(dir, sizeof(dir), "%s/journal", state_root) || !mkdir_p(dir, 0700))
+		return NULL;
+	j = xcalloc(1, sizeof(*j));
+	j->next_id = 1;
+	if (!str_format(j->path, sizeof(j->path), "%s/%s.jsonl", dir, run_id)) {
+		log_error("journal path too long under %s", dir);
+		free(j);
+		return NULL;
+	}
+	j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		log_error("cannot create the fault journal %s: %s", j->path, strerror(errno));
+		free(j);
+		return NULL;
+	}
+	o = json_object_new_object();
+	zones = json_object_new_array();
+	for (int i = 0; i < cluster->nzones; i++)
+		json_object_array_add(zones, json_object_new_string(cluster->zones[i]));
+	json_object_object_add(o, "rec", json_object_new_string("run"));
+	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "backend", json_object_new_string(backend));
+	json_object_object_add(o, "cluster", json_object_new_string(cluster->name));
+	json_object_object_add(o, "zones", zones);
+	json_object_object_add(o, "state_root", json_object_new_string(state_root));
+	if (!append_record(j->fd, o, j->path)) {
+		close(j->fd);
+		unlink(j->path);
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+int journal_intent(struct journal *j, const struct step *st, const char *member, int64_t deadline_epoch)
+{
+	json_object *o = json_object_new_object();
+	json_object *opts = json_object_new_object();
+	int id = j->next_id++;
+
+	for (int i = 0; i < st->noptions; i++)
+		json_object_object_add(opts, st->options[i].key,
+				       json_object_new_string(st->options[i].value));
+	json_object_object_add(o, "rec", json_object_new_string("intent"));
+	json_object_object_add(o, "id", json_object_new_int(id));
+	json_object_object_add(o, "fault", json_object_new_string(st->fault->name));
+	json_object_object_add(o, "member", json_object_new_string(member));
+	json_object_object_add(o, "target", json_object_new_string(st->target));
+	json_object_object_add(o, "deadline", json_object_new_int64(deadline_epoch));
+	json_object_object_add(o, "options", opts);
+	if (!append_record(j->fd, o, j->path))
+		return -1;
+	j->open_faults++;
+	return id;
+}
+
+bool journal_reverted(struct journal *j, int id)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "rec", json_object_new_string("reverted"));
+	json_object_object_add(o, "id", json_object_new_int(id));
+	if (!append_record(j->fd, o, j->path))
+		return false;
+	j->open_faults--;
+	return true;
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	close(j->fd);
+	if (j->open_faults == 0)
+		unlink(j->path);
+	else
+		log_warn("%d fault(s) left unreverted, recorded in %s: run `bise heal`", j->open_faults,
+			 j->path);
+	free(j);
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void load_header(json_object *o, struct journal_contents *out)
+{
+	json_object *v;
+	const char *s;
+
+	if (json_object_object_get_ex(o, "pid", &v))
+		out->pid = (pid_t)json_object_get_int(v);
+	if ((s = get_str(o, "backend")))
+		str_copy(out->backend, sizeof(out->backend), s);
+	if ((s = get_str(o, "cluster")))
+		str_copy(out->cluster.name, sizeof(out->cluster.name), s);
+	if ((s = get_str(o, "state_root")))
+		str_copy(out->state_root, sizeof(out->state_root), s);
+	if (json_object_object_get_ex(o, "zones", &v) && json_object_is_type(v, json_type_array)) {
+		size_t n = json_object_array_length(v);
+
+		out->cluster.nzones = 0;
+		for (size_t i = 0; i < n && i < SCENARIO_MAX_ZONES; i++)
+			str_copy(out->cluster.zones[out->cluster.nzones++], ZONE_NAME_LEN,
+				 json_object_get_string(json_object_array_get_idx(v, i)));
+	}
+}
+
+static void load_intent(json_object *o, struct journal_contents *out)
+{
+	struct journal_entry *e;
+	json_object *v;
+	const char *s;
+
+	if (out->nentries == JOURNAL_MAX_ENTRIES)
+		return;
+	e = &out->entries[out->nentries++];
+	memset(e, 0, sizeof(*e));
+	if (json_object_object_get_ex(o, "id", &v))
+		e->id = json_object_get_int(v);
+	if ((s = get_str(o, "fault")))
+		str_copy(e->fault, sizeof(e->fault), s);
+	if ((s = get_str(o, "member")))
+		str_copy(e->member, sizeof(e->member), s);
+	if ((s = get_str(o, "target")))
+		str_copy(e->target, sizeof(e->target), s);
+	if (json_object_object_get_ex(o, "deadline", &v))
+		e->deadline_epoch = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "options", &v) && json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val) {
+			struct step_option *opt;
+
+			if (e->noptions == STEP_MAX_OPTIONS)
+				break;
+			opt = &e->options[e->noptions++];
+			str_copy(opt->key, sizeof(opt->key), key);
+			str_copy(opt->value, sizeof(opt->value), json_object_get_string(val));
+		}
+	}
+}
+
+static void load_reverted(json_object *o, struct journal_contents *out)
+{
+	json_object *v;
+	int id;
+
+	if (!json_object_object_get_ex(o, "id", &v))
+		return;
+	id = json_object_get_int(v);
+	for (int i = 0; i < out->nentries; i++)
+		if (out->entries[i].id == id)
+			out->entries[i].reverted = true;
+}
+
+bool journal_load(const char *path, struct journal_contents *out)
+{
+	size_t len;
+	char *text = file_read_all(path, &len);
+	char *line, *next;
+
+	memset(out, 0, sizeof(*out));
+	str_copy(out->path, sizeof(out->path), path);
+	cluster_spec_defaults(&out->cluster);
+	if (!text) {
+		log_error("cannot read the fault journal %s: %s", path, strerror(errno));
+		return false;
+	}
+	for (line = text; line && *line; line = next) {
+		json_object *o;
+		const char *rec;
+
+		next = strchr(line, '\n');
+		if (!next)
+			break; /* torn last line: that record never completed */
+		*next++ = '\0';
+		o = json_tokener_parse(line);
+		if (!o)
+			continue;
+		rec = get_str(o, "rec");
+		if (rec && strcmp(rec, "run") == 0)
+			load_header(o, out);
+		else if (rec && strcmp(rec, "intent") == 0)
+			load_intent(o, out);
+		else if (rec && strcmp(rec, "reverted") == 0)
+			load_reverted(o, out);
+		json_object_put(o);
+	}
+	free(text);
+	return true;
+}
+
+bool journal_append_reverted(const char *path, int id)
+{
+	int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	json_object *o = json_object_new_object();
+	off_t size;
+	char last = '\n';
+	bool ok;
+
+	if (fd < 0) {
+		log_error("cannot open the fault journal %s: %s", path, strerror(errno));
+		json_object_put(o);
+		return false;
+	}
+	/* After a crash mid-record, end the torn line first so this record stands alone. */
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != '\n' && write(fd, "\n", 1) != 1) {
+		log_error("cannot write the fault journal %s: %s", path, strerror(errno));
+		close(fd);
+		json_object_put(o);
+		return false;
+	}
+	json_object_object_add(o, "rec", json_object_new_string("reverted"));
+	json_object_object_add(o, "id", json_object_new_int(id));
+	ok = append_record(fd, o, path);
+	close(fd);
+	return ok;
+}
+
+int journal_scan(const char *state_root, void (*fn)(const struct journal_contents *jc, void *arg),
+		 void *arg)
+{
+	char dir[4096];
+	DIR *d;
+	struct dirent *de;
+	struct journal_contents *jc;
+	int found = 0;
+
+	if (!str_format(dir, sizeof(dir), "%s/journal", state_root))
+		return -1;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	jc = xmalloc(sizeof(*jc));
+	while ((de = readdir(d))) {
+		char path[4400];
+		size_t len = strlen(de->d_name);
+		bool open_fault = false;
+
+		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
+			continue;
+		if (!str_format(path, sizeof(path), "%s/%s", dir, de->d_name) || !journal_load(path, jc))
+			continue;
+		for (int i = 0; i < jc->nentries; i++)
+			open_fault |= !jc->entries[i].reverted;
+		if (!open_fault) {
+			unlink(path); /* everything in it is undone */
+			continue;
+		}
+		found++;
+		if (fn)
+			fn(jc, arg);
+	}
+	closedir(d);
+	free(jc);
+	return found;
+}
