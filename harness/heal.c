@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct heal_state {
@@ -56,6 +58,41 @@ static bool revert_entry(const struct journal_contents *jc, const struct journal
 	return ok;
 }
 
+/* Revert the open entries of one loaded journal (only those past their deadline if asked). */
+static int heal_entries(const struct journal_contents *jc, bool only_expired)
+{
+	int failed = 0;
+	int64_t now = time(NULL);
+
+	for (int i = 0; i < jc->nentries; i++) {
+		const struct journal_entry *e = &jc->entries[i];
+
+		if (e->reverted || (only_expired && e->deadline_epoch > now))
+			continue;
+		if (revert_entry(jc, e) && journal_append_reverted(jc->path, e->id)) {
+			printf("healed: %s on %s (cluster %s, journal %s)\n", e->fault, e->member,
+			       jc->cluster.name, jc->path);
+		} else {
+			printf("NOT healed: %s on %s (cluster %s, journal %s)\n", e->fault, e->member,
+			       jc->cluster.name, jc->path);
+			failed++;
+		}
+	}
+	fflush(stdout);
+	return failed;
+}
+
+int heal_journal_path(const char *path, bool only_expired)
+{
+	struct journal_contents *jc = xmalloc(sizeof(*jc));
+	int failed = -1;
+
+	if (journal_load(path, jc))
+		failed = heal_entries(jc, only_expired);
+	free(jc);
+	return failed;
+}
+
 static void heal_journal(const struct journal_contents *jc, void *arg)
 {
 	struct heal_state *hs = arg;
@@ -68,22 +105,8 @@ static void heal_journal(const struct journal_contents *jc, void *arg)
 		return;
 	}
 	hs->pending++;
-	if (hs->dry)
-		return;
-	for (int i = 0; i < jc->nentries; i++) {
-		const struct journal_entry *e = &jc->entries[i];
-
-		if (e->reverted)
-			continue;
-		if (revert_entry(jc, e) && journal_append_reverted(jc->path, e->id)) {
-			printf("healed: %s on %s (cluster %s, journal %s)\n", e->fault, e->member,
-			       jc->cluster.name, jc->path);
-		} else {
-			printf("NOT healed: %s on %s (cluster %s, journal %s)\n", e->fault, e->member,
-			       jc->cluster.name, jc->path);
-			hs->failed++;
-		}
-	}
+	if (!hs->dry)
+		hs->failed += heal_entries(jc, false);
 }
 
 int heal_all(const char *state_root, bool force)

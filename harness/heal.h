@@ -11,6 +11,12 @@
  */
 int heal_all(const char *state_root, bool force);
 
+/*
+ * Revert the open faults of one journal file (only those past their deadline when
+ * only_expired). Returns the number that could not be reverted, -1 if unreadable.
+ */
+int heal_journal_path(const char *path, bool only_expired);
+
 /* Number of journals holding unreverted faults of dead runs (run/up refuse to start then). */
 int heal_pending(const char *state_root);
 

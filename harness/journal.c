@@ -113,6 +113,11 @@ bool journal_reverted(struct journal *j, int id)
 	return true;
 }
 
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
 void journal_close(struct journal *j)
 {
 	if (!j)

@@ -55,6 +55,9 @@ int journal_intent(struct journal *j, const struct step *st, const char *member,
 /* Record a fault undone. fsync'd. */
 bool journal_reverted(struct journal *j, int id);
 
+/* Path of this run's journal file. */
+const char *journal_path(const struct journal *j);
+
 /* Close; remove the file when every fault in it was reverted. */
 void journal_close(struct journal *j);
 

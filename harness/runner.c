@@ -11,6 +11,7 @@
 #include "slo.h"
 #include "units.h"
 #include "util.h"
+#include "watchdog.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -464,6 +465,7 @@ struct scenario_run {
 	const struct driver_ops *ops;
 	struct driver *drv;
 	struct journal *journal;
+	struct watchdog *watchdog;
 	uint64_t seed;
 	char host[256];
 	char run_id[96];
@@ -623,7 +625,10 @@ static int ensure_cluster(struct scenario_run *r, const struct scenario *sc, boo
 		str_format(name, sizeof(name), "%s-%s", r->run_id, sc->cluster.name);
 		r->journal = journal_create(r->opt->state_root, name, r->ops->name, &sc->cluster);
 	}
-	return r->journal ? BISE_EXIT_OK : BISE_EXIT_ENV;
+	if (!r->journal)
+		return BISE_EXIT_ENV;
+	r->watchdog = watchdog_start(journal_path(r->journal));
+	return r->watchdog ? BISE_EXIT_OK : BISE_EXIT_ENV;
 }
 
 static void release_cluster(struct scenario_run *r, bool ours)
@@ -632,6 +637,8 @@ static void release_cluster(struct scenario_run *r, bool ours)
 		return;
 	journal_close(r->journal);
 	r->journal = NULL;
+	watchdog_stop(r->watchdog);
+	r->watchdog = NULL;
 	if (ours && !r->opt->keep) {
 		log_info("taking the cluster down");
 		r->ops->down(r->drv);
