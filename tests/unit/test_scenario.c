@@ -1,0 +1,323 @@
+/*
+ * test_scenario.c - good scenario files load with their values and defaults; each bad
+ * file gives an error at the exact line:column with the expected words.
+ */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fault.h"
+#include "scenario.h"
+#include "util.h"
+
+void tests_register(void);
+
+#define MS INT64_C(1000)
+#define SEC INT64_C(1000000)
+
+static char errbuf[16384];
+
+/* tests/scenarios/<rel>, found through BISE_SOURCE_DIR (set by ctest) or from the build dir. */
+static void scenario_path(const char *rel, char *buf, size_t len)
+{
+	const char *top = getenv("BISE_SOURCE_DIR");
+
+	str_format(buf, len, "%s/tests/scenarios/%s", top ? top : "..", rel);
+}
+
+static bool load(const char *rel, struct scenario *sc)
+{
+	char path[1024];
+	bool ok;
+
+	scenario_path(rel, path, sizeof(path));
+	ok = scenario_load(path, sc, errbuf, sizeof(errbuf));
+	if (!ok)
+		fprintf(stderr, "\n%s", errbuf);
+	return ok;
+}
+
+static void test_good_example(void)
+{
+	struct scenario sc;
+	const struct step *st;
+
+	CU_ASSERT_TRUE_FATAL(load("good/primary-pod-kill.yaml", &sc));
+	CU_ASSERT_STRING_EQUAL(sc.name, "primary-pod-kill");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc.description);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc.description, "promotes a replica\nwithin a TTL"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc.text, "name: primary-pod-kill"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc.path, "good/primary-pod-kill.yaml"));
+	CU_ASSERT_STRING_EQUAL(sc.cluster.name, "bise");
+	CU_ASSERT_EQUAL(sc.cluster.nzones, 3);
+	CU_ASSERT_STRING_EQUAL(sc.cluster.zones[2], "gland");
+	CU_ASSERT_EQUAL(sc.cluster.ttl_us, 10 * SEC);
+	CU_ASSERT_EQUAL(sc.cluster.maximum_lag_on_failover_bytes, 1048576);
+	CU_ASSERT_EQUAL(sc.workload.connect_timeout_us, 500 * MS);
+	CU_ASSERT_EQUAL_FATAL(sc.nsteps, 3);
+	st = &sc.steps[0];
+	CU_ASSERT_EQUAL(st->kind, STEP_FAULT);
+	CU_ASSERT_EQUAL(st->at_us, 10 * SEC);
+	CU_ASSERT_PTR_EQUAL(st->fault, fault_find("pod-kill"));
+	CU_ASSERT_STRING_EQUAL(st->target, "primary");
+	CU_ASSERT_TRUE(scenario_target_is_role(st->target));
+	CU_ASSERT_EQUAL(st->pos.line, 22);
+	CU_ASSERT_EQUAL(st->pos.col, 5);
+	CU_ASSERT_EQUAL(st->target_pos.line, 24);
+	CU_ASSERT_EQUAL(st->target_pos.col, 13);
+	CU_ASSERT_EQUAL(st->duration_us, 0);
+	CU_ASSERT_EQUAL(st->noptions, 1);
+	CU_ASSERT_STRING_EQUAL(step_option(st, "restart_delay"), "3s");
+	CU_ASSERT_EQUAL(st->options[0].pos.line, 25);
+	CU_ASSERT_PTR_NULL(step_option(st, "duration"));
+	CU_ASSERT_EQUAL(sc.steps[1].kind, STEP_WAIT_HEALTHY);
+	CU_ASSERT_EQUAL(sc.steps[1].timeout_us, 90 * SEC);
+	CU_ASSERT_EQUAL(sc.steps[1].at_us, -1);
+	CU_ASSERT_EQUAL(sc.steps[2].kind, STEP_WAIT);
+	CU_ASSERT_EQUAL(sc.steps[2].duration_us, 5 * SEC);
+	CU_ASSERT_EQUAL_FATAL(sc.nslos, 2);
+	CU_ASSERT_STRING_EQUAL(sc.slos[0].metric, "failover_time");
+	CU_ASSERT_EQUAL(sc.slos[0].op, SLO_LT);
+	CU_ASSERT_EQUAL(sc.slos[0].threshold, 30.0 * SEC);
+	CU_ASSERT_STRING_EQUAL(sc.slos[0].text, "< 30s");
+	CU_ASSERT_EQUAL(sc.slos[0].pos.line, 30);
+	CU_ASSERT_EQUAL(sc.slos[0].pos.col, 18);
+	CU_ASSERT_EQUAL(sc.slos[1].op, SLO_EQ);
+	CU_ASSERT_EQUAL(sc.repeat, 1);
+	scenario_free(&sc);
+	CU_ASSERT_PTR_NULL(sc.text);
+	scenario_free(&sc); /* twice is fine */
+}
+
+static void test_good_defaults(void)
+{
+	struct scenario sc;
+	struct cluster_spec c;
+	struct workload_spec w;
+
+	CU_ASSERT_TRUE_FATAL(load("good/minimal.yaml", &sc));
+	cluster_spec_defaults(&c);
+	workload_spec_defaults(&w);
+	CU_ASSERT_EQUAL(memcmp(&sc.cluster, &c, sizeof(c)), 0);
+	CU_ASSERT_EQUAL(memcmp(&sc.workload, &w, sizeof(w)), 0);
+	CU_ASSERT_STRING_EQUAL(c.name, "bise");
+	CU_ASSERT_EQUAL(c.nzones, 3);
+	CU_ASSERT_STRING_EQUAL(c.zones[0], "geneva");
+	CU_ASSERT_STRING_EQUAL(c.zones[1], "lucerne");
+	CU_ASSERT_EQUAL(c.replication, REPLICATION_ASYNC);
+	CU_ASSERT_EQUAL(c.dcs_api, DCS_ETCD_V3);
+	CU_ASSERT_EQUAL(c.ttl_us, 10 * SEC);
+	CU_ASSERT_EQUAL(c.loop_wait_us, 1 * SEC);
+	CU_ASSERT_EQUAL(c.retry_timeout_us, 4 * SEC);
+	CU_ASSERT_EQUAL(c.maximum_lag_on_failover_bytes, 1048576);
+	CU_ASSERT_EQUAL(c.restart_delay_us, 2 * SEC);
+	CU_ASSERT_EQUAL(w.writers, 4);
+	CU_ASSERT_EQUAL(w.rate_per_writer, 100.0);
+	CU_ASSERT_EQUAL(w.connect_timeout_us, 500 * MS);
+	CU_ASSERT_EQUAL(w.write_timeout_us, 1 * SEC);
+	CU_ASSERT_PTR_NULL(sc.description);
+	CU_ASSERT_EQUAL(sc.nslos, 0);
+	CU_ASSERT_EQUAL(sc.repeat, 1);
+	CU_ASSERT_EQUAL_FATAL(sc.nsteps, 1);
+	CU_ASSERT_EQUAL(sc.steps[0].at_us, -1);
+	CU_ASSERT_PTR_EQUAL(sc.steps[0].fault, fault_find("process-kill"));
+	CU_ASSERT_STRING_EQUAL(sc.steps[0].target, "lucerne");
+	CU_ASSERT_FALSE(scenario_target_is_role(sc.steps[0].target));
+	CU_ASSERT_EQUAL(sc.steps[0].noptions, 0);
+	scenario_free(&sc);
+}
+
+static void test_good_custom(void)
+{
+	struct scenario sc;
+
+	CU_ASSERT_TRUE_FATAL(load("good/custom.yaml", &sc));
+	CU_ASSERT_STRING_EQUAL(sc.name, "2-zones-sync");
+	CU_ASSERT_STRING_EQUAL(sc.cluster.name, "pg-sync");
+	CU_ASSERT_EQUAL(sc.cluster.nzones, 2);
+	CU_ASSERT_STRING_EQUAL(sc.cluster.zones[0], "zurich");
+	CU_ASSERT_STRING_EQUAL(sc.cluster.zones[1], "bern");
+	CU_ASSERT_EQUAL(sc.cluster.replication, REPLICATION_SYNC);
+	CU_ASSERT_EQUAL(sc.cluster.dcs_api, DCS_ETCD_V2);
+	CU_ASSERT_EQUAL(sc.cluster.ttl_us, 30 * SEC);
+	CU_ASSERT_EQUAL(sc.cluster.loop_wait_us, 10 * SEC);
+	CU_ASSERT_EQUAL(sc.cluster.retry_timeout_us, 10 * SEC);
+	CU_ASSERT_EQUAL(sc.cluster.maximum_lag_on_failover_bytes, 16000000);
+	CU_ASSERT_EQUAL(sc.cluster.restart_delay_us, 0);
+	CU_ASSERT_EQUAL(sc.workload.writers, 64);
+	CU_ASSERT_EQUAL(sc.workload.rate_per_writer, 0.0);
+	CU_ASSERT_EQUAL(sc.workload.connect_timeout_us, 1500 * MS);
+	CU_ASSERT_EQUAL(sc.workload.write_timeout_us, 120 * SEC);
+	CU_ASSERT_EQUAL_FATAL(sc.nsteps, 4);
+	CU_ASSERT_EQUAL(sc.steps[0].at_us, -1);
+	CU_ASSERT_STRING_EQUAL(sc.steps[0].target, "bern");
+	CU_ASSERT_EQUAL(sc.steps[1].at_us, 60 * SEC);
+	CU_ASSERT_EQUAL(sc.steps[2].at_us, 60 * SEC); /* equal is not earlier */
+	CU_ASSERT_STRING_EQUAL(sc.steps[2].target, "any");
+	CU_ASSERT_STRING_EQUAL(step_option(&sc.steps[2], "restart_delay"), "250ms");
+	CU_ASSERT_EQUAL(sc.steps[3].kind, STEP_WAIT_HEALTHY);
+	CU_ASSERT_EQUAL(sc.steps[3].timeout_us, 120 * SEC);
+	CU_ASSERT_EQUAL_FATAL(sc.nslos, 6);
+	CU_ASSERT_EQUAL(sc.slos[0].op, SLO_LE);
+	CU_ASSERT_STRING_EQUAL(sc.slos[1].metric, "promotion_time");
+	CU_ASSERT_EQUAL(sc.slos[1].threshold, 20.0 * SEC);
+	CU_ASSERT_STRING_EQUAL(sc.slos[1].text, "< 20s");
+	CU_ASSERT_EQUAL(sc.slos[3].op, SLO_EQ);
+	CU_ASSERT_EQUAL(sc.slos[3].threshold, 0.0);
+	CU_ASSERT_EQUAL(sc.slos[4].threshold, 10.0);
+	CU_ASSERT_EQUAL(sc.repeat, 1000);
+	scenario_free(&sc);
+}
+
+/* Each bad file: the first error's position and words, and how many errors in all. */
+static const struct {
+	const char *file;
+	int line, col;
+	const char *words;
+	int nerrors;
+} bad[] = {
+	{ "unknown-key-typo", 3, 3, "unknown key \"ttll\" in cluster (hint: did you mean \"ttl\"?", 1 },
+	{ "top-level-typo", 1, 1, "missing key \"steps\"", 2 },
+	{ "wrong-type-mapping", 2, 10, "cluster must be a mapping, not a scalar", 1 },
+	{ "wrong-type-sequence", 1, 7, "name must be a single value, not a sequence", 1 },
+	{ "scalar-step", 3, 5, "a step must be a mapping, not a scalar", 1 },
+	{ "bad-duration", 3, 8, "cluster.ttl: \"10\" has no unit (hint: write 10s or 10ms)", 1 },
+	{ "negative-duration", 3, 9, "at: \"-5s\" is negative", 1 },
+	{ "bad-size", 3, 28, "unknown unit \"KB\"", 1 },
+	{ "bad-rate", 3, 9, "workload.rate: \"-1\" is not a rate", 1 },
+	{ "writers-out-of-range", 3, 12, "workload.writers: 0 is out of range", 1 },
+	{ "bad-replication", 3, 16, "unknown value \"semi\" (hint: one of: async, synchronous)", 1 },
+	{ "unknown-fault", 3, 12, "unknown fault \"pod-kil\" (hint: did you mean \"pod-kill\"? known faults: pod-kill, process-kill)", 1 },
+	{ "impossible-target", 6, 13, "target \"zurich\" is neither a zone of this cluster nor a role (hint: zones then roles: geneva, lucerne, gland, primary, replica, any)", 1 },
+	{ "duration-on-pod-kill", 5, 5, "fault pod-kill takes no duration (hint:", 1 },
+	{ "timeout-on-fault", 5, 5, "timeout applies only to wait: healthy", 1 },
+	{ "wait-without-timeout", 5, 5, "wait: healthy needs a timeout", 1 },
+	{ "bad-wait", 3, 11, "wait \"soon\" is neither healthy nor a duration", 1 },
+	{ "fault-and-wait", 5, 5, "either fault or wait, not both", 1 },
+	{ "neither-fault-nor-wait", 3, 5, "a step needs fault or wait", 1 },
+	{ "steps-out-of-order", 6, 9, "at 10s is earlier than the previous step's at 20s", 1 },
+	{ "patroni-timing", 3, 8, "Patroni needs it: 1s + 2*5s = 11s > ttl 10s (hint: raise ttl to at least 11s", 1 },
+	{ "bad-option-value", 5, 20, "restart_delay: \"soon\" is not a duration", 1 },
+	{ "unknown-option", 5, 5, "unknown key \"restart_dely\" in a step (hint: did you mean \"restart_delay\"?", 1 },
+	{ "bad-slo", 6, 18, "slo failover_time: \"30\" has no unit", 1 },
+	{ "unknown-slo-metric", 6, 3, "unknown SLO metric \"failover_tme\" (hint: did you mean \"failover_time\"? known metrics: failover_time, promotion_time,", 1 },
+	{ "duplicate-key", 5, 1, "duplicate key \"name\" (hint: first given at line 1, column 1", 1 },
+	{ "duplicate-zone", 3, 28, "zone \"geneva\" is listed twice (hint: first listed at line 3, column 11)", 1 },
+	{ "too-few-zones", 3, 10, "cluster.zones has 1 zone", 1 },
+	{ "missing-name", 1, 1, "missing key \"name\"", 1 },
+	{ "missing-steps", 2, 1, "missing key \"steps\"", 1 },
+	{ "empty-steps", 2, 8, "steps must be a non-empty sequence", 1 },
+	{ "bad-name", 1, 7, "name \"Primary_Kill\" is not valid", 1 },
+	{ "repeat-out-of-range", 4, 9, "repeat: 0 is out of range (hint: a whole number from 1 to 1000)", 1 },
+	{ "invalid-yaml", 5, 1, "not valid YAML: did not find expected ',' or ']', while parsing a flow sequence at line 4, column 13", 1 },
+	{ "not-utf8", 2, 8, "not valid YAML: invalid leading UTF-8 octet", 1 },
+	{ "empty", 1, 1, "the file is empty", 1 },
+	{ "two-documents", 4, 1, "a second YAML document", 1 },
+	{ "many-errors", 3, 8, "cluster.ttl: \"10\" has no unit", 7 },
+};
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void test_bad_catalogue(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct scenario sc;
+		char rel[128], path[1024], prefix[1200];
+		bool ok;
+
+		str_format(rel, sizeof(rel), "bad/%s.yaml", bad[i].file);
+		scenario_path(rel, path, sizeof(path));
+		memset(errbuf, 'x', sizeof(errbuf));
+		ok = scenario_load(path, &sc, errbuf, sizeof(errbuf));
+		CU_ASSERT_FALSE(ok);
+		str_format(prefix, sizeof(prefix), "%s:%d:%d: error: ", path, bad[i].line, bad[i].col);
+		if (strncmp(errbuf, prefix, strlen(prefix)) != 0 || !strstr(errbuf, bad[i].words) ||
+		    count_lines(errbuf) != bad[i].nerrors)
+			fprintf(stderr, "\nexpected %s%s (%d errors), got:\n%s", prefix, bad[i].words,
+				bad[i].nerrors, errbuf);
+		CU_ASSERT_EQUAL(strncmp(errbuf, prefix, strlen(prefix)), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, bad[i].words));
+		CU_ASSERT_EQUAL(count_lines(errbuf), bad[i].nerrors);
+		/* A failed load leaves nothing to free, and freeing it anyway is fine. */
+		CU_ASSERT_PTR_NULL(sc.text);
+		CU_ASSERT_PTR_NULL(sc.steps);
+		scenario_free(&sc);
+	}
+}
+
+static void test_missing_file(void)
+{
+	struct scenario sc;
+
+	CU_ASSERT_FALSE(load("bad/no-such-file.yaml", &sc));
+	CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "no-such-file.yaml:1:1: error: cannot read the scenario: No such file or directory"));
+	CU_ASSERT_EQUAL(count_lines(errbuf), 1);
+	scenario_free(&sc);
+}
+
+static void test_small_errbuf(void)
+{
+	struct scenario sc;
+	char path[1024], small[200];
+
+	scenario_path("bad/many-errors.yaml", path, sizeof(path));
+	memset(small, 'x', sizeof(small));
+	CU_ASSERT_FALSE(scenario_load(path, &sc, small, sizeof(small)));
+	/* Only whole lines, still terminated. */
+	CU_ASSERT_PTR_NOT_NULL(memchr(small, '\0', sizeof(small)));
+	CU_ASSERT_EQUAL(small[strlen(small) - 1], '\n');
+	CU_ASSERT_FALSE(scenario_load(path, &sc, NULL, 0));
+	scenario_free(&sc);
+}
+
+static void test_free_zeroed(void)
+{
+	struct scenario sc;
+
+	memset(&sc, 0, sizeof(sc));
+	scenario_free(&sc);
+	scenario_free(NULL);
+}
+
+static void test_roles_and_options(void)
+{
+	struct step st;
+
+	CU_ASSERT_TRUE(scenario_target_is_role("primary"));
+	CU_ASSERT_TRUE(scenario_target_is_role("replica"));
+	CU_ASSERT_TRUE(scenario_target_is_role("any"));
+	CU_ASSERT_FALSE(scenario_target_is_role("geneva"));
+	CU_ASSERT_FALSE(scenario_target_is_role("Primary"));
+	CU_ASSERT_FALSE(scenario_target_is_role(""));
+	memset(&st, 0, sizeof(st));
+	CU_ASSERT_PTR_NULL(step_option(&st, "restart_delay"));
+	st.noptions = 2;
+	str_copy(st.options[0].key, sizeof(st.options[0].key), "a");
+	str_copy(st.options[0].value, sizeof(st.options[0].value), "1");
+	str_copy(st.options[1].key, sizeof(st.options[1].key), "b");
+	str_copy(st.options[1].value, sizeof(st.options[1].value), "2");
+	CU_ASSERT_STRING_EQUAL(step_option(&st, "b"), "2");
+	CU_ASSERT_PTR_NULL(step_option(&st, "c"));
+}
+
+void tests_register(void)
+{
+	CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
+
+	CU_add_test(s, "the documented example loads", test_good_example);
+	CU_add_test(s, "defaults fill what is left out", test_good_defaults);
+	CU_add_test(s, "every key set", test_good_custom);
+	CU_add_test(s, "bad files: position and message", test_bad_catalogue);
+	CU_add_test(s, "a missing file", test_missing_file);
+	CU_add_test(s, "errors fit a small buffer", test_small_errbuf);
+	CU_add_test(s, "scenario_free on a zeroed struct", test_free_zeroed);
+	CU_add_test(s, "roles and step options", test_roles_and_options);
+}
