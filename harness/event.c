@@ -1,1 +1,634 @@
-/* placeholder until implemented */
+/* event.c - the append-only event log (events.jsonl) and its typed reader. */
+#include "event.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct event_log {
+	int fd;
+	int64_t origin_us;
+	char *path;
+	pthread_mutex_t lock; /* one writer at a time keeps lines whole and in call order */
+};
+
+/* "-12.345678": exact microseconds, whatever json-c's double formatting does. */
+static void format_seconds(char *buf, size_t n, int64_t us)
+{
+	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+
+	str_format(buf, n, "%s%" PRIu64 ".%06" PRIu64, us < 0 ? "-" : "", mag / 1000000, mag % 1000000);
+}
+
+struct json_object *event_time_new(int64_t rel_us)
+{
+	char buf[32];
+
+	format_seconds(buf, sizeof(buf), rel_us);
+	return json_object_new_double_s((double)rel_us / 1e6, buf);
+}
+
+/*
+ * A crash can leave a last line without its newline; appending after it would glue the
+ * next event onto the fragment and make the middle of the log unreadable. Cut it off.
+ */
+static bool drop_torn_tail(int fd, const char *path)
+{
+	struct stat st;
+	char buf[4096];
+	off_t end, pos;
+
+	if (fstat(fd, &st) != 0) {
+		log_error("cannot stat %s: %s", path, strerror(errno));
+		return false;
+	}
+	end = st.st_size;
+	pos = end;
+	while (pos > 0) {
+		size_t chunk = pos > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+		ssize_t got = pread(fd, buf, chunk, pos - (off_t)chunk);
+
+		if (got != (ssize_t)chunk) {
+			log_error("cannot read %s: %s", path, got < 0 ? strerror(errno) : "short read");
+			return false;
+		}
+		for (size_t i = chunk; i > 0; i--) {
+			if (buf[i - 1] != '\n')
+				continue;
+			pos = pos - (off_t)chunk + (off_t)i;
+			goto found;
+		}
+		pos -= (off_t)chunk;
+	}
+found:
+	if (pos == end)
+		return true;
+	log_warn("%s: dropping a torn last line (%lld bytes)", path, (long long)(end - pos));
+	if (ftruncate(fd, pos) != 0) {
+		log_error("cannot truncate %s: %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+struct event_log *event_log_open(const char *path, int64_t origin_us)
+{
+	struct event_log *log;
+	/* Read access only to find a torn tail (drop_torn_tail). */
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		log_error("cannot open event log %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!drop_torn_tail(fd, path)) {
+		close(fd);
+		return NULL;
+	}
+	log = xcalloc(1, sizeof(*log));
+	log->fd = fd;
+	log->origin_us = origin_us;
+	log->path = xstrdup(path);
+	pthread_mutex_init(&log->lock, NULL);
+	return log;
+}
+
+void event_log_close(struct event_log *log)
+{
+	if (!log)
+		return;
+	if (close(log->fd) != 0)
+		log_error("cannot close event log %s: %s", log->path, strerror(errno));
+	pthread_mutex_destroy(&log->lock);
+	free(log->path);
+	free(log);
+}
+
+int64_t event_log_rel_us(const struct event_log *log, int64_t mono_us)
+{
+	return mono_us - log->origin_us;
+}
+
+static bool write_all(struct event_log *log, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(log->fd, data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("cannot write event log %s: %s", log->path, strerror(errno));
+			return false;
+		}
+		off += (size_t)w;
+	}
+	return true;
+}
+
+bool event_log_append(struct event_log *log, int64_t at_mono_us, struct json_object *obj)
+{
+	struct json_object *ev, *line;
+	const char *text;
+	char *buf;
+	size_t len;
+	bool ok;
+
+	if (!log || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, "ev", &ev)) {
+		log_error("event not logged: %s", log ? "it has no \"ev\"" : "no event log");
+		json_object_put(obj);
+		return false;
+	}
+	/* A fresh object so "t" and "ev" lead the line whatever order obj was built in. */
+	line = json_object_new_object();
+	json_object_object_add(line, "t", event_time_new(at_mono_us - log->origin_us));
+	json_object_object_add(line, "ev", json_object_get(ev));
+	json_object_object_foreach(obj, key, val) {
+		if (strcmp(key, "t") != 0 && strcmp(key, "ev") != 0)
+			json_object_object_add(line, key, json_object_get(val));
+	}
+	json_object_put(obj);
+	text = json_object_to_json_string_length(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+						 &len);
+	/* Serialised outside the lock; one write(2) of the whole line inside it. */
+	buf = xmalloc(len + 1);
+	memcpy(buf, text, len);
+	buf[len] = '\n';
+	json_object_put(line);
+	pthread_mutex_lock(&log->lock);
+	ok = write_all(log, buf, len + 1);
+	pthread_mutex_unlock(&log->lock);
+	free(buf);
+	return ok;
+}
+
+/* ---- names ---- */
+
+static const char *const outcome_names[] = { "ok", "fail", "indeterminate", "ok_unreplicated" };
+static const char *const role_names[] = { "down", "primary", "replica" };
+
+const char *write_outcome_name(enum write_outcome o)
+{
+	return (unsigned)o < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[o] : "?";
+}
+
+const char *node_role_name(enum node_role r)
+{
+	return (unsigned)r < sizeof(role_names) / sizeof(role_names[0]) ? role_names[r] : "?";
+}
+
+bool write_outcome_parse(const char *name, enum write_outcome *out)
+{
+	for (size_t i = 0; i < sizeof(outcome_names) / sizeof(outcome_names[0]); i++) {
+		if (strcmp(name, outcome_names[i]) == 0) {
+			*out = (enum write_outcome)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool node_role_parse(const char *name, enum node_role *out)
+{
+	for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++) {
+		if (strcmp(name, role_names[i]) == 0) {
+			*out = (enum node_role)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool hex32(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 8)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return true;
+}
+
+bool lsn_parse(const char *text, uint64_t *out)
+{
+	const char *slash = strchr(text, '/');
+	uint64_t hi, lo;
+
+	if (!slash || !hex32(text, (size_t)(slash - text), &hi) || !hex32(slash + 1, strlen(slash + 1), &lo))
+		return false;
+	*out = hi << 32 | lo;
+	return true;
+}
+
+/* ---- reader ---- */
+
+struct loader {
+	const char *path;
+	size_t line;
+	struct events *out;
+	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks;
+};
+
+/* Geometric growth so a million writes cost a few dozen reallocs. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 256;
+	if (*cap < need)
+		*cap = need;
+	return xrealloc(p, *cap * size);
+}
+
+/* Without libm (bise_core does not link it). */
+static bool integral(double d)
+{
+	return d > -9e18 && d < 9e18 && (double)(int64_t)d == d;
+}
+
+/* Field of the expected type; doubles accept integers, integers accept integral doubles. */
+static bool field(struct loader *ld, struct json_object *o, const char *key, enum json_type type,
+		  bool required, struct json_object **val)
+{
+	struct json_object *v;
+	enum json_type t;
+
+	*val = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (required)
+			log_error("%s:%zu: missing \"%s\"", ld->path, ld->line, key);
+		return !required;
+	}
+	t = json_object_get_type(v);
+	if (t == type || (type == json_type_double && t == json_type_int) ||
+	    (type == json_type_int && t == json_type_double && integral(json_object_get_double(v)))) {
+		*val = v;
+		return true;
+	}
+	log_error("%s:%zu: \"%s\" is not a %s", ld->path, ld->line, key, json_type_to_name(type));
+	return false;
+}
+
+static bool get_string(struct loader *ld, struct json_object *o, const char *key, bool required, char *dst,
+		       size_t n)
+{
+	struct json_object *v;
+
+	if (!field(ld, o, key, json_type_string, required, &v))
+		return false;
+	if (v)
+		str_copy(dst, n, json_object_get_string(v));
+	return true;
+}
+
+static bool get_int64(struct loader *ld, struct json_object *o, const char *key, bool required, int64_t *dst)
+{
+	struct json_object *v;
+
+	if (!field(ld, o, key, json_type_int, required, &v))
+		return false;
+	if (v)
+		*dst = json_object_get_int64(v);
+	return true;
+}
+
+static bool get_int(struct loader *ld, struct json_object *o, const char *key, bool required, int *dst)
+{
+	int64_t v = *dst;
+
+	if (!get_int64(ld, o, key, required, &v))
+		return false;
+	*dst = (int)v;
+	return true;
+}
+
+static bool get_double(struct loader *ld, struct json_object *o, const char *key, bool required, double *dst)
+{
+	struct json_object *v;
+
+	if (!field(ld, o, key, json_type_double, required, &v))
+		return false;
+	if (v)
+		*dst = json_object_get_double(v);
+	return true;
+}
+
+/* Seconds since the origin -> microseconds, rounded (the text has exactly 6 decimals). */
+static bool get_time(struct loader *ld, struct json_object *o, const char *key, int64_t *dst)
+{
+	double s = 0;
+
+	if (!get_double(ld, o, key, true, &s))
+		return false;
+	if (!(s > -9e12 && s < 9e12)) {
+		log_error("%s:%zu: \"%s\" out of range", ld->path, ld->line, key);
+		return false;
+	}
+	*dst = (int64_t)(s * 1e6 + (s < 0 ? -0.5 : 0.5));
+	return true;
+}
+
+static bool load_write(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct write_event w;
+	char out[32] = "";
+
+	memset(&w, 0, sizeof(w));
+	w.end_us = t_us;
+	if (!get_time(ld, o, "t0", &w.start_us) || !get_int(ld, o, "w", true, &w.writer) ||
+	    !get_int64(ld, o, "seq", true, &w.seq) || !get_string(ld, o, "out", true, out, sizeof(out)) ||
+	    !get_string(ld, o, "node", false, w.node, sizeof(w.node)))
+		return false;
+	if (!write_outcome_parse(out, &w.outcome)) {
+		log_error("%s:%zu: unknown write outcome \"%s\"", ld->path, ld->line, out);
+		return false;
+	}
+	ev->writes = grow(ev->writes, &ld->cap_writes, ev->nwrites + 1, sizeof(w));
+	ev->writes[ev->nwrites++] = w;
+	return true;
+}
+
+static bool load_node(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct node_event n;
+	char role[32] = "", lsn[64] = "";
+
+	memset(&n, 0, sizeof(n));
+	n.t_us = t_us;
+	if (!get_string(ld, o, "node", true, n.node, sizeof(n.node)) ||
+	    !get_string(ld, o, "role", true, role, sizeof(role)) || !get_int(ld, o, "tli", false, &n.timeline) ||
+	    !get_string(ld, o, "lsn", false, lsn, sizeof(lsn)))
+		return false;
+	if (!node_role_parse(role, &n.role)) {
+		log_error("%s:%zu: unknown role \"%s\"", ld->path, ld->line, role);
+		return false;
+	}
+	/* A down node has no position: absent, null or "" all mean 0. */
+	if (lsn[0] && !lsn_parse(lsn, &n.lsn)) {
+		log_error("%s:%zu: bad lsn \"%s\"", ld->path, ld->line, lsn);
+		return false;
+	}
+	ev->nodes = grow(ev->nodes, &ld->cap_nodes, ev->nnodes + 1, sizeof(n));
+	ev->nodes[ev->nnodes++] = n;
+	return true;
+}
+
+static bool load_fault(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct fault_event f;
+
+	memset(&f, 0, sizeof(f));
+	f.t_us = t_us;
+	if (!get_string(ld, o, "action", true, f.action, sizeof(f.action)) ||
+	    !get_string(ld, o, "fault", false, f.fault, sizeof(f.fault)) ||
+	    !get_string(ld, o, "target", false, f.target, sizeof(f.target)) ||
+	    !get_string(ld, o, "node", false, f.node, sizeof(f.node)) || !get_int(ld, o, "step", false, &f.step))
+		return false;
+	ev->faults = grow(ev->faults, &ld->cap_faults, ev->nfaults + 1, sizeof(f));
+	ev->faults[ev->nfaults++] = f;
+	return true;
+}
+
+/* [[a,b],...] (ranges) or [[seq,count],...] (dups) -> pairs; *n = 0 when absent. */
+static bool get_pairs(struct loader *ld, struct json_object *o, const char *key, int64_t **pairs, size_t *n)
+{
+	struct json_object *arr;
+	size_t len;
+
+	*pairs = NULL;
+	*n = 0;
+	if (!field(ld, o, key, json_type_array, false, &arr))
+		return false;
+	if (!arr)
+		return true;
+	len = json_object_array_length(arr);
+	*pairs = xmalloc(len * 2 * sizeof(int64_t));
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(p, json_type_array) || json_object_array_length(p) != 2 ||
+		    !json_object_is_type(json_object_array_get_idx(p, 0), json_type_int) ||
+		    !json_object_is_type(json_object_array_get_idx(p, 1), json_type_int)) {
+			log_error("%s:%zu: \"%s\"[%zu] is not a pair of integers", ld->path, ld->line, key, i);
+			free(*pairs);
+			*pairs = NULL;
+			return false;
+		}
+		(*pairs)[2 * i] = json_object_get_int64(json_object_array_get_idx(p, 0));
+		(*pairs)[2 * i + 1] = json_object_get_int64(json_object_array_get_idx(p, 1));
+	}
+	*n = len;
+	return true;
+}
+
+static bool load_readback(struct loader *ld, struct json_object *o)
+{
+	struct events *ev = ld->out;
+	struct readback_event r;
+	int64_t *ranges = NULL, *dups = NULL;
+
+	memset(&r, 0, sizeof(r));
+	if (!get_string(ld, o, "node", false, r.node, sizeof(r.node)) || !get_int(ld, o, "w", true, &r.writer) ||
+	    !get_pairs(ld, o, "ranges", &ranges, &r.nranges))
+		return false;
+	if (!get_pairs(ld, o, "dups", &dups, &r.ndups)) {
+		free(ranges);
+		return false;
+	}
+	r.ranges = xcalloc(r.nranges, sizeof(*r.ranges));
+	r.dups = xcalloc(r.ndups, sizeof(*r.dups));
+	for (size_t i = 0; i < r.nranges; i++) {
+		r.ranges[i].first = ranges[2 * i];
+		r.ranges[i].last = ranges[2 * i + 1];
+	}
+	for (size_t i = 0; i < r.ndups; i++) {
+		r.dups[i].seq = dups[2 * i];
+		r.dups[i].count = dups[2 * i + 1];
+	}
+	free(ranges);
+	free(dups);
+	/* Stored first so events_free releases it even when the check below fails. */
+	ev->readbacks = grow(ev->readbacks, &ld->cap_readbacks, ev->nreadbacks + 1, sizeof(r));
+	ev->readbacks[ev->nreadbacks++] = r;
+	for (size_t i = 0; i < r.nranges; i++) {
+		if (r.ranges[i].first > r.ranges[i].last) {
+			log_error("%s:%zu: empty range [%" PRId64 ",%" PRId64 "]", ld->path, ld->line,
+				  r.ranges[i].first, r.ranges[i].last);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < r.ndups; i++) {
+		if (r.dups[i].count < 1) {
+			log_error("%s:%zu: duplicate count %" PRId64 " < 1", ld->path, ld->line, r.dups[i].count);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One parsed line; unknown event types are skipped so newer logs load in older readers. */
+static bool load_event(struct loader *ld, struct json_object *o)
+{
+	struct events *ev = ld->out;
+	char type[32] = "";
+	int64_t t_us = 0;
+
+	if (!get_string(ld, o, "ev", true, type, sizeof(type)) || !get_time(ld, o, "t", &t_us))
+		return false;
+	if (strcmp(type, "write") == 0)
+		return load_write(ld, o, t_us);
+	if (strcmp(type, "node") == 0)
+		return load_node(ld, o, t_us);
+	if (strcmp(type, "fault") == 0)
+		return load_fault(ld, o, t_us);
+	if (strcmp(type, "readback") == 0)
+		return load_readback(ld, o);
+	if (strcmp(type, "run_start") == 0)
+		return get_string(ld, o, "run", false, ev->run, sizeof(ev->run)) &&
+		       get_string(ld, o, "scenario", false, ev->scenario, sizeof(ev->scenario)) &&
+		       get_int(ld, o, "trial", false, &ev->trial) && get_int(ld, o, "writers", false, &ev->writers) &&
+		       get_int(ld, o, "poll_ms", false, &ev->poll_ms);
+	if (strcmp(type, "provision") == 0)
+		return get_double(ld, o, "seconds", true, &ev->provision_seconds);
+	if (strcmp(type, "healthy") == 0) {
+		struct json_object *okv;
+
+		/* The last wait for health is the one that counts. */
+		ev->healthy_seen = true;
+		ev->healthy_seconds = 0;
+		if (!field(ld, o, "ok", json_type_boolean, true, &okv))
+			return false;
+		ev->healthy_ok = json_object_get_boolean(okv);
+		return get_double(ld, o, "seconds", false, &ev->healthy_seconds);
+	}
+	if (strcmp(type, "readback_done") == 0) {
+		ev->readback_done = true;
+		return get_string(ld, o, "node", false, ev->readback_node, sizeof(ev->readback_node)) &&
+		       get_int64(ld, o, "rows", false, &ev->readback_rows);
+	}
+	if (strcmp(type, "run_end") == 0)
+		ev->run_ended = true;
+	return true;
+}
+
+static bool blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
+/* A whole JSON object on the line and nothing else; NULL otherwise. */
+static struct json_object *parse_line(struct json_tokener *tok, const char *s, size_t len)
+{
+	struct json_object *o;
+	size_t end;
+
+	json_tokener_reset(tok);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success)
+		goto bad;
+	end = json_tokener_get_parse_end(tok);
+	if (!json_object_is_type(o, json_type_object) || !blank(s + end, len - end))
+		goto bad;
+	return o;
+bad:
+	json_object_put(o);
+	return NULL;
+}
+
+bool events_load(const char *path, struct events *out)
+{
+	struct loader ld = { .path = path, .out = out };
+	struct json_tokener *tok;
+	size_t bad_line = 0; /* an unparsable line, fatal unless it turns out to be the last */
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	bool ok = true;
+	FILE *f;
+
+	memset(out, 0, sizeof(*out));
+	out->provision_seconds = -1;
+	f = fopen(path, "re");
+	if (!f) {
+		log_error("cannot open event log %s: %s", path, strerror(errno));
+		return false;
+	}
+	tok = json_tokener_new();
+	while (ok && (len = getline(&line, &cap, f)) >= 0) {
+		struct json_object *o;
+
+		ld.line++;
+		if (blank(line, (size_t)len))
+			continue;
+		if (bad_line) {
+			log_error("%s:%zu: invalid JSON line", path, bad_line);
+			ok = false;
+			break;
+		}
+		if (len > INT32_MAX || !(o = parse_line(tok, line, (size_t)len))) {
+			bad_line = ld.line;
+			continue;
+		}
+		ok = load_event(&ld, o);
+		json_object_put(o);
+	}
+	if (ok && ferror(f)) {
+		log_error("cannot read event log %s: %s", path, strerror(errno));
+		ok = false;
+	}
+	if (ok && bad_line)
+		log_warn("%s:%zu: ignoring a torn last line (interrupted run?)", path, bad_line);
+	json_tokener_free(tok);
+	free(line);
+	fclose(f);
+	if (!ok)
+		events_free(out);
+	return ok;
+}
+
+void events_free(struct events *ev)
+{
+	if (!ev)
+		return;
+	for (size_t i = 0; i < ev->nreadbacks; i++) {
+		free(ev->readbacks[i].ranges);
+		free(ev->readbacks[i].dups);
+	}
+	free(ev->readbacks);
+	free(ev->writes);
+	free(ev->nodes);
+	free(ev->faults);
+	memset(ev, 0, sizeof(*ev));
+	ev->provision_seconds = -1;
+}

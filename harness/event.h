@@ -51,6 +51,12 @@ int64_t event_log_rel_us(const struct event_log *log, int64_t mono_us);
  */
 bool event_log_append(struct event_log *log, int64_t at_mono_us, struct json_object *obj);
 
+/*
+ * A JSON number for a time relative to the log origin, written with exactly six decimals
+ * like "t" (use it for "t0"). rel_us comes from event_log_rel_us().
+ */
+struct json_object *event_time_new(int64_t rel_us);
+
 /* ---- typed reader ---- */
 
 enum write_outcome { WRITE_OK, WRITE_FAIL, WRITE_INDETERMINATE, WRITE_OK_UNREPLICATED };
@@ -132,5 +138,12 @@ void events_free(struct events *ev);
 
 const char *write_outcome_name(enum write_outcome o);
 const char *node_role_name(enum node_role r);
+
+/* Inverse of the *_name functions; false for an unknown name. */
+bool write_outcome_parse(const char *name, enum write_outcome *out);
+bool node_role_parse(const char *name, enum node_role *out);
+
+/* PostgreSQL's text LSN "X/Y" (two hex numbers of up to 8 digits) -> (X << 32) | Y. */
+bool lsn_parse(const char *text, uint64_t *out);
 
 #endif

@@ -43,7 +43,7 @@ struct metrics {
 	int64_t indeterminate_missing;/* indeterminate, not found */
 	int64_t failed_found;         /* classified fail yet found: a classification error */
 	int64_t phantom;              /* found, never attempted, plus duplicate copies */
-	int64_t duplicates;           /* extra copies of attempted ids */
+	int64_t duplicates;           /* extra copies of any id: count - 1 summed */
 	bool balanced;                /* found == ok_found + recovered + failed_found + phantom */
 
 	/* recovery */

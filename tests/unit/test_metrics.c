@@ -1,0 +1,520 @@
+/*
+ * test_metrics.c - metrics from synthetic logs with known answers. Each log is written
+ * through event_log_append and read back with events_load, so the round trip is tested too.
+ */
+#include "event.h"
+#include "metrics.h"
+#include "util.h"
+
+#include <CUnit/CUnit.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MS(x) ((int64_t)(x) * 1000)
+
+static char path[64];
+static struct event_log *log_;
+
+static int suite_init(void)
+{
+	int fd;
+
+	log_set_level(LOG_QUIET);
+	str_copy(path, sizeof(path), "/tmp/bise-test-metrics-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
+static int suite_clean(void)
+{
+	unlink(path);
+	return 0;
+}
+
+/* Origin 0: event times are given directly in microseconds since the origin. */
+static void begin(void)
+{
+	unlink(path);
+	log_ = event_log_open(path, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log_);
+}
+
+static json_object *event_new(const char *type)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ev", json_object_new_string(type));
+	return o;
+}
+
+static void emit(int64_t t_us, json_object *o)
+{
+	CU_ASSERT(event_log_append(log_, t_us, o));
+}
+
+static void wr(int w, int64_t seq, int64_t t0_us, int64_t t_us, enum write_outcome out, const char *node)
+{
+	json_object *o = event_new("write");
+
+	json_object_object_add(o, "w", json_object_new_int(w));
+	json_object_object_add(o, "seq", json_object_new_int64(seq));
+	json_object_object_add(o, "t0", event_time_new(t0_us));
+	json_object_object_add(o, "out", json_object_new_string(write_outcome_name(out)));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	emit(t_us, o);
+}
+
+static void node(int64_t t_us, const char *name, enum node_role role, int tli)
+{
+	json_object *o = event_new("node");
+
+	json_object_object_add(o, "node", json_object_new_string(name));
+	json_object_object_add(o, "role", json_object_new_string(node_role_name(role)));
+	json_object_object_add(o, "tli", json_object_new_int(tli));
+	json_object_object_add(o, "lsn", json_object_new_string("0/3000060"));
+	emit(t_us, o);
+}
+
+static void fault(int64_t t_us, const char *action)
+{
+	json_object *o = event_new("fault");
+
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, "fault", json_object_new_string("pod-kill"));
+	json_object_object_add(o, "target", json_object_new_string("primary"));
+	json_object_object_add(o, "node", json_object_new_string("a"));
+	json_object_object_add(o, "step", json_object_new_int(0));
+	emit(t_us, o);
+}
+
+static json_object *pairs(const int64_t *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_new_array();
+
+		json_object_array_add(p, json_object_new_int64(v[2 * i]));
+		json_object_array_add(p, json_object_new_int64(v[2 * i + 1]));
+		json_object_array_add(a, p);
+	}
+	return a;
+}
+
+static void readback(const char *name, int w, const int64_t *ranges, size_t nranges, const int64_t *dups,
+		     size_t ndups)
+{
+	json_object *o = event_new("readback");
+
+	json_object_object_add(o, "node", json_object_new_string(name));
+	json_object_object_add(o, "w", json_object_new_int(w));
+	json_object_object_add(o, "ranges", pairs(ranges, nranges));
+	json_object_object_add(o, "dups", pairs(dups, ndups));
+	emit(MS(60000), o);
+}
+
+static void readback_done(const char *name, int64_t rows)
+{
+	json_object *o = event_new("readback_done");
+
+	json_object_object_add(o, "node", json_object_new_string(name));
+	json_object_object_add(o, "rows", json_object_new_int64(rows));
+	emit(MS(60001), o);
+}
+
+/* Close the log, load it back and compute. */
+static void finish(struct metrics *m)
+{
+	struct events ev;
+
+	event_log_close(log_);
+	log_ = NULL;
+	CU_ASSERT_FATAL(events_load(path, &ev));
+	metrics_compute(&ev, m);
+	events_free(&ev);
+}
+
+/*
+ * The stock failover: ok writes (writers 0 and 1 alternating) end every 100 ms up to
+ * exactly 10.0 s on "a"; the fault at 10.05 s; non-ok outcomes end every 100 ms from
+ * 10.2 s to 19.7 s; ok writes on "b" from 19.8 s. The watcher sees b promoted at 19.0 s.
+ */
+static void clean_failover(void)
+{
+	int64_t seq[2] = { 0, 0 };
+	int i;
+
+	for (i = 1; i <= 100; i++)
+		wr(i % 2, seq[i % 2]++, MS(i * 100 - 5), MS(i * 100), WRITE_OK, "a");
+	for (i = 102; i <= 197; i++)
+		wr(i % 2, seq[i % 2]++, MS(i * 100 - 100), MS(i * 100), i % 3 ? WRITE_INDETERMINATE : WRITE_FAIL,
+		   i % 2 ? "a" : "");
+	for (i = 198; i <= 250; i++)
+		wr(i % 2, seq[i % 2]++, MS(i * 100 - 5), MS(i * 100), WRITE_OK, "b");
+	for (i = 0; i <= 50; i++) {
+		int64_t t = MS(i * 500);
+
+		if (t <= MS(10000)) {
+			node(t, "a", NODE_PRIMARY, 1);
+			node(t, "b", NODE_REPLICA, 1);
+		} else {
+			node(t, "a", NODE_DOWN, 0);
+			node(t, "b", t < MS(19000) ? NODE_REPLICA : NODE_PRIMARY, t < MS(19000) ? 1 : 2);
+		}
+	}
+	/* A stale primary on the old timeline is not a promotion. */
+	node(MS(12000), "c", NODE_PRIMARY, 1);
+	fault(MS(10050), "apply");
+	fault(MS(40000), "revert");
+}
+
+static void test_no_fault(void)
+{
+	struct metrics m;
+	json_object *o;
+
+	begin();
+	for (int i = 0; i < 100; i++)
+		wr(0, i, MS(i * 100), MS(i * 100 + 5), WRITE_OK, "a");
+	node(MS(1000), "a", NODE_PRIMARY, 1);
+	o = event_new("provision");
+	json_object_object_add(o, "seconds", json_object_new_double(95.25));
+	emit(0, o);
+	finish(&m);
+	CU_ASSERT_EQUAL(m.attempted, 100);
+	CU_ASSERT_EQUAL(m.ok, 100);
+	CU_ASSERT_EQUAL(m.fail + m.indeterminate + m.ok_unreplicated, 0);
+	CU_ASSERT_FALSE(m.fault_seen);
+	CU_ASSERT_FALSE(m.outage_seen);
+	CU_ASSERT_FALSE(m.promote_seen);
+	CU_ASSERT_FALSE(m.routing_seen);
+	CU_ASSERT_FALSE(m.readback_seen);
+	CU_ASSERT_FALSE(m.healthy_seen);
+	CU_ASSERT_EQUAL(m.resolution_us, 100000);
+	CU_ASSERT_DOUBLE_EQUAL(m.provision_seconds, 95.25, 1e-9);
+
+	/* Empty log: nothing observed, nothing crashes. */
+	begin();
+	finish(&m);
+	CU_ASSERT_EQUAL(m.attempted, 0);
+	CU_ASSERT_EQUAL(m.resolution_us, 0);
+	CU_ASSERT(m.provision_seconds < 0);
+}
+
+static void test_clean_failover(void)
+{
+	struct metrics m;
+	json_object *o;
+
+	begin();
+	clean_failover();
+	o = event_new("healthy");
+	json_object_object_add(o, "ok", json_object_new_boolean(true));
+	json_object_object_add(o, "seconds", json_object_new_double(31.5));
+	emit(MS(50000), o);
+	finish(&m);
+	CU_ASSERT_EQUAL(m.attempted, 100 + 96 + 53);
+	CU_ASSERT_EQUAL(m.ok, 153);
+	CU_ASSERT_EQUAL(m.fail, 32);
+	CU_ASSERT_EQUAL(m.indeterminate, 64);
+	CU_ASSERT(m.fault_seen);
+	CU_ASSERT_EQUAL(m.t_fault_us, MS(10050));
+	CU_ASSERT(m.outage_seen);
+	CU_ASSERT(m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(10000));
+	CU_ASSERT_EQUAL(m.outage_end_us, MS(19800));
+	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(9800));
+	CU_ASSERT(m.promote_seen);
+	CU_ASSERT_STRING_EQUAL(m.old_primary, "a");
+	CU_ASSERT_EQUAL(m.old_timeline, 1);
+	CU_ASSERT_STRING_EQUAL(m.new_primary, "b");
+	CU_ASSERT_EQUAL(m.new_timeline, 2);
+	CU_ASSERT_EQUAL(m.t_promote_us, MS(19000));
+	CU_ASSERT_EQUAL(m.promotion_dur_us, MS(8950));
+	CU_ASSERT(m.routing_seen);
+	CU_ASSERT_EQUAL(m.t_ok_new_us, MS(19800));
+	CU_ASSERT_EQUAL(m.routing_dur_us, MS(800));
+	/* Starts 0.095 s .. 9.995 s, 100 of them. */
+	CU_ASSERT_EQUAL(m.resolution_us, MS(100));
+	CU_ASSERT(m.healthy_seen && m.healthy_ok);
+	CU_ASSERT_DOUBLE_EQUAL(m.healthy_seconds, 31.5, 1e-9);
+}
+
+/*
+ * A write in flight on the old primary is acknowledged at 10.25 s, just after the first
+ * failure (10.2 s): the first gap (10.0 -> 10.25) is not the outage, the longest one is.
+ */
+static void test_inflight_ok_longest_gap(void)
+{
+	struct metrics m;
+
+	begin();
+	clean_failover();
+	wr(2, 0, MS(9990), MS(10250), WRITE_OK, "a");
+	finish(&m);
+	CU_ASSERT(m.outage_seen && m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(10250));
+	CU_ASSERT_EQUAL(m.outage_end_us, MS(19800));
+	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(9550));
+	/* The late ack on "a" is not routing to the new primary. */
+	CU_ASSERT_EQUAL(m.t_ok_new_us, MS(19800));
+}
+
+static void test_never_recovered(void)
+{
+	struct metrics m;
+
+	begin();
+	for (int i = 1; i <= 100; i++)
+		wr(0, i, MS(i * 100 - 5), MS(i * 100), WRITE_OK, "a");
+	for (int i = 101; i <= 300; i++)
+		wr(0, i, MS(i * 100 - 100), MS(i * 100), WRITE_INDETERMINATE, "a");
+	node(MS(9000), "a", NODE_PRIMARY, 4);
+	node(MS(11000), "a", NODE_DOWN, 0);
+	node(MS(12000), "b", NODE_REPLICA, 4);
+	fault(MS(10050), "apply");
+	finish(&m);
+	CU_ASSERT(m.outage_seen);
+	CU_ASSERT_FALSE(m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(10000));
+	CU_ASSERT_EQUAL(m.wuw_dur_us, 0);
+	CU_ASSERT_STRING_EQUAL(m.old_primary, "a");
+	CU_ASSERT_EQUAL(m.old_timeline, 4);
+	CU_ASSERT_FALSE(m.promote_seen);
+	CU_ASSERT_FALSE(m.routing_seen);
+
+	/* A short closed outage followed by one that never closes: still not recovered. */
+	begin();
+	wr(0, 1, MS(900), MS(1000), WRITE_OK, "a");
+	wr(0, 2, MS(1900), MS(2000), WRITE_FAIL, "a");
+	wr(0, 3, MS(2900), MS(3000), WRITE_OK, "a");
+	wr(0, 4, MS(3900), MS(4000), WRITE_FAIL, "a");
+	fault(MS(1500), "apply");
+	finish(&m);
+	CU_ASSERT(m.outage_seen);
+	CU_ASSERT_FALSE(m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(3000));
+}
+
+static void test_outage_edges(void)
+{
+	struct metrics m;
+
+	/* The fault at the very start: no ok before, the window opens at the first start. */
+	begin();
+	fault(0, "apply");
+	for (int i = 1; i <= 20; i++)
+		wr(i % 3, i, MS(i * 100 - 50), MS(i * 100), WRITE_FAIL, "");
+	wr(0, 21, MS(2900), MS(3000), WRITE_OK_UNREPLICATED, "b");
+	finish(&m);
+	CU_ASSERT(m.outage_seen && m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(50));
+	CU_ASSERT_EQUAL(m.outage_end_us, MS(3000));
+	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(2950));
+	CU_ASSERT_EQUAL(m.ok_unreplicated, 1);
+	CU_ASSERT_EQUAL(m.resolution_us, 0);
+
+	/* Failures only before the fault, and a skipped fault does not count as one. */
+	begin();
+	fault(MS(100), "skip");
+	for (int i = 1; i <= 50; i++)
+		wr(0, i, MS(i * 100 - 5), MS(i * 100), i == 20 ? WRITE_FAIL : WRITE_OK, "a");
+	fault(MS(3000), "apply");
+	fault(MS(2500), "apply"); /* logged late by another thread: the earliest wins */
+	finish(&m);
+	CU_ASSERT(m.fault_seen);
+	CU_ASSERT_EQUAL(m.t_fault_us, MS(2500));
+	CU_ASSERT_FALSE(m.outage_seen);
+	CU_ASSERT_FALSE(m.outage_closed);
+	CU_ASSERT_EQUAL(m.wuw_dur_us, 0);
+	/* Starts 0.095 .. 2.495 s before the fault: 25 of them. */
+	CU_ASSERT_EQUAL(m.resolution_us, MS(100));
+}
+
+/* A killed postmaster restarts on the same node, promoted onto a new timeline. */
+static void test_promotion_same_node(void)
+{
+	struct metrics m;
+
+	begin();
+	node(MS(4000), "a", NODE_PRIMARY, 7);
+	node(MS(4000), "b", NODE_REPLICA, 7);
+	fault(MS(5000), "apply");
+	node(MS(5500), "a", NODE_DOWN, 0);
+	node(MS(6000), "a", NODE_PRIMARY, 7); /* the watcher's last look before the crash */
+	node(MS(7000), "a", NODE_PRIMARY, 8);
+	node(MS(7500), "b", NODE_PRIMARY, 8);
+	wr(0, 1, MS(4900), MS(4950), WRITE_OK, "a");
+	wr(0, 2, MS(5100), MS(6000), WRITE_INDETERMINATE, "a");
+	wr(0, 3, MS(6800), MS(6900), WRITE_OK, "b");
+	wr(0, 4, MS(7200), MS(7300), WRITE_OK, "a");
+	finish(&m);
+	CU_ASSERT(m.promote_seen);
+	CU_ASSERT_STRING_EQUAL(m.old_primary, "a");
+	CU_ASSERT_STRING_EQUAL(m.new_primary, "a");
+	CU_ASSERT_EQUAL(m.old_timeline, 7);
+	CU_ASSERT_EQUAL(m.new_timeline, 8);
+	CU_ASSERT_EQUAL(m.promotion_dur_us, MS(2000));
+	CU_ASSERT(m.routing_seen);
+	CU_ASSERT_EQUAL(m.t_ok_new_us, MS(7300));
+	CU_ASSERT_EQUAL(m.routing_dur_us, MS(300));
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(4950));
+	CU_ASSERT_EQUAL(m.outage_end_us, MS(6900));
+
+	/* No watcher sample before the fault: no baseline, no promotion claimed. */
+	begin();
+	fault(MS(1000), "apply");
+	node(MS(2000), "b", NODE_PRIMARY, 2);
+	finish(&m);
+	CU_ASSERT_FALSE(m.promote_seen);
+	CU_ASSERT_STRING_EQUAL(m.old_primary, "");
+}
+
+/*
+ * Writer 0: seq 1..10 ok, 7 missing (lost), 3 read back twice (duplicate), 50 found but
+ * never written (phantom). Writer 1: 1 ok, 2 indeterminate found (recovered),
+ * 3 indeterminate missing (logged first as ok: the last record wins), 4 fail yet found,
+ * 5 ok_unreplicated found. Writer 2 never wrote but has rows 1..2 (phantoms).
+ * A replica's read-back is ignored: only the final primary's counts.
+ */
+static void test_data_loss(void)
+{
+	static const int64_t r0[] = { 1, 6, 8, 10, 50, 50 }, d0[] = { 3, 2 };
+	static const int64_t r1[] = { 1, 2, 4, 5 }, r2[] = { 1, 2 }, rc[] = { 1, 100 };
+	struct metrics m;
+
+	begin();
+	for (int i = 1; i <= 10; i++)
+		wr(0, i, MS(i * 10), MS(i * 10 + 5), WRITE_OK, "b");
+	wr(1, 1, MS(200), MS(205), WRITE_OK, "b");
+	wr(1, 2, MS(210), MS(215), WRITE_INDETERMINATE, "b");
+	wr(1, 3, MS(220), MS(225), WRITE_OK, "b");
+	wr(1, 3, MS(220), MS(226), WRITE_INDETERMINATE, "b");
+	wr(1, 4, MS(230), MS(235), WRITE_FAIL, "b");
+	wr(1, 5, MS(240), MS(245), WRITE_OK_UNREPLICATED, "b");
+	readback("c", 0, rc, 1, NULL, 0);
+	readback("b", 0, r0, 3, d0, 1);
+	readback("b", 1, r1, 2, NULL, 0);
+	readback("b", 2, r2, 1, NULL, 0);
+	readback_done("b", 17);
+	finish(&m);
+	CU_ASSERT_EQUAL(m.attempted, 16);
+	CU_ASSERT_EQUAL(m.ok, 12);
+	CU_ASSERT_EQUAL(m.indeterminate, 2);
+	CU_ASSERT_EQUAL(m.fail, 1);
+	CU_ASSERT_EQUAL(m.ok_unreplicated, 1);
+	CU_ASSERT(m.readback_seen);
+	CU_ASSERT_EQUAL(m.found, 17);
+	CU_ASSERT_EQUAL(m.lost, 1);
+	CU_ASSERT_EQUAL(m.recovered, 1);
+	CU_ASSERT_EQUAL(m.indeterminate_missing, 1);
+	CU_ASSERT_EQUAL(m.failed_found, 1);
+	CU_ASSERT_EQUAL(m.duplicates, 1);
+	CU_ASSERT_EQUAL(m.phantom, 4);
+	CU_ASSERT(m.balanced);
+}
+
+static void test_readback_edges(void)
+{
+	static const int64_t all[] = { 1, 5 }, overlap[] = { 1, 3, 3, 5 }, d[] = { 2, 3 };
+	struct metrics m;
+
+	/* An empty read-back still counts as one: everything acknowledged is lost. */
+	begin();
+	for (int i = 1; i <= 5; i++)
+		wr(0, i, MS(i), MS(i + 1), WRITE_OK, "a");
+	readback_done("a", 0);
+	finish(&m);
+	CU_ASSERT(m.readback_seen);
+	CU_ASSERT_EQUAL(m.found, 0);
+	CU_ASSERT_EQUAL(m.lost, 5);
+	CU_ASSERT(m.balanced);
+
+	/* Everything found, one row three times: two duplicates, both phantoms. */
+	begin();
+	for (int i = 1; i <= 5; i++)
+		wr(0, i, MS(i), MS(i + 1), WRITE_OK, "a");
+	readback("a", 0, all, 1, d, 1);
+	readback_done("a", 7);
+	finish(&m);
+	CU_ASSERT_EQUAL(m.found, 7);
+	CU_ASSERT_EQUAL(m.lost, 0);
+	CU_ASSERT_EQUAL(m.duplicates, 2);
+	CU_ASSERT_EQUAL(m.phantom, 2);
+	CU_ASSERT(m.balanced);
+
+	/* Overlapping ranges report row 3 twice without a dup: the books do not balance. */
+	begin();
+	for (int i = 1; i <= 5; i++)
+		wr(0, i, MS(i), MS(i + 1), WRITE_OK, "a");
+	readback("a", 0, overlap, 2, NULL, 0);
+	readback_done("a", 6);
+	finish(&m);
+	CU_ASSERT_EQUAL(m.found, 6);
+	CU_ASSERT_EQUAL(m.lost, 0);
+	CU_ASSERT_EQUAL(m.phantom, 0);
+	CU_ASSERT_FALSE(m.balanced);
+}
+
+/* A million-write run stays fast (sorting, no quadratic walk); built in memory. */
+static void test_scale(void)
+{
+	const size_t n = 1000000, writers = 8;
+	struct readback_event rb[8];
+	struct seq_range ranges[8][2];
+	struct events ev;
+	struct metrics m;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.writes = xcalloc(n, sizeof(*ev.writes));
+	ev.nwrites = n;
+	for (size_t i = 0; i < n; i++) {
+		/* Interleaved writers, listed in reverse so the sorts have work to do. */
+		struct write_event *w = &ev.writes[n - 1 - i];
+
+		w->writer = (int)(i % writers);
+		w->seq = (int64_t)(i / writers);
+		w->start_us = (int64_t)i * 100;
+		w->end_us = w->start_us + 50;
+		w->outcome = WRITE_OK;
+		str_copy(w->node, sizeof(w->node), "a");
+	}
+	for (size_t k = 0; k < writers; k++) {
+		/* Seq 1000 of every writer is missing. */
+		ranges[k][0] = (struct seq_range){ 0, 999 };
+		ranges[k][1] = (struct seq_range){ 1001, (int64_t)(n / writers) - 1 };
+		rb[k] = (struct readback_event){ .writer = (int)k, .nranges = 2, .ranges = ranges[k] };
+		str_copy(rb[k].node, sizeof(rb[k].node), "a");
+	}
+	ev.readbacks = rb;
+	ev.nreadbacks = writers;
+	ev.readback_done = true;
+	metrics_compute(&ev, &m);
+	CU_ASSERT_EQUAL(m.attempted, (int64_t)n);
+	CU_ASSERT_EQUAL(m.lost, (int64_t)writers);
+	CU_ASSERT_EQUAL(m.found, (int64_t)(n - writers));
+	CU_ASSERT_EQUAL(m.phantom, 0);
+	CU_ASSERT(m.balanced);
+	CU_ASSERT_EQUAL(m.resolution_us, 100);
+	free(ev.writes);
+}
+
+void tests_register(void)
+{
+	CU_pSuite s = CU_add_suite("metrics", suite_init, suite_clean);
+
+	CU_add_test(s, "no fault", test_no_fault);
+	CU_add_test(s, "clean pod-kill failover", test_clean_failover);
+	CU_add_test(s, "in-flight ok: longest gap", test_inflight_ok_longest_gap);
+	CU_add_test(s, "never recovered", test_never_recovered);
+	CU_add_test(s, "outage edges", test_outage_edges);
+	CU_add_test(s, "promotion on the same node", test_promotion_same_node);
+	CU_add_test(s, "data loss classification", test_data_loss);
+	CU_add_test(s, "read-back edges and balance", test_readback_edges);
+	CU_add_test(s, "a million writes", test_scale);
+}
