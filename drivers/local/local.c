@@ -1,0 +1,431 @@
+/*
+ * local.c - the local backend's ops table: three (or more) zones on this machine, each a
+ * network namespace with an etcd member and Patroni + PostgreSQL 15. See local.h for the
+ * layout of names, cgroups and state.
+ */
+#include "local.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define UP_ETCD_TIMEOUT_US (20 * 1000000LL)
+#define UP_PATRONI_TIMEOUT_US (120 * 1000000LL)
+#define KILL_TIMEOUT_US (10 * 1000000LL)
+
+static bool local_preflight(const struct cluster_spec *spec, char *why, size_t why_len)
+{
+	static const struct {
+		const char *path, *package;
+	} bins[] = {
+		{ LOCAL_ETCD, "etcd-server" },
+		{ LOCAL_PATRONI, "patroni" },
+		{ LOCAL_PYTHON, "python3" },
+		{ LOCAL_PG_BIN "/postgres", "postgresql-15" },
+		{ LOCAL_PG_BIN "/initdb", "postgresql-15" },
+		{ LOCAL_PG_BIN "/pg_basebackup", "postgresql-15" },
+		{ LOCAL_PG_BIN "/pg_rewind", "postgresql-15" },
+		{ NULL, NULL },
+	};
+	char *py[] = { LOCAL_PYTHON, "-c", "import etcd", NULL };
+	struct driver *d;
+	char cgmount[LOCAL_PATH_LEN], file[LOCAL_PATH_LEN + 32], out[256];
+	bool ok;
+
+	if (geteuid() != 0) {
+		str_format(why, why_len, "the local backend needs root (run with sudo)");
+		return false;
+	}
+	for (int i = 0; bins[i].path; i++)
+		if (access(bins[i].path, X_OK) != 0) {
+			str_format(why, why_len, "missing %s (install the Debian package %s)",
+				   bins[i].path, bins[i].package);
+			return false;
+		}
+	if (access("/usr/sbin/ip", X_OK) != 0 && access("/usr/bin/ip", X_OK) != 0) {
+		str_format(why, why_len, "missing /usr/sbin/ip (install the Debian package iproute2)");
+		return false;
+	}
+	/* Importing the module costs half a second: look for the file, import only if absent. */
+	if (access("/usr/lib/python3/dist-packages/etcd/__init__.py", R_OK) != 0 &&
+	    proc_run(py, out, sizeof(out)) != 0) {
+		str_format(why, why_len,
+			   "%s cannot import the etcd module Patroni needs (install the Debian "
+			   "package python3-etcd)",
+			   LOCAL_PYTHON);
+		return false;
+	}
+	if (!getpwnam(LOCAL_RUN_USER)) {
+		str_format(why, why_len, "no user %s (install the Debian package postgresql-15)",
+			   LOCAL_RUN_USER);
+		return false;
+	}
+	if (!cg_find_mount(cgmount, sizeof(cgmount))) {
+		str_format(why, why_len, "no cgroup v2 file system mounted (see /proc/mounts)");
+		return false;
+	}
+	str_format(file, sizeof(file), "%s/cgroup.procs", cgmount);
+	if (access(file, W_OK) != 0) {
+		str_format(why, why_len, "cgroup v2 at %s is not writable", cgmount);
+		return false;
+	}
+	/* cgroup.kill exists only in non-root groups: look at any child, or trust kernel >= 5.14. */
+	str_format(file, sizeof(file), "%s/bise/cgroup.kill", cgmount);
+	if (access(file, F_OK) != 0) {
+		char probe[LOCAL_PATH_LEN + 32];
+		bool have;
+
+		str_format(probe, sizeof(probe), "%s/bise-preflight-%d", cgmount, (int)getpid());
+		if (mkdir(probe, 0755) != 0) {
+			str_format(why, why_len, "cannot create a cgroup under %s: %s", cgmount,
+				   strerror(errno));
+			return false;
+		}
+		str_format(file, sizeof(file), "%s/cgroup.kill", probe);
+		have = access(file, F_OK) == 0;
+		rmdir(probe);
+		if (!have) {
+			str_format(why, why_len,
+				   "cgroup v2 at %s has no cgroup.kill (needs Linux 5.14 or later)",
+				   cgmount);
+			return false;
+		}
+	}
+	if (!spec)
+		return true;
+	d = xcalloc(1, sizeof(*d));
+	d->spec = *spec;
+	str_copy(d->state_root, sizeof(d->state_root), "/nonexistent");
+	ok = local_layout(d, why, why_len) && net_subnet_free(d, why, why_len);
+	free(d);
+	return ok;
+}
+
+static struct driver *local_open(const struct cluster_spec *spec, const char *state_root)
+{
+	struct driver *d = xcalloc(1, sizeof(*d));
+	char why[256];
+
+	d->spec = *spec;
+	if (!str_copy(d->state_root, sizeof(d->state_root), state_root ? state_root : "/var/lib/bise")) {
+		log_error("state root too long: %s", state_root);
+		free(d);
+		return NULL;
+	}
+	if (!local_layout(d, why, sizeof(why))) {
+		log_error("local backend: %s", why);
+		free(d);
+		return NULL;
+	}
+	/* A provisioned cluster is described by its state file, not by the spec at hand. */
+	if (access(d->state_file, F_OK) == 0) {
+		local_state_load(d);
+		local_secrets_load(d);
+	}
+	return d;
+}
+
+static void local_close(struct driver *d)
+{
+	free(d);
+}
+
+static bool local_exists(struct driver *d)
+{
+	return access(d->state_file, F_OK) == 0;
+}
+
+static bool local_down(struct driver *d)
+{
+	bool ok = true;
+
+	/* Everything we started is in the cluster's cgroup: one SIGKILL for the subtree. */
+	if (!cg_kill(d->cg_cluster, KILL_TIMEOUT_US))
+		ok = false;
+	for (int i = 0; i < d->nzones; i++)
+		cg_remove(d->zones[i].cg_zone);
+	cg_remove(d->cg_cluster);
+	if (access(d->cg_cluster, F_OK) == 0) {
+		log_error("cgroup %s is still there", d->cg_cluster);
+		ok = false;
+	}
+	rmdir(d->cg_base); /* only when no other cluster uses it */
+	net_down(d);
+	for (int i = 0; i < d->nzones; i++)
+		if (net_netns_exists(d->zones[i].netns))
+			ok = false;
+	if (!local_rm_rf(d->dir)) {
+		log_error("cannot remove %s", d->dir);
+		ok = false;
+	}
+	return ok;
+}
+
+static bool start_patroni(struct driver *d, int i, char *why, size_t why_len)
+{
+	const struct local_zone *z = &d->zones[i];
+	char cfg[LOCAL_PATH_LEN + 16], log_path[LOCAL_PATH_LEN + 16];
+	char *argv[] = { LOCAL_PYTHON, LOCAL_PATRONI, cfg, NULL };
+
+	str_format(cfg, sizeof(cfg), "%s/patroni.yml", z->dir);
+	str_format(log_path, sizeof(log_path), "%s/patroni.log", z->dir);
+	return proc_spawn(z, z->cg_pg, log_path, argv, why, why_len);
+}
+
+static bool start_etcd(struct driver *d, int i, char *why, size_t why_len)
+{
+	const struct local_zone *z = &d->zones[i];
+	char buf[4096], *argv[32], log_path[LOCAL_PATH_LEN + 16];
+
+	if (!local_etcd_argv(d, i, buf, sizeof(buf), argv, 32)) {
+		str_format(why, why_len, "etcd command line too long");
+		return false;
+	}
+	str_format(log_path, sizeof(log_path), "%s/etcd.log", z->dir);
+	return proc_spawn(z, z->cg_etcd, log_path, argv, why, why_len);
+}
+
+/* Wait until one leader exists and every other member streams from it. */
+static bool wait_healthy(struct driver *d, int64_t timeout_us, char *why, size_t why_len)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+	struct member m[DRIVER_MAX_MEMBERS];
+	char missing[256];
+
+	for (;;) {
+		int64_t started = mono_now_us();
+		int n = health_members(d, m, DRIVER_MAX_MEMBERS), primaries = 0, p = -1;
+
+		for (int i = 0; i < n; i++)
+			if (m[i].role == MEMBER_PRIMARY) {
+				primaries++;
+				p = i;
+			}
+		if (primaries == 1) {
+			if (health_streaming(d, &m[p], m, n, missing, sizeof(missing)))
+				return true;
+			str_format(why, why_len, "primary %s; not streaming from it: %s", m[p].name,
+				   missing);
+		} else if (primaries == 0) {
+			size_t used = 0;
+
+			str_format(why, why_len, "no primary");
+			for (int i = 0; i < n; i++)
+				if (m[i].role == MEMBER_DOWN) {
+					used = strlen(why);
+					str_format(why + used, why_len - used, "%s%s", 
+						   strchr(why, ';') ? ", " : "; unreachable: ", m[i].name);
+				}
+		} else {
+			str_format(why, why_len, "%d primaries", primaries);
+		}
+		if (mono_now_us() >= deadline)
+			return false;
+		sleep_us(200000 - (mono_now_us() - started));
+	}
+}
+
+static void fail_with_log(const struct local_zone *z, const char *log_name, const char *what)
+{
+	char path[LOCAL_PATH_LEN + 32], tail[1200];
+
+	str_format(path, sizeof(path), "%s/%s", z->dir, log_name);
+	proc_log_tail(path, tail, sizeof(tail));
+	log_error("local up: %s (log %s; last lines:)\n%s", what, path, tail);
+}
+
+static bool local_up(struct driver *d, double *seconds)
+{
+	int64_t start = mono_now_us();
+	char why[512];
+	int i;
+
+	if (local_exists(d)) {
+		log_error("local up: cluster '%s' already exists (%s); run bise down first",
+			  d->spec.name, d->state_file);
+		return false;
+	}
+	if (!local_preflight(&d->spec, why, sizeof(why))) {
+		log_error("local up: %s", why);
+		return false;
+	}
+	if (!local_write_files(d)) {
+		log_error("local up: cannot write the state under %s", d->dir);
+		goto fail;
+	}
+	for (i = 0; i < d->nzones; i++)
+		if (!cg_create(d->zones[i].cg_etcd) || !cg_create(d->zones[i].cg_pg)) {
+			log_error("local up: cannot create cgroups under %s", d->cg_cluster);
+			goto fail;
+		}
+	log_debug("local up: files and cgroups after %.2f s", (double)(mono_now_us() - start) / 1e6);
+	if (!net_up(d, why, sizeof(why))) {
+		log_error("local up: network: %s", why);
+		goto fail;
+	}
+	/*
+	 * One member after the other: a new member asks every peer whether it was already
+	 * bootstrapped, and a peer that listens but does not serve yet costs a full second
+	 * (etcd's bootstrap timeout), while a peer not listening yet fails at once.
+	 */
+	for (i = 0; i < d->nzones; i++) {
+		int64_t deadline = mono_now_us() + UP_ETCD_TIMEOUT_US;
+
+		if (!start_etcd(d, i, why, sizeof(why))) {
+			log_error("local up: %s", why);
+			goto fail;
+		}
+		while (i + 1 < d->nzones && !health_etcd_peer(d->zones[i].ip, 200000)) {
+			if (mono_now_us() > deadline || cg_nprocs(d->zones[i].cg_etcd) == 0) {
+				fail_with_log(&d->zones[i], "etcd.log", "etcd did not start");
+				goto fail;
+			}
+			sleep_us(10000);
+		}
+	}
+	log_debug("local up: etcd started after %.2f s", (double)(mono_now_us() - start) / 1e6);
+	for (i = 0; i < d->nzones; i++) {
+		int64_t deadline = mono_now_us() + UP_ETCD_TIMEOUT_US;
+
+		while (!health_etcd(d->zones[i].ip, 300000)) {
+			if (mono_now_us() > deadline || cg_nprocs(d->zones[i].cg_etcd) == 0) {
+				fail_with_log(&d->zones[i], "etcd.log", "etcd did not become healthy");
+				goto fail;
+			}
+			sleep_us(50000);
+		}
+	}
+	log_debug("local up: etcd healthy after %.2f s", (double)(mono_now_us() - start) / 1e6);
+	for (i = 0; i < d->nzones; i++)
+		if (!start_patroni(d, i, why, sizeof(why))) {
+			log_error("local up: %s", why);
+			goto fail;
+		}
+	if (!wait_healthy(d, UP_PATRONI_TIMEOUT_US, why, sizeof(why))) {
+		int bad = 0;
+
+		for (i = 0; i < d->nzones; i++)
+			if (strstr(why, d->zones[i].name)) {
+				bad = i;
+				break;
+			}
+		fail_with_log(&d->zones[bad], "patroni.log", why);
+		goto fail;
+	}
+	*seconds = (double)(mono_now_us() - start) / 1e6;
+	log_info("local: cluster '%s' up in %.2f s", d->spec.name, *seconds);
+	return true;
+fail:
+	local_down(d);
+	return false;
+}
+
+static int local_members(struct driver *d, struct member *out, int max)
+{
+	if (!local_exists(d))
+		return -1;
+	return health_members(d, out, max);
+}
+
+static bool local_wait_healthy(struct driver *d, int64_t timeout_us, char *why, size_t why_len)
+{
+	if (!local_exists(d)) {
+		str_format(why, why_len, "cluster '%s' does not exist", d->spec.name);
+		return false;
+	}
+	return wait_healthy(d, timeout_us, why, why_len);
+}
+
+static bool local_kill(struct driver *d, const char *member, enum kill_scope scope)
+{
+	int i = local_find_zone(d, member);
+	char why[256];
+
+	if (i < 0) {
+		log_error("local kill: no member %s", member);
+		return false;
+	}
+	if (scope == KILL_POD)
+		return cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US);
+	if (!proc_kill_postmaster(&d->zones[i], why, sizeof(why))) {
+		log_error("local kill: %s", why);
+		return false;
+	}
+	return true;
+}
+
+static bool local_restart(struct driver *d, const char *member)
+{
+	int i = local_find_zone(d, member);
+	char why[256];
+
+	if (i < 0) {
+		log_error("local restart: no member %s", member);
+		return false;
+	}
+	if (cg_nprocs(d->zones[i].cg_pg) > 0)
+		return true; /* still running: nothing to restart */
+	if (!start_patroni(d, i, why, sizeof(why))) {
+		log_error("local restart: %s", why);
+		return false;
+	}
+	return true;
+}
+
+/* The first token in text that starts with a digit and contains a dot. */
+static void version_of(char *const argv[], char *out, size_t len)
+{
+	char text[512], *p;
+
+	str_copy(out, len, "?");
+	if (proc_run(argv, text, sizeof(text)) != 0)
+		return;
+	for (p = text; *p; p++)
+		if (*p >= '0' && *p <= '9' && (p == text || p[-1] == ' ')) {
+			size_t n = strspn(p, "0123456789.");
+
+			if (memchr(p, '.', n)) {
+				p[n] = '\0';
+				str_copy(out, len, p);
+				return;
+			}
+		}
+}
+
+static bool local_versions(struct driver *d, char *buf, size_t len)
+{
+	char *pg[] = { LOCAL_PG_BIN "/postgres", "--version", NULL };
+	char *pat[] = { LOCAL_PYTHON, LOCAL_PATRONI, "--version", NULL };
+	char *etcd[] = { LOCAL_ETCD, "--version", NULL };
+	char vpg[32], vpat[32], vetcd[32];
+
+	version_of(pg, vpg, sizeof(vpg));
+	version_of(pat, vpat, sizeof(vpat));
+	version_of(etcd, vetcd, sizeof(vetcd));
+	return str_format(buf, len, "PostgreSQL %s, Patroni %s, etcd %s", vpg, vpat, vetcd);
+}
+
+const struct driver_ops driver_local = {
+	.version = DRIVER_OPS_VERSION,
+	.name = "local",
+	.help = "zones as network namespaces on this machine: etcd + Patroni + PostgreSQL 15 "
+		"(needs root)",
+	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_KILL_POSTMASTER | DRIVER_CAP_RESTART | DRIVER_CAP_SQL,
+	.preflight = local_preflight,
+	.open = local_open,
+	.close = local_close,
+	.exists = local_exists,
+	.up = local_up,
+	.down = local_down,
+	.members = local_members,
+	.wait_healthy = local_wait_healthy,
+	.kill = local_kill,
+	.restart = local_restart,
+	.versions = local_versions,
+};

@@ -1,0 +1,100 @@
+/*
+ * local.h - internals of the local backend: one network namespace per zone, each with its
+ * own etcd member and Patroni + PostgreSQL 15, processes grouped in cgroup v2 groups.
+ *
+ * Layout (cluster "c", zones z0..zN):
+ *   network   bridge bsbr-<c:10> 10.213.0.1/24; namespace bise-<c>-<z> with eth0
+ *             10.213.0.(11+i)/24 and lo; root-side veth bs<i>-<z:10>; no default route.
+ *   cgroups   <cgroup2 mount>/bise/<c>/<z>/{etcd,pg}
+ *   state     <state_root>/<c>/cluster.state, secrets (0600),
+ *             <state_root>/<c>/<z>/{etcd/,pgdata/,run/,pgpass,patroni.yml,etcd.log,patroni.log}
+ */
+#ifndef BISE_LOCAL_H
+#define BISE_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "driver.h"
+
+#define LOCAL_PATH_LEN 512
+#define LOCAL_SUBNET_DEFAULT "10.213.0"  /* a /24: bridge .1, zones .11, .12, ... */
+#define LOCAL_PG_BIN "/usr/lib/postgresql/15/bin"
+#define LOCAL_PYTHON "/usr/bin/python3"
+#define LOCAL_PATRONI "/usr/bin/patroni"
+#define LOCAL_ETCD "/usr/bin/etcd"
+#define LOCAL_RUN_USER "postgres"
+#define LOCAL_REPL_USER "replicator"
+#define LOCAL_REWIND_USER "rewinder"
+
+struct local_zone {
+	char name[ZONE_NAME_LEN];
+	char ip[16];
+	char netns[64];
+	char veth[16];
+	char dir[LOCAL_PATH_LEN];    /* <cluster dir>/<zone> */
+	char cg_zone[LOCAL_PATH_LEN];
+	char cg_etcd[LOCAL_PATH_LEN];
+	char cg_pg[LOCAL_PATH_LEN];
+};
+
+struct driver {
+	struct cluster_spec spec;
+	char state_root[LOCAL_PATH_LEN];
+	char dir[LOCAL_PATH_LEN];        /* <state_root>/<cluster> */
+	char state_file[LOCAL_PATH_LEN];
+	char secrets_file[LOCAL_PATH_LEN];
+	char subnet[16];                 /* first three octets, e.g. "10.213.0" */
+	char bridge[16];
+	char bridge_ip[16];
+	char cg_base[LOCAL_PATH_LEN];    /* <cgroup2>/bise */
+	char cg_cluster[LOCAL_PATH_LEN]; /* <cgroup2>/bise/<cluster> */
+	int nzones;
+	struct local_zone zones[DRIVER_MAX_MEMBERS];
+	char pw_super[40];
+	char pw_repl[40];
+	char pw_rewind[40];
+};
+
+/* config.c: names, paths, generated files and the state file. */
+bool local_layout(struct driver *d, char *why, size_t why_len);
+bool local_write_files(struct driver *d);
+bool local_state_load(struct driver *d);
+bool local_secrets_load(struct driver *d);
+bool local_rm_rf(const char *path);
+int local_find_zone(const struct driver *d, const char *name);
+/* argv for etcd in zone i; strings are kept in buf (size bufsz). */
+bool local_etcd_argv(const struct driver *d, int i, char *buf, size_t bufsz, char **argv, int max);
+
+/* netns.c */
+bool net_subnet_free(const struct driver *d, char *why, size_t why_len);
+bool net_up(struct driver *d, char *why, size_t why_len);
+void net_down(const struct driver *d);
+bool net_netns_exists(const char *name);
+
+/* proc.c: commands, spawning into a zone, cgroups. */
+int proc_run(char *const argv[], char *out, size_t outlen);
+bool proc_spawn(const struct local_zone *z, const char *cgroup, const char *log_path,
+		char *const argv[], char *why, size_t why_len);
+bool proc_user(uid_t *uid, gid_t *gid);
+bool proc_chown_user(const char *path);
+bool cg_find_mount(char *out, size_t len);
+bool cg_create(const char *path);
+int cg_nprocs(const char *path);
+bool cg_kill(const char *path, int64_t timeout_us);
+void cg_remove(const char *path);
+bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len);
+void proc_log_tail(const char *path, char *out, size_t len);
+
+/* health.c: etcd over HTTP, PostgreSQL over libpq. */
+bool health_etcd(const char *ip, int64_t timeout_us);
+/* The member's peer API answers (it is past its bootstrap check). */
+bool health_etcd_peer(const char *ip, int64_t timeout_us);
+int health_members(const struct driver *d, struct member *out, int max);
+/* Names of the members (other than the primary) not streaming from it; false on error. */
+bool health_streaming(const struct driver *d, const struct member *primary,
+		      const struct member *all, int n, char *missing, size_t len);
+
+#endif

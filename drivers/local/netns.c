@@ -1,0 +1,164 @@
+/*
+ * netns.c - the zones' network: a bridge in the root namespace holding .1 of a private /24,
+ * one namespace per zone with eth0 (a veth whose root end is on the bridge) and lo, and no
+ * default route (a route would make Patroni stall on reverse DNS). Uses iproute2's `ip`.
+ */
+#include "local.h"
+
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *ip_bin(void)
+{
+	return access("/usr/sbin/ip", X_OK) == 0 ? "/usr/sbin/ip" : "/usr/bin/ip";
+}
+
+/* Run `ip` with up to 12 arguments; on failure the output goes to why. */
+static bool ip(char *why, size_t why_len, const char *a0, ...)
+{
+	char *argv[16], out[512];
+	va_list ap;
+	int n = 0, rc;
+
+	argv[n++] = (char *)ip_bin();
+	argv[n++] = (char *)a0;
+	va_start(ap, a0);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	rc = proc_run(argv, out, sizeof(out));
+	if (rc != 0 && why) {
+		out[strcspn(out, "\n")] = '\0';
+		str_format(why, why_len, "ip %s %s %s %s: %s", a0, n > 2 ? argv[2] : "",
+			   n > 3 ? argv[3] : "", n > 4 ? argv[4] : "", out);
+	}
+	return rc == 0;
+}
+
+bool net_netns_exists(const char *name)
+{
+	char path[128];
+
+	str_format(path, sizeof(path), "/run/netns/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* Does prefix text "a.b.c.d[/n]" overlap base.0/24? */
+static bool overlaps(const char *text, const char *base)
+{
+	char addr[32], ours[32];
+	struct in_addr a, b;
+	int bits = 32;
+	const char *slash = strchr(text, '/');
+	uint32_t mask;
+
+	if (!str_copy(addr, sizeof(addr), text))
+		return false;
+	if (slash) {
+		addr[slash - text] = '\0';
+		bits = (int)strtol(slash + 1, NULL, 10);
+	}
+	str_format(ours, sizeof(ours), "%s.0", base);
+	if (inet_pton(AF_INET, addr, &a) != 1 || inet_pton(AF_INET, ours, &b) != 1 || bits <= 0)
+		return false;
+	if (bits > 24)
+		bits = 24;
+	mask = htonl(0xffffffffu << (32 - bits));
+	return (a.s_addr & mask) == (b.s_addr & mask);
+}
+
+/* The subnet must not be routed or assigned anywhere on the host. */
+bool net_subnet_free(const struct driver *d, char *why, size_t why_len)
+{
+	static const char *const types[] = { "local", "broadcast", "unicast", "multicast",
+					     "unreachable", "blackhole", "prohibit", "throw",
+					     "anycast", "nat", NULL };
+	char *argv[] = { (char *)ip_bin(), "-o", "-4", "route", "show", "table", "all", NULL };
+	char out[16384], *line, *save = NULL;
+
+	if (proc_run(argv, out, sizeof(out)) != 0) {
+		str_format(why, why_len, "cannot list routes with %s", argv[0]);
+		return false;
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char first[64] = "", second[64] = "", *dev;
+		const char *prefix;
+
+		if (sscanf(line, "%63s %63s", first, second) < 1)
+			continue;
+		prefix = first;
+		for (int i = 0; types[i]; i++)
+			if (strcmp(first, types[i]) == 0)
+				prefix = second;
+		if (strcmp(prefix, "default") == 0 || !overlaps(prefix, d->subnet))
+			continue;
+		dev = strstr(line, " dev ");
+		if (dev && strncmp(dev + 5, d->bridge, strlen(d->bridge)) == 0)
+			str_format(why, why_len,
+				   "subnet %s.0/24 is already routed on bridge %s: a cluster '%s' "
+				   "seems to exist (run bise down first)",
+				   d->subnet, d->bridge, d->spec.name);
+		else
+			str_format(why, why_len,
+				   "subnet %s.0/24 is already in use on this host (route '%s'); "
+				   "the local backend needs it free",
+				   d->subnet, line);
+		return false;
+	}
+	return true;
+}
+
+bool net_up(struct driver *d, char *why, size_t why_len)
+{
+	char cidr[32];
+
+	str_format(cidr, sizeof(cidr), "%s/24", d->bridge_ip);
+	if (!ip(why, why_len, "link", "add", d->bridge, "type", "bridge", NULL) ||
+	    !ip(why, why_len, "addr", "add", cidr, "dev", d->bridge, NULL) ||
+	    !ip(why, why_len, "link", "set", d->bridge, "up", NULL))
+		return false;
+	for (int i = 0; i < d->nzones; i++) {
+		struct local_zone *z = &d->zones[i];
+
+		str_format(cidr, sizeof(cidr), "%s/24", z->ip);
+		if (!ip(why, why_len, "netns", "add", z->netns, NULL) ||
+		    !ip(why, why_len, "link", "add", z->veth, "type", "veth", "peer", "name", "eth0",
+			"netns", z->netns, NULL) ||
+		    !ip(why, why_len, "link", "set", z->veth, "master", d->bridge, "up", NULL) ||
+		    !ip(why, why_len, "-n", z->netns, "addr", "add", cidr, "dev", "eth0", NULL) ||
+		    !ip(why, why_len, "-n", z->netns, "link", "set", "eth0", "up", NULL) ||
+		    !ip(why, why_len, "-n", z->netns, "link", "set", "lo", "up", NULL))
+			return false;
+	}
+	return true;
+}
+
+/* Remove whatever exists of the network; errors for missing pieces are expected. */
+void net_down(const struct driver *d)
+{
+	for (int i = 0; i < d->nzones; i++) {
+		const struct local_zone *z = &d->zones[i];
+		char path[64];
+
+		str_format(path, sizeof(path), "/sys/class/net/%s", z->veth);
+		if (access(path, F_OK) == 0)
+			ip(NULL, 0, "link", "del", z->veth, NULL);
+		if (net_netns_exists(z->netns) && !ip(NULL, 0, "netns", "del", z->netns, NULL))
+			log_warn("cannot delete network namespace %s", z->netns);
+	}
+	{
+		char path[64];
+
+		str_format(path, sizeof(path), "/sys/class/net/%s", d->bridge);
+		if (access(path, F_OK) == 0 && !ip(NULL, 0, "link", "del", d->bridge, NULL))
+			log_warn("cannot delete bridge %s", d->bridge);
+	}
+}

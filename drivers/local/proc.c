@@ -1,0 +1,391 @@
+/*
+ * proc.c - running commands, spawning daemons into a zone (network namespace, cgroup,
+ * postgres user, clean environment) and killing them by cgroup or PID.
+ */
+#include "local.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Run argv (absolute path), capture stdout+stderr into out; exit status or -1. */
+int proc_run(char *const argv[], char *out, size_t outlen)
+{
+	static char *const empty_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
+	int pfd[2], status;
+	size_t used = 0;
+	pid_t pid;
+
+	if (out && outlen)
+		out[0] = '\0';
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execve(argv[0], argv, empty_env);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		char chunk[1024];
+		ssize_t r = read(pfd[0], chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (out && outlen > 1 && used < outlen - 1) {
+			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+
+			memcpy(out + used, chunk, take);
+			used += take;
+			out[used] = '\0';
+		}
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool proc_user(uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = getpwnam(LOCAL_RUN_USER);
+
+	if (!pw)
+		return false;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return true;
+}
+
+bool proc_chown_user(const char *path)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (!proc_user(&uid, &gid) || chown(path, uid, gid) != 0) {
+		log_error("cannot give %s to %s: %s", path, LOCAL_RUN_USER, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* What the child was doing when it failed, reported with errno through the pipe. */
+static const char *const spawn_steps[] = { "join the cgroup", "enter the network namespace",
+					   "start a session", "switch to user " LOCAL_RUN_USER,
+					   "enter the zone directory (can " LOCAL_RUN_USER
+					   " reach the state root?)",
+					   "redirect output", "execute" };
+
+/* The child side of proc_spawn: only async-signal-safe calls, everything prepared. */
+static void spawn_child(int errfd, int nsfd, int cgfd, int logfd, uid_t uid, gid_t gid,
+			const gid_t *groups, int ngroups, const char *dir, char *const argv[],
+			char *const envp[])
+{
+	int devnull, report[2] = { 0, 0 };
+
+	if (write(cgfd, "0", 1) != 1)
+		goto fail;
+	report[0]++;
+	if (setns(nsfd, CLONE_NEWNET) != 0)
+		goto fail;
+	report[0]++;
+	if (setsid() < 0)
+		goto fail;
+	report[0]++;
+	if (setgroups((size_t)ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+		goto fail;
+	report[0]++;
+	if (chdir(dir) != 0)
+		goto fail;
+	report[0]++;
+	devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+		goto fail;
+	report[0]++;
+	/* errfd is close-on-exec: EOF on it tells the parent that exec worked. */
+	if (errfd > 3)
+		close_range(3, (unsigned)errfd - 1, 0);
+	close_range((unsigned)errfd + 1, ~0U, 0);
+	execve(argv[0], argv, envp);
+fail:
+	report[1] = errno;
+	if (write(errfd, report, sizeof(report)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/*
+ * Start argv as a daemon in zone z: network namespace of the zone, its own session, the
+ * cgroup given, user postgres, clean environment, output appended to log_path. The daemon
+ * is double-forked so it is never our child (no zombies); errors before exec come back.
+ */
+bool proc_spawn(const struct local_zone *z, const char *cgroup, const char *log_path,
+		char *const argv[], char *why, size_t why_len)
+{
+	char nspath[128], cgprocs[LOCAL_PATH_LEN + 16], home[LOCAL_PATH_LEN + 8];
+	char *envp[] = { home, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
+	gid_t groups[64];
+	int ngroups = 64, pfd[2], nsfd, cgfd, logfd, status, report[2] = { 0, 0 };
+	uid_t uid;
+	gid_t gid;
+	pid_t mid;
+	ssize_t r;
+
+	if (!proc_user(&uid, &gid)) {
+		str_format(why, why_len, "no user %s", LOCAL_RUN_USER);
+		return false;
+	}
+	if (getgrouplist(LOCAL_RUN_USER, gid, groups, &ngroups) < 0)
+		ngroups = 0;
+	str_format(nspath, sizeof(nspath), "/run/netns/%s", z->netns);
+	str_format(cgprocs, sizeof(cgprocs), "%s/cgroup.procs", cgroup);
+	str_format(home, sizeof(home), "HOME=%s", z->dir);
+	nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+	cgfd = open(cgprocs, O_WRONLY | O_CLOEXEC);
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (nsfd < 0 || cgfd < 0 || logfd < 0) {
+		str_format(why, why_len, "cannot open %s: %s",
+			   nsfd < 0 ? nspath : cgfd < 0 ? cgprocs : log_path, strerror(errno));
+		goto fail_fds;
+	}
+	if (fchown(logfd, uid, gid) != 0) {
+		str_format(why, why_len, "cannot chown %s: %s", log_path, strerror(errno));
+		goto fail_fds;
+	}
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		str_format(why, why_len, "pipe: %s", strerror(errno));
+		goto fail_fds;
+	}
+	mid = fork();
+	if (mid < 0) {
+		str_format(why, why_len, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		goto fail_fds;
+	}
+	if (mid == 0) {
+		pid_t pid;
+
+		close(pfd[0]);
+		pid = fork();
+		if (pid < 0) {
+			report[0] = 6;
+			report[1] = errno;
+			if (write(pfd[1], report, sizeof(report)) < 0)
+				_exit(126);
+			_exit(1);
+		}
+		if (pid == 0)
+			spawn_child(pfd[1], nsfd, cgfd, logfd, uid, gid, groups, ngroups, z->dir,
+				    argv, envp);
+		_exit(0);
+	}
+	close(pfd[1]);
+	close(nsfd);
+	close(cgfd);
+	close(logfd);
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+		;
+	do
+		r = read(pfd[0], report, sizeof(report));
+	while (r < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (r > 0) {
+		int step = report[0] >= 0 && report[0] < 7 ? report[0] : 6;
+
+		str_format(why, why_len, "cannot start %s in %s: cannot %s: %s", argv[0], z->netns,
+			   spawn_steps[step], strerror(report[1]));
+		return false;
+	}
+	return true;
+
+fail_fds:
+	if (nsfd >= 0)
+		close(nsfd);
+	if (cgfd >= 0)
+		close(cgfd);
+	if (logfd >= 0)
+		close(logfd);
+	return false;
+}
+
+/* The first cgroup2 mount in /proc/mounts. */
+bool cg_find_mount(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char line[1024], dev[256], dir[512], type[64];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255s %511s %63s", dev, dir, type) == 3 &&
+		    strcmp(type, "cgroup2") == 0) {
+			found = str_copy(out, len, dir);
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+bool cg_create(const char *path)
+{
+	return mkdir_p(path, 0755);
+}
+
+/* Processes in the cgroup and its children; -1 if it does not exist. */
+int cg_nprocs(const char *path)
+{
+	char file[LOCAL_PATH_LEN + 32], *text, *p;
+	int n = 0;
+
+	/* cgroup.events "populated" covers the subtree. */
+	str_format(file, sizeof(file), "%s/cgroup.events", path);
+	text = file_read_all(file, NULL);
+	if (!text)
+		return -1;
+	p = strstr(text, "populated ");
+	if (p && p[10] == '1')
+		n = 1;
+	free(text);
+	if (n == 0)
+		return 0;
+	str_format(file, sizeof(file), "%s/cgroup.procs", path);
+	text = file_read_all(file, NULL);
+	if (!text)
+		return n;
+	n = 0;
+	for (p = text; *p; p++)
+		if (*p == '\n')
+			n++;
+	free(text);
+	return n > 0 ? n : 1;
+}
+
+/* SIGKILL everything in the cgroup subtree and wait until it is empty. */
+bool cg_kill(const char *path, int64_t timeout_us)
+{
+	char file[LOCAL_PATH_LEN + 32];
+	int64_t deadline = mono_now_us() + timeout_us;
+	int fd;
+
+	if (cg_nprocs(path) <= 0)
+		return true;
+	str_format(file, sizeof(file), "%s/cgroup.kill", path);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1) {
+		log_error("cannot kill cgroup %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	while (cg_nprocs(path) > 0) {
+		if (mono_now_us() > deadline) {
+			log_error("processes of cgroup %s still alive after SIGKILL", path);
+			return false;
+		}
+		sleep_us(10000);
+	}
+	return true;
+}
+
+/* Remove a cgroup and its empty children (depth first). */
+void cg_remove(const char *path)
+{
+	/* Our tree below a zone is zone/{etcd,pg}. */
+	static const char *const leaves[] = { "etcd", "pg", NULL };
+	char sub[LOCAL_PATH_LEN + 64];
+
+	for (int i = 0; leaves[i]; i++) {
+		str_format(sub, sizeof(sub), "%s/%s", path, leaves[i]);
+		rmdir(sub);
+	}
+	if (rmdir(path) != 0 && errno != ENOENT)
+		log_debug("cannot remove cgroup %s: %s", path, strerror(errno));
+}
+
+/* SIGKILL only the postmaster of zone z (first line of postmaster.pid). */
+bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len)
+{
+	char file[LOCAL_PATH_LEN + 32], cmdline[LOCAL_PATH_LEN + 32], *text, *end, *cg;
+	size_t cglen, pglen = strlen(z->cg_pg);
+	bool ours;
+	long pid;
+
+	str_format(file, sizeof(file), "%s/pgdata/postmaster.pid", z->dir);
+	text = file_read_all(file, NULL);
+	if (!text) {
+		str_format(why, why_len, "no %s: PostgreSQL is not running in %s", file, z->name);
+		return false;
+	}
+	errno = 0;
+	pid = strtol(text, &end, 10);
+	ours = errno == 0 && pid > 1 && (*end == '\n' || *end == '\0');
+	free(text);
+	if (!ours) {
+		str_format(why, why_len, "bad pid in %s", file);
+		return false;
+	}
+	/* Guard against a reused PID: it must be a process of this zone's pg cgroup. */
+	str_format(cmdline, sizeof(cmdline), "/proc/%ld/cgroup", pid);
+	text = file_read_all(cmdline, NULL);
+	cg = text ? strstr(text, "0::/") : NULL;
+	ours = false;
+	if (cg) {
+		cg += 3;
+		cglen = strcspn(cg, "\n");
+		ours = cglen > 1 && cglen <= pglen && memcmp(z->cg_pg + pglen - cglen, cg, cglen) == 0;
+	}
+	if (!ours) {
+		free(text);
+		str_format(why, why_len, "postmaster %ld of %s is not running", pid, z->name);
+		return false;
+	}
+	free(text);
+	if (kill((pid_t)pid, SIGKILL) != 0) {
+		str_format(why, why_len, "kill %ld: %s", pid, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* The last lines of a log file (at most len-1 bytes), for error messages. */
+void proc_log_tail(const char *path, char *out, size_t len)
+{
+	size_t n = 0;
+	char *text = file_read_all(path, &n), *start;
+
+	out[0] = '\0';
+	if (!text)
+		return;
+	start = n + 1 > len ? text + n - (len - 1) : text;
+	str_copy(out, len, start);
+	free(text);
+}
