@@ -72,7 +72,8 @@ static int expand_paths(char **args, int nargs, char ***out)
 
 			if (len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
 				continue;
-			if (!str_format(path, sizeof(path), "%s/%s", args[i], de->d_name))
+			if (!str_format(path, sizeof(path), "%s%s%s", args[i],
+					args[i][strlen(args[i]) - 1] == '/' ? "" : "/", de->d_name))
 				continue;
 			if (n == cap)
 				paths = xrealloc(paths, sizeof(*paths) * (size_t)(cap = cap ? cap * 2 : 16));
