@@ -45,6 +45,51 @@ enum kill_scope {
 #define DRIVER_CAP_KILL_POSTMASTER (1u << 1)
 #define DRIVER_CAP_RESTART (1u << 2)
 #define DRIVER_CAP_SQL (1u << 3) /* members have PostgreSQL endpoints: the workload can run */
+#define DRIVER_CAP_NET_FAULT (1u << 4)     /* net_apply/net_revert: drop, loss */
+#define DRIVER_CAP_NET_LATENCY (1u << 5)   /* net_apply with latency_us/jitter_us */
+#define DRIVER_CAP_NET_BANDWIDTH (1u << 6) /* net_apply with rate_bps */
+#define DRIVER_CAP_PAUSE (1u << 7)
+#define DRIVER_CAP_ZONE_OUTAGE (1u << 8)
+#define DRIVER_CAP_STORAGE_STALL (1u << 9) /* io_fault/io_heal (local: needs cluster.fuse) */
+#define DRIVER_CAP_IO_THROTTLE (1u << 10)
+#define DRIVER_CAP_CLIENT_ZONES (1u << 11) /* client_netns: writers can run inside a zone */
+
+/* A party of a network fault is a zone name or this word: where the harness's workload runs. */
+#define PARTY_CLIENT "client"
+#define NET_MAX_PARTIES (SCENARIO_MAX_ZONES + 1)
+
+/*
+ * One network fault between two groups of parties. Traffic from a to b (and b to a unless
+ * one_way) is dropped (loss_pct 100), dropped at random (0 < loss_pct < 100), delayed
+ * (latency_us, jitter_us) or rate-limited (rate_bps). Everything a backend sets up for it
+ * carries id, so net_revert(id) finds and removes it whatever happened in between.
+ */
+struct net_fault {
+	char id[48];
+	int na;
+	char a[NET_MAX_PARTIES][ZONE_NAME_LEN];
+	int nb;
+	char b[NET_MAX_PARTIES][ZONE_NAME_LEN];
+	bool one_way;
+	double loss_pct;
+	int64_t latency_us;
+	int64_t jitter_us;
+	int64_t rate_bps;
+};
+
+enum pause_what { PAUSE_POSTGRES, PAUSE_PATRONI, PAUSE_BOTH };
+
+enum io_fault_mode {
+	IO_STALL, /* every operation blocks until healed */
+	IO_DELAY, /* every operation waits delay_us first */
+	IO_ERROR, /* every operation fails with EIO */
+};
+
+struct io_fault {
+	enum io_fault_mode mode;
+	bool wal_only; /* only pg_wal, else the whole data directory */
+	int64_t delay_us;
+};
 
 struct driver; /* a backend's own state */
 
@@ -90,6 +135,36 @@ struct driver_ops {
 
 	/* Versions of the database, HA agent and DCS, for the summary: "PostgreSQL 15.18, ...". */
 	bool (*versions)(struct driver *d, char *buf, size_t len);
+
+	/* ---- the fault catalogue; NULL when unsupported (capability bit clear) ---- */
+
+	/* Set up / remove a network fault (see struct net_fault). net_revert is idempotent. */
+	bool (*net_apply)(struct driver *d, const struct net_fault *f);
+	bool (*net_revert)(struct driver *d, const char *id);
+
+	/* SIGSTOP (frozen) or SIGCONT a member's processes. Idempotent. */
+	bool (*pause)(struct driver *d, const char *member, enum pause_what what, bool frozen);
+
+	/* A whole zone goes dark (every process stopped, traffic cut) / comes back. Idempotent. */
+	bool (*zone_stop)(struct driver *d, const char *zone);
+	bool (*zone_start)(struct driver *d, const char *zone);
+
+	/* The member's disk misbehaves / behaves again. io_heal is idempotent. */
+	bool (*io_fault)(struct driver *d, const char *member, const struct io_fault *f);
+	bool (*io_heal)(struct driver *d, const char *member);
+
+	/* Limit the member's disk I/O (0, 0 removes the limit). */
+	bool (*io_throttle)(struct driver *d, const char *member, int64_t iops, int64_t bps);
+
+	/* Path of the network namespace a client thread joins to run inside zone. */
+	bool (*client_netns)(struct driver *d, const char *zone, char *path, size_t len);
+
+	/*
+	 * Remove every fault this backend can find by its own markers (rules tagged bise,
+	 * frozen or stopped processes, stalled disks, throttles), journaled or not. Used by
+	 * `bise heal` and `bise down` as the last line of defence. Idempotent.
+	 */
+	bool (*sweep)(struct driver *d);
 };
 
 /* Look a backend up by name; NULL if unknown. */

@@ -3,12 +3,30 @@
 
 #include <string.h>
 
+#include "util.h"
+
 extern const struct fault_ops fault_pod_kill;
 extern const struct fault_ops fault_process_kill;
+extern const struct fault_ops fault_network_partition;
+extern const struct fault_ops fault_zone_outage;
+extern const struct fault_ops fault_process_pause;
+extern const struct fault_ops fault_storage_stall;
+extern const struct fault_ops fault_packet_loss;
+extern const struct fault_ops fault_bandwidth;
+extern const struct fault_ops fault_latency;
+extern const struct fault_ops fault_io_throttle;
 
 static const struct fault_ops *const faults[] = {
 	&fault_pod_kill,
 	&fault_process_kill,
+	&fault_network_partition,
+	&fault_zone_outage,
+	&fault_process_pause,
+	&fault_storage_stall,
+	&fault_packet_loss,
+	&fault_bandwidth,
+	&fault_latency,
+	&fault_io_throttle,
 	NULL,
 };
 
@@ -22,10 +40,25 @@ const struct fault_ops *fault_find(const char *name)
 
 const char *fault_names(void)
 {
-	return "pod-kill, process-kill";
+	static char names[512];
+
+	if (!names[0]) {
+		size_t used = 0;
+
+		for (int i = 0; faults[i]; i++) {
+			str_format(names + used, sizeof(names) - used, "%s%s", i ? ", " : "", faults[i]->name);
+			used = strlen(names);
+		}
+	}
+	return names;
 }
 
 const struct fault_ops *const *fault_table(void)
 {
 	return faults;
+}
+
+bool fault_id_format(char *buf, size_t len, int runner_pid, int journal_id)
+{
+	return str_format(buf, len, "bise-%d-%d", runner_pid, journal_id);
 }

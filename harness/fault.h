@@ -18,7 +18,8 @@
 struct fault_ctx {
 	const struct driver_ops *ops;
 	struct driver *drv;
-	const struct scenario *scenario;
+	const struct scenario *scenario; /* NULL when healing from a journal */
+	const char *fault_id; /* unique per applied fault ("bise-<pid>-<n>"): tags what it sets up */
 };
 
 struct fault_ops {
@@ -42,6 +43,9 @@ struct fault_ops {
 	/* Undo; must be idempotent. May be NULL when apply never asks for a revert. */
 	bool (*revert)(struct fault_ctx *ctx, const struct step *st, const char *member);
 };
+
+/* The id that tags everything one applied fault sets up: "bise-<runner pid>-<journal id>". */
+bool fault_id_format(char *buf, size_t len, int runner_pid, int journal_id);
 
 /* Look a fault up by name; NULL if unknown. */
 const struct fault_ops *fault_find(const char *name);

@@ -34,6 +34,7 @@ static bool revert_entry(const struct journal_contents *jc, const struct journal
 	const struct driver_ops *ops = driver_find(jc->backend);
 	struct fault_ctx ctx;
 	struct step st;
+	char fault_id[48];
 	bool ok;
 
 	if (!fault || !ops) {
@@ -49,6 +50,8 @@ static bool revert_entry(const struct journal_contents *jc, const struct journal
 	st.noptions = e->noptions;
 	memcpy(st.options, e->options, sizeof(st.options));
 	memset(&ctx, 0, sizeof(ctx));
+	fault_id_format(fault_id, sizeof(fault_id), (int)jc->pid, e->id);
+	ctx.fault_id = fault_id;
 	ctx.ops = ops;
 	ctx.drv = ops->open(&jc->cluster, jc->state_root);
 	if (!ctx.drv)

@@ -67,6 +67,7 @@ struct pending {
 	char member[MEMBER_NAME_LEN];
 	int64_t due_us;
 	int journal_id;
+	char fault_id[48];
 };
 
 /* Everything one trial needs; lives on run_trial's stack. */
@@ -166,6 +167,7 @@ static void process_reverts(struct trial_ctx *c, bool force)
 			i++;
 			continue;
 		}
+		fc.fault_id = p->fault_id;
 		if (p->step->fault->revert(&fc, p->step, p->member)) {
 			journal_reverted(c->journal, p->journal_id);
 			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
@@ -263,19 +265,21 @@ static bool resolve_target(struct trial_ctx *c, const struct step *st, char *mem
 	return str_copy(member, len, m[pick].name);
 }
 
-/* Seconds after which nobody should keep this fault: its own length plus a margin. */
+/* Seconds after which nobody should keep this fault: its own length, capped by max_fault. */
 static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st)
 {
 	int64_t us = st->duration_us > sc->cluster.restart_delay_us ? st->duration_us
 								   : sc->cluster.restart_delay_us;
 
-	return us / 1000000 + 60;
+	if (sc->max_fault_us > 0 && us > sc->max_fault_us)
+		us = sc->max_fault_us;
+	return us / 1000000 + 5;
 }
 
 static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index)
 {
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
-	char member[MEMBER_NAME_LEN], why[160];
+	char member[MEMBER_NAME_LEN], why[160], fault_id[48];
 	int64_t revert_after = -1;
 	int journal_id;
 	unsigned missing = st->fault->needs & ~c->ops->caps;
@@ -298,6 +302,8 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		str_format(c->error, sizeof(c->error), "step %d: cannot journal the fault", index + 1);
 		return false;
 	}
+	fault_id_format(fault_id, sizeof(fault_id), getpid(), journal_id);
+	fc.fault_id = fault_id;
 	if (!st->fault->apply(&fc, st, member, &revert_after)) {
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, member))
@@ -324,6 +330,7 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		str_copy(p->member, sizeof(p->member), member);
 		p->due_us = mono_now_us() + revert_after;
 		p->journal_id = journal_id;
+		str_copy(p->fault_id, sizeof(p->fault_id), fault_id);
 	} else {
 		journal_reverted(c->journal, journal_id); /* nothing of it left to undo */
 	}

@@ -1039,3 +1039,12 @@ const char *step_option(const struct step *st, const char *key)
 			return st->options[i].value;
 	return NULL;
 }
+
+int workload_total_writers(const struct workload_spec *w)
+{
+	int n = w->writers;
+
+	for (int i = 0; i < w->nclient_groups; i++)
+		n += w->client_groups[i].writers;
+	return n;
+}

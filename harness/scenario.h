@@ -33,10 +33,23 @@ struct cluster_spec {
 	int64_t retry_timeout_us;
 	int64_t maximum_lag_on_failover_bytes;
 	int64_t restart_delay_us; /* the kubelet's delay before restarting what a fault killed */
+	bool fuse;                /* data directories through bise's FUSE filesystem (storage-stall) */
+	char subnet[16];          /* first three octets of the zones' /24, "" = backend default */
+};
+
+#define WORKLOAD_MAX_CLIENT_GROUPS 8
+
+/* Writers placed inside a zone (they share its fate in a partition). */
+struct client_group {
+	char zone[ZONE_NAME_LEN];
+	int writers;
+	struct source_pos pos;
 };
 
 struct workload_spec {
-	int writers;
+	int writers;                /* outside every zone, where bise runs */
+	int nclient_groups;         /* more writers, inside zones */
+	struct client_group client_groups[WORKLOAD_MAX_CLIENT_GROUPS];
 	double rate_per_writer;  /* writes per second per writer; 0 = unthrottled */
 	int64_t connect_timeout_us; /* client-side deadline for one connection attempt */
 	int64_t write_timeout_us;   /* after this with no answer a sent write is indeterminate */
@@ -48,9 +61,10 @@ enum step_kind {
 	STEP_WAIT,         /* keep the workload running for a while */
 };
 
+/* A fault option; a sequence is kept as compact flow text: [[geneva],[lucerne,gland]]. */
 struct step_option {
 	char key[32];
-	char value[64];
+	char value[160];
 	struct source_pos pos;
 };
 
@@ -63,6 +77,8 @@ struct step {
 	struct source_pos target_pos;
 	int64_t duration_us; /* fault duration, 0 when the fault has none; STEP_WAIT: how long */
 	int64_t timeout_us;  /* STEP_WAIT_HEALTHY */
+	int64_t every_us;    /* STEP_FAULT: repeat every this long (0 = once) ... */
+	int count;           /* ... this many times in all (1 = once) */
 	int noptions;        /* fault-specific options, checked by the fault's validate */
 	struct step_option options[STEP_MAX_OPTIONS];
 };
@@ -91,7 +107,11 @@ struct scenario {
 	int nslos;
 	struct slo_spec slos[SCENARIO_MAX_SLOS];
 	int repeat;
+	int64_t max_fault_us; /* no fault lives longer than this (deadline for the watchdog) */
 };
+
+/* Total writers: outside and inside zones. */
+int workload_total_writers(const struct workload_spec *w);
 
 /* Defaults used when the scenario leaves a field out (documented in the README). */
 void cluster_spec_defaults(struct cluster_spec *c);

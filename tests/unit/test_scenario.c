@@ -188,7 +188,7 @@ static const struct {
 	{ "bad-rate", 3, 9, "workload.rate: \"-1\" is not a rate", 1 },
 	{ "writers-out-of-range", 3, 12, "workload.writers: 0 is out of range", 1 },
 	{ "bad-replication", 3, 16, "unknown value \"semi\" (hint: one of: async, synchronous)", 1 },
-	{ "unknown-fault", 3, 12, "unknown fault \"pod-kil\" (hint: did you mean \"pod-kill\"? known faults: pod-kill, process-kill)", 1 },
+	{ "unknown-fault", 3, 12, "unknown fault \"pod-kil\" (hint: did you mean \"pod-kill\"? known faults: pod-kill, process-kill, network-partition", 1 },
 	{ "impossible-target", 6, 13, "target \"zurich\" is neither a zone of this cluster nor a role (hint: zones then roles: geneva, lucerne, gland, primary, replica, any)", 1 },
 	{ "duration-on-pod-kill", 5, 5, "fault pod-kill takes no duration (hint:", 1 },
 	{ "timeout-on-fault", 5, 5, "timeout applies only to wait: healthy", 1 },
