@@ -28,6 +28,16 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* FNV-1a: a short stable tag for names the kernel limits in length. */
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 /* Fill every name and path from d->spec, d->state_root and d->subnet. */
 bool local_layout(struct driver *d, char *why, size_t why_len)
 {
@@ -48,7 +58,7 @@ bool local_layout(struct driver *d, char *why, size_t why_len)
 		return false;
 	}
 	if (!d->subnet[0])
-		str_copy(d->subnet, sizeof(d->subnet), LOCAL_SUBNET_DEFAULT);
+		str_copy(d->subnet, sizeof(d->subnet), s->subnet[0] ? s->subnet : LOCAL_SUBNET_DEFAULT);
 	if (!str_format(d->dir, sizeof(d->dir), "%s/%s", d->state_root, s->name) ||
 	    !str_format(d->cg_base, sizeof(d->cg_base), "%s/bise", cgmount) ||
 	    !str_format(d->cg_cluster, sizeof(d->cg_cluster), "%s/%s", d->cg_base, s->name)) {
@@ -57,7 +67,8 @@ bool local_layout(struct driver *d, char *why, size_t why_len)
 	}
 	str_format(d->state_file, sizeof(d->state_file), "%s/cluster.state", d->dir);
 	str_format(d->secrets_file, sizeof(d->secrets_file), "%s/secrets", d->dir);
-	str_format(d->bridge, sizeof(d->bridge), "bsbr-%.10s", s->name);
+	/* Interface names have 15 characters: a hash of the cluster name keeps clusters apart. */
+	str_format(d->bridge, sizeof(d->bridge), "bsbr-%08x", name_hash(s->name));
 	str_format(d->bridge_ip, sizeof(d->bridge_ip), "%s.1", d->subnet);
 	d->nzones = s->nzones;
 	for (int i = 0; i < s->nzones; i++) {
@@ -76,7 +87,7 @@ bool local_layout(struct driver *d, char *why, size_t why_len)
 		str_copy(z->name, sizeof(z->name), s->zones[i]);
 		str_format(z->ip, sizeof(z->ip), "%s.%d", d->subnet, 11 + i);
 		str_format(z->netns, sizeof(z->netns), "bise-%s-%s", s->name, z->name);
-		str_format(z->veth, sizeof(z->veth), "bs%d-%.10s", i, z->name);
+		str_format(z->veth, sizeof(z->veth), "bs%08x-%d", name_hash(s->name), i);
 		if (!str_format(z->dir, sizeof(z->dir), "%s/%s", d->dir, z->name) ||
 		    !str_format(z->cg_zone, sizeof(z->cg_zone), "%s/%s", d->cg_cluster, z->name)) {
 			str_format(why, why_len, "state or cgroup path too long");

@@ -3,8 +3,9 @@
  * own etcd member and Patroni + PostgreSQL 15, processes grouped in cgroup v2 groups.
  *
  * Layout (cluster "c", zones z0..zN):
- *   network   bridge bsbr-<c:10> 10.213.0.1/24; namespace bise-<c>-<z> with eth0
- *             10.213.0.(11+i)/24 and lo; root-side veth bs<i>-<z:10>; no default route.
+ *   network   bridge bsbr-<hash(c)> 10.213.0.1/24 (cluster.subnet overrides 10.213.0);
+ *             namespace bise-<c>-<z> with eth0 10.213.0.(11+i)/24 and lo; root-side veth
+ *             bs<hash(c)>-<i>; no default route.
  *   cgroups   <cgroup2 mount>/bise/<c>/<z>/{etcd,pg}
  *   state     <state_root>/<c>/cluster.state, secrets (0600),
  *             <state_root>/<c>/<z>/{etcd/,pgdata/,run/,pgpass,patroni.yml,etcd.log,patroni.log}
