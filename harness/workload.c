@@ -1,1 +1,176 @@
-/* placeholder until implemented */
+/*
+ * workload.c - start and stop the workload: the table, the writer threads and the
+ * role watcher. The threads live in workload_writer.c and workload_watch.c.
+ */
+#include "util.h"
+#include "workload.h"
+
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_WRITERS 1024
+#define DEFAULT_CONNECT_TIMEOUT_US 1000000
+#define DEFAULT_WRITE_TIMEOUT_US 5000000
+/* Creating the table may have to wait for a primary that is still coming up. */
+#define SETUP_MIN_US 10000000
+#define SETUP_RETRY_US 200000
+
+/* Plain index, not unique: a duplicate row must stay visible to the read-back. */
+static const char setup_sql[] =
+	"CREATE TABLE IF NOT EXISTS " WORKLOAD_TABLE " (run text NOT NULL, writer int NOT NULL,"
+	" seq bigint NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());"
+	"CREATE INDEX IF NOT EXISTS " WORKLOAD_TABLE "_id ON " WORKLOAD_TABLE " (run, writer, seq)";
+
+struct workload {
+	struct wl_shared sh;
+	struct wl_writer *writers;
+	pthread_t *threads;
+	int nthreads; /* writer threads started */
+	pthread_t watcher;
+	bool watcher_started;
+};
+
+/* "relation already exists, skipping" and the like: not worth the user's attention. */
+static void quiet_notice(void *arg, const PGresult *res)
+{
+	char msg[256];
+
+	wl_error_text(PQresultErrorMessage(res), msg, sizeof(msg));
+	log_debug("workload setup: %s", msg);
+}
+
+static bool create_table(struct wl_shared *sh)
+{
+	int64_t budget = sh->spec.connect_timeout_us * 5;
+	int64_t deadline = mono_now_us() + (budget > SETUP_MIN_US ? budget : SETUP_MIN_US);
+	char err[256] = "";
+
+	while (mono_now_us() < deadline) {
+		int who = -1;
+		int64_t until = mono_now_us() + sh->spec.connect_timeout_us;
+		PGconn *c = wl_connect_race(sh->members, sh->nmembers, "bise-setup", true,
+					    until < deadline ? until : deadline, NULL, &who, err, sizeof(err));
+
+		if (c) {
+			bool ok;
+
+			PQsetNoticeReceiver(c, quiet_notice, NULL);
+			ok = wl_command(c, setup_sql, deadline, err, sizeof(err));
+
+			PQfinish(c);
+			if (ok)
+				return true;
+		}
+		log_debug("workload setup: %s", err);
+		sleep_us(SETUP_RETRY_US);
+	}
+	log_error("cannot create table %s on a read-write member: %s", WORKLOAD_TABLE, err);
+	return false;
+}
+
+static bool check_args(const char *run_id, const struct workload_spec *spec, int nmembers)
+{
+	if (strlen(run_id) >= WL_RUN_LEN) {
+		log_error("workload: run id too long (max %d characters)", WL_RUN_LEN - 1);
+		return false;
+	}
+	if (nmembers < 1 || nmembers > DRIVER_MAX_MEMBERS) {
+		log_error("workload: %d members (need 1 to %d)", nmembers, DRIVER_MAX_MEMBERS);
+		return false;
+	}
+	if (spec->writers < 0 || spec->writers > MAX_WRITERS || spec->rate_per_writer < 0) {
+		log_error("workload: bad spec: %d writers at %g/s (max %d writers)", spec->writers,
+			  spec->rate_per_writer, MAX_WRITERS);
+		return false;
+	}
+	return true;
+}
+
+struct workload *workload_start(const char *run_id, const struct workload_spec *spec,
+				const struct member *members, int nmembers,
+				int64_t watch_interval_us, struct event_log *log)
+{
+	struct workload *w;
+	struct wl_shared *sh;
+
+	if (!check_args(run_id, spec, nmembers))
+		return NULL;
+	w = xcalloc(1, sizeof(*w));
+	sh = &w->sh;
+	str_copy(sh->run, sizeof(sh->run), run_id);
+	sh->spec = *spec;
+	if (sh->spec.connect_timeout_us <= 0)
+		sh->spec.connect_timeout_us = DEFAULT_CONNECT_TIMEOUT_US;
+	if (sh->spec.write_timeout_us <= 0)
+		sh->spec.write_timeout_us = DEFAULT_WRITE_TIMEOUT_US;
+	memcpy(sh->members, members, (size_t)nmembers * sizeof(*members));
+	sh->nmembers = nmembers;
+	sh->watch_interval_us = watch_interval_us;
+	sh->log = log;
+	atomic_init(&sh->stop, false);
+	atomic_init(&sh->attempted, 0);
+	atomic_init(&sh->ok, 0);
+	pthread_mutex_init(&sh->primary_lock, NULL);
+	if (!create_table(sh)) {
+		pthread_mutex_destroy(&sh->primary_lock);
+		free(w);
+		return NULL;
+	}
+	w->writers = xcalloc((size_t)spec->writers, sizeof(*w->writers));
+	w->threads = xcalloc((size_t)spec->writers, sizeof(*w->threads));
+	if (pthread_create(&w->watcher, NULL, wl_watch_main, sh) != 0) {
+		log_error("workload: cannot start the watcher thread");
+		workload_stop(w);
+		return NULL;
+	}
+	w->watcher_started = true;
+	for (int i = 0; i < spec->writers; i++) {
+		w->writers[i].sh = sh;
+		w->writers[i].id = i;
+		w->writers[i].member = -1;
+		w->writers[i].rng = 0x9e3779b9u * (uint32_t)(i + 1);
+		if (pthread_create(&w->threads[i], NULL, wl_writer_main, &w->writers[i]) != 0) {
+			log_error("workload: cannot start writer thread %d", i);
+			workload_stop(w);
+			return NULL;
+		}
+		w->nthreads++;
+	}
+	return w;
+}
+
+void workload_stop(struct workload *w)
+{
+	if (!w)
+		return;
+	atomic_store(&w->sh.stop, true);
+	/* Writers first: each finishes (or times out) its write in flight. */
+	for (int i = 0; i < w->nthreads; i++)
+		pthread_join(w->threads[i], NULL);
+	if (w->watcher_started)
+		pthread_join(w->watcher, NULL);
+	pthread_mutex_destroy(&w->sh.primary_lock);
+	free(w->writers);
+	free(w->threads);
+	free(w);
+}
+
+void workload_counts(struct workload *w, int64_t *attempted, int64_t *ok)
+{
+	if (attempted)
+		*attempted = w ? (int64_t)atomic_load(&w->sh.attempted) : 0;
+	if (ok)
+		*ok = w ? (int64_t)atomic_load(&w->sh.ok) : 0;
+}
+
+void workload_current_primary(struct workload *w, char *buf, size_t len)
+{
+	if (!w) {
+		str_copy(buf, len, "");
+		return;
+	}
+	pthread_mutex_lock(&w->sh.primary_lock);
+	str_copy(buf, len, w->sh.primary);
+	pthread_mutex_unlock(&w->sh.primary_lock);
+}

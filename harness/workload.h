@@ -45,4 +45,72 @@ void workload_current_primary(struct workload *w, char *buf, size_t len);
 bool workload_readback(const char *run_id, const struct member *members, int nmembers,
 		       int writers, int64_t timeout_us, struct event_log *log);
 
+/* ---- shared by the harness/workload*.c files only ---- */
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct pg_conn; /* libpq's PGconn, kept out of this header */
+
+#define WL_RUN_LEN 128
+
+/* What every workload thread reads; written once by workload_start, then shared. */
+struct wl_shared {
+	char run[WL_RUN_LEN];
+	struct workload_spec spec;
+	struct member members[DRIVER_MAX_MEMBERS];
+	int nmembers;
+	int64_t watch_interval_us;
+	struct event_log *log;
+	atomic_bool stop;
+	atomic_int_fast64_t attempted;
+	atomic_int_fast64_t ok; /* ok and ok_unreplicated */
+	pthread_mutex_t primary_lock;
+	char primary[MEMBER_NAME_LEN];
+};
+
+/* One writer thread's state; arg of wl_writer_main. */
+struct wl_writer {
+	struct wl_shared *sh;
+	int id;
+	struct pg_conn *conn;
+	int member;        /* index of the member conn is connected to */
+	int64_t seq;       /* last seq used */
+	bool unreplicated; /* set by the notice receiver during the current write */
+	uint32_t rng;      /* backoff jitter */
+};
+
+void *wl_writer_main(void *arg); /* arg: struct wl_writer */
+void *wl_watch_main(void *arg);  /* arg: struct wl_shared */
+
+/* Start a non-blocking connection (no target_session_attrs unless read_write); NULL on failure. */
+struct pg_conn *wl_connect_start(const struct pg_endpoint *ep, const char *appname, bool read_write,
+				 char *err, size_t errlen);
+
+/*
+ * Connect to every member at once (read-write only when read_write) and keep the first
+ * that reaches CONNECTION_OK before deadline_us (mono); the others are closed. *who gets
+ * the member index. NULL when all failed, the deadline passed or *stop became true.
+ */
+struct pg_conn *wl_connect_race(const struct member *members, int n, const char *appname, bool read_write,
+				int64_t deadline_us, const atomic_bool *stop, int *who, char *err, size_t errlen);
+
+/*
+ * Wait until the connection's socket is readable (and writable when want_write), or
+ * deadline_us. Returns 1 ready, 0 timeout, -1 error.
+ */
+int wl_wait_socket(struct pg_conn *c, bool want_write, int64_t deadline_us);
+
+/* Send everything libpq has buffered, by deadline_us. False when broken or late. */
+bool wl_flush(struct pg_conn *c, int64_t deadline_us);
+
+/* True if an idle connection was closed by the server (checked without blocking). */
+bool wl_conn_dead(struct pg_conn *c);
+
+/* Run one simple-protocol command by deadline_us; false with the reason in err. */
+bool wl_command(struct pg_conn *c, const char *sql, int64_t deadline_us, char *err, size_t errlen);
+
+/* libpq's error text on one line, without the trailing newline. */
+void wl_error_text(const char *msg, char *err, size_t errlen);
+
 #endif

@@ -1,0 +1,247 @@
+/*
+ * workload_readback.c - read every row of a run back from the primary and log it as
+ * sequence ranges and duplicates per writer.
+ *
+ * The result can hold hundreds of thousands of rows: it is streamed in single-row mode
+ * with binary columns and folded into ranges as it arrives, never held whole.
+ */
+#include "util.h"
+#include "workload.h"
+
+#include <endian.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char readback_sql[] =
+	"SELECT writer, seq, count(*) FROM " WORKLOAD_TABLE " WHERE run = $1 GROUP BY 1, 2 ORDER BY 1, 2";
+
+#define INT4OID 23
+#define INT8OID 20
+#define ATTEMPT_MAX_US 3000000
+#define RETRY_PAUSE_US 100000
+#define MAX_WRITER_ID 100000
+
+struct rb_writer {
+	struct seq_range *ranges;
+	size_t nranges, cap_ranges;
+	struct seq_dup *dups;
+	size_t ndups, cap_dups;
+};
+
+struct rb_state {
+	struct rb_writer *w;
+	int nw;
+	int64_t rows;
+	bool warned;
+};
+
+static void rb_reset(struct rb_state *st)
+{
+	for (int i = 0; i < st->nw; i++) {
+		free(st->w[i].ranges);
+		free(st->w[i].dups);
+	}
+	free(st->w);
+	memset(st, 0, sizeof(*st));
+}
+
+static void rb_ensure(struct rb_state *st, int nw)
+{
+	if (nw <= st->nw)
+		return;
+	st->w = xrealloc(st->w, (size_t)nw * sizeof(*st->w));
+	memset(st->w + st->nw, 0, (size_t)(nw - st->nw) * sizeof(*st->w));
+	st->nw = nw;
+}
+
+/* Rows arrive ordered by (writer, seq): extend the last range or open a new one. */
+static void rb_add(struct rb_state *st, int writer, int64_t seq, int64_t count)
+{
+	struct rb_writer *w;
+
+	st->rows += count;
+	if (writer < 0 || writer >= MAX_WRITER_ID) {
+		if (!st->warned)
+			log_warn("read-back: ignoring rows of writer %d (out of range)", writer);
+		st->warned = true;
+		return;
+	}
+	rb_ensure(st, writer + 1);
+	w = &st->w[writer];
+	if (w->nranges > 0 && w->ranges[w->nranges - 1].last + 1 == seq) {
+		w->ranges[w->nranges - 1].last = seq;
+	} else {
+		if (w->nranges == w->cap_ranges) {
+			w->cap_ranges = w->cap_ranges ? w->cap_ranges * 2 : 16;
+			w->ranges = xrealloc(w->ranges, w->cap_ranges * sizeof(*w->ranges));
+		}
+		w->ranges[w->nranges].first = seq;
+		w->ranges[w->nranges++].last = seq;
+	}
+	if (count > 1) {
+		if (w->ndups == w->cap_dups) {
+			w->cap_dups = w->cap_dups ? w->cap_dups * 2 : 16;
+			w->dups = xrealloc(w->dups, w->cap_dups * sizeof(*w->dups));
+		}
+		w->dups[w->ndups].seq = seq;
+		w->dups[w->ndups++].count = count;
+	}
+}
+
+static int64_t be_int(const char *p, int len)
+{
+	uint32_t v4;
+	uint64_t v8;
+
+	if (len == 4) {
+		memcpy(&v4, p, 4);
+		return (int32_t)be32toh(v4);
+	}
+	memcpy(&v8, p, 8);
+	return (int64_t)be64toh(v8);
+}
+
+/* One binary row: writer int4, seq int8, count int8. */
+static bool take_row(struct rb_state *st, const PGresult *res)
+{
+	if (PQnfields(res) != 3 || PQftype(res, 0) != INT4OID || PQftype(res, 1) != INT8OID ||
+	    PQftype(res, 2) != INT8OID || PQgetlength(res, 0, 0) != 4 || PQgetlength(res, 0, 1) != 8 ||
+	    PQgetlength(res, 0, 2) != 8) {
+		log_error("read-back: unexpected row shape");
+		return false;
+	}
+	rb_add(st, (int)be_int(PQgetvalue(res, 0, 0), 4), be_int(PQgetvalue(res, 0, 1), 8),
+	       be_int(PQgetvalue(res, 0, 2), 8));
+	return true;
+}
+
+static bool run_query(PGconn *c, const char *run_id, int64_t deadline_us, struct rb_state *st, char *err,
+		      size_t errlen)
+{
+	const char *values[1] = {run_id};
+	bool ok = true, done = false;
+
+	if (PQsetnonblocking(c, 1) != 0 ||
+	    !PQsendQueryParams(c, readback_sql, 1, NULL, values, NULL, NULL, 1) || !PQsetSingleRowMode(c)) {
+		wl_error_text(PQerrorMessage(c), err, errlen);
+		return false;
+	}
+	if (!wl_flush(c, deadline_us)) {
+		str_copy(err, errlen, "could not send the query in time");
+		return false;
+	}
+	while (!done) {
+		while (!PQisBusy(c)) {
+			PGresult *res = PQgetResult(c);
+			ExecStatusType s;
+
+			if (!res) {
+				done = true;
+				break;
+			}
+			s = PQresultStatus(res);
+			if (s == PGRES_SINGLE_TUPLE) {
+				if (ok && !take_row(st, res))
+					ok = false;
+			} else if (s != PGRES_TUPLES_OK) {
+				wl_error_text(PQresultErrorMessage(res), err, errlen);
+				ok = false;
+			}
+			PQclear(res);
+		}
+		if (done)
+			break;
+		if (wl_wait_socket(c, false, deadline_us) <= 0) {
+			str_copy(err, errlen, "no complete answer in time");
+			return false;
+		}
+		if (!PQconsumeInput(c)) {
+			wl_error_text(PQerrorMessage(c), err, errlen);
+			return false;
+		}
+	}
+	return ok;
+}
+
+static struct json_object *pair_json(int64_t a, int64_t b)
+{
+	struct json_object *p = json_object_new_array_ext(2);
+
+	json_object_array_add(p, json_object_new_int64(a));
+	json_object_array_add(p, json_object_new_int64(b));
+	return p;
+}
+
+static void emit(struct event_log *log, const struct rb_state *st, int writers, const char *node)
+{
+	int n = st->nw > writers ? st->nw : writers;
+	struct json_object *o, *ranges, *dups;
+	struct rb_writer none = {0};
+
+	for (int i = 0; i < n; i++) {
+		const struct rb_writer *w = i < st->nw ? &st->w[i] : &none;
+
+		/* Writers beyond the run's count are phantoms; they are logged so metrics see them. */
+		if (i >= writers && w->nranges == 0)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "ev", json_object_new_string("readback"));
+		json_object_object_add(o, "node", json_object_new_string(node));
+		json_object_object_add(o, "w", json_object_new_int(i));
+		ranges = json_object_new_array_ext((int)w->nranges);
+		for (size_t k = 0; k < w->nranges; k++)
+			json_object_array_add(ranges, pair_json(w->ranges[k].first, w->ranges[k].last));
+		dups = json_object_new_array_ext((int)w->ndups);
+		for (size_t k = 0; k < w->ndups; k++)
+			json_object_array_add(dups, pair_json(w->dups[k].seq, w->dups[k].count));
+		json_object_object_add(o, "ranges", ranges);
+		json_object_object_add(o, "dups", dups);
+		event_log_append(log, mono_now_us(), o);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ev", json_object_new_string("readback_done"));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	json_object_object_add(o, "rows", json_object_new_int64(st->rows));
+	event_log_append(log, mono_now_us(), o);
+}
+
+bool workload_readback(const char *run_id, const struct member *members, int nmembers, int writers,
+		       int64_t timeout_us, struct event_log *log)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+	struct rb_state st;
+	char err[256] = "";
+	int attempts = 0;
+
+	memset(&st, 0, sizeof(st));
+	for (;;) {
+		int64_t now = mono_now_us(), until;
+		PGconn *c;
+		int who = -1;
+
+		if (attempts > 0 && now >= deadline) {
+			log_error("read-back of run %s failed after %d attempts: %s", run_id, attempts, err);
+			rb_reset(&st);
+			return false;
+		}
+		attempts++;
+		until = deadline - now < ATTEMPT_MAX_US ? deadline : now + ATTEMPT_MAX_US;
+		c = wl_connect_race(members, nmembers, "bise-readback", true, until, NULL, &who, err, sizeof(err));
+		if (c) {
+			bool ok = run_query(c, run_id, deadline, &st, err, sizeof(err));
+
+			PQfinish(c);
+			if (ok) {
+				if (log)
+					emit(log, &st, writers, members[who].name);
+				rb_reset(&st);
+				return true;
+			}
+			rb_reset(&st);
+		}
+		log_debug("read-back attempt %d: %s", attempts, err);
+		sleep_us(RETRY_PAUSE_US);
+	}
+}
