@@ -134,8 +134,8 @@ static void emit_phase(struct trial_ctx *c, const char *name)
 	emit(c, o);
 }
 
-static void emit_fault(struct trial_ctx *c, const char *action, const struct step *st, int index,
-		       const char *member, const char *reason)
+static json_object *fault_event(const char *action, const struct step *st, int index,
+				const char *member, const char *reason)
 {
 	json_object *o = event_new("fault");
 
@@ -146,7 +146,13 @@ static void emit_fault(struct trial_ctx *c, const char *action, const struct ste
 	json_object_object_add(o, "step", json_object_new_int(index));
 	if (reason)
 		json_object_object_add(o, "reason", json_object_new_string(reason));
-	emit(c, o);
+	return o;
+}
+
+static void emit_fault(struct trial_ctx *c, const char *action, const struct step *st, int index,
+		       const char *member, const char *reason)
+{
+	emit(c, fault_event(action, st, index, member, reason));
 }
 
 static double elapsed_s(const struct trial_ctx *c)
@@ -280,7 +286,8 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 {
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
 	char member[MEMBER_NAME_LEN], why[160], fault_id[48];
-	int64_t revert_after = -1;
+	int64_t revert_after = -1, t_inject;
+	json_object *o;
 	int journal_id;
 	unsigned missing = st->fault->needs & ~c->ops->caps;
 
@@ -304,6 +311,7 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	}
 	fault_id_format(fault_id, sizeof(fault_id), getpid(), journal_id);
 	fc.fault_id = fault_id;
+	t_inject = mono_now_us();
 	if (!st->fault->apply(&fc, st, member, &revert_after)) {
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, member))
@@ -313,10 +321,16 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 			   st->fault->name, member);
 		return false;
 	}
-	/* Recorded once the injector returned: the fault has taken effect. */
-	emit_fault(c, "apply", st, index, member, NULL);
+	/*
+	 * Stamped when the injection started (a SIGKILL or a rule takes effect at once), with
+	 * how long the injector took to verify it: clients may see the fault before it returns.
+	 */
+	o = fault_event("apply", st, index, member, NULL);
+	json_object_object_add(o, "verified_ms",
+			       json_object_new_double((double)(mono_now_us() - t_inject) / 1e3));
+	event_log_append(c->log, t_inject, o);
 	if (c->t_fault_us == 0)
-		c->t_fault_us = mono_now_us();
+		c->t_fault_us = t_inject;
 	log_info("[%7.2fs] %s applied to %s (%s)", elapsed_s(c), st->fault->name, member, st->target);
 	if (revert_after >= 0 && st->fault->revert) {
 		struct pending *p;
@@ -601,9 +615,13 @@ static int run_scenario(struct scenario_run *r, const struct scenario *sc, const
 	return status;
 }
 
+/* Whether b can run on the cluster provisioned for a (the restart delay is the harness's). */
 static bool same_cluster(const struct cluster_spec *a, const struct cluster_spec *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	struct cluster_spec x = *a, y = *b;
+
+	x.restart_delay_us = y.restart_delay_us = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
 /* Bring the scenario's cluster up unless one is running; *ours tells who must take it down. */

@@ -213,6 +213,32 @@ static bool write_once(struct wl_writer *wr, const char *writer_text)
 	return true;
 }
 
+/*
+ * No read-write member answered in time: the write this slot stood for was certainly not
+ * applied. Recording it as fail keeps an outage visible even when no write was in flight
+ * when the fault hit.
+ */
+static void record_no_connection(struct wl_writer *wr, int64_t t0)
+{
+	struct write_result r;
+
+	wr->seq++;
+	atomic_fetch_add(&wr->sh->attempted, 1);
+	memset(&r, 0, sizeof(r));
+	set_result(&r, WRITE_FAIL, NULL, "no read-write member accepted a connection in time");
+	record(wr, t0, mono_now_us(), &r, "");
+}
+
+/* The next slot on the rate schedule; whole missed slots are skipped, not caught up. */
+static void advance_schedule(int64_t *next, int64_t period)
+{
+	int64_t now = mono_now_us();
+
+	*next += period;
+	if (now - *next >= period)
+		*next += (now - *next) / period * period;
+}
+
 /* Sleep until at_us (mono) unless asked to stop; false when stopping. */
 static bool wait_until(struct wl_shared *sh, int64_t at_us)
 {
@@ -246,23 +272,25 @@ void *wl_writer_main(void *arg)
 			break;
 		if (atomic_load(&sh->stop))
 			break;
-		if (!wr->conn && !writer_connect(wr)) {
-			sleep_us(BACKOFF_MIN_US + next_rand(&wr->rng) % BACKOFF_SPREAD_US);
-			continue;
+		if (!wr->conn) {
+			int64_t t0 = mono_now_us();
+
+			if (!writer_connect(wr)) {
+				if (atomic_load(&sh->stop))
+					break;
+				record_no_connection(wr, t0);
+				/* Refused connects return at once: never spin, even unthrottled. */
+				sleep_us(BACKOFF_MIN_US + next_rand(&wr->rng) % BACKOFF_SPREAD_US);
+				if (period)
+					advance_schedule(&next, period);
+				continue;
+			}
 		}
 		if (!write_once(wr, writer_text))
 			continue;
-		if (period) {
-			int64_t now = mono_now_us();
-
-			/*
-			 * A late write goes out at once, but whole missed slots are skipped, not
-			 * caught up: a burst would distort what is measured.
-			 */
-			next += period;
-			if (now - next >= period)
-				next += (now - next) / period * period;
-		}
+		/* A late write goes out at once, but a burst of catch-up writes would distort. */
+		if (period)
+			advance_schedule(&next, period);
 	}
 	drop_conn(wr);
 	return NULL;
