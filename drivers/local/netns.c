@@ -101,16 +101,14 @@ bool net_subnet_free(const struct driver *d, char *why, size_t why_len)
 		if (strcmp(prefix, "default") == 0 || !overlaps(prefix, d->subnet))
 			continue;
 		dev = strstr(line, " dev ");
-		if (dev && strncmp(dev + 5, d->bridge, strlen(d->bridge)) == 0)
-			str_format(why, why_len,
-				   "subnet %s.0/24 is already routed on bridge %s: a cluster '%s' "
-				   "seems to exist (run bise down first)",
-				   d->subnet, d->bridge, d->spec.name);
-		else
-			str_format(why, why_len,
-				   "subnet %s.0/24 is already in use on this host (route '%s'); "
-				   "the local backend needs it free",
-				   d->subnet, line);
+		/* This cluster's own bridge: the cluster exists, and status/down/run may use it. */
+		if (dev && strncmp(dev + 5, d->bridge, strlen(d->bridge)) == 0 &&
+		    (dev[5 + strlen(d->bridge)] == ' ' || dev[5 + strlen(d->bridge)] == '\0'))
+			continue;
+		str_format(why, why_len,
+			   "subnet %s.0/24 is already in use on this host (route '%s'); "
+			   "the local backend needs it free (another bise cluster? set cluster.subnet)",
+			   d->subnet, line);
 		return false;
 	}
 	return true;
