@@ -137,6 +137,7 @@ static bool read_rows(const struct member *primary, const char *run, int writers
 	return ok;
 }
 
+/* Nothing of this test's cluster left: its namespaces, and any process started from its state. */
 static bool debris_free(char *what, size_t len)
 {
 	DIR *proc = opendir("/proc");
@@ -146,44 +147,34 @@ static bool debris_free(char *what, size_t len)
 	bool clean = true;
 
 	p = popen("ip netns list 2>/dev/null", "r");
-	if (p) {
-		if (fgets(line, sizeof(line), p)) {
+	while (p && clean && fgets(line, sizeof(line), p)) {
+		if (strncmp(line, "bise-bise-", 10) == 0) {
 			str_format(what, len, "network namespace left: %s", line);
 			clean = false;
 		}
-		pclose(p);
 	}
+	if (p)
+		pclose(p);
 	while (clean && proc && (de = readdir(proc))) {
-		char path[300], comm[64] = "";
+		char path[300], cmd[1024];
+		size_t got;
 		FILE *f;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		str_format(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		str_format(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = '\0';
+		got = fread(cmd, 1, sizeof(cmd) - 1, f);
 		fclose(f);
-		str_format(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		f = fopen(path, "r");
-		if (f) {
-			/* Patroni runs as python3 /usr/bin/patroni: its comm says python3. */
-			char cmd[256] = "";
-			size_t got = fread(cmd, 1, sizeof(cmd) - 1, f);
-
-			for (size_t k = 0; k < got; k++)
-				if (cmd[k] == '\0')
-					cmd[k] = ' ';
-			cmd[got] = '\0';
-			if (strstr(cmd, "/usr/bin/patroni"))
-				str_copy(comm, sizeof(comm), "patroni");
-			fclose(f);
-		}
-		if (strcmp(comm, "postgres") == 0 || strcmp(comm, "etcd") == 0 ||
-		    strcmp(comm, "patroni") == 0) {
-			str_format(what, len, "process left: pid %s (%s)", de->d_name, comm);
+		for (size_t k = 0; k < got; k++)
+			if (cmd[k] == '\0')
+				cmd[k] = ' ';
+		cmd[got] = '\0';
+		/* etcd, Patroni and the postmaster all name a path under the state directory. */
+		if (strstr(cmd, statedir)) {
+			str_format(what, len, "process left: pid %s (%.80s)", de->d_name, cmd);
 			clean = false;
 		}
 	}
