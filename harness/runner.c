@@ -5,6 +5,7 @@
 #include "event.h"
 #include "fault.h"
 #include "heal.h"
+#include "progress.h"
 #include "journal.h"
 #include "metrics.h"
 #include "report.h"
@@ -82,6 +83,10 @@ struct trial_ctx {
 	char run_id[96];
 	uint64_t rng;
 	int64_t t0_us;       /* workload start: step offsets count from here */
+	int trial, trials;
+	int step_index;      /* 0-based step being run, for progress */
+	const char *phase;
+	double planned_s;
 	int64_t t_fault_us;  /* first fault applied, 0 if none yet */
 	int npending;
 	struct pending pending[MAX_PENDING];
@@ -130,6 +135,7 @@ static void emit_phase(struct trial_ctx *c, const char *name)
 {
 	json_object *o = event_new("phase");
 
+	c->phase = name;
 	json_object_object_add(o, "name", json_object_new_string(name));
 	emit(c, o);
 }
@@ -160,6 +166,45 @@ static double elapsed_s(const struct trial_ctx *c)
 	return (double)(mono_now_us() - c->t0_us) / 1e6;
 }
 
+/* The scenario's known length: fault offsets and plain waits (health waits are open-ended). */
+static double planned_seconds(const struct scenario *sc)
+{
+	int64_t t = 0;
+
+	for (int i = 0; i < sc->nsteps; i++) {
+		const struct step *st = &sc->steps[i];
+
+		if (st->kind == STEP_FAULT && st->at_us > t)
+			t = st->at_us;
+		else if (st->kind == STEP_WAIT)
+			t += st->duration_us;
+	}
+	return (double)t / 1e6;
+}
+
+/* Feed the live status line. */
+static void tick(struct trial_ctx *c)
+{
+	struct progress_snapshot s;
+	char primary[MEMBER_NAME_LEN] = "";
+
+	memset(&s, 0, sizeof(s));
+	if (c->workload) {
+		workload_counts(c->workload, &s.attempted, &s.ok);
+		workload_current_primary(c->workload, primary, sizeof(primary));
+	}
+	s.scenario = c->sc->name;
+	s.trial = c->trial;
+	s.trials = c->trials;
+	s.phase = c->phase ? c->phase : "start";
+	s.step = c->step_index + 1;
+	s.nsteps = c->sc->nsteps;
+	s.primary = primary;
+	s.elapsed_s = elapsed_s(c);
+	s.planned_s = c->planned_s;
+	progress_update(&s);
+}
+
 /* Revert every pending fault that is due (all of them when force). */
 static void process_reverts(struct trial_ctx *c, bool force)
 {
@@ -177,7 +222,7 @@ static void process_reverts(struct trial_ctx *c, bool force)
 		if (p->step->fault->revert(&fc, p->step, p->member)) {
 			journal_reverted(c->journal, p->journal_id);
 			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
-			log_info("[%7.2fs] %s reverted on %s", elapsed_s(c), p->step->fault->name, p->member);
+			progress_note(elapsed_s(c), "%s reverted on %s", p->step->fault->name, p->member);
 		} else {
 			emit_fault(c, "error", p->step, p->step_index, p->member, "revert failed");
 		}
@@ -193,6 +238,7 @@ static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
 		int64_t slice = deadline_us - now;
 
 		process_reverts(c, false);
+		tick(c);
 		if (slice <= 0)
 			return true;
 		sleep_us(slice < 20000 ? slice : 20000);
@@ -209,6 +255,7 @@ static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, siz
 		int64_t left;
 
 		process_reverts(c, false);
+		tick(c);
 		left = deadline - mono_now_us();
 		if (c->npending == 0) {
 			int64_t slice = left < 1000000 ? left : 1000000;
@@ -331,7 +378,7 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	event_log_append(c->log, t_inject, o);
 	if (c->t_fault_us == 0)
 		c->t_fault_us = t_inject;
-	log_info("[%7.2fs] %s applied to %s (%s)", elapsed_s(c), st->fault->name, member, st->target);
+	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, member, st->target);
 	if (revert_after >= 0 && st->fault->revert) {
 		struct pending *p;
 
@@ -366,9 +413,10 @@ static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
 		json_object_object_add(o, "reason", json_object_new_string(why));
 	emit(c, o);
 	if (ok)
-		log_info("[%7.2fs] cluster healthy again", elapsed_s(c));
+		progress_note(elapsed_s(c), "cluster healthy again");
 	else
-		log_warn("[%7.2fs] cluster not healthy: %s", elapsed_s(c), why);
+		progress_note(elapsed_s(c), "cluster NOT healthy within %.0f s: %s",
+			      (double)st->timeout_us / 1e6, why);
 	return true;
 }
 
@@ -379,6 +427,7 @@ static void run_steps(struct trial_ctx *c)
 	for (int i = 0; i < sc->nsteps && !interrupted && !c->error[0]; i++) {
 		const struct step *st = &sc->steps[i];
 
+		c->step_index = i;
 		switch (st->kind) {
 		case STEP_FAULT:
 			if (st->at_us >= 0 && !idle_until(c, c->t0_us + st->at_us))
@@ -494,7 +543,7 @@ struct scenario_run {
 };
 
 static int run_trial(struct scenario_run *r, const struct scenario *sc, const char *dir, int trial,
-		     struct trial_result *t)
+		     int trials, struct trial_result *t)
 {
 	struct trial_ctx c;
 	char tdir[4200], why[256];
@@ -507,6 +556,9 @@ static int run_trial(struct scenario_run *r, const struct scenario *sc, const ch
 	c.drv = r->drv;
 	c.journal = r->journal;
 	c.rng = r->seed + (uint64_t)trial;
+	c.trial = trial;
+	c.trials = trials;
+	c.planned_s = planned_seconds(sc);
 	str_format(c.run_id, sizeof(c.run_id), "%s-%s-t%d", r->run_id, sc->name, trial);
 	t->trial = trial;
 	if (!str_format(tdir, sizeof(tdir), "%s/trial-%d", dir, trial) || !mkdir_p(tdir, 0755) ||
@@ -548,6 +600,7 @@ static int run_trial(struct scenario_run *r, const struct scenario *sc, const ch
 		emit(&c, o);
 	}
 	event_log_close(c.log);
+	progress_done();
 	t->completed = !interrupted && !c.error[0];
 	if (interrupted) {
 		str_copy(t->error, sizeof(t->error), "interrupted by a signal");
@@ -597,7 +650,7 @@ static int run_scenario(struct scenario_run *r, const struct scenario *sc, const
 	res.overall = VERDICT_PASS;
 	for (int i = 0; i < trials; i++) {
 		struct trial_result *t = &res.trials[res.ntrials++];
-		int s = run_trial(r, sc, res.dir, i + 1, t);
+		int s = run_trial(r, sc, res.dir, i + 1, trials, t);
 
 		if (judge_trial(sc, t) == VERDICT_FAIL) {
 			res.overall = VERDICT_FAIL;
@@ -683,6 +736,7 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 	const struct cluster_spec *current = NULL;
 
 	memset(&r, 0, sizeof(r));
+	progress_init();
 	r.opt = o;
 	r.ops = driver_find(o->backend);
 	if (!r.ops) {
