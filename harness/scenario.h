@@ -132,4 +132,18 @@ bool scenario_target_is_role(const char *target);
 /* Look up a fault-specific option of a step; NULL when absent. */
 const char *step_option(const struct step *st, const char *key);
 
+/*
+ * Split an option value into groups of names, for faults such as a partition's
+ * "between: [[geneva], [lucerne, gland]]". value is the option's flow text:
+ *   "[[a],[b,c]]" -> 2 groups {a} {b,c};  "[a,b]" -> 1 group {a,b};  "a" -> 1 group {a}.
+ * groups[g][i] receives the names, group_sizes[g] how many in group g, *ngroups how many
+ * groups (at most max_groups). Names are checked only for form (not empty, shorter than
+ * ZONE_NAME_LEN, at most SCENARIO_MAX_ZONES + 1 per group, none twice in a group); whether
+ * they are zones of the cluster is for the caller. Empty groups, nesting deeper than two
+ * levels and names mixed with groups are refused. On false, why gets "reason (hint: ...)"
+ * and *ngroups is 0.
+ */
+bool option_parse_groups(const char *value, char groups[][SCENARIO_MAX_ZONES + 1][ZONE_NAME_LEN],
+			 int *ngroups, int group_sizes[], int max_groups, char *why, size_t why_len);
+
 #endif
