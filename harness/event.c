@@ -250,7 +250,7 @@ struct loader {
 	const char *path;
 	size_t line;
 	struct events *out;
-	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks;
+	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags;
 };
 
 /* Geometric growth so a million writes cost a few dozen reallocs. */
@@ -373,6 +373,21 @@ static bool load_write(struct loader *ld, struct json_object *o, int64_t t_us)
 	return true;
 }
 
+/* An optional LSN field: absent, null or "" leave *out at 0. */
+static bool get_lsn(struct loader *ld, struct json_object *o, const char *key, uint64_t *out)
+{
+	char text[64] = "";
+
+	*out = 0;
+	if (!get_string(ld, o, key, false, text, sizeof(text)))
+		return false;
+	if (text[0] && !lsn_parse(text, out)) {
+		log_error("%s:%zu: bad %s \"%s\"", ld->path, ld->line, key, text);
+		return false;
+	}
+	return true;
+}
+
 static bool load_node(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
@@ -394,8 +409,49 @@ static bool load_node(struct loader *ld, struct json_object *o, int64_t t_us)
 		log_error("%s:%zu: bad lsn \"%s\"", ld->path, ld->line, lsn);
 		return false;
 	}
+	if (!get_lsn(ld, o, "rlsn", &n.rlsn))
+		return false;
 	ev->nodes = grow(ev->nodes, &ld->cap_nodes, ev->nnodes + 1, sizeof(n));
 	ev->nodes[ev->nnodes++] = n;
+	return true;
+}
+
+/* Seconds or null (pg_stat_replication's lag columns are null when idle) -> < 0. */
+static bool get_lag(struct loader *ld, struct json_object *o, const char *key, double *out)
+{
+	struct json_object *v;
+
+	*out = -1;
+	if (!field(ld, o, key, json_type_double, false, &v))
+		return false;
+	if (!v)
+		return true;
+	*out = json_object_get_double(v);
+	if (!(*out >= 0)) {
+		log_error("%s:%zu: \"%s\" is negative", ld->path, ld->line, key);
+		return false;
+	}
+	return true;
+}
+
+static bool load_lag(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct lag_event l;
+
+	memset(&l, 0, sizeof(l));
+	l.t_us = t_us;
+	if (!get_string(ld, o, "primary", true, l.primary, sizeof(l.primary)) ||
+	    !get_string(ld, o, "standby", true, l.standby, sizeof(l.standby)) ||
+	    !get_string(ld, o, "state", false, l.state, sizeof(l.state)) ||
+	    !get_int(ld, o, "tli", false, &l.timeline) || !get_lsn(ld, o, "sent", &l.sent) ||
+	    !get_lsn(ld, o, "write", &l.write) || !get_lsn(ld, o, "flush", &l.flush) ||
+	    !get_lsn(ld, o, "replay", &l.replay) || !get_lsn(ld, o, "primary_lsn", &l.primary_lsn) ||
+	    !get_lag(ld, o, "write_lag", &l.write_lag) || !get_lag(ld, o, "flush_lag", &l.flush_lag) ||
+	    !get_lag(ld, o, "replay_lag", &l.replay_lag))
+		return false;
+	ev->lags = grow(ev->lags, &ld->cap_lags, ev->nlags + 1, sizeof(l));
+	ev->lags[ev->nlags++] = l;
 	return true;
 }
 
@@ -508,6 +564,8 @@ static bool load_event(struct loader *ld, struct json_object *o)
 		return load_node(ld, o, t_us);
 	if (strcmp(type, "fault") == 0)
 		return load_fault(ld, o, t_us);
+	if (strcmp(type, "lag") == 0)
+		return load_lag(ld, o, t_us);
 	if (strcmp(type, "readback") == 0)
 		return load_readback(ld, o);
 	if (strcmp(type, "run_start") == 0)
@@ -629,6 +687,7 @@ void events_free(struct events *ev)
 	free(ev->writes);
 	free(ev->nodes);
 	free(ev->faults);
+	free(ev->lags);
 	memset(ev, 0, sizeof(*ev));
 	ev->provision_seconds = -1;
 }

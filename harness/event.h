@@ -11,7 +11,15 @@
  *   write      w, seq, t0, out, node[, sqlstate, err]
  *              t0 = when the write was sent, t = when its outcome was known;
  *              out = ok | fail | indeterminate | ok_unreplicated; node = who answered
- *   node       node, role, tli, lsn           one watcher sample: role = primary | replica | down
+ *   node       node, role, tli, lsn[, rlsn]   one watcher sample: role = primary | replica | down;
+ *                                             lsn = current (primary) or replayed (replica)
+ *                                             position, rlsn = a replica's received position
+ *   lag        primary, standby, state, sent, write, flush, replay, primary_lsn, tli,
+ *              write_lag, flush_lag, replay_lag
+ *                                             one row of pg_stat_replication on the instance
+ *                                             the watcher sees as primary; positions are LSN
+ *                                             text, primary_lsn is pg_current_wal_lsn() in the
+ *                                             same statement, *_lag are seconds or null (idle)
  *   fault      action, fault, target, node, step[, reason]
  *              action = apply | revert | restart | skip | error
  *   healthy    ok, seconds[, reason]          result of a wait for health
@@ -77,6 +85,24 @@ struct node_event {
 	enum node_role role;
 	int timeline;
 	uint64_t lsn;
+	uint64_t rlsn; /* a replica's received position; 0 when unknown */
+};
+
+/* One pg_stat_replication row; a *_lag < 0 means null (idle or not yet measured). */
+struct lag_event {
+	int64_t t_us;
+	char primary[EVENT_NODE_LEN];
+	char standby[EVENT_NODE_LEN];
+	char state[16];
+	int timeline; /* the primary's, 0 when not logged */
+	uint64_t sent;
+	uint64_t write;
+	uint64_t flush;
+	uint64_t replay;
+	uint64_t primary_lsn;
+	double write_lag;
+	double flush_lag;
+	double replay_lag;
 };
 
 struct fault_event {
@@ -124,6 +150,8 @@ struct events {
 	struct node_event *nodes;
 	size_t nfaults;
 	struct fault_event *faults;
+	size_t nlags;
+	struct lag_event *lags;
 	size_t nreadbacks;
 	struct readback_event *readbacks;
 	bool readback_done; /* a readback_done event was seen (even with zero rows) */

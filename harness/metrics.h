@@ -1,4 +1,10 @@
-/* metrics.h - pure functions: a const event log -> what users care about (see README). */
+/*
+ * metrics.h - pure functions: a const event log -> what users care about (see README and
+ * the measurement notes). The computation is split by concern: metrics_failover.c (write
+ * unavailability, promotion, routing), metrics_loss.c (read-back accounting, RPO),
+ * metrics_lag.c (replication lag, time to full redundancy), metrics_splitbrain.c and
+ * metrics_trials.c (one number per metric and statistics across trials).
+ */
 #ifndef BISE_METRICS_H
 #define BISE_METRICS_H
 
@@ -6,6 +12,31 @@
 #include <stdint.h>
 
 #include "event.h"
+
+#define METRICS_MAX_STANDBYS 8
+
+enum lag_phase { LAG_BEFORE, LAG_DURING, LAG_AFTER, LAG_NPHASES };
+
+/* Nearest-rank statistics of one series; n == 0 when it had no sample. */
+struct series_stats {
+	int64_t n;
+	double max;
+	double p50;
+	double p95;
+};
+
+/* Replication lag of one standby in one phase (before / during / after the faults). */
+struct lag_stats {
+	struct series_stats bytes;       /* primary position - replay position */
+	struct series_stats flush_bytes; /* primary position - flush position */
+	struct series_stats time_s;      /* replay_lag column, only while bytes > 0 */
+	struct series_stats est_s;       /* clock-free estimate from the sampled primary positions */
+};
+
+struct standby_lag {
+	char name[EVENT_NODE_LEN];
+	struct lag_stats phase[LAG_NPHASES];
+};
 
 struct metrics {
 	/* write outcomes */
@@ -34,6 +65,7 @@ struct metrics {
 	int64_t t_ok_new_us;          /* first ok on the new primary after t_promote */
 	int64_t routing_dur_us;       /* t_promote -> t_ok_new */
 	int64_t resolution_us;        /* mean spacing of write attempts before the fault */
+	int64_t t_heal_us;            /* last fault revert (the first apply when nothing reverts) */
 
 	/* data loss, from the read-back of the final primary */
 	bool readback_seen;
@@ -46,6 +78,40 @@ struct metrics {
 	int64_t duplicates;           /* extra copies of any id: count - 1 summed */
 	bool balanced;                /* found == ok_found + recovered + failed_found + phantom */
 
+	/* RPO: rpo_time_seen needs a read-back; rpo_bytes_seen a promotion onto another node */
+	bool rpo_time_seen;
+	int64_t rpo_dur_us;           /* last lost ack - last surviving ack before the first lost one */
+	bool rpo_bytes_seen;
+	int64_t rpo_bytes;            /* old primary's last sampled position - switch point */
+	uint64_t old_primary_lsn;
+	uint64_t switch_lsn;
+
+	/* replication lag, from lag events */
+	bool lag_seen;
+	int nstandbys;
+	struct standby_lag standbys[METRICS_MAX_STANDBYS];
+	double max_lag_bytes;         /* every standby, every phase */
+	double max_lag_est_s;         /* clock-free estimate: the max_lag_time SLO */
+	double max_lag_col_s;         /* replay_lag column while behind */
+
+	/* time to full redundancy: heal -> every replica streams and replayed heal's position */
+	bool redundancy_checked;      /* a fault was applied and lag was sampled */
+	bool redundancy_reached;
+	int64_t redundancy_dur_us;
+	uint64_t heal_lsn;            /* the primary's position at heal time */
+	char redundancy_missing[EVENT_NODE_LEN]; /* a replica that never caught up */
+
+	/* split brain: two instances seen out of recovery at once */
+	bool split_brain_checked;     /* two or more instances were sampled */
+	int split_brains;             /* periods */
+	int64_t split_brain_dur_us;   /* summed lengths (lower bound from samples) */
+	int64_t split_brain_start_us; /* the first period */
+	int64_t split_brain_end_us;
+	int64_t split_brain_writes;   /* ok writes acknowledged by the losing side during one */
+	int64_t split_brain_lost;     /* ... of which missing from the read-back */
+	char split_brain_loser[EVENT_NODE_LEN];
+	int64_t split_brain_resolution_us; /* watcher period: each edge is known to this */
+
 	/* recovery */
 	bool healthy_seen;
 	bool healthy_ok;
@@ -55,5 +121,76 @@ struct metrics {
 
 /* Compute every metric from a loaded log. Never fails: unobserved parts stay *_seen=false. */
 void metrics_compute(const struct events *ev, struct metrics *out);
+
+/* ---- one number per metric, and statistics across trials (metrics_trials.c) ---- */
+
+enum metric_id {
+	METRIC_FAILOVER_TIME,
+	METRIC_PROMOTION_TIME,
+	METRIC_DATA_LOSS,
+	METRIC_INDETERMINATE_WRITES,
+	METRIC_PHANTOM_WRITES,
+	METRIC_RECOVERY_TIME,
+	METRIC_MAX_LAG_BYTES,
+	METRIC_MAX_LAG_TIME,
+	METRIC_SPLIT_BRAIN_TIME,
+	METRIC_SPLIT_BRAIN_WRITES,
+	METRIC_RPO_TIME,
+	METRIC_RPO_BYTES,
+	METRIC_REDUNDANCY_TIME,
+	METRIC_COUNT
+};
+
+/*
+ * What a metric measured in one run, in its base unit (microseconds, writes, bytes).
+ * observed=false: not observable in this run (reason says why). never=true: the thing to
+ * be timed never ended (fail_reason says what); it ranks above every number.
+ */
+struct metric_value {
+	bool observed;
+	bool never;
+	double value;
+	const char *reason;
+	const char *fail_reason;
+};
+
+/* The SLO name of a metric ("failover_time"); NULL outside the enum. */
+const char *metric_name(enum metric_id id);
+
+/* Inverse of metric_name; false for an unknown name. */
+bool metric_lookup(const char *name, enum metric_id *out);
+
+/* The value of one metric in one trial. */
+void metric_value(const struct metrics *m, enum metric_id id, struct metric_value *out);
+
+/* Statistics of one metric across trials; a never counts as +infinity. */
+struct trial_stats {
+	int trials;   /* trials given */
+	int observed; /* trials where the metric was observed (nevers included) */
+	int never;    /* of which never ended */
+	double min, p50, p95, max; /* INFINITY where a never is ranked; 0 when observed == 0 */
+};
+
+/* Min, nearest-rank p50/p95 and max of metric id over per_trial[0..n). Pure. */
+void metrics_trial_stats(const struct metrics *per_trial, int n, enum metric_id id, struct trial_stats *out);
+
+/* Nearest-rank percentile (0 < pct <= 100) of n sorted values; 0 when n == 0. */
+double metrics_percentile(const double *sorted, int64_t n, double pct);
+
+/* ---- shared by the harness/metrics*.c files only ---- */
+
+/* ok and ok_unreplicated: the client got a commit either way. */
+bool metrics_acked(enum write_outcome o);
+
+void metrics_failover(const struct events *ev, struct metrics *m);
+void metrics_loss(const struct events *ev, struct metrics *m);   /* after metrics_failover */
+void metrics_lag(const struct events *ev, struct metrics *m);    /* after metrics_failover */
+void metrics_split_brain(const struct events *ev, struct metrics *m); /* after metrics_loss */
+
+/* Is (writer, seq) in the final primary's read-back? Linear in its ranges: for few ids. */
+bool metrics_readback_has(const struct events *ev, int writer, int64_t seq);
+
+/* Sort values ascending and fill max/p50/p95 (n as given). */
+void metrics_series(double *values, int64_t n, struct series_stats *out);
 
 #endif

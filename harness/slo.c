@@ -12,116 +12,80 @@
 #include "units.h"
 #include "util.h"
 
-/*
- * What a metric measured in one run. observed=false gives a SKIP, fail_reason a FAIL
- * whatever the threshold (the thing to be timed never ended).
- */
-struct observation {
-	bool observed;
-	double value;
-	const char *reason;      /* why it was skipped */
-	const char *fail_reason; /* why it failed outright */
-};
-
 struct metric_def {
-	const char *name;
+	enum metric_id id;
 	enum slo_unit unit;
-	void (*observe)(const struct metrics *m, struct observation *o);
 };
-
-static void observe_failover(const struct metrics *m, struct observation *o)
-{
-	if (!m->fault_seen) {
-		o->reason = "no fault was applied";
-	} else if (!m->outage_seen) {
-		/* No write failed after the fault: nothing was unavailable. */
-		o->observed = true;
-		o->value = 0;
-	} else if (!m->outage_closed) {
-		o->observed = true;
-		o->fail_reason = "writes never recovered";
-	} else {
-		o->observed = true;
-		o->value = (double)m->wuw_dur_us;
-	}
-}
-
-static void observe_promotion(const struct metrics *m, struct observation *o)
-{
-	if (!m->promote_seen) {
-		o->reason = "no promotion observed";
-		return;
-	}
-	o->observed = true;
-	o->value = (double)m->promotion_dur_us;
-}
-
-static const char no_readback[] = "no read-back: the run ended before recovery";
-
-static void observe_data_loss(const struct metrics *m, struct observation *o)
-{
-	if (!m->readback_seen) {
-		o->reason = no_readback;
-		return;
-	}
-	o->observed = true;
-	o->value = (double)m->lost;
-}
-
-static void observe_indeterminate(const struct metrics *m, struct observation *o)
-{
-	o->observed = true;
-	o->value = (double)m->indeterminate;
-}
-
-static void observe_phantom(const struct metrics *m, struct observation *o)
-{
-	if (!m->readback_seen) {
-		o->reason = no_readback;
-		return;
-	}
-	o->observed = true;
-	o->value = (double)m->phantom;
-}
-
-static void observe_recovery(const struct metrics *m, struct observation *o)
-{
-	if (!m->healthy_seen) {
-		o->reason = "no wait for health in this run";
-		return;
-	}
-	o->observed = true;
-	if (m->healthy_ok)
-		o->value = m->healthy_seconds * 1e6;
-	else
-		o->fail_reason = "cluster did not recover within the timeout";
-}
 
 static const struct metric_def metric_defs[] = {
-	{ "failover_time", SLO_UNIT_DURATION, observe_failover },
-	{ "promotion_time", SLO_UNIT_DURATION, observe_promotion },
-	{ "data_loss", SLO_UNIT_COUNT, observe_data_loss },
-	{ "indeterminate_writes", SLO_UNIT_COUNT, observe_indeterminate },
-	{ "phantom_writes", SLO_UNIT_COUNT, observe_phantom },
-	{ "recovery_time", SLO_UNIT_DURATION, observe_recovery },
-	{ NULL, 0, NULL },
+	{ METRIC_FAILOVER_TIME, SLO_UNIT_DURATION },
+	{ METRIC_PROMOTION_TIME, SLO_UNIT_DURATION },
+	{ METRIC_DATA_LOSS, SLO_UNIT_COUNT },
+	{ METRIC_INDETERMINATE_WRITES, SLO_UNIT_COUNT },
+	{ METRIC_PHANTOM_WRITES, SLO_UNIT_COUNT },
+	{ METRIC_RECOVERY_TIME, SLO_UNIT_DURATION },
+	{ METRIC_MAX_LAG_BYTES, SLO_UNIT_BYTES },
+	{ METRIC_MAX_LAG_TIME, SLO_UNIT_DURATION },
+	{ METRIC_SPLIT_BRAIN_TIME, SLO_UNIT_DURATION },
+	{ METRIC_SPLIT_BRAIN_WRITES, SLO_UNIT_COUNT },
+	{ METRIC_RPO_TIME, SLO_UNIT_DURATION },
+	{ METRIC_RPO_BYTES, SLO_UNIT_BYTES },
+	{ METRIC_REDUNDANCY_TIME, SLO_UNIT_DURATION },
 };
+
+#define NDEFS (sizeof(metric_defs) / sizeof(metric_defs[0]))
 
 /* Kept in step with metric_defs; test_slo checks that they agree. */
 static const char metric_names[] =
-	"failover_time, promotion_time, data_loss, indeterminate_writes, phantom_writes, recovery_time";
+	"failover_time, promotion_time, data_loss, indeterminate_writes, phantom_writes, recovery_time, "
+	"max_lag_bytes, max_lag_time, split_brain_time, split_brain_writes, rpo_time, rpo_bytes, "
+	"redundancy_time";
 
-static const struct metric_def *metric_find(const char *name)
+/* Statistics over trials: "p95(failover_time)" is judged once over all trials. */
+enum slo_stat { STAT_NONE, STAT_MIN, STAT_P50, STAT_P95, STAT_MAX };
+
+static const char *const stat_names[] = { "", "min", "p50", "p95", "max" };
+
+static const struct metric_def *metric_find_plain(const char *name)
 {
-	for (int i = 0; metric_defs[i].name; i++)
-		if (strcmp(metric_defs[i].name, name) == 0)
+	enum metric_id id;
+
+	if (!metric_lookup(name, &id))
+		return NULL;
+	for (size_t i = 0; i < NDEFS; i++)
+		if (metric_defs[i].id == id)
 			return &metric_defs[i];
 	return NULL;
 }
 
+/* "name" or "stat(name)" -> the metric and the statistic; NULL when unknown. */
+static const struct metric_def *metric_find(const char *key, enum slo_stat *stat)
+{
+	char inner[64];
+	const char *open = strchr(key, '(');
+	size_t len = strlen(key);
+
+	*stat = STAT_NONE;
+	if (!open)
+		return metric_find_plain(key);
+	if (key[len - 1] != ')' || (size_t)(len - (size_t)(open - key) - 2) >= sizeof(inner))
+		return NULL;
+	for (int s = STAT_MIN; s <= STAT_MAX; s++) {
+		if ((size_t)(open - key) == strlen(stat_names[s]) &&
+		    strncmp(key, stat_names[s], strlen(stat_names[s])) == 0)
+			*stat = (enum slo_stat)s;
+	}
+	if (*stat == STAT_NONE)
+		return NULL;
+	memcpy(inner, open + 1, len - (size_t)(open - key) - 2);
+	inner[len - (size_t)(open - key) - 2] = '\0';
+	return metric_find_plain(inner);
+}
+
 bool slo_metric_known(const char *name, enum slo_unit *unit)
 {
-	const struct metric_def *d = metric_find(name);
+	enum slo_stat stat;
+	const struct metric_def *d = metric_find(name, &stat);
 
 	if (d && unit)
 		*unit = d->unit;
@@ -131,6 +95,13 @@ bool slo_metric_known(const char *name, enum slo_unit *unit)
 const char *slo_metric_names(void)
 {
 	return metric_names;
+}
+
+bool slo_is_trial_stat(const struct slo_spec *slo)
+{
+	enum slo_stat stat;
+
+	return metric_find(slo->metric, &stat) && stat != STAT_NONE;
 }
 
 static const struct {
@@ -204,7 +175,8 @@ static bool parse_value(enum slo_unit unit, const char *text, double *out, char 
 
 bool slo_parse(const char *metric, const char *text, struct slo_spec *out, char *why, size_t why_len)
 {
-	const struct metric_def *d = metric_find(metric);
+	enum slo_stat stat;
+	const struct metric_def *d = metric_find(metric, &stat);
 	const char *p = text, *end;
 	char value[64];
 	size_t n = sizeof(ops) / sizeof(ops[0]), i;
@@ -213,7 +185,8 @@ bool slo_parse(const char *metric, const char *text, struct slo_spec *out, char 
 	if (!why)
 		why_len = 0;
 	if (!d) {
-		snprintf(why, why_len, "unknown SLO metric \"%.40s\" (hint: known metrics: %s)",
+		snprintf(why, why_len,
+			 "unknown SLO metric \"%.40s\" (hint: known metrics: %s; over trials: min(M), p50(M), p95(M), max(M))",
 			 metric, metric_names);
 		return false;
 	}
@@ -283,6 +256,10 @@ static long long round_count(double v)
 
 static void format_measured(enum slo_unit unit, double v, char *buf, size_t len)
 {
+	if (isinf(v)) {
+		str_copy(buf, len, "never");
+		return;
+	}
 	switch (unit) {
 	case SLO_UNIT_DURATION:
 		duration_format((int64_t)round_count(v), buf, len);
@@ -299,41 +276,90 @@ static void format_measured(enum slo_unit unit, double v, char *buf, size_t len)
 	}
 }
 
-void slo_judge(const struct slo_spec *slo, const struct metrics *m, struct verdict *out)
+/* The common end of a judgment: a value (or never) against the threshold. */
+static void judge_value(const struct slo_spec *slo, const struct metric_def *d, const struct metric_value *o,
+			struct verdict *out)
 {
-	const struct metric_def *d = metric_find(slo->metric);
-	struct observation o = { 0 };
-
-	memset(out, 0, sizeof(*out));
-	out->slo = slo;
-	str_copy(out->measured_text, sizeof(out->measured_text), "-");
-	if (!d) {
-		/* slo_parse never lets this through; a hand-built spec might. */
+	if (!o->observed) {
 		out->kind = VERDICT_SKIP;
-		str_format(out->reason, sizeof(out->reason), "unknown metric \"%s\"", slo->metric);
+		str_copy(out->reason, sizeof(out->reason), o->reason);
 		return;
 	}
-	d->observe(m, &o);
-	if (!o.observed) {
-		out->kind = VERDICT_SKIP;
-		str_copy(out->reason, sizeof(out->reason), o.reason);
-		return;
-	}
-	if (o.fail_reason) {
+	if (o->never) {
 		out->kind = VERDICT_FAIL;
 		str_copy(out->measured_text, sizeof(out->measured_text), "never");
-		str_copy(out->reason, sizeof(out->reason), o.fail_reason);
+		str_copy(out->reason, sizeof(out->reason), o->fail_reason);
 		return;
 	}
-	out->measured = o.value;
-	format_measured(d->unit, o.value, out->measured_text, sizeof(out->measured_text));
-	if (compare(slo->op, o.value, slo->threshold)) {
+	out->measured = o->value;
+	format_measured(d->unit, o->value, out->measured_text, sizeof(out->measured_text));
+	if (compare(slo->op, o->value, slo->threshold)) {
 		out->kind = VERDICT_PASS;
 		return;
 	}
 	out->kind = VERDICT_FAIL;
 	str_format(out->reason, sizeof(out->reason), "measured %s, wanted %s %s",
 		   out->measured_text, slo->metric, slo->text);
+}
+
+/* Start a verdict; NULL (and a SKIP) for a metric slo_parse would not have let through. */
+static const struct metric_def *verdict_start(const struct slo_spec *slo, struct verdict *out,
+					      enum slo_stat *stat)
+{
+	const struct metric_def *d = metric_find(slo->metric, stat);
+
+	memset(out, 0, sizeof(*out));
+	out->slo = slo;
+	str_copy(out->measured_text, sizeof(out->measured_text), "-");
+	if (!d) {
+		out->kind = VERDICT_SKIP;
+		str_format(out->reason, sizeof(out->reason), "unknown metric \"%s\"", slo->metric);
+	}
+	return d;
+}
+
+void slo_judge(const struct slo_spec *slo, const struct metrics *m, struct verdict *out)
+{
+	enum slo_stat stat;
+	const struct metric_def *d = verdict_start(slo, out, &stat);
+	struct metric_value o;
+
+	if (!d)
+		return;
+	if (stat != STAT_NONE) {
+		out->kind = VERDICT_SKIP;
+		str_copy(out->reason, sizeof(out->reason), "judged once over all trials (trials_stats)");
+		return;
+	}
+	metric_value(m, d->id, &o);
+	judge_value(slo, d, &o, out);
+}
+
+void slo_judge_trials(const struct slo_spec *slo, const struct metrics *per_trial, int n, struct verdict *out)
+{
+	enum slo_stat stat;
+	const struct metric_def *d = verdict_start(slo, out, &stat);
+	struct trial_stats ts;
+	struct metric_value o;
+
+	if (!d)
+		return;
+	if (stat == STAT_NONE) {
+		out->kind = VERDICT_SKIP;
+		str_copy(out->reason, sizeof(out->reason), "judged per trial");
+		return;
+	}
+	metrics_trial_stats(per_trial, n, d->id, &ts);
+	memset(&o, 0, sizeof(o));
+	o.observed = ts.observed > 0;
+	o.reason = "not observed in any trial";
+	o.value = stat == STAT_MIN ? ts.min : stat == STAT_P50 ? ts.p50 : stat == STAT_P95 ? ts.p95 : ts.max;
+	o.never = isinf(o.value);
+	o.fail_reason = "never ended in a trial this statistic lands on";
+	judge_value(slo, d, &o, out);
+	if (out->kind == VERDICT_FAIL && !o.never)
+		str_format(out->reason, sizeof(out->reason), "measured %s over %d of %d trials, wanted %s %s",
+			   out->measured_text, ts.observed, n, slo->metric, slo->text);
 }
 
 const char *verdict_name(enum verdict_kind k)

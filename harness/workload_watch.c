@@ -18,15 +18,32 @@
  * pg_is_in_recovery() is read once (OFFSET 0 keeps the planner from duplicating it) so a
  * promotion during the query cannot mix roles. A standby's timeline is its WAL
  * receiver's; with no receiver (primary gone) the last restartpoint's is the best known.
+ * The second statement reads pg_stat_replication on a primary only (the WHERE is applied
+ * before the select list, so pg_current_wal_lsn() never runs on a standby); its
+ * pg_current_wal_lsn() is taken in the same statement so the byte lags are consistent.
  */
 static const char probe_sql[] =
 	"SELECT r, CASE WHEN r THEN coalesce((SELECT nullif(received_tli, 0) FROM pg_stat_wal_receiver),"
 	" (pg_control_checkpoint()).timeline_id)"
 	" ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,"
-	" CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END"
-	" FROM (SELECT pg_is_in_recovery() AS r OFFSET 0) s";
+	" CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,"
+	" CASE WHEN r THEN pg_last_wal_receive_lsn() END"
+	" FROM (SELECT pg_is_in_recovery() AS r OFFSET 0) s;"
+	" SELECT application_name, state, sent_lsn, write_lsn, flush_lsn, replay_lsn, pg_current_wal_lsn(),"
+	" extract(epoch FROM write_lag), extract(epoch FROM flush_lag), extract(epoch FROM replay_lag)"
+	" FROM pg_stat_replication WHERE NOT pg_is_in_recovery()";
+
+#define LAG_FIELDS 10
+#define LAG_TEXT_LEN 32
+#define MAX_LAG_ROWS DRIVER_MAX_MEMBERS
 
 #define PROBE_DEADLINE_MAX_US 500000
+/*
+ * A probe that misses its round is reported down for it but keeps going into the next
+ * rounds (a loaded server may take seconds to accept a connection: restarting the attempt
+ * every round would never let it finish); after this long it is dropped and restarted.
+ */
+#define PROBE_GIVE_UP_US 3000000
 #define DEFAULT_INTERVAL_US 200000
 #define POLL_SLICE_MS 50
 
@@ -38,9 +55,14 @@ struct probe {
 	PostgresPollingStatusType poll;
 	bool sending; /* part of the query is still in libpq's output buffer */
 	bool answered;
+	int64_t since_us; /* when the current connection attempt or query started */
 	enum node_role role;
 	int tli;
 	char lsn[32];
+	char rlsn[32];
+	int nlag; /* pg_stat_replication rows of this round */
+	char lag[MAX_LAG_ROWS][LAG_FIELDS][LAG_TEXT_LEN];
+	bool lag_null[MAX_LAG_ROWS][LAG_FIELDS];
 };
 
 static void probe_drop(struct probe *p)
@@ -50,8 +72,47 @@ static void probe_drop(struct probe *p)
 	p->conn = NULL;
 }
 
+/* LSN or state text, or JSON null for SQL NULL. */
+static struct json_object *lag_text(const struct probe *p, int row, int col)
+{
+	return p->lag_null[row][col] ? NULL : json_object_new_string(p->lag[row][col]);
+}
+
+/* Seconds (extract(epoch ...) text) or null: the lag columns are NULL while idle. */
+static struct json_object *lag_seconds(const struct probe *p, int row, int col)
+{
+	char *end;
+	double v;
+
+	if (p->lag_null[row][col])
+		return NULL;
+	v = strtod(p->lag[row][col], &end);
+	return end != p->lag[row][col] && *end == '\0' && v >= 0 ? json_object_new_double(v) : NULL;
+}
+
+static void emit_lag(struct wl_shared *sh, int i, const struct probe *p, int64_t now)
+{
+	static const char *const keys[] = { "standby", "state", "sent", "write", "flush", "replay", "primary_lsn" };
+
+	for (int r = 0; r < p->nlag; r++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ev", json_object_new_string("lag"));
+		json_object_object_add(o, "primary", json_object_new_string(sh->members[i].name));
+		json_object_object_add(o, "tli", json_object_new_int(p->tli));
+		for (int c = 0; c < 7; c++)
+			json_object_object_add(o, keys[c], lag_text(p, r, c));
+		json_object_object_add(o, "write_lag", lag_seconds(p, r, 7));
+		json_object_object_add(o, "flush_lag", lag_seconds(p, r, 8));
+		json_object_object_add(o, "replay_lag", lag_seconds(p, r, 9));
+		event_log_append(sh->log, now, o);
+	}
+}
+
 static void emit(struct wl_shared *sh, int i, const struct probe *p)
 {
+	int64_t now = mono_now_us();
+
 	struct json_object *o;
 
 	if (!sh->log)
@@ -63,8 +124,20 @@ static void emit(struct wl_shared *sh, int i, const struct probe *p)
 	if (p->role != NODE_DOWN) {
 		json_object_object_add(o, "tli", json_object_new_int(p->tli));
 		json_object_object_add(o, "lsn", json_object_new_string(p->lsn));
+		if (p->rlsn[0])
+			json_object_object_add(o, "rlsn", json_object_new_string(p->rlsn));
 	}
-	event_log_append(sh->log, mono_now_us(), o);
+	event_log_append(sh->log, now, o);
+	if (p->role == NODE_PRIMARY)
+		emit_lag(sh, i, p, now);
+}
+
+/* A down sample for member i without touching its probe. */
+static void emit_down(struct wl_shared *sh, int i)
+{
+	static const struct probe down = { .role = NODE_DOWN };
+
+	emit(sh, i, &down);
 }
 
 static void finish_down(struct wl_shared *sh, int i, struct probe *p)
@@ -83,17 +156,33 @@ static void send_probe(struct wl_shared *sh, int i, struct probe *p)
 		return;
 	}
 	p->st = PROBE_QUERY;
+	p->since_us = mono_now_us();
 	p->sending = PQflush(p->conn) == 1;
 }
 
 static void take_row(struct probe *p, const PGresult *res)
 {
-	if (PQntuples(res) != 1 || PQnfields(res) != 3)
+	if (PQntuples(res) != 1 || PQnfields(res) != 4)
 		return;
 	p->answered = true;
 	p->role = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? NODE_REPLICA : NODE_PRIMARY;
 	p->tli = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
 	str_copy(p->lsn, sizeof(p->lsn), PQgetvalue(res, 0, 2));
+	str_copy(p->rlsn, sizeof(p->rlsn), PQgetvalue(res, 0, 3));
+}
+
+static void take_lag_rows(struct probe *p, const PGresult *res)
+{
+	int n = PQntuples(res);
+
+	if (PQnfields(res) != LAG_FIELDS)
+		return;
+	for (int r = 0; r < n && p->nlag < MAX_LAG_ROWS; r++, p->nlag++) {
+		for (int c = 0; c < LAG_FIELDS; c++) {
+			p->lag_null[p->nlag][c] = PQgetisnull(res, r, c);
+			str_copy(p->lag[p->nlag][c], LAG_TEXT_LEN, PQgetvalue(res, r, c));
+		}
+	}
 }
 
 /* Read what has arrived; ends the probe when the query is complete or failed. */
@@ -118,8 +207,11 @@ static void read_probe(struct wl_shared *sh, int i, struct probe *p)
 			emit(sh, i, p);
 			return;
 		}
-		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		/* The role row first; replication rows only after it (the statements run in order). */
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && !p->answered)
 			take_row(p, res);
+		else if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			take_lag_rows(p, res);
 		PQclear(res);
 	}
 }
@@ -128,8 +220,12 @@ static void start_probe(struct wl_shared *sh, int i, struct probe *p)
 {
 	char err[256];
 
+	if (p->st == PROBE_CONNECTING || p->st == PROBE_QUERY)
+		return; /* carried over from a round it missed */
 	p->answered = false;
 	p->role = NODE_DOWN;
+	p->nlag = 0;
+	p->rlsn[0] = '\0';
 	if (p->conn && wl_conn_dead(p->conn))
 		probe_drop(p);
 	if (p->conn) {
@@ -142,6 +238,7 @@ static void start_probe(struct wl_shared *sh, int i, struct probe *p)
 		return;
 	}
 	p->st = PROBE_CONNECTING;
+	p->since_us = mono_now_us();
 	p->poll = PGRES_POLLING_WRITING;
 }
 
@@ -193,13 +290,19 @@ static void probe_round(struct wl_shared *sh, struct probe *probes, int64_t dead
 	}
 	/* Whoever has not answered by the deadline is down for this round (not when stopping). */
 	for (int i = 0; i < sh->nmembers; i++) {
-		if (probes[i].st == PROBE_CONNECTING || probes[i].st == PROBE_QUERY) {
-			if (atomic_load(&sh->stop))
-				probe_drop(&probes[i]);
-			else
-				finish_down(sh, i, &probes[i]);
+		struct probe *p = &probes[i];
+
+		if (p->st != PROBE_CONNECTING && p->st != PROBE_QUERY) {
+			p->st = PROBE_IDLE;
+		} else if (atomic_load(&sh->stop)) {
+			probe_drop(p);
+			p->st = PROBE_IDLE;
+		} else if (mono_now_us() - p->since_us >= PROBE_GIVE_UP_US) {
+			finish_down(sh, i, p);
+			p->st = PROBE_IDLE;
+		} else {
+			emit_down(sh, i); /* still trying: it goes on in the next round */
 		}
-		probes[i].st = PROBE_IDLE;
 	}
 }
 

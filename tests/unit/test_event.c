@@ -413,6 +413,53 @@ static void test_round_trip_fields(void)
 	events_free(&ev);
 }
 
+/* lag rows and a replica's received position; null lags read as < 0, bad LSNs fail. */
+static void test_lag_events(void)
+{
+	struct events ev;
+
+	CU_ASSERT_FATAL(write_text(
+		"{\"t\":1,\"ev\":\"node\",\"node\":\"b\",\"role\":\"replica\",\"tli\":2,"
+		"\"lsn\":\"0/3000000\",\"rlsn\":\"0/3000100\"}\n"
+		"{\"t\":1.2,\"ev\":\"lag\",\"primary\":\"a\",\"standby\":\"b\",\"state\":\"streaming\","
+		"\"tli\":2,\"sent\":\"0/3000200\",\"write\":\"0/3000180\",\"flush\":\"0/3000100\","
+		"\"replay\":\"0/3000000\",\"primary_lsn\":\"1/0\",\"write_lag\":0.0015,"
+		"\"flush_lag\":null,\"replay_lag\":2}\n"
+		"{\"t\":1.4,\"ev\":\"lag\",\"primary\":\"a\",\"standby\":\"c\",\"state\":\"startup\","
+		"\"sent\":null,\"write\":null,\"flush\":null,\"replay\":null,\"primary_lsn\":\"1/0\"}\n"));
+	CU_ASSERT_FATAL(events_load(path, &ev));
+	CU_ASSERT_EQUAL_FATAL(ev.nnodes, 1);
+	CU_ASSERT_EQUAL(ev.nodes[0].lsn, 0x3000000u);
+	CU_ASSERT_EQUAL(ev.nodes[0].rlsn, 0x3000100u);
+	CU_ASSERT_EQUAL_FATAL(ev.nlags, 2);
+	CU_ASSERT_EQUAL(ev.lags[0].t_us, 1200000);
+	CU_ASSERT_STRING_EQUAL(ev.lags[0].primary, "a");
+	CU_ASSERT_STRING_EQUAL(ev.lags[0].standby, "b");
+	CU_ASSERT_STRING_EQUAL(ev.lags[0].state, "streaming");
+	CU_ASSERT_EQUAL(ev.lags[0].timeline, 2);
+	CU_ASSERT_EQUAL(ev.lags[0].sent, 0x3000200u);
+	CU_ASSERT_EQUAL(ev.lags[0].write, 0x3000180u);
+	CU_ASSERT_EQUAL(ev.lags[0].flush, 0x3000100u);
+	CU_ASSERT_EQUAL(ev.lags[0].replay, 0x3000000u);
+	CU_ASSERT_EQUAL(ev.lags[0].primary_lsn, UINT64_C(1) << 32);
+	CU_ASSERT_DOUBLE_EQUAL(ev.lags[0].write_lag, 0.0015, 1e-12);
+	CU_ASSERT(ev.lags[0].flush_lag < 0);
+	CU_ASSERT_DOUBLE_EQUAL(ev.lags[0].replay_lag, 2, 1e-12);
+	CU_ASSERT_EQUAL(ev.lags[1].replay, 0);
+	CU_ASSERT(ev.lags[1].write_lag < 0);
+	events_free(&ev);
+	CU_ASSERT_EQUAL(ev.nlags, 0);
+
+	CU_ASSERT_FATAL(write_text("{\"t\":1,\"ev\":\"lag\",\"primary\":\"a\",\"standby\":\"b\","
+				   "\"replay\":\"0-3\"}\n{\"t\":2,\"ev\":\"run_end\"}\n"));
+	CU_ASSERT_FALSE(events_load(path, &ev));
+	CU_ASSERT_FATAL(write_text("{\"t\":1,\"ev\":\"lag\",\"primary\":\"a\",\"standby\":\"b\","
+				   "\"replay_lag\":-1}\n{\"t\":2,\"ev\":\"run_end\"}\n"));
+	CU_ASSERT_FALSE(events_load(path, &ev));
+	CU_ASSERT_FATAL(write_text("{\"t\":1,\"ev\":\"lag\",\"standby\":\"b\"}\n{\"t\":2,\"ev\":\"run_end\"}\n"));
+	CU_ASSERT_FALSE(events_load(path, &ev));
+}
+
 static void test_names(void)
 {
 	enum write_outcome o;
@@ -443,5 +490,6 @@ void tests_register(void)
 	CU_add_test(s, "lsn parsing", test_lsn);
 	CU_add_test(s, "unknown event ignored", test_unknown_event_ignored);
 	CU_add_test(s, "round trip of every field", test_round_trip_fields);
+	CU_add_test(s, "lag events and received positions", test_lag_events);
 	CU_add_test(s, "outcome and role names", test_names);
 }

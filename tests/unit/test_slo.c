@@ -25,6 +25,17 @@ static const struct {
 	{ "data_loss", "==0", SLO_EQ, 0, "== 0" },
 	{ "indeterminate_writes", "<= 10", SLO_LE, 10, "<= 10" },
 	{ "phantom_writes", "> 3", SLO_GT, 3, "> 3" },
+	{ "max_lag_bytes", "<= 16MiB", SLO_LE, 16777216, "<= 16MiB" },
+	{ "max_lag_time", "< 2s", SLO_LT, 2e6, "< 2s" },
+	{ "split_brain_time", "== 0s", SLO_EQ, 0, "== 0s" },
+	{ "split_brain_writes", "== 0", SLO_EQ, 0, "== 0" },
+	{ "rpo_time", "< 500ms", SLO_LT, 500e3, "< 500ms" },
+	{ "rpo_bytes", "<= 1MiB", SLO_LE, 1048576, "<= 1MiB" },
+	{ "redundancy_time", "< 1m", SLO_LT, 60e6, "< 1m" },
+	{ "p95(failover_time)", "< 30s", SLO_LT, 30e6, "< 30s" },
+	{ "max(data_loss)", "== 0", SLO_EQ, 0, "== 0" },
+	{ "min(redundancy_time)", ">= 1s", SLO_GE, 1e6, ">= 1s" },
+	{ "p50(rpo_bytes)", "< 1kB", SLO_LT, 1000, "< 1kB" },
 };
 
 static const struct {
@@ -49,6 +60,13 @@ static const struct {
 	{ "data_loss", "== 99.5%", "not a count" },
 	{ "data_loss", "== x", "not a count" },
 	{ "data_loss", "== 99999999999999999999", "not a count" },
+	{ "p99(failover_time)", "< 30s", "unknown SLO metric" },
+	{ "p95(failover_tme)", "< 30s", "unknown SLO metric" },
+	{ "p95(failover_time", "< 30s", "unknown SLO metric" },
+	{ "p95()", "< 30s", "unknown SLO metric" },
+	{ "(failover_time)", "< 30s", "unknown SLO metric" },
+	{ "max(data_loss)", "== 1s", "not a count" },
+	{ "max_lag_bytes", "< 2s", "" },
 };
 
 static void test_parse_good(void)
@@ -84,7 +102,8 @@ static void test_parse_bad(void)
 static void test_registry(void)
 {
 	static const char *const names[] = { "failover_time", "promotion_time", "data_loss",
-		"indeterminate_writes", "phantom_writes", "recovery_time" };
+		"indeterminate_writes", "phantom_writes", "recovery_time", "max_lag_bytes", "max_lag_time",
+		"split_brain_time", "split_brain_writes", "rpo_time", "rpo_bytes", "redundancy_time" };
 	enum slo_unit u;
 	char list[512] = "";
 
@@ -100,6 +119,16 @@ static void test_registry(void)
 	CU_ASSERT_EQUAL(u, SLO_UNIT_COUNT);
 	CU_ASSERT_TRUE(slo_metric_known("recovery_time", NULL));
 	CU_ASSERT_FALSE(slo_metric_known("nope", &u));
+	CU_ASSERT_TRUE(slo_metric_known("p95(max_lag_bytes)", &u));
+	CU_ASSERT_EQUAL(u, SLO_UNIT_BYTES);
+	CU_ASSERT_FALSE(slo_metric_known("p95(nope)", &u));
+	/* The metric registry and the SLO names agree, in order. */
+	for (int id = 0; id < METRIC_COUNT; id++) {
+		enum metric_id back;
+
+		CU_ASSERT_STRING_EQUAL(metric_name((enum metric_id)id), names[id]);
+		CU_ASSERT(metric_lookup(names[id], &back) && back == (enum metric_id)id);
+	}
 	CU_ASSERT_STRING_EQUAL(verdict_name(VERDICT_PASS), "pass");
 	CU_ASSERT_STRING_EQUAL(verdict_name(VERDICT_FAIL), "fail");
 	CU_ASSERT_STRING_EQUAL(verdict_name(VERDICT_SKIP), "skip");
@@ -121,6 +150,18 @@ static struct metrics full_run(void)
 	m.indeterminate = 3;
 	m.healthy_seen = m.healthy_ok = true;
 	m.healthy_seconds = 42.5;
+	m.lag_seen = true;
+	m.max_lag_bytes = 8192;
+	m.max_lag_est_s = 0.25;
+	m.split_brain_checked = true;
+	m.split_brain_dur_us = 1500 * MS;
+	m.split_brain_writes = 12;
+	m.rpo_time_seen = true;
+	m.rpo_dur_us = 0;
+	m.rpo_bytes_seen = true;
+	m.rpo_bytes = 4096;
+	m.redundancy_checked = m.redundancy_reached = true;
+	m.redundancy_dur_us = 3 * SEC;
 	return m;
 }
 
@@ -136,6 +177,9 @@ enum tweak {
 	UNHEALTHY,
 	NO_HEALTH_WAIT,
 	WUW_30S,
+	NO_LAG,
+	NO_REDUNDANCY,
+	NO_PRIMARY_SAMPLES,
 };
 
 static void apply(struct metrics *m, enum tweak t)
@@ -145,6 +189,7 @@ static void apply(struct metrics *m, enum tweak t)
 		break;
 	case NO_FAULT:
 		m->fault_seen = m->outage_seen = m->outage_closed = false;
+		m->redundancy_checked = m->redundancy_reached = false;
 		break;
 	case NO_OUTAGE:
 		m->outage_seen = m->outage_closed = false;
@@ -156,7 +201,7 @@ static void apply(struct metrics *m, enum tweak t)
 		m->promote_seen = false;
 		break;
 	case NO_READBACK:
-		m->readback_seen = false;
+		m->readback_seen = m->rpo_time_seen = false;
 		break;
 	case LOST_2:
 		m->lost = 2;
@@ -172,6 +217,17 @@ static void apply(struct metrics *m, enum tweak t)
 		break;
 	case WUW_30S:
 		m->wuw_dur_us = 30 * SEC;
+		break;
+	case NO_LAG:
+		m->lag_seen = false;
+		m->redundancy_checked = false;
+		break;
+	case NO_REDUNDANCY:
+		m->redundancy_reached = false;
+		break;
+	case NO_PRIMARY_SAMPLES:
+		m->split_brain_checked = false;
+		m->rpo_bytes_seen = false;
 		break;
 	}
 }
@@ -214,6 +270,24 @@ static const struct {
 	{ "recovery_time", "<= 42.5s", AS_IS, VERDICT_PASS, "42.50s", "" },
 	{ "recovery_time", "< 60s", UNHEALTHY, VERDICT_FAIL, "never", "cluster did not recover within the timeout" },
 	{ "recovery_time", "< 60s", NO_HEALTH_WAIT, VERDICT_SKIP, "-", "" },
+	{ "max_lag_bytes", "<= 8KiB", AS_IS, VERDICT_PASS, "8192 B", "" },
+	{ "max_lag_bytes", "< 8KiB", AS_IS, VERDICT_FAIL, "8192 B", "wanted max_lag_bytes < 8KiB" },
+	{ "max_lag_bytes", "< 8KiB", NO_LAG, VERDICT_SKIP, "-", "no replication samples" },
+	{ "max_lag_time", "< 1s", AS_IS, VERDICT_PASS, "250ms", "" },
+	{ "max_lag_time", "< 1s", NO_LAG, VERDICT_SKIP, "-", "no replication samples" },
+	{ "split_brain_time", "== 0s", AS_IS, VERDICT_FAIL, "1.50s", "" },
+	{ "split_brain_time", "< 2s", AS_IS, VERDICT_PASS, "1.50s", "" },
+	{ "split_brain_time", "== 0s", NO_PRIMARY_SAMPLES, VERDICT_SKIP, "-", "fewer than two" },
+	{ "split_brain_writes", "== 0", AS_IS, VERDICT_FAIL, "12", "" },
+	{ "rpo_time", "== 0s", AS_IS, VERDICT_PASS, "0s", "" },
+	{ "rpo_time", "== 0s", NO_READBACK, VERDICT_SKIP, "-", "no read-back" },
+	{ "rpo_bytes", "<= 4KiB", AS_IS, VERDICT_PASS, "4096 B", "" },
+	{ "rpo_bytes", "<= 4KiB", NO_PRIMARY_SAMPLES, VERDICT_SKIP, "-", "no promotion observed" },
+	{ "redundancy_time", "< 5s", AS_IS, VERDICT_PASS, "3.00s", "" },
+	{ "redundancy_time", "< 5s", NO_REDUNDANCY, VERDICT_FAIL, "never", "never streamed" },
+	{ "redundancy_time", "< 5s", NO_LAG, VERDICT_SKIP, "-", "no replication samples after the heal" },
+	{ "redundancy_time", "< 5s", NO_FAULT, VERDICT_SKIP, "-", "no fault" },
+	{ "p95(failover_time)", "< 5s", AS_IS, VERDICT_SKIP, "-", "judged once over all trials" },
 };
 
 static void test_judge(void)
@@ -260,6 +334,72 @@ static void test_judge_measured_value(void)
 	CU_ASSERT_EQUAL(v.kind, VERDICT_SKIP);
 }
 
+/*
+ * Twenty trials with failover times 1..20 s (nearest rank: p50 = 10 s, p95 = 19 s),
+ * one of them without a fault (left out), one whose writes never recovered.
+ */
+static void test_judge_trials(void)
+{
+	struct metrics per[22];
+	struct slo_spec s;
+	struct verdict v;
+	struct trial_stats ts;
+
+	for (int i = 0; i < 20; i++) {
+		per[i] = full_run();
+		per[i].wuw_dur_us = (i + 1) * SEC;
+	}
+	per[20] = full_run();
+	apply(&per[20], NO_FAULT);
+	metrics_trial_stats(per, 21, METRIC_FAILOVER_TIME, &ts);
+	CU_ASSERT_EQUAL(ts.trials, 21);
+	CU_ASSERT_EQUAL(ts.observed, 20);
+	CU_ASSERT_EQUAL(ts.never, 0);
+	CU_ASSERT_DOUBLE_EQUAL(ts.min, 1e6, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(ts.p50, 10e6, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(ts.p95, 19e6, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(ts.max, 20e6, 1e-6);
+
+	CU_ASSERT_FATAL(slo_parse("p95(failover_time)", "< 19500ms", &s, NULL, 0));
+	CU_ASSERT(slo_is_trial_stat(&s));
+	slo_judge_trials(&s, per, 21, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_PASS);
+	CU_ASSERT_STRING_EQUAL(v.measured_text, "19.00s");
+	CU_ASSERT_FATAL(slo_parse("p50(failover_time)", "< 10s", &s, NULL, 0));
+	slo_judge_trials(&s, per, 21, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_FAIL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(v.reason, "over 20 of 21 trials"));
+	CU_ASSERT_FATAL(slo_parse("min(failover_time)", ">= 1s", &s, NULL, 0));
+	slo_judge_trials(&s, per, 21, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_PASS);
+
+	/* One never: the max is never, p95 of 21 observed lands on rank 20 (20 s). */
+	per[21] = full_run();
+	apply(&per[21], OUTAGE_OPEN);
+	CU_ASSERT_FATAL(slo_parse("max(failover_time)", "< 1h", &s, NULL, 0));
+	slo_judge_trials(&s, per, 22, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_FAIL);
+	CU_ASSERT_STRING_EQUAL(v.measured_text, "never");
+	CU_ASSERT_FATAL(slo_parse("p95(failover_time)", "<= 20s", &s, NULL, 0));
+	slo_judge_trials(&s, per, 22, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_PASS);
+	CU_ASSERT_STRING_EQUAL(v.measured_text, "20.00s");
+
+	/* Not observed anywhere: skip. A plain SLO is not judged across trials. */
+	CU_ASSERT_FATAL(slo_parse("max(promotion_time)", "< 1s", &s, NULL, 0));
+	apply(&per[0], NO_PROMOTION);
+	slo_judge_trials(&s, per, 1, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_SKIP);
+	CU_ASSERT_FATAL(slo_parse("failover_time", "< 1s", &s, NULL, 0));
+	CU_ASSERT_FALSE(slo_is_trial_stat(&s));
+	slo_judge_trials(&s, per, 22, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_SKIP);
+	/* No trial at all. */
+	CU_ASSERT_FATAL(slo_parse("max(data_loss)", "== 0", &s, NULL, 0));
+	slo_judge_trials(&s, per, 0, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_SKIP);
+}
+
 void tests_register(void)
 {
 	CU_pSuite s = CU_add_suite("slo", NULL, NULL);
@@ -269,4 +409,5 @@ void tests_register(void)
 	CU_add_test(s, "metric registry and verdict names", test_registry);
 	CU_add_test(s, "judging pass/fail/skip per metric", test_judge);
 	CU_add_test(s, "measured values in base units", test_judge_measured_value);
+	CU_add_test(s, "statistics over trials", test_judge_trials);
 }

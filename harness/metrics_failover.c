@@ -1,0 +1,198 @@
+/*
+ * metrics_failover.c - the client's view of a failover: the write-unavailability window,
+ * promotion and routing phases, and the resolution they are known to. Pure.
+ */
+#include "metrics.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void find_fault(const struct events *ev, struct metrics *m)
+{
+	for (size_t i = 0; i < ev->nfaults; i++) {
+		const struct fault_event *f = &ev->faults[i];
+
+		if (strcmp(f->action, "apply") != 0)
+			continue;
+		/* Appends from several threads may land slightly out of order: take the earliest. */
+		if (!m->fault_seen || f->t_us < m->t_fault_us)
+			m->t_fault_us = f->t_us;
+		m->fault_seen = true;
+	}
+}
+
+/* By completion time; equal times keep log order so the result is deterministic. */
+static int cmp_end(const void *a, const void *b)
+{
+	const struct write_event *x = *(const struct write_event *const *)a;
+	const struct write_event *y = *(const struct write_event *const *)b;
+
+	if (x->end_us != y->end_us)
+		return x->end_us < y->end_us ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Write-unavailability window over all writers merged by completion time. Walk the gaps
+ * between consecutive acknowledged writes; a gap holding a non-ok outcome completed at or
+ * after t_fault is an outage. We report the LONGEST such gap, not the first: with several
+ * writers, a write already in flight when the primary died can still be acknowledged just
+ * after the first failure, splitting the real outage into a short gap followed by the long
+ * one. An outage still open at the end of the log wins over any closed one (never recovered).
+ */
+static void write_unavailability(const struct events *ev, struct metrics *m)
+{
+	const struct write_event **order;
+	int64_t earliest_start = 0, prev_ack = 0;
+	bool have_prev = false, gap_outage = false;
+
+	if (!m->fault_seen || ev->nwrites == 0)
+		return;
+	order = xmalloc(ev->nwrites * sizeof(*order));
+	for (size_t i = 0; i < ev->nwrites; i++) {
+		order[i] = &ev->writes[i];
+		if (i == 0 || ev->writes[i].start_us < earliest_start)
+			earliest_start = ev->writes[i].start_us;
+	}
+	qsort(order, ev->nwrites, sizeof(*order), cmp_end);
+	for (size_t i = 0; i < ev->nwrites; i++) {
+		const struct write_event *w = order[i];
+		int64_t start;
+
+		if (!metrics_acked(w->outcome)) {
+			if (w->end_us >= m->t_fault_us)
+				gap_outage = m->outage_seen = true;
+			continue;
+		}
+		if (gap_outage) {
+			start = have_prev ? prev_ack : earliest_start;
+			if (!m->outage_closed || w->end_us - start > m->wuw_dur_us) {
+				m->outage_start_us = start;
+				m->outage_end_us = w->end_us;
+				m->wuw_dur_us = w->end_us - start;
+			}
+			m->outage_closed = true;
+			gap_outage = false;
+		}
+		prev_ack = w->end_us;
+		have_prev = true;
+	}
+	if (gap_outage) {
+		/* Open-ended: its length is unknown, so no duration is reported. */
+		m->outage_closed = false;
+		m->outage_start_us = have_prev ? prev_ack : earliest_start;
+		m->outage_end_us = 0;
+		m->wuw_dur_us = 0;
+	}
+	free(order);
+}
+
+/*
+ * Old primary: the last primary sample at or before t_fault. Promotion: the first sample
+ * after it of any primary on a newer timeline, the old node included (a restarted
+ * postmaster promotes in place onto a new timeline). Without any sample before the fault
+ * there is no baseline timeline, so no promotion is claimed.
+ */
+static void promotion(const struct events *ev, struct metrics *m)
+{
+	const struct node_event *old = NULL, *neu = NULL;
+	bool baseline = false;
+	int old_tli = 0;
+
+	if (!m->fault_seen)
+		return;
+	for (size_t i = 0; i < ev->nnodes; i++) {
+		const struct node_event *n = &ev->nodes[i];
+
+		if (n->t_us > m->t_fault_us)
+			continue;
+		baseline = true;
+		if (n->timeline > old_tli)
+			old_tli = n->timeline;
+		if (n->role == NODE_PRIMARY && (!old || n->t_us >= old->t_us))
+			old = n;
+	}
+	if (!baseline)
+		return;
+	/* With a known old primary its timeline is the baseline; else the newest seen. */
+	if (old) {
+		old_tli = old->timeline;
+		str_copy(m->old_primary, sizeof(m->old_primary), old->node);
+	}
+	m->old_timeline = old_tli;
+	for (size_t i = 0; i < ev->nnodes; i++) {
+		const struct node_event *n = &ev->nodes[i];
+
+		if (n->t_us <= m->t_fault_us || n->role != NODE_PRIMARY || n->timeline <= old_tli)
+			continue;
+		if (!neu || n->t_us < neu->t_us)
+			neu = n;
+	}
+	if (!neu)
+		return;
+	m->promote_seen = true;
+	m->t_promote_us = neu->t_us;
+	m->promotion_dur_us = neu->t_us - m->t_fault_us;
+	m->new_timeline = neu->timeline;
+	str_copy(m->new_primary, sizeof(m->new_primary), neu->node);
+}
+
+static void routing(const struct events *ev, struct metrics *m)
+{
+	if (!m->promote_seen)
+		return;
+	for (size_t i = 0; i < ev->nwrites; i++) {
+		const struct write_event *w = &ev->writes[i];
+
+		if (!metrics_acked(w->outcome) || w->end_us < m->t_promote_us || strcmp(w->node, m->new_primary) != 0)
+			continue;
+		if (!m->routing_seen || w->end_us < m->t_ok_new_us)
+			m->t_ok_new_us = w->end_us;
+		m->routing_seen = true;
+	}
+	if (m->routing_seen)
+		m->routing_dur_us = m->t_ok_new_us - m->t_promote_us;
+}
+
+/* Mean spacing of write starts (all writers) before the fault: the WUW's granularity. */
+static void resolution(const struct events *ev, struct metrics *m)
+{
+	int64_t first = 0, last = 0, count = 0;
+
+	for (size_t i = 0; i < ev->nwrites; i++) {
+		int64_t s = ev->writes[i].start_us;
+
+		if (m->fault_seen && s >= m->t_fault_us)
+			continue;
+		if (count == 0 || s < first)
+			first = s;
+		if (count == 0 || s > last)
+			last = s;
+		count++;
+	}
+	m->resolution_us = count >= 2 ? (last - first) / (count - 1) : 0;
+}
+
+/* Heal: the last revert; a fault with nothing to revert (process-kill) heals at once. */
+static void find_heal(const struct events *ev, struct metrics *m)
+{
+	m->t_heal_us = m->t_fault_us;
+	for (size_t i = 0; i < ev->nfaults; i++) {
+		const struct fault_event *f = &ev->faults[i];
+
+		if (strcmp(f->action, "revert") == 0 && f->t_us > m->t_heal_us)
+			m->t_heal_us = f->t_us;
+	}
+}
+
+void metrics_failover(const struct events *ev, struct metrics *m)
+{
+	find_fault(ev, m);
+	write_unavailability(ev, m);
+	promotion(ev, m);
+	routing(ev, m);
+	resolution(ev, m);
+	if (m->fault_seen)
+		find_heal(ev, m);
+}

@@ -1,0 +1,185 @@
+/*
+ * metrics_trials.c - one number per metric and trial (what SLOs judge), and statistics of
+ * those numbers across repeated trials. Pure.
+ */
+#include "metrics.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const names[METRIC_COUNT] = {
+	[METRIC_FAILOVER_TIME] = "failover_time",
+	[METRIC_PROMOTION_TIME] = "promotion_time",
+	[METRIC_DATA_LOSS] = "data_loss",
+	[METRIC_INDETERMINATE_WRITES] = "indeterminate_writes",
+	[METRIC_PHANTOM_WRITES] = "phantom_writes",
+	[METRIC_RECOVERY_TIME] = "recovery_time",
+	[METRIC_MAX_LAG_BYTES] = "max_lag_bytes",
+	[METRIC_MAX_LAG_TIME] = "max_lag_time",
+	[METRIC_SPLIT_BRAIN_TIME] = "split_brain_time",
+	[METRIC_SPLIT_BRAIN_WRITES] = "split_brain_writes",
+	[METRIC_RPO_TIME] = "rpo_time",
+	[METRIC_RPO_BYTES] = "rpo_bytes",
+	[METRIC_REDUNDANCY_TIME] = "redundancy_time",
+};
+
+static const char no_readback[] = "no read-back: the run ended before recovery";
+static const char no_lag[] = "no replication samples (pg_stat_replication) in this run";
+
+const char *metric_name(enum metric_id id)
+{
+	return (unsigned)id < METRIC_COUNT ? names[id] : NULL;
+}
+
+bool metric_lookup(const char *name, enum metric_id *out)
+{
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		if (strcmp(names[i], name) == 0) {
+			*out = (enum metric_id)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void value_failover(const struct metrics *m, struct metric_value *o)
+{
+	if (!m->fault_seen) {
+		o->reason = "no fault was applied";
+	} else if (!m->outage_seen) {
+		/* No write failed after the fault: nothing was unavailable. */
+		o->observed = true;
+	} else if (!m->outage_closed) {
+		o->observed = o->never = true;
+		o->fail_reason = "writes never recovered";
+	} else {
+		o->observed = true;
+		o->value = (double)m->wuw_dur_us;
+	}
+}
+
+static void value_recovery(const struct metrics *m, struct metric_value *o)
+{
+	if (!m->healthy_seen) {
+		o->reason = "no wait for health in this run";
+		return;
+	}
+	o->observed = true;
+	if (m->healthy_ok) {
+		o->value = m->healthy_seconds * 1e6;
+	} else {
+		o->never = true;
+		o->fail_reason = "cluster did not recover within the timeout";
+	}
+}
+
+static void value_redundancy(const struct metrics *m, struct metric_value *o)
+{
+	if (!m->redundancy_checked) {
+		o->reason = m->fault_seen ? "no replication samples after the heal" : "no fault was applied";
+		return;
+	}
+	o->observed = true;
+	if (m->redundancy_reached) {
+		o->value = (double)m->redundancy_dur_us;
+	} else {
+		o->never = true;
+		o->fail_reason = "a replica never streamed the primary's position at heal time";
+	}
+}
+
+/* Observed when cond, with value v; skipped with reason otherwise. */
+static void value_if(struct metric_value *o, bool cond, double v, const char *reason)
+{
+	o->observed = cond;
+	o->value = cond ? v : 0;
+	o->reason = cond ? NULL : reason;
+}
+
+void metric_value(const struct metrics *m, enum metric_id id, struct metric_value *o)
+{
+	memset(o, 0, sizeof(*o));
+	switch (id) {
+	case METRIC_FAILOVER_TIME:
+		value_failover(m, o);
+		break;
+	case METRIC_PROMOTION_TIME:
+		value_if(o, m->promote_seen, (double)m->promotion_dur_us, "no promotion observed");
+		break;
+	case METRIC_DATA_LOSS:
+		value_if(o, m->readback_seen, (double)m->lost, no_readback);
+		break;
+	case METRIC_INDETERMINATE_WRITES:
+		value_if(o, true, (double)m->indeterminate, NULL);
+		break;
+	case METRIC_PHANTOM_WRITES:
+		value_if(o, m->readback_seen, (double)m->phantom, no_readback);
+		break;
+	case METRIC_RECOVERY_TIME:
+		value_recovery(m, o);
+		break;
+	case METRIC_MAX_LAG_BYTES:
+		value_if(o, m->lag_seen, m->max_lag_bytes, no_lag);
+		break;
+	case METRIC_MAX_LAG_TIME:
+		value_if(o, m->lag_seen, m->max_lag_est_s * 1e6, no_lag);
+		break;
+	case METRIC_SPLIT_BRAIN_TIME:
+		value_if(o, m->split_brain_checked, (double)m->split_brain_dur_us,
+			 "fewer than two instances were sampled");
+		break;
+	case METRIC_SPLIT_BRAIN_WRITES:
+		value_if(o, m->split_brain_checked, (double)m->split_brain_writes,
+			 "fewer than two instances were sampled");
+		break;
+	case METRIC_RPO_TIME:
+		value_if(o, m->rpo_time_seen, (double)m->rpo_dur_us, no_readback);
+		break;
+	case METRIC_RPO_BYTES:
+		value_if(o, m->rpo_bytes_seen, (double)m->rpo_bytes,
+			 "no promotion observed, or no position samples around it");
+		break;
+	case METRIC_REDUNDANCY_TIME:
+		value_redundancy(m, o);
+		break;
+	case METRIC_COUNT:
+		o->reason = "unknown metric";
+		break;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void metrics_trial_stats(const struct metrics *per_trial, int n, enum metric_id id, struct trial_stats *out)
+{
+	double *v = xmalloc(((size_t)n + 1) * sizeof(*v));
+
+	memset(out, 0, sizeof(*out));
+	out->trials = n;
+	for (int i = 0; i < n; i++) {
+		struct metric_value mv;
+
+		metric_value(&per_trial[i], id, &mv);
+		if (!mv.observed)
+			continue;
+		/* What never ended ranks above every number: a p95 landing on it is never too. */
+		v[out->observed++] = mv.never ? INFINITY : mv.value;
+		if (mv.never)
+			out->never++;
+	}
+	if (out->observed > 0) {
+		qsort(v, (size_t)out->observed, sizeof(*v), cmp_double);
+		out->min = v[0];
+		out->max = v[out->observed - 1];
+		out->p50 = metrics_percentile(v, out->observed, 50);
+		out->p95 = metrics_percentile(v, out->observed, 95);
+	}
+	free(v);
+}
