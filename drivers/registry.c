@@ -5,10 +5,12 @@
 
 extern const struct driver_ops driver_local;
 extern const struct driver_ops driver_null;
+extern const struct driver_ops driver_kubernetes;
 
 static const struct driver_ops *const drivers[] = {
 	&driver_local,
 	&driver_null,
+	&driver_kubernetes,
 	NULL,
 };
 
@@ -22,5 +24,5 @@ const struct driver_ops *driver_find(const char *name)
 
 const char *driver_names(void)
 {
-	return "local, null";
+	return "local, null, kubernetes";
 }

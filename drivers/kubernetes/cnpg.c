@@ -1,0 +1,277 @@
+/* cnpg.c - CloudNativePG Clusters through the API client. See cnpg.h. */
+#include "cnpg.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CNPG_HEALTHY_PHASE "Cluster in healthy state"
+#define CNPG_STORAGE "1Gi"
+
+static json_object *jget(json_object *o, const char *path)
+{
+	char buf[256], *save = NULL;
+
+	str_copy(buf, sizeof(buf), path);
+	for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(o, k, &o))
+			return NULL;
+	return o;
+}
+
+static const char *jstr_at(json_object *o, const char *path)
+{
+	json_object *v = jget(o, path);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* A label's value; label keys hold dots, so no path lookup. */
+static const char *label(json_object *obj, const char *key)
+{
+	json_object *labels = jget(obj, "metadata.labels"), *v;
+
+	if (!labels || !json_object_object_get_ex(labels, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+json_object *cnpg_cluster_object(const struct cluster_spec *spec, const char *ns, const char *image)
+{
+	json_object *o = json_object_new_object(), *meta = json_object_new_object();
+	json_object *labels = json_object_new_object(), *s = json_object_new_object();
+	json_object *aff = json_object_new_object(), *zones = json_object_new_array();
+	json_object *expr = json_object_new_object(), *exprs = json_object_new_array();
+	json_object *term = json_object_new_object(), *terms = json_object_new_array();
+	json_object *req = json_object_new_object(), *na = json_object_new_object();
+	json_object *tsc = json_object_new_object(), *tscs = json_object_new_array();
+	json_object *sel = json_object_new_object(), *ml = json_object_new_object();
+	json_object *storage = json_object_new_object();
+
+	json_object_object_add(o, "apiVersion", json_object_new_string("postgresql.cnpg.io/v1"));
+	json_object_object_add(o, "kind", json_object_new_string("Cluster"));
+	json_object_object_add(meta, "name", json_object_new_string(spec->name));
+	json_object_object_add(meta, "namespace", json_object_new_string(ns));
+	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
+	json_object_object_add(labels, "bise.io/cluster", json_object_new_string(spec->name));
+	json_object_object_add(meta, "labels", labels);
+	json_object_object_add(o, "metadata", meta);
+
+	json_object_object_add(s, "instances", json_object_new_int(spec->nzones));
+	if (image && *image)
+		json_object_object_add(s, "imageName", json_object_new_string(image));
+	json_object_object_add(storage, "size", json_object_new_string(CNPG_STORAGE));
+	json_object_object_add(s, "storage", storage);
+	if (spec->replication == REPLICATION_SYNC) {
+		json_object_object_add(s, "minSyncReplicas", json_object_new_int(1));
+		json_object_object_add(s, "maxSyncReplicas", json_object_new_int(1));
+	}
+	/* One instance per zone: never two in a zone (anti-affinity), only the named zones. */
+	json_object_object_add(aff, "enablePodAntiAffinity", json_object_new_boolean(1));
+	json_object_object_add(aff, "podAntiAffinityType", json_object_new_string("required"));
+	json_object_object_add(aff, "topologyKey", json_object_new_string(CNPG_ZONE_LABEL));
+	for (int i = 0; i < spec->nzones; i++)
+		json_object_array_add(zones, json_object_new_string(spec->zones[i]));
+	json_object_object_add(expr, "key", json_object_new_string(CNPG_ZONE_LABEL));
+	json_object_object_add(expr, "operator", json_object_new_string("In"));
+	json_object_object_add(expr, "values", zones);
+	json_object_array_add(exprs, expr);
+	json_object_object_add(term, "matchExpressions", exprs);
+	json_object_array_add(terms, term);
+	json_object_object_add(req, "nodeSelectorTerms", terms);
+	json_object_object_add(na, "requiredDuringSchedulingIgnoredDuringExecution", req);
+	json_object_object_add(aff, "nodeAffinity", na);
+	json_object_object_add(s, "affinity", aff);
+	json_object_object_add(ml, "cnpg.io/cluster", json_object_new_string(spec->name));
+	json_object_object_add(sel, "matchLabels", ml);
+	json_object_object_add(tsc, "maxSkew", json_object_new_int(1));
+	json_object_object_add(tsc, "topologyKey", json_object_new_string(CNPG_ZONE_LABEL));
+	json_object_object_add(tsc, "whenUnsatisfiable", json_object_new_string("DoNotSchedule"));
+	json_object_object_add(tsc, "labelSelector", sel);
+	json_object_array_add(tscs, tsc);
+	json_object_object_add(s, "topologySpreadConstraints", tscs);
+	json_object_object_add(o, "spec", s);
+	return o;
+}
+
+bool cnpg_create(struct k8s_client *c, const char *ns, json_object *cluster)
+{
+	char path[512];
+	const char *name = jstr_at(cluster, "metadata.name");
+	struct k8s_ref ref = { "cluster.postgresql.cnpg.io", ns, name };
+
+	str_format(path, sizeof(path), CNPG_API "/namespaces/%s/clusters", ns);
+	return k8s_create(c, path, &ref, cluster, 0, NULL);
+}
+
+bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct cnpg_status *st,
+		 bool *exists)
+{
+	char path[512];
+	struct k8s_ref ref = { "cluster.postgresql.cnpg.io", ns, name };
+	json_object *o, *v;
+	const char *s;
+
+	memset(st, 0, sizeof(*st));
+	*exists = false;
+	str_format(path, sizeof(path), CNPG_API "/namespaces/%s/clusters/%s", ns, name);
+	if (!k8s_get(c, path, &ref, K8S_QUIET_404, &o))
+		return c->status == 404;
+	*exists = true;
+	if ((v = jget(o, "spec.instances")))
+		st->instances = json_object_get_int(v);
+	if ((v = jget(o, "status.readyInstances")))
+		st->ready = json_object_get_int(v);
+	if ((v = jget(o, "status.timelineID")))
+		st->timeline = json_object_get_int(v);
+	if ((s = jstr_at(o, "status.phase")))
+		str_copy(st->phase, sizeof(st->phase), s);
+	if ((s = jstr_at(o, "status.currentPrimary")))
+		str_copy(st->primary, sizeof(st->primary), s);
+	if ((s = jstr_at(o, "status.targetPrimary")))
+		str_copy(st->target_primary, sizeof(st->target_primary), s);
+	if ((s = jstr_at(o, "status.currentPrimaryTimestamp")) && !k8s_time_parse(s, &st->primary_since, NULL))
+		st->primary_since = 0;
+	if ((s = jstr_at(o, "status.image")) || (s = jstr_at(o, "spec.imageName")))
+		str_copy(st->image, sizeof(st->image), s);
+	json_object_put(o);
+	return true;
+}
+
+/* Zone of a node from its topology label, "" when it has none. */
+static void node_zone(struct k8s_client *c, const char *node, char *zone, size_t len)
+{
+	char path[512];
+	struct k8s_ref ref = { "node", NULL, node };
+	json_object *o;
+	const char *z;
+
+	zone[0] = '\0';
+	str_format(path, sizeof(path), "/api/v1/nodes/%s", node);
+	if (!k8s_get(c, path, &ref, 0, &o))
+		return;
+	if ((z = label(o, CNPG_ZONE_LABEL)))
+		str_copy(zone, len, z);
+	json_object_put(o);
+}
+
+static bool pod_ready(json_object *pod)
+{
+	json_object *conds = jget(pod, "status.conditions");
+	const char *phase = jstr_at(pod, "status.phase");
+
+	if (jget(pod, "metadata.deletionTimestamp") || !phase || strcmp(phase, "Running") != 0)
+		return false;
+	for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+		json_object *cd = json_object_array_get_idx(conds, i);
+		const char *type = jstr_at(cd, "type"), *status = jstr_at(cd, "status");
+
+		if (type && strcmp(type, "Ready") == 0)
+			return status && strcmp(status, "True") == 0;
+	}
+	return false;
+}
+
+int cnpg_members(struct k8s_client *c, const char *ns, const char *name, struct cnpg_member *out,
+		 int max)
+{
+	char path[768], sel[320], *esc, cpath[512];
+	struct k8s_ref ref = { "pods", ns, NULL };
+	struct k8s_ref cref = { "cluster.postgresql.cnpg.io", ns, name };
+	json_object *items, *cluster = NULL, *reported = NULL;
+	int n = 0;
+
+	str_format(sel, sizeof(sel), "cnpg.io/cluster=%s", name);
+	esc = k8s_escape(sel);
+	str_format(path, sizeof(path), "/api/v1/namespaces/%s/pods?labelSelector=%s", ns, esc);
+	free(esc);
+	if (!k8s_list(c, path, &ref, 100, &items, NULL, 0))
+		return -1;
+	str_format(cpath, sizeof(cpath), CNPG_API "/namespaces/%s/clusters/%s", ns, name);
+	if (k8s_get(c, cpath, &cref, K8S_QUIET_404, &cluster))
+		reported = jget(cluster, "status.instancesReportedState");
+	for (size_t i = 0; i < json_object_array_length(items) && n < max; i++) {
+		json_object *pod = json_object_array_get_idx(items, i), *st, *tl;
+		struct cnpg_member *m = &out[n];
+		const char *pname = jstr_at(pod, "metadata.name"), *role, *pr = label(pod, "cnpg.io/podRole");
+		const char *node = jstr_at(pod, "spec.nodeName"), *ip = jstr_at(pod, "status.podIP");
+
+		/* Jobs (initdb, join) carry the cluster label too; instances are what we want. */
+		if (!pname || (pr ? strcmp(pr, "instance") != 0 : !label(pod, "cnpg.io/instanceName")))
+			continue;
+		memset(m, 0, sizeof(*m));
+		str_copy(m->name, sizeof(m->name), pname);
+		if (node) {
+			str_copy(m->node, sizeof(m->node), node);
+			node_zone(c, node, m->zone, sizeof(m->zone));
+		}
+		if (ip)
+			str_copy(m->ip, sizeof(m->ip), ip);
+		role = label(pod, "cnpg.io/instanceRole");
+		if (!role)
+			role = label(pod, "role"); /* before CNPG 1.22 only this one */
+		m->ready = pod_ready(pod);
+		if (!m->ready)
+			m->role = MEMBER_DOWN;
+		else if (role && strcmp(role, "primary") == 0)
+			m->role = MEMBER_PRIMARY;
+		else if (role && strcmp(role, "replica") == 0)
+			m->role = MEMBER_REPLICA;
+		else
+			m->role = MEMBER_UNKNOWN;
+		if (reported && json_object_object_get_ex(reported, pname, &st) &&
+		    json_object_object_get_ex(st, "timeLineID", &tl))
+			m->timeline = json_object_get_int(tl);
+		n++;
+	}
+	json_object_put(items);
+	json_object_put(cluster);
+	return n;
+}
+
+bool cnpg_wait_ready(struct k8s_client *c, const char *ns, const char *name, int64_t timeout_us,
+		     int64_t poll_us, char *why, size_t why_len)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+	struct cnpg_status st;
+	bool exists;
+
+	for (;;) {
+		if (!cnpg_status(c, ns, name, &st, &exists)) {
+			str_format(why, why_len, "%s", c->error);
+			return false;
+		}
+		if (!exists)
+			str_format(why, why_len, "cluster %s/%s does not exist", ns, name);
+		else if (st.ready != st.instances)
+			str_format(why, why_len, "%d of %d instances ready (phase: %s)", st.ready,
+				   st.instances, st.phase[0] ? st.phase : "none");
+		else if (strcmp(st.phase, CNPG_HEALTHY_PHASE) != 0)
+			str_format(why, why_len, "phase: %s", st.phase[0] ? st.phase : "none");
+		else if (!st.primary[0] || strcmp(st.primary, st.target_primary) != 0)
+			str_format(why, why_len, "primary %s, target %s", st.primary[0] ? st.primary : "none",
+				   st.target_primary[0] ? st.target_primary : "none");
+		else
+			return true;
+		if (mono_now_us() + poll_us > deadline)
+			return false;
+		sleep_us(poll_us);
+	}
+}
+
+bool cnpg_delete(struct k8s_client *c, const char *ns, const char *name)
+{
+	char path[512];
+	struct k8s_ref ref = { "cluster.postgresql.cnpg.io", ns, name };
+	json_object *opts = json_object_new_object();
+	bool ok;
+
+	json_object_object_add(opts, "kind", json_object_new_string("DeleteOptions"));
+	json_object_object_add(opts, "apiVersion", json_object_new_string("v1"));
+	json_object_object_add(opts, "propagationPolicy", json_object_new_string("Foreground"));
+	str_format(path, sizeof(path), CNPG_API "/namespaces/%s/clusters/%s", ns, name);
+	ok = k8s_delete(c, path, &ref, opts, K8S_QUIET_404, NULL) || c->status == 404;
+	json_object_put(opts);
+	return ok;
+}

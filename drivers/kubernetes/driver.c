@@ -1,0 +1,427 @@
+/*
+ * driver.c - the kubernetes backend: a CloudNativePG Cluster, one instance per zone, in a
+ * namespace bise may touch. pod-kill is a DELETE of the pod with gracePeriodSeconds 0; the
+ * operator recreates it, so restart has nothing to do. Safety rule: bise acts on a
+ * namespace only if it carries bise.io/chaos=allowed, bise created it, or the command line
+ * named it.
+ */
+#include "k8s_driver.h"
+
+#include "cnpg.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LABEL_ALLOWED "bise.io/chaos"
+#define LABEL_CREATED "bise.io/created-by"
+#define UP_TIMEOUT_US (15 * 60 * 1000000LL)
+#define DOWN_TIMEOUT_US (5 * 60 * 1000000LL)
+#define DEFAULT_POLL_US (2 * 1000000LL)
+#define PREFLIGHT_TIMEOUT_US (5 * 1000000LL)
+
+struct driver {
+	struct cluster_spec spec;
+	struct k8s_client c;
+	char ns[64];
+	bool ns_explicit;
+	char image[256];
+	int64_t poll_us;
+};
+
+static struct {
+	bool set;
+	char kubeconfig[2048], context[K8S_NAME_LEN], ns[64], image[256];
+	bool dry_run;
+	int64_t poll_us;
+} opts;
+
+void k8s_driver_configure(const struct k8s_options *o)
+{
+	memset(&opts, 0, sizeof(opts));
+	opts.set = true;
+	str_copy(opts.kubeconfig, sizeof(opts.kubeconfig), o->kubeconfig ? o->kubeconfig : "");
+	str_copy(opts.context, sizeof(opts.context), o->context ? o->context : "");
+	str_copy(opts.ns, sizeof(opts.ns), o->ns ? o->ns : "");
+	str_copy(opts.image, sizeof(opts.image), o->image ? o->image : "");
+	opts.dry_run = o->dry_run;
+	opts.poll_us = o->poll_us;
+}
+
+static void env_options(void)
+{
+	const char *v;
+
+	if (opts.set)
+		return;
+	if ((v = getenv("BISE_K8S_CONTEXT")))
+		str_copy(opts.context, sizeof(opts.context), v);
+	if ((v = getenv("BISE_K8S_NAMESPACE")))
+		str_copy(opts.ns, sizeof(opts.ns), v);
+	if ((v = getenv("BISE_K8S_IMAGE")))
+		str_copy(opts.image, sizeof(opts.image), v);
+	v = getenv("BISE_K8S_DRY_RUN");
+	opts.dry_run = v && strcmp(v, "1") == 0;
+}
+
+void k8s_driver_print_calls(struct driver *d, FILE *f)
+{
+	k8s_client_print_calls(&d->c, f);
+}
+
+static bool client_open(struct k8s_client *c)
+{
+	env_options();
+	return k8s_client_init(c, opts.kubeconfig[0] ? opts.kubeconfig : NULL,
+			       opts.context[0] ? opts.context : NULL, opts.dry_run);
+}
+
+static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why_len)
+{
+	struct k8s_client c;
+	struct k8s_ref ref = { "version", NULL, NULL };
+	struct k8s_ref api = { "API group postgresql.cnpg.io/v1", NULL, NULL };
+	bool ok = false;
+	enum log_level level = log_get_level();
+
+	if (!client_open(&c)) {
+		str_format(why, why_len, "no usable kubeconfig (see the error above; KUBECONFIG or ~/.kube/config)");
+		return false;
+	}
+	if (c.dry_run) {
+		k8s_client_free(&c);
+		return true;
+	}
+	c.timeout_us = c.connect_timeout_us = PREFLIGHT_TIMEOUT_US;
+	c.max_retries = 1;
+	/* The reason goes to why, in one line: keep the client from logging it too. */
+	log_set_level(LOG_QUIET);
+	if (!k8s_get(&c, "/version", &ref, 0, NULL)) {
+		if (c.status == 0)
+			str_format(why, why_len, "cannot reach the Kubernetes API server %s (context %s)",
+				   c.kc.server, c.kc.context);
+		else
+			str_format(why, why_len, "Kubernetes API server %s: %s", c.kc.server, c.error);
+	} else if (!k8s_get(&c, CNPG_API, &api, 0, NULL)) {
+		if (c.status == 404)
+			str_format(why, why_len, "CloudNativePG is not installed on %s (no API "
+				   "postgresql.cnpg.io/v1; see kind-config/README.md)", c.kc.server);
+		else
+			str_format(why, why_len, "%s", c.error);
+	} else {
+		ok = true;
+	}
+	log_set_level(level);
+	k8s_client_free(&c);
+	return ok;
+}
+
+static struct driver *k8s_open(const struct cluster_spec *spec, const char *state_root)
+{
+	struct driver *d = xcalloc(1, sizeof(*d));
+
+	d->spec = *spec;
+	if (!client_open(&d->c)) {
+		free(d);
+		return NULL;
+	}
+	d->ns_explicit = opts.ns[0] != '\0';
+	str_copy(d->ns, sizeof(d->ns), d->ns_explicit ? opts.ns : d->c.kc.namespace);
+	str_copy(d->image, sizeof(d->image), opts.image);
+	d->poll_us = opts.poll_us > 0 ? opts.poll_us : DEFAULT_POLL_US;
+	return d;
+}
+
+static void k8s_close(struct driver *d)
+{
+	k8s_client_free(&d->c);
+	free(d);
+}
+
+/* The namespace's labels: 1 allowed, 0 not, -1 it does not exist, -2 error (logged). */
+static int ns_check(struct driver *d, bool *created_by_bise)
+{
+	char path[256];
+	struct k8s_ref ref = { "namespace", NULL, d->ns };
+	json_object *o, *labels, *v;
+	bool allowed = false;
+
+	*created_by_bise = false;
+	str_format(path, sizeof(path), "/api/v1/namespaces/%s", d->ns);
+	if (!k8s_get(&d->c, path, &ref, K8S_QUIET_404, &o))
+		return d->c.status == 404 ? -1 : -2;
+	if (json_object_object_get_ex(o, "metadata", &v) && json_object_object_get_ex(v, "labels", &labels)) {
+		if (json_object_object_get_ex(labels, LABEL_CREATED, &v) &&
+		    strcmp(json_object_get_string(v), "bise") == 0)
+			*created_by_bise = allowed = true;
+		if (json_object_object_get_ex(labels, LABEL_ALLOWED, &v) &&
+		    strcmp(json_object_get_string(v), "allowed") == 0)
+			allowed = true;
+	}
+	json_object_put(o);
+	return allowed ? 1 : 0;
+}
+
+/* The safety rule; logs the refusal. */
+static bool ns_allowed(struct driver *d, const char *action)
+{
+	bool mine;
+	int r;
+
+	if (d->ns_explicit)
+		return true;
+	r = ns_check(d, &mine);
+	if (r == 1)
+		return true;
+	if (r == -2)
+		return false;
+	if (r == -1 && d->c.dry_run)
+		return true; /* a dry run sees no namespace; up would create it */
+	log_error("refusing to %s in namespace %s: it %s (label it %s=allowed, or name it with "
+		  "--namespace)", action, d->ns, r == -1 ? "does not exist" :
+		  "is not labelled " LABEL_ALLOWED "=allowed and bise did not create it", LABEL_ALLOWED);
+	return false;
+}
+
+static bool k8s_exists(struct driver *d)
+{
+	struct cnpg_status st;
+	bool exists;
+
+	return cnpg_status(&d->c, d->ns, d->spec.name, &st, &exists) && exists;
+}
+
+/* Create the namespace, labelled as bise's, when it is missing. */
+static bool ns_ensure(struct driver *d)
+{
+	bool mine;
+	int r = ns_check(d, &mine);
+	json_object *o, *meta, *labels;
+	struct k8s_ref ref = { "namespace", NULL, d->ns };
+	bool ok;
+
+	if (r != -1)
+		return r != -2;
+	o = json_object_new_object();
+	meta = json_object_new_object();
+	labels = json_object_new_object();
+	json_object_object_add(o, "apiVersion", json_object_new_string("v1"));
+	json_object_object_add(o, "kind", json_object_new_string("Namespace"));
+	json_object_object_add(meta, "name", json_object_new_string(d->ns));
+	json_object_object_add(labels, LABEL_CREATED, json_object_new_string("bise"));
+	json_object_object_add(labels, LABEL_ALLOWED, json_object_new_string("allowed"));
+	json_object_object_add(meta, "labels", labels);
+	json_object_object_add(o, "metadata", meta);
+	ok = k8s_create(&d->c, "/api/v1/namespaces", &ref, o, 0, NULL);
+	json_object_put(o);
+	return ok;
+}
+
+static bool k8s_up(struct driver *d, double *seconds)
+{
+	int64_t t0 = mono_now_us();
+	json_object *cluster;
+	char why[512];
+	bool ok;
+
+	*seconds = 0;
+	if (!ns_ensure(d) || !ns_allowed(d, "create a cluster"))
+		return false;
+	cluster = cnpg_cluster_object(&d->spec, d->ns, d->image[0] ? d->image : NULL);
+	ok = cnpg_create(&d->c, d->ns, cluster);
+	json_object_put(cluster);
+	if (!ok || d->c.dry_run)
+		return ok;
+	if (!cnpg_wait_ready(&d->c, d->ns, d->spec.name, UP_TIMEOUT_US, d->poll_us, why, sizeof(why))) {
+		log_error("cluster %s/%s not ready after %llds: %s", d->ns, d->spec.name,
+			  (long long)(UP_TIMEOUT_US / 1000000), why);
+		return false;
+	}
+	*seconds = (double)(mono_now_us() - t0) / 1e6;
+	return true;
+}
+
+static bool k8s_down(struct driver *d)
+{
+	int64_t deadline = mono_now_us() + DOWN_TIMEOUT_US;
+	bool mine;
+	int r;
+
+	r = ns_check(d, &mine);
+	if (r == -1)
+		return true; /* no namespace: nothing of ours there */
+	if (r == -2 || !ns_allowed(d, "delete a cluster"))
+		return false;
+	if (!cnpg_delete(&d->c, d->ns, d->spec.name))
+		return false;
+	while (!d->c.dry_run && k8s_exists(d)) {
+		if (mono_now_us() > deadline) {
+			log_error("cluster %s/%s still there %llds after its deletion", d->ns, d->spec.name,
+				  (long long)(DOWN_TIMEOUT_US / 1000000));
+			return false;
+		}
+		sleep_us(d->poll_us);
+	}
+	r = ns_check(d, &mine);
+	if (r == 1 && mine) {
+		char path[256];
+		struct k8s_ref ref = { "namespace", NULL, d->ns };
+
+		str_format(path, sizeof(path), "/api/v1/namespaces/%s", d->ns);
+		if (!k8s_delete(&d->c, path, &ref, NULL, K8S_QUIET_404, NULL) && d->c.status != 404)
+			return false;
+	}
+	return true;
+}
+
+static int k8s_members(struct driver *d, struct member *out, int max)
+{
+	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	int n = cnpg_members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS);
+
+	for (int i = 0; i < n && i < max; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		if (!str_copy(out[i].name, sizeof(out[i].name), m[i].name))
+			log_warn("pod name %s cut to %s in events", m[i].name, out[i].name);
+		str_copy(out[i].zone, sizeof(out[i].zone), m[i].zone);
+		str_copy(out[i].endpoint.host, sizeof(out[i].endpoint.host), m[i].ip);
+		out[i].endpoint.port = 5432;
+		out[i].role = m[i].role;
+		out[i].timeline = m[i].timeline;
+	}
+	return n < max ? n : max;
+}
+
+/* One look: healthy means the operator says so and the pods agree (one primary). */
+static bool healthy_now(struct driver *d, char *why, size_t why_len)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n, primaries = 0;
+
+	if (!cnpg_wait_ready(&d->c, d->ns, d->spec.name, 0, 0, why, why_len))
+		return false;
+	n = k8s_members(d, m, DRIVER_MAX_MEMBERS);
+	if (n < 0) {
+		str_format(why, why_len, "%s", d->c.error);
+		return false;
+	}
+	if (n != d->spec.nzones) {
+		str_format(why, why_len, "%d of %d instance pods", n, d->spec.nzones);
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		if (m[i].role != MEMBER_PRIMARY && m[i].role != MEMBER_REPLICA) {
+			str_format(why, why_len, "%s is not ready", m[i].name);
+			return false;
+		}
+		primaries += m[i].role == MEMBER_PRIMARY;
+	}
+	if (primaries != 1) {
+		str_format(why, why_len, "%d pods labelled primary", primaries);
+		return false;
+	}
+	return true;
+}
+
+static bool k8s_wait_healthy(struct driver *d, int64_t timeout_us, char *why, size_t why_len)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+
+	for (;;) {
+		if (healthy_now(d, why, why_len))
+			return true;
+		if (mono_now_us() + d->poll_us > deadline)
+			return false;
+		sleep_us(d->poll_us);
+	}
+}
+
+static bool k8s_kill(struct driver *d, const char *member, enum kill_scope scope)
+{
+	char path[512];
+	struct k8s_ref ref = { "pod", d->ns, member };
+	json_object *opts_obj;
+	bool ok;
+
+	if (scope != KILL_POD) {
+		log_error("kubernetes backend: only a whole pod can be killed, not the postmaster alone");
+		return false;
+	}
+	if (!ns_allowed(d, "delete a pod"))
+		return false;
+	/* gracePeriodSeconds 0: the kubelet SIGKILLs at once, as a node failure would. */
+	opts_obj = json_tokener_parse("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
+				      "\"gracePeriodSeconds\":0}");
+	str_format(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", d->ns, member);
+	ok = k8s_delete(&d->c, path, &ref, opts_obj, 0, NULL);
+	json_object_put(opts_obj);
+	return ok;
+}
+
+static bool k8s_restart(struct driver *d, const char *member)
+{
+	return true; /* the operator recreates a deleted pod by itself */
+}
+
+/* The operator's image from its Deployment (standard labels of the manifest and the chart). */
+static void operator_image(struct driver *d, char *buf, size_t len)
+{
+	struct k8s_ref ref = { "deployments", NULL, NULL };
+	json_object *items, *c0;
+	char path[256];
+
+	str_copy(buf, len, "unknown");
+	str_format(path, sizeof(path), "/apis/apps/v1/deployments?labelSelector=%s",
+		   "app.kubernetes.io%2Fname%3Dcloudnative-pg");
+	if (!k8s_list(&d->c, path, &ref, 0, &items, NULL, 0))
+		return;
+	if (json_object_array_length(items) > 0) {
+		json_object *dep = json_object_array_get_idx(items, 0), *v = dep;
+		const char *keys[] = { "spec", "template", "spec", "containers" };
+
+		for (size_t i = 0; i < 4 && v; i++)
+			if (!json_object_object_get_ex(v, keys[i], &v))
+				v = NULL;
+		if (v && (c0 = json_object_array_get_idx(v, 0)) && json_object_object_get_ex(c0, "image", &v))
+			str_copy(buf, len, json_object_get_string(v));
+	}
+	json_object_put(items);
+}
+
+static bool k8s_versions(struct driver *d, char *buf, size_t len)
+{
+	struct k8s_ref ref = { "version", NULL, NULL };
+	json_object *v = NULL, *gv;
+	struct cnpg_status st;
+	char op[256];
+	bool exists;
+
+	if (!k8s_get(&d->c, "/version", &ref, 0, &v))
+		return false;
+	operator_image(d, op, sizeof(op));
+	if (!cnpg_status(&d->c, d->ns, d->spec.name, &st, &exists))
+		st.image[0] = '\0';
+	str_format(buf, len, "Kubernetes %s, CloudNativePG %s, PostgreSQL image %s",
+		   json_object_object_get_ex(v, "gitVersion", &gv) ? json_object_get_string(gv) : "unknown",
+		   op, st.image[0] ? st.image : "operator default");
+	json_object_put(v);
+	return true;
+}
+
+const struct driver_ops driver_kubernetes = {
+	.version = DRIVER_OPS_VERSION,
+	.name = "kubernetes",
+	.help = "a CloudNativePG cluster on Kubernetes (kubeconfig; pod-kill deletes the pod)",
+	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_RESTART,
+	.preflight = k8s_preflight,
+	.open = k8s_open,
+	.close = k8s_close,
+	.exists = k8s_exists,
+	.up = k8s_up,
+	.down = k8s_down,
+	.members = k8s_members,
+	.wait_healthy = k8s_wait_healthy,
+	.kill = k8s_kill,
+	.restart = k8s_restart,
+	.versions = k8s_versions,
+};
