@@ -2,8 +2,12 @@
  * main.c - the command tree as data, option parsing, and the only place that exits.
  */
 #include "driver.h"
+#include "compare.h"
+#include "compare_report.h"
 #include "fault.h"
 #include "heal.h"
+#include "kubernetes/k8s_driver.h"
+#include "report_cmd.h"
 #include "runner.h"
 #include "scenario.h"
 #include "slo.h"
@@ -22,6 +26,7 @@ struct cli {
 	struct run_options run;
 	const char *cluster; /* --cluster NAME for up/status/down without a scenario */
 	bool force;          /* heal: also faults of runs that still look alive */
+	struct k8s_options k8s; /* --kubeconfig, --context, --namespace, --dry-run */
 	int nargs;
 	char **args;
 };
@@ -204,6 +209,14 @@ static int open_backend(struct cli *cli, struct cluster_spec *spec, const struct
 	return *drv ? BISE_EXIT_OK : BISE_EXIT_ENV;
 }
 
+/* Close a backend; in a Kubernetes dry run, first print the API calls it would have made. */
+static void close_backend(struct cli *cli, const struct driver_ops *ops, struct driver *drv)
+{
+	if (cli->k8s.dry_run && strcmp(ops->name, "kubernetes") == 0)
+		k8s_driver_print_calls(drv, stdout);
+	ops->close(drv);
+}
+
 static int cmd_up(struct cli *cli)
 {
 	struct cluster_spec spec;
@@ -216,7 +229,7 @@ static int cmd_up(struct cli *cli)
 		return status;
 	if (heal_pending(cli->run.state_root) > 0) {
 		log_error("faults of an earlier run are still recorded as applied: run `bise heal` first");
-		ops->close(drv);
+		close_backend(cli, ops, drv);
 		return BISE_EXIT_ENV;
 	}
 	if (ops->exists(drv)) {
@@ -227,7 +240,7 @@ static int cmd_up(struct cli *cli)
 	} else {
 		status = BISE_EXIT_ENV;
 	}
-	ops->close(drv);
+	close_backend(cli, ops, drv);
 	return status;
 }
 
@@ -255,7 +268,7 @@ static int cmd_status(struct cli *cli)
 		return status;
 	if (!ops->exists(drv)) {
 		printf("cluster %s is not up\n", spec.name);
-		ops->close(drv);
+		close_backend(cli, ops, drv);
 		return BISE_EXIT_ENV;
 	}
 	n = ops->members(drv, m, DRIVER_MAX_MEMBERS);
@@ -269,7 +282,7 @@ static int cmd_status(struct cli *cli)
 		printf("not healthy: %s\n", why);
 		status = BISE_EXIT_SLO_FAILED;
 	}
-	ops->close(drv);
+	close_backend(cli, ops, drv);
 	return status;
 }
 
@@ -286,7 +299,7 @@ static int cmd_down(struct cli *cli)
 		status = BISE_EXIT_ENV;
 	else
 		printf("cluster %s is down\n", spec.name);
-	ops->close(drv);
+	close_backend(cli, ops, drv);
 	return status;
 }
 
@@ -302,6 +315,52 @@ static int cmd_heal(struct cli *cli)
 	return failed ? BISE_EXIT_ENV : BISE_EXIT_OK;
 }
 
+static int cmd_report(struct cli *cli)
+{
+	if (cli->nargs != 1) {
+		log_error("report wants one run directory (runs/<timestamp>) or scenario directory");
+		return BISE_EXIT_USAGE;
+	}
+	return report_cmd_run(cli->args[0]);
+}
+
+static bool write_compare_file(const struct comparison *cmp, const char *dir, const char *name,
+			       bool (*write)(const struct comparison *, FILE *))
+{
+	char path[4200];
+	FILE *f;
+	bool ok;
+
+	if (!str_format(path, sizeof(path), "%s/%s", dir, name) || !(f = fopen(path, "w"))) {
+		log_error("cannot write %s/%s", dir, name);
+		return false;
+	}
+	ok = write(cmp, f);
+	ok &= fclose(f) == 0;
+	if (ok)
+		printf("wrote %s\n", path);
+	return ok;
+}
+
+static int cmd_compare(struct cli *cli)
+{
+	struct comparison *cmp = xcalloc(1, sizeof(*cmp));
+	const char *dir = cli->run.out_dir ? cli->run.out_dir : ".";
+	int status = BISE_EXIT_OK;
+
+	if (!compare_load(cli->args, cli->nargs, cmp)) {
+		free(cmp);
+		return BISE_EXIT_USAGE;
+	}
+	compare_write_markdown(cmp, stdout);
+	if (!mkdir_p(dir, 0755) ||
+	    !write_compare_file(cmp, dir, "compare.md", compare_write_markdown) ||
+	    !write_compare_file(cmp, dir, "compare.html", compare_write_html))
+		status = BISE_EXIT_ENV;
+	free(cmp);
+	return status;
+}
+
 static const struct command commands[] = {
 	{ "run", "run [options] SCENARIO|DIR...",
 	  "run scenarios (bringing a cluster up if none is running) and judge their SLOs", cmd_run },
@@ -314,6 +373,10 @@ static const struct command commands[] = {
 	  cmd_down },
 	{ "heal", "heal [--force]", "revert every fault a crashed run left (from the fault journals)",
 	  cmd_heal },
+	{ "report", "report RUN_DIR",
+	  "rebuild every report of a run from its saved event logs (no cluster needed)", cmd_report },
+	{ "compare", "compare [--out DIR] RUN_DIR...",
+	  "the same scenarios side by side across runs (compare.md, compare.html)", cmd_compare },
 	{ "list", "list", "faults, backends and SLO metrics", cmd_list },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -325,7 +388,11 @@ static void usage(FILE *out)
 		fprintf(out, "  %-42s %s\n", commands[i].usage, commands[i].help);
 	fprintf(out,
 		"\noptions:\n"
-		"  -b, --backend NAME     backend: local (default), null\n"
+		"  -b, --backend NAME     backend: local (default), kubernetes, null\n"
+		"      --kubeconfig F     kubernetes: kubeconfig file(s), ':'-separated (default KUBECONFIG)\n"
+		"      --context NAME     kubernetes: kubeconfig context\n"
+		"      --namespace NS     kubernetes: namespace bise may act on\n"
+		"      --dry-run          kubernetes: print every API call instead of making it\n"
 		"      --state-dir DIR    cluster state (default /var/lib/bise)\n"
 		"      --cluster NAME     cluster name for up/status/down without a scenario\n"
 		"  -o, --out DIR          run directory (default runs/<timestamp>)\n"
@@ -365,6 +432,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "context", required_argument, NULL, 'X' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -379,6 +450,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case 'o': cli->run.out_dir = optarg; break;
 		case 'k': cli->run.keep = true; break;
 		case 'f': cli->force = true; break;
+		case 'K': cli->k8s.kubeconfig = optarg; break;
+		case 'X': cli->k8s.context = optarg; break;
+		case 'n': cli->k8s.ns = optarg; break;
+		case 'D': cli->k8s.dry_run = true; break;
 		case 'r':
 			if (!parse_long(optarg, 1, 1000, &v)) {
 				log_error("--repeat wants a number from 1 to 1000, not '%s'", optarg);
@@ -402,6 +477,9 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	}
 	cli->args = argv + optind;
 	cli->nargs = argc - optind;
+	/* Untouched, the backend reads its environment (KUBECONFIG, BISE_K8S_*). */
+	if (cli->k8s.kubeconfig || cli->k8s.context || cli->k8s.ns || cli->k8s.dry_run)
+		k8s_driver_configure(&cli->k8s);
 	return BISE_EXIT_OK;
 }
 

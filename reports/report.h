@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "scenario.h"
 #include "slo.h"
+#include "timeseries.h"
 
 #define SUMMARY_SCHEMA "bise.summary/1"
 
@@ -23,6 +24,8 @@ struct trial_result {
 	struct metrics metrics;
 	int nverdicts;
 	struct verdict verdicts[SCENARIO_MAX_SLOS];
+	/* 100 ms bins of the log; NULL: reports_write_all bins events_path itself. */
+	const struct timeseries *timeseries;
 };
 
 struct scenario_result {
@@ -37,6 +40,15 @@ struct scenario_result {
 	int ntrials;
 	struct trial_result *trials;
 	enum verdict_kind overall; /* fail if any SLO of any trial failed or a trial did not complete */
+	/*
+	 * Across the trials: statistics per metric_id, and the verdicts of the SLOs on a
+	 * statistic (slo_is_trial_stat, e.g. "p95(failover_time)"; their per-trial verdicts
+	 * are skips). reports_write_all fills both when have_stats is false.
+	 */
+	bool have_stats;
+	struct trial_stats stats[METRIC_COUNT];
+	int nstat_verdicts;
+	struct verdict stat_verdicts[SCENARIO_MAX_SLOS];
 };
 
 struct report_writer {
@@ -47,6 +59,48 @@ struct report_writer {
 
 /* Write every report file of a scenario into r->dir. Logs its own error. */
 bool reports_write_all(const struct scenario_result *r);
+
+/*
+ * Write <run_dir>/index.html and <run_dir>/summary.md over the scenarios of a suite run,
+ * linking each scenario's own reports. Logs its own error.
+ */
+bool reports_write_index(const struct scenario_result *results, int n, const char *run_dir);
+
+/* ---- shared by the writers in reports/ (report_text.c) ---- */
+
+/* Text escaped for XML and HTML content and attributes; control characters become '?'. */
+void report_xml_text(FILE *out, const char *s);
+
+/* Text safe inside a Markdown table cell: pipes and HTML escaped, line breaks as spaces. */
+void report_md_text(FILE *out, const char *s);
+
+/* One CSV cell after a comma (unless first); quoted by libcsv only when it needs it. */
+void report_csv_cell(FILE *out, bool first, const char *s);
+
+/* The verdict of the scenario's SLO slo_index in trial t; NULL when the trial has none. */
+const struct verdict *report_trial_verdict(const struct trial_result *t, const struct scenario *sc,
+					   int slo_index);
+
+/* A verdict's reason unless it only repeats measured and threshold (a plain failure): "" then. */
+const char *report_verdict_note(const struct verdict *v);
+
+/* What a verdict measured, for people ("10.54s", "0"); "-" for a skip. */
+const char *report_measured(const struct verdict *v);
+
+/* A metric value in its unit for people: durations as "9.84s", counts and bytes as integers. */
+void report_metric_format(enum metric_id id, double value, char *buf, size_t len);
+
+/* The suite writers behind reports_write_index (index.c); results carry their statistics. */
+bool report_index_html(const struct scenario_result *results, int n, FILE *out);
+bool report_index_md(const struct scenario_result *results, int n, FILE *out);
+
+/* The CSS of report.html, shared by index.html. */
+const char *report_html_style(void);
+
+/* Inline SVG charts of report.html (html_charts.c); t->timeseries must be set. */
+void report_svg_timeline(FILE *out, const struct trial_result *t);
+void report_svg_latency(FILE *out, const struct timeseries *ts);
+void report_svg_lag(FILE *out, const struct timeseries *ts); /* ts->nstandbys > 0 */
 
 /* The short verdict table printed at the end of a run. */
 void report_print_table(const struct scenario_result *r, FILE *out);

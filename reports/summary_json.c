@@ -3,10 +3,20 @@
 #include "util.h"
 
 #include <json-c/json.h>
+#include <math.h>
+
+/* A number printed with a fixed number of decimals: 6.888124, not 6.8881240000000004. */
+static json_object *fixed(double v, int decimals)
+{
+	char text[64];
+
+	str_format(text, sizeof(text), "%.*f", decimals, v);
+	return json_object_new_double_s(v, text);
+}
 
 static json_object *seconds_or_null(bool seen, int64_t us)
 {
-	return seen ? json_object_new_double((double)us / 1e6) : NULL;
+	return seen ? fixed((double)us / 1e6, 6) : NULL;
 }
 
 static json_object *writes_json(const struct metrics *m)
@@ -18,7 +28,7 @@ static json_object *writes_json(const struct metrics *m)
 	json_object_object_add(o, "ok_unreplicated", json_object_new_int64(m->ok_unreplicated));
 	json_object_object_add(o, "fail", json_object_new_int64(m->fail));
 	json_object_object_add(o, "indeterminate", json_object_new_int64(m->indeterminate));
-	json_object_object_add(o, "resolution_ms", json_object_new_double((double)m->resolution_us / 1e3));
+	json_object_object_add(o, "resolution_ms", fixed((double)m->resolution_us / 1e3, 3));
 	return o;
 }
 
@@ -70,7 +80,148 @@ static json_object *recovery_json(const struct metrics *m)
 	json_object_object_add(o, "checked", json_object_new_boolean(m->healthy_seen));
 	json_object_object_add(o, "healthy", json_object_new_boolean(m->healthy_ok));
 	json_object_object_add(o, "seconds",
-			       m->healthy_seen ? json_object_new_double(m->healthy_seconds) : NULL);
+			       m->healthy_seen ? fixed(m->healthy_seconds, 6) : NULL);
+	return o;
+}
+
+/* max/p50/p95 of one lag series, or null without samples. */
+static json_object *series_json(const struct series_stats *s)
+{
+	json_object *o;
+
+	if (s->n == 0)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "samples", json_object_new_int64(s->n));
+	json_object_object_add(o, "max", json_object_new_double(s->max));
+	json_object_object_add(o, "p50", json_object_new_double(s->p50));
+	json_object_object_add(o, "p95", json_object_new_double(s->p95));
+	return o;
+}
+
+static json_object *lag_json(const struct metrics *m)
+{
+	static const char *const phases[LAG_NPHASES] = { "before", "during", "after" };
+	json_object *o = json_object_new_object(), *sb = json_object_new_object();
+
+	json_object_object_add(o, "sampled", json_object_new_boolean(m->lag_seen));
+	json_object_object_add(o, "max_lag_bytes", m->lag_seen ? json_object_new_double(m->max_lag_bytes) : NULL);
+	json_object_object_add(o, "max_lag_time_s", m->lag_seen ? json_object_new_double(m->max_lag_est_s) : NULL);
+	json_object_object_add(o, "max_replay_lag_column_s",
+			       m->lag_seen ? json_object_new_double(m->max_lag_col_s) : NULL);
+	for (int i = 0; i < m->nstandbys; i++) {
+		json_object *st = json_object_new_object();
+
+		for (int p = 0; p < LAG_NPHASES; p++) {
+			const struct lag_stats *l = &m->standbys[i].phase[p];
+			json_object *ph = json_object_new_object();
+
+			json_object_object_add(ph, "bytes", series_json(&l->bytes));
+			json_object_object_add(ph, "flush_bytes", series_json(&l->flush_bytes));
+			json_object_object_add(ph, "replay_lag_s", series_json(&l->time_s));
+			json_object_object_add(ph, "estimate_s", series_json(&l->est_s));
+			json_object_object_add(st, phases[p], ph);
+		}
+		json_object_object_add(sb, m->standbys[i].name, st);
+	}
+	json_object_object_add(o, "standbys", sb);
+	return o;
+}
+
+static json_object *split_brain_json(const struct metrics *m)
+{
+	json_object *o = json_object_new_object();
+	bool any = m->split_brains > 0;
+
+	json_object_object_add(o, "checked", json_object_new_boolean(m->split_brain_checked));
+	json_object_object_add(o, "periods", json_object_new_int(m->split_brains));
+	json_object_object_add(o, "seconds", json_object_new_double((double)m->split_brain_dur_us / 1e6));
+	json_object_object_add(o, "first_start_s", seconds_or_null(any, m->split_brain_start_us));
+	json_object_object_add(o, "first_end_s", seconds_or_null(any, m->split_brain_end_us));
+	json_object_object_add(o, "loser", any ? json_object_new_string(m->split_brain_loser) : NULL);
+	json_object_object_add(o, "writes", json_object_new_int64(m->split_brain_writes));
+	json_object_object_add(o, "writes_lost", json_object_new_int64(m->split_brain_lost));
+	json_object_object_add(o, "resolution_ms",
+			       json_object_new_double((double)m->split_brain_resolution_us / 1e3));
+	return o;
+}
+
+/* LSNs as integers: JSON doubles hold them exactly up to 2^53 bytes of WAL. */
+static json_object *rpo_json(const struct metrics *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "rpo_time_s", seconds_or_null(m->rpo_time_seen, m->rpo_dur_us));
+	json_object_object_add(o, "rpo_bytes", m->rpo_bytes_seen ? json_object_new_int64(m->rpo_bytes) : NULL);
+	json_object_object_add(o, "old_primary_lsn",
+			       m->rpo_bytes_seen ? json_object_new_int64((int64_t)m->old_primary_lsn) : NULL);
+	json_object_object_add(o, "switch_lsn",
+			       m->rpo_bytes_seen ? json_object_new_int64((int64_t)m->switch_lsn) : NULL);
+	return o;
+}
+
+static json_object *redundancy_json(const struct metrics *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "checked", json_object_new_boolean(m->redundancy_checked));
+	json_object_object_add(o, "heal_at_s", seconds_or_null(m->fault_seen, m->t_heal_us));
+	json_object_object_add(o, "reached", json_object_new_boolean(m->redundancy_reached));
+	json_object_object_add(o, "seconds",
+			       seconds_or_null(m->redundancy_checked && m->redundancy_reached, m->redundancy_dur_us));
+	json_object_object_add(o, "heal_lsn",
+			       m->redundancy_checked ? json_object_new_int64((int64_t)m->heal_lsn) : NULL);
+	json_object_object_add(o, "missing",
+			       m->redundancy_missing[0] ? json_object_new_string(m->redundancy_missing) : NULL);
+	return o;
+}
+
+/* A statistic in the metric's base unit; "never" when a trial that never ended ranks there. */
+static json_object *stat_json(double v)
+{
+	return isinf(v) ? json_object_new_string("never") : json_object_new_double(v);
+}
+
+static json_object *stat_verdict_json(const struct verdict *v)
+{
+	json_object *jv = json_object_new_object();
+
+	json_object_object_add(jv, "slo", json_object_new_string(v->slo->metric));
+	json_object_object_add(jv, "threshold", json_object_new_string(v->slo->text));
+	json_object_object_add(jv, "verdict", json_object_new_string(verdict_name(v->kind)));
+	if (v->kind != VERDICT_SKIP) {
+		json_object_object_add(jv, "measured", stat_json(v->measured));
+		json_object_object_add(jv, "measured_text", json_object_new_string(v->measured_text));
+	}
+	if (v->reason[0])
+		json_object_object_add(jv, "reason", json_object_new_string(v->reason));
+	return jv;
+}
+
+/*
+ * Per metric across trials (base units: microseconds, writes, bytes), and the verdicts of
+ * the SLOs on a statistic, judged once over all trials (reports_write_all fills both).
+ */
+static json_object *trials_stats_json(const struct scenario_result *r)
+{
+	json_object *o = json_object_new_object(), *verdicts = json_object_new_array();
+
+	for (int id = 0; id < METRIC_COUNT && r->have_stats; id++) {
+		const struct trial_stats *ts = &r->stats[id];
+		json_object *s = json_object_new_object();
+
+		json_object_object_add(s, "trials", json_object_new_int(ts->trials));
+		json_object_object_add(s, "observed", json_object_new_int(ts->observed));
+		json_object_object_add(s, "never", json_object_new_int(ts->never));
+		json_object_object_add(s, "min", ts->observed ? stat_json(ts->min) : NULL);
+		json_object_object_add(s, "p50", ts->observed ? stat_json(ts->p50) : NULL);
+		json_object_object_add(s, "p95", ts->observed ? stat_json(ts->p95) : NULL);
+		json_object_object_add(s, "max", ts->observed ? stat_json(ts->max) : NULL);
+		json_object_object_add(o, metric_name((enum metric_id)id), s);
+	}
+	for (int i = 0; i < r->nstat_verdicts && r->have_stats; i++)
+		json_object_array_add(verdicts, stat_verdict_json(&r->stat_verdicts[i]));
+	json_object_object_add(o, "verdicts", verdicts);
 	return o;
 }
 
@@ -86,7 +237,7 @@ static json_object *verdicts_json(const struct trial_result *t)
 		json_object_object_add(o, "threshold", json_object_new_string(v->slo->text));
 		json_object_object_add(o, "verdict", json_object_new_string(verdict_name(v->kind)));
 		if (v->kind != VERDICT_SKIP) {
-			json_object_object_add(o, "measured", json_object_new_double(v->measured));
+			json_object_object_add(o, "measured", fixed(v->measured, 3));
 			json_object_object_add(o, "measured_text", json_object_new_string(v->measured_text));
 		}
 		if (v->reason[0])
@@ -109,6 +260,10 @@ static json_object *trial_json(const struct trial_result *t)
 	json_object_object_add(m, "failover", failover_json(&t->metrics));
 	json_object_object_add(m, "data_loss", loss_json(&t->metrics));
 	json_object_object_add(m, "recovery", recovery_json(&t->metrics));
+	json_object_object_add(m, "lag", lag_json(&t->metrics));
+	json_object_object_add(m, "split_brain", split_brain_json(&t->metrics));
+	json_object_object_add(m, "rpo", rpo_json(&t->metrics));
+	json_object_object_add(m, "redundancy", redundancy_json(&t->metrics));
 	json_object_object_add(o, "metrics", m);
 	json_object_object_add(o, "verdicts", verdicts_json(t));
 	return o;
@@ -139,11 +294,12 @@ static bool summary_json_write(const struct scenario_result *r, FILE *out)
 	str_format(seed, sizeof(seed), "%llu", (unsigned long long)r->seed);
 	json_object_object_add(root, "seed", json_object_new_string(seed));
 	json_object_object_add(root, "provision_seconds",
-			       r->provision_seconds >= 0 ? json_object_new_double(r->provision_seconds) : NULL);
+			       r->provision_seconds >= 0 ? fixed(r->provision_seconds, 3) : NULL);
 	json_object_object_add(root, "overall", json_object_new_string(verdict_name(r->overall)));
 	for (int i = 0; i < r->ntrials; i++)
 		json_object_array_add(trials, trial_json(&r->trials[i]));
 	json_object_object_add(root, "trials", trials);
+	json_object_object_add(root, "trials_stats", trials_stats_json(r));
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	ok = fputs(text, out) >= 0 && fputc('\n', out) != EOF;
 	json_object_put(root);

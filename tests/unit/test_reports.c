@@ -1,0 +1,316 @@
+/*
+ * test_reports.c - the report writers on the real run-pod-kill fixture, compared with
+ * golden files (BISE_UPDATE_GOLDEN=1 rewrites them), junit.xml validated against a JUnit
+ * XSD with xmllint, and the escaping of every text a writer copies.
+ */
+#include "report.h"
+#include "util.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmp[64];
+static const char *src;
+
+static int suite_init(void)
+{
+	log_set_level(LOG_ERROR);
+	src = getenv("BISE_SOURCE_DIR");
+	str_copy(tmp, sizeof(tmp), "/tmp/bise-test-reports-XXXXXX");
+	return src && mkdtemp(tmp) ? 0 : 1;
+}
+
+static int run_cmd(const char *cmd)
+{
+	int st = system(cmd);
+
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+static int suite_clean(void)
+{
+	char cmd[200];
+
+	str_format(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	return run_cmd(cmd) == 0 ? 0 : 1;
+}
+
+/* A result as the runner builds it: metrics and verdicts judged from each trial's log. */
+struct fixture {
+	struct scenario sc;
+	struct scenario_result r;
+	struct trial_result trials[2];
+};
+
+static void add_slo(struct scenario *sc, const char *metric, const char *text)
+{
+	char why[256];
+
+	CU_ASSERT_FATAL(slo_parse(metric, text, &sc->slos[sc->nslos], why, sizeof(why)));
+	sc->nslos++;
+}
+
+static void judge(struct fixture *f, struct trial_result *t, int trial, const char *events)
+{
+	struct events ev;
+
+	memset(&ev, 0, sizeof(ev));
+	t->trial = trial;
+	str_copy(t->events_path, sizeof(t->events_path), events);
+	CU_ASSERT_FATAL(events_load(events, &ev));
+	metrics_compute(&ev, &t->metrics);
+	t->completed = ev.run_ended;
+	if (!t->completed)
+		str_copy(t->error, sizeof(t->error), "interrupted by a signal <SIGINT> & \"reverted\"");
+	events_free(&ev);
+	for (int i = 0; i < f->sc.nslos; i++) {
+		struct verdict *v = &t->verdicts[t->nverdicts++];
+
+		slo_judge(&f->sc.slos[i], &t->metrics, v);
+		if (v->kind == VERDICT_FAIL)
+			f->r.overall = VERDICT_FAIL;
+	}
+	if (!t->completed)
+		f->r.overall = VERDICT_FAIL;
+}
+
+static void load_fixture(struct fixture *f, const char *scenario, const char *out_dir)
+{
+	char path[4096], err[4096];
+
+	memset(f, 0, sizeof(*f));
+	str_format(path, sizeof(path), "%s/tests/unit/data/run-pod-kill/%s/scenario.yaml", src, scenario);
+	CU_ASSERT_FATAL(scenario_load(path, &f->sc, err, sizeof(err)));
+	f->r.scenario = &f->sc;
+	str_copy(f->r.dir, sizeof(f->r.dir), out_dir);
+	str_copy(f->r.run_id, sizeof(f->r.run_id), "20261124-191124-25117");
+	str_copy(f->r.backend, sizeof(f->r.backend), "local");
+	str_copy(f->r.versions, sizeof(f->r.versions), "PostgreSQL 15.20, Patroni 3.0.2, etcd 3.4.23");
+	str_copy(f->r.host, sizeof(f->r.host), "vm");
+	f->r.seed = 562303266994551858ULL;
+	f->r.provision_seconds = 6.888124;
+	f->r.trials = f->trials;
+	f->r.overall = VERDICT_PASS;
+}
+
+static void add_trial(struct fixture *f, const char *events)
+{
+	judge(f, &f->trials[f->r.ntrials], f->r.ntrials + 1, events);
+	f->r.ntrials++;
+}
+
+static void fixture_events(const char *scenario, char *path, size_t len)
+{
+	str_format(path, len, "%s/tests/unit/data/run-pod-kill/%s/trial-1/events.jsonl", src, scenario);
+}
+
+/* The fixture's log cut at 25 s, as a run interrupted during recovery leaves it. */
+static void interrupted_log(char *path, size_t len)
+{
+	char in[4096], cmd[8400];
+
+	fixture_events("primary-pod-kill", in, sizeof(in));
+	str_format(path, len, "%s/interrupted.jsonl", tmp);
+	str_format(cmd, sizeof(cmd), "awk -F'[:,]' '$2 < 25' '%s' > '%s'", in, path);
+	CU_ASSERT_EQUAL_FATAL(run_cmd(cmd), 0);
+}
+
+/* Compare dir/name with golden/prefix-name; rewrite the golden with BISE_UPDATE_GOLDEN=1. */
+static void check_golden(const char *dir, const char *name, const char *prefix)
+{
+	char got_path[4200], want_path[4200];
+	char *got, *want;
+	size_t got_len, want_len;
+
+	str_format(got_path, sizeof(got_path), "%s/%s", dir, name);
+	str_format(want_path, sizeof(want_path), "%s/tests/unit/golden/%s-%s", src, prefix, name);
+	got = file_read_all(got_path, &got_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	if (getenv("BISE_UPDATE_GOLDEN")) {
+		CU_ASSERT(file_write_atomic(want_path, got, got_len));
+		free(got);
+		return;
+	}
+	want = file_read_all(want_path, &want_len);
+	if (!want) {
+		fprintf(stderr, "\nno golden %s (BISE_UPDATE_GOLDEN=1 writes it)\n", want_path);
+		CU_FAIL("golden file missing");
+		free(got);
+		return;
+	}
+	if (got_len != want_len || memcmp(got, want, got_len) != 0) {
+		size_t i = 0, line = 1;
+
+		while (i < got_len && i < want_len && got[i] == want[i])
+			line += got[i++] == '\n';
+		fprintf(stderr, "\n%s differs from %s from line %zu (diff them; BISE_UPDATE_GOLDEN=1 accepts)\n",
+			got_path, want_path, line);
+		CU_FAIL("output differs from the golden file");
+	}
+	free(got);
+	free(want);
+}
+
+static const char *const scenario_files[] = { "metrics.csv", "timeseries.csv", "junit.xml", "summary.md",
+					      "report.html", NULL };
+
+static void write_and_check(struct fixture *f, const char *prefix)
+{
+	CU_ASSERT_FATAL(mkdir_p(f->r.dir, 0755));
+	CU_ASSERT_FATAL(reports_write_all(&f->r));
+	for (int i = 0; scenario_files[i]; i++)
+		check_golden(f->r.dir, scenario_files[i], prefix);
+}
+
+static void test_golden_pod_kill(void)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	char dir[200], events[4096];
+
+	str_format(dir, sizeof(dir), "%s/pod-kill", tmp);
+	load_fixture(f, "primary-pod-kill", dir);
+	fixture_events("primary-pod-kill", events, sizeof(events));
+	add_trial(f, events);
+	CU_ASSERT_EQUAL(f->r.overall, VERDICT_PASS);
+	write_and_check(f, "pod-kill");
+	scenario_free(&f->sc);
+	free(f);
+}
+
+/* A failed SLO, skips, a statistic over trials and an interrupted second trial. */
+static void test_golden_mixed(void)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	char dir[200], events[4096], cut[200];
+
+	str_format(dir, sizeof(dir), "%s/mixed", tmp);
+	load_fixture(f, "primary-pod-kill", dir);
+	add_slo(&f->sc, "failover_time", "< 5s");
+	add_slo(&f->sc, "max_lag_bytes", "< 16MiB");
+	add_slo(&f->sc, "p95(failover_time)", "< 30s");
+	fixture_events("primary-pod-kill", events, sizeof(events));
+	interrupted_log(cut, sizeof(cut));
+	add_trial(f, events);
+	add_trial(f, cut);
+	CU_ASSERT_EQUAL(f->r.overall, VERDICT_FAIL);
+	CU_ASSERT_EQUAL(f->trials[0].verdicts[3].kind, VERDICT_FAIL);
+	CU_ASSERT_EQUAL(f->trials[0].verdicts[4].kind, VERDICT_SKIP);
+	CU_ASSERT_EQUAL(f->trials[1].verdicts[1].kind, VERDICT_SKIP); /* data_loss: no read-back */
+	write_and_check(f, "mixed");
+	scenario_free(&f->sc);
+	free(f);
+}
+
+static void test_golden_index(void)
+{
+	struct fixture *f = xcalloc(2, sizeof(*f));
+	struct scenario_result results[2];
+	char dir[200], events[4096];
+	static const char *const names[] = { "primary-pod-kill", "primary-pod-restart" };
+
+	str_format(dir, sizeof(dir), "%s/suite", tmp);
+	CU_ASSERT_FATAL(mkdir_p(dir, 0755));
+	for (int i = 0; i < 2; i++) {
+		char sdir[300];
+
+		str_format(sdir, sizeof(sdir), "%s/%s", dir, names[i]);
+		load_fixture(&f[i], names[i], sdir);
+		fixture_events(names[i], events, sizeof(events));
+		add_trial(&f[i], events);
+		results[i] = f[i].r;
+	}
+	CU_ASSERT_FATAL(reports_write_index(results, 2, dir));
+	check_golden(dir, "index.html", "suite");
+	check_golden(dir, "summary.md", "suite");
+	for (int i = 0; i < 2; i++)
+		scenario_free(&f[i].sc);
+	free(f);
+}
+
+static int xmllint_schema(const char *xml)
+{
+	char cmd[8400];
+
+	str_format(cmd, sizeof(cmd), "xmllint --noout --schema '%s/tests/unit/data/junit.xsd' '%s' 2>/dev/null",
+		   src, xml);
+	return run_cmd(cmd);
+}
+
+/* Validated by a real parser against the schema, not by string comparison. */
+static void test_junit_schema(void)
+{
+	char path[300], bad[300];
+	FILE *f;
+
+	if (run_cmd("command -v xmllint >/dev/null") != 0) {
+		CU_FAIL("xmllint not installed (scripts/install-deps installs libxml2-utils)");
+		return;
+	}
+	str_format(path, sizeof(path), "%s/pod-kill/junit.xml", tmp);
+	CU_ASSERT_EQUAL(xmllint_schema(path), 0);
+	str_format(path, sizeof(path), "%s/mixed/junit.xml", tmp);
+	CU_ASSERT_EQUAL(xmllint_schema(path), 0);
+	/* The schema has teeth: a failure without its message is rejected. */
+	str_format(bad, sizeof(bad), "%s/bad-junit.xml", tmp);
+	f = fopen(bad, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">"
+	      "<testcase classname=\"c\" name=\"n\"><failure/></testcase></testsuite></testsuites>\n", f);
+	fclose(f);
+	CU_ASSERT_NOT_EQUAL(xmllint_schema(bad), 0);
+}
+
+/* The counts and the escaped trial error of the mixed case, read with a parser too. */
+static void test_junit_content(void)
+{
+	char path[300], cmd[8400];
+
+	str_format(path, sizeof(path), "%s/mixed/junit.xml", tmp);
+	str_format(cmd, sizeof(cmd),
+		   "test \"$(xmllint --xpath 'string(/testsuites/testsuite/@failures)' '%s')\" = 3 && "
+		   "test \"$(xmllint --xpath 'count(//testcase/skipped)' '%s')\" = 4 && "
+		   "xmllint --xpath 'string(//testcase[contains(@name,\"< 5s\")]/failure/@message)' '%s' | "
+		   "grep -qx 'measured 10.54s, threshold < 5s' && "
+		   "xmllint --xpath 'string(//failure[@type=\"trial\"]/@message)' '%s' | "
+		   "grep -qF 'interrupted by a signal <SIGINT> & \"reverted\"'",
+		   path, path, path, path);
+	CU_ASSERT_EQUAL(run_cmd(cmd), 0);
+}
+
+static char *capture(void (*fn)(FILE *, const char *), const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void test_escaping(void)
+{
+	char *x = capture(report_xml_text, "a<b>&\"c'\x01\td");
+	char *m = capture(report_md_text, "a|b\n<i>*_`\\");
+
+	CU_ASSERT_STRING_EQUAL(x, "a&lt;b&gt;&amp;&quot;c&#39;?\td");
+	CU_ASSERT_STRING_EQUAL(m, "a\\|b &lt;i&gt;\\*\\_\\`\\\\");
+	free(x);
+	free(m);
+}
+
+void tests_register(void)
+{
+	CU_pSuite s = CU_add_suite("reports", suite_init, suite_clean);
+
+	CU_add_test(s, "escaping", test_escaping);
+	CU_add_test(s, "golden: pod kill, one trial", test_golden_pod_kill);
+	CU_add_test(s, "golden: fail, skips, statistic, interrupted trial", test_golden_mixed);
+	CU_add_test(s, "golden: suite index", test_golden_index);
+	CU_add_test(s, "junit.xml valid against the JUnit XSD", test_junit_schema);
+	CU_add_test(s, "junit.xml content read back with XPath", test_junit_content);
+}
