@@ -174,8 +174,10 @@ static double planned_seconds(const struct scenario *sc)
 	for (int i = 0; i < sc->nsteps; i++) {
 		const struct step *st = &sc->steps[i];
 
-		if (st->kind == STEP_FAULT && st->at_us > t)
-			t = st->at_us;
+		int64_t last = st->at_us + (st->count > 1 ? st->every_us * (st->count - 1) : 0);
+
+		if (st->kind == STEP_FAULT && last > t)
+			t = last;
 		else if (st->kind == STEP_WAIT)
 			t += st->duration_us;
 	}
@@ -329,7 +331,8 @@ static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st
 	return us / 1000000 + 5;
 }
 
-static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index)
+/* One application of a fault step; rep counts from 1 (steps with count > 1 repeat). */
+static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index, int rep)
 {
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
 	char member[MEMBER_NAME_LEN], why[160], fault_id[48];
@@ -375,6 +378,8 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	o = fault_event("apply", st, index, member, NULL);
 	json_object_object_add(o, "verified_ms",
 			       json_object_new_double((double)(mono_now_us() - t_inject) / 1e3));
+	if (st->count > 1)
+		json_object_object_add(o, "repeat", json_object_new_int(rep));
 	event_log_append(c->log, t_inject, o);
 	if (c->t_fault_us == 0)
 		c->t_fault_us = t_inject;
@@ -420,6 +425,24 @@ static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
 	return true;
 }
 
+/*
+ * A fault step applies count times (once when count <= 1), every every_us apart from the
+ * first application; each is journaled and reverted after its own duration, so they
+ * overlap when duration > every. False if interrupted while waiting.
+ */
+static bool run_fault_repeats(struct trial_ctx *c, const struct step *st, int index)
+{
+	int reps = st->count > 1 && st->every_us > 0 ? st->count : 1;
+	int64_t first = st->at_us >= 0 ? c->t0_us + st->at_us : mono_now_us();
+
+	for (int k = 0; k < reps && !interrupted && !c->error[0]; k++) {
+		if (k > 0 && !idle_until(c, first + (int64_t)k * st->every_us))
+			return false;
+		run_fault_step(c, st, index, k + 1);
+	}
+	return true;
+}
+
 static void run_steps(struct trial_ctx *c)
 {
 	const struct scenario *sc = c->sc;
@@ -434,7 +457,8 @@ static void run_steps(struct trial_ctx *c)
 				return;
 			if (i == 0 || sc->steps[i - 1].kind != STEP_FAULT || !c->t_fault_us)
 				emit_phase(c, "fault");
-			run_fault_step(c, st, i);
+			if (!run_fault_repeats(c, st, i))
+				return;
 			break;
 		case STEP_WAIT_HEALTHY:
 			emit_phase(c, "recovery");
@@ -461,25 +485,81 @@ static void emit_run_start(struct trial_ctx *c, int trial, uint64_t seed, const 
 	json_object_object_add(o, "backend", json_object_new_string(c->ops->name));
 	json_object_object_add(o, "host", json_object_new_string(host));
 	json_object_object_add(o, "bise", json_object_new_string(BISE_VERSION));
-	json_object_object_add(o, "writers", json_object_new_int(c->sc->workload.writers));
+	json_object_object_add(o, "writers", json_object_new_int(workload_total_writers(&c->sc->workload)));
+	{
+		/* writer id -> zone it runs in ("" = outside, where bise runs) */
+		const struct workload_spec *w = &c->sc->workload;
+		json_object *zones = json_object_new_array();
+
+		for (int i = 0; i < w->writers; i++)
+			json_object_array_add(zones, json_object_new_string(""));
+		for (int g = 0; g < w->nclient_groups; g++)
+			for (int i = 0; i < w->client_groups[g].writers; i++)
+				json_object_array_add(zones,
+						      json_object_new_string(w->client_groups[g].zone));
+		json_object_object_add(o, "writer_zones", zones);
+	}
 	json_object_object_add(o, "poll_ms", json_object_new_int((int)(c->opt->watch_interval_us / 1000)));
 	emit(c, o);
+}
+
+/*
+ * Network namespace path per writer id ("" outside), in the order of writer_zones; NULL
+ * with c->error set when the backend cannot place a writer.
+ */
+static char (*writer_netns(struct trial_ctx *c, int total))[128]
+{
+	const struct workload_spec *w = &c->sc->workload;
+	char (*paths)[128] = xcalloc((size_t)total, sizeof(*paths));
+	int id = w->writers;
+
+	for (int g = 0; g < w->nclient_groups; g++) {
+		const struct client_group *cg = &w->client_groups[g];
+
+		if (!(c->ops->caps & DRIVER_CAP_CLIENT_ZONES) || !c->ops->client_netns) {
+			str_format(c->error, sizeof(c->error),
+				   "the %s backend cannot place writers inside zones (client_groups)",
+				   c->ops->name);
+			free(paths);
+			return NULL;
+		}
+		if (cg->writers > 0 && !c->ops->client_netns(c->drv, cg->zone, paths[id], sizeof(paths[id]))) {
+			str_format(c->error, sizeof(c->error), "no network namespace for writers in zone %s",
+				   cg->zone);
+			free(paths);
+			return NULL;
+		}
+		for (int i = 1; i < cg->writers; i++)
+			str_copy(paths[id + i], sizeof(paths[id + i]), paths[id]);
+		id += cg->writers;
+	}
+	return paths;
 }
 
 static bool start_workload(struct trial_ctx *c)
 {
 	struct member m[DRIVER_MAX_MEMBERS];
-	int n;
+	int n, total = workload_total_writers(&c->sc->workload);
+	char (*paths)[128];
+	const char **netns;
 
-	if (!(c->ops->caps & DRIVER_CAP_SQL) || c->sc->workload.writers == 0)
+	if (!(c->ops->caps & DRIVER_CAP_SQL) || total == 0)
 		return true;
 	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
 	if (n <= 0) {
 		str_copy(c->error, sizeof(c->error), "cannot list the cluster's members");
 		return false;
 	}
-	c->workload = workload_start(c->run_id, &c->sc->workload, m, n, c->opt->watch_interval_us,
-				     c->log);
+	paths = writer_netns(c, total);
+	if (!paths)
+		return false;
+	netns = xcalloc((size_t)total, sizeof(*netns));
+	for (int i = 0; i < total; i++)
+		netns[i] = paths[i];
+	c->workload = workload_start_placed(c->run_id, &c->sc->workload, m, n, netns,
+					    c->opt->watch_interval_us, c->log);
+	free(netns);
+	free(paths);
 	if (!c->workload) {
 		str_copy(c->error, sizeof(c->error), "the workload could not start");
 		return false;
@@ -500,8 +580,8 @@ static void finish_workload(struct trial_ctx *c, bool readback)
 		return;
 	emit_phase(c, "readback");
 	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
-	if (n <= 0 || !workload_readback(c->run_id, m, n, c->sc->workload.writers, READBACK_TIMEOUT_US,
-					 c->log))
+	if (n <= 0 || !workload_readback(c->run_id, m, n, workload_total_writers(&c->sc->workload),
+					 READBACK_TIMEOUT_US, c->log))
 		log_warn("no read-back: data loss cannot be measured for this trial");
 }
 
@@ -585,7 +665,8 @@ static int run_trial(struct scenario_run *r, const struct scenario *sc, const ch
 	} else if (start_workload(&c)) {
 		c.t0_us = mono_now_us();
 		emit_phase(&c, "baseline");
-		log_info("trial %d: workload started (%d writers)", trial, sc->workload.writers);
+		log_info("trial %d: workload started (%d writers)", trial,
+			 workload_total_writers(&sc->workload));
 		run_steps(&c);
 	}
 	/* Faults never outlive the trial, whatever happened. */
@@ -628,7 +709,41 @@ static int worst(int a, int b)
 	return b > a ? b : a;
 }
 
-static int run_scenario(struct scenario_run *r, const struct scenario *sc, const char *run_dir)
+/*
+ * Statistics of every metric over the trials that ran, and the SLOs on a statistic
+ * ("p95(failover_time)") judged once over them; kept in res for the reports. False if
+ * one of those SLOs failed.
+ */
+static bool judge_across_trials(const struct scenario *sc, struct scenario_result *res)
+{
+	struct metrics *per = xcalloc((size_t)res->ntrials + 1, sizeof(*per));
+	bool ok = true;
+
+	for (int i = 0; i < res->ntrials; i++)
+		per[i] = res->trials[i].metrics;
+	for (int id = 0; id < METRIC_COUNT; id++)
+		metrics_trial_stats(per, res->ntrials, (enum metric_id)id, &res->stats[id]);
+	res->nstat_verdicts = 0;
+	for (int i = 0; i < sc->nslos; i++) {
+		struct verdict *v = &res->stat_verdicts[res->nstat_verdicts];
+
+		if (!slo_is_trial_stat(&sc->slos[i]))
+			continue;
+		res->nstat_verdicts++;
+		slo_judge_trials(&sc->slos[i], per, res->ntrials, v);
+		log_info("%s %s over %d trials: %s, measured %s%s%s", sc->slos[i].metric, sc->slos[i].text,
+			 res->ntrials, verdict_name(v->kind), v->measured_text, v->reason[0] ? ": " : "", v->reason);
+		if (v->kind == VERDICT_FAIL)
+			ok = false;
+	}
+	res->have_stats = true;
+	free(per);
+	return ok;
+}
+
+/* Run every trial of sc; res keeps the results (the caller frees res->trials). */
+static int run_scenario(struct scenario_run *r, const struct scenario *sc, const char *run_dir,
+			struct scenario_result *out)
 {
 	struct scenario_result res;
 	int trials = r->opt->repeat > 0 ? r->opt->repeat : sc->repeat;
@@ -661,10 +776,14 @@ static int run_scenario(struct scenario_run *r, const struct scenario *sc, const
 		if (s == BISE_EXIT_INTERRUPTED || s == BISE_EXIT_ENV)
 			break;
 	}
+	if (!judge_across_trials(sc, &res)) {
+		res.overall = VERDICT_FAIL;
+		status = worst(status, BISE_EXIT_SLO_FAILED);
+	}
 	reports_write_all(&res);
 	report_print_table(&res, stdout);
 	fflush(stdout);
-	free(res.trials);
+	*out = res;
 	return status;
 }
 
@@ -734,6 +853,8 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 	int status = BISE_EXIT_OK;
 	bool ours = false;
 	const struct cluster_spec *current = NULL;
+	struct scenario_result *results;
+	int nresults = 0;
 
 	memset(&r, 0, sizeof(r));
 	progress_init();
@@ -766,6 +887,7 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		str_format(run_dir, sizeof(run_dir), "runs/%s", stamp);
 	if (!mkdir_p(run_dir, 0755))
 		return BISE_EXIT_ENV;
+	results = xcalloc((size_t)nscenarios, sizeof(*results));
 	for (int i = 0; i < nscenarios && !interrupted; i++) {
 		const struct scenario *sc = scenarios[i];
 
@@ -776,10 +898,17 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 				break;
 			current = &sc->cluster;
 		}
-		status = worst(status, run_scenario(&r, sc, run_dir));
+		status = worst(status, run_scenario(&r, sc, run_dir, &results[nresults]));
+		if (results[nresults].scenario)
+			nresults++;
 		r.provision_seconds = -1; /* only the first scenario on a new cluster paid for it */
 	}
 	release_cluster(&r, ours);
+	if (nresults > 0 && !reports_write_index(results, nresults, run_dir))
+		status = worst(status, BISE_EXIT_ENV);
+	for (int i = 0; i < nresults; i++)
+		free(results[i].trials);
+	free(results);
 	printf("run directory: %s\n", run_dir);
 	return status;
 }

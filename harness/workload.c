@@ -5,9 +5,12 @@
 #include "util.h"
 #include "workload.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_WRITERS 1024
 #define DEFAULT_CONNECT_TIMEOUT_US 1000000
@@ -27,6 +30,7 @@ struct workload {
 	struct wl_writer *writers;
 	pthread_t *threads;
 	int nthreads; /* writer threads started */
+	int nplaced;  /* writers allocated (threads or not) */
 	pthread_t watcher;
 	bool watcher_started;
 };
@@ -79,23 +83,62 @@ static bool check_args(const char *run_id, const struct workload_spec *spec, int
 		log_error("workload: %d members (need 1 to %d)", nmembers, DRIVER_MAX_MEMBERS);
 		return false;
 	}
-	if (spec->writers < 0 || spec->writers > MAX_WRITERS || spec->rate_per_writer < 0) {
-		log_error("workload: bad spec: %d writers at %g/s (max %d writers)", spec->writers,
-			  spec->rate_per_writer, MAX_WRITERS);
+	if (spec->writers < 0 || workload_total_writers(spec) > MAX_WRITERS ||
+	    spec->rate_per_writer < 0) {
+		log_error("workload: bad spec: %d writers at %g/s (max %d writers)",
+			  workload_total_writers(spec), spec->rate_per_writer, MAX_WRITERS);
 		return false;
 	}
 	return true;
+}
+
+/* Open each placed writer's namespace up front, so a bad path fails before anything runs. */
+static bool open_netns(struct wl_writer *wr, int total, const char *const *netns)
+{
+	for (int i = 0; i < total; i++)
+		wr[i].netns_fd = -1;
+	for (int i = 0; i < total; i++) {
+		if (!netns || !netns[i] || !netns[i][0])
+			continue;
+		wr[i].netns_fd = open(netns[i], O_RDONLY | O_CLOEXEC);
+		if (wr[i].netns_fd < 0) {
+			log_error("workload: writer %d: cannot open network namespace %s: %s", i,
+				  netns[i], strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* fds of writers whose thread never started (a started thread closes its own). */
+static void close_netns(struct workload *w, int total)
+{
+	for (int i = w->nthreads; i < total; i++)
+		if (w->writers[i].netns_fd >= 0) {
+			close(w->writers[i].netns_fd);
+			w->writers[i].netns_fd = -1;
+		}
 }
 
 struct workload *workload_start(const char *run_id, const struct workload_spec *spec,
 				const struct member *members, int nmembers,
 				int64_t watch_interval_us, struct event_log *log)
 {
+	return workload_start_placed(run_id, spec, members, nmembers, NULL, watch_interval_us, log);
+}
+
+struct workload *workload_start_placed(const char *run_id, const struct workload_spec *spec,
+				       const struct member *members, int nmembers,
+				       const char *const *netns, int64_t watch_interval_us,
+				       struct event_log *log)
+{
 	struct workload *w;
 	struct wl_shared *sh;
+	int total;
 
 	if (!check_args(run_id, spec, nmembers))
 		return NULL;
+	total = workload_total_writers(spec);
 	w = xcalloc(1, sizeof(*w));
 	sh = &w->sh;
 	str_copy(sh->run, sizeof(sh->run), run_id);
@@ -117,15 +160,20 @@ struct workload *workload_start(const char *run_id, const struct workload_spec *
 		free(w);
 		return NULL;
 	}
-	w->writers = xcalloc((size_t)spec->writers, sizeof(*w->writers));
-	w->threads = xcalloc((size_t)spec->writers, sizeof(*w->threads));
+	w->writers = xcalloc((size_t)total, sizeof(*w->writers));
+	w->threads = xcalloc((size_t)total, sizeof(*w->threads));
+	w->nplaced = total;
+	if (!open_netns(w->writers, total, netns)) {
+		workload_stop(w);
+		return NULL;
+	}
 	if (pthread_create(&w->watcher, NULL, wl_watch_main, sh) != 0) {
 		log_error("workload: cannot start the watcher thread");
 		workload_stop(w);
 		return NULL;
 	}
 	w->watcher_started = true;
-	for (int i = 0; i < spec->writers; i++) {
+	for (int i = 0; i < total; i++) {
 		w->writers[i].sh = sh;
 		w->writers[i].id = i;
 		w->writers[i].member = -1;
@@ -150,6 +198,7 @@ void workload_stop(struct workload *w)
 		pthread_join(w->threads[i], NULL);
 	if (w->watcher_started)
 		pthread_join(w->watcher, NULL);
+	close_netns(w, w->nplaced);
 	pthread_mutex_destroy(&w->sh.primary_lock);
 	free(w->writers);
 	free(w->threads);

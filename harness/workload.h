@@ -29,6 +29,17 @@ struct workload *workload_start(const char *run_id, const struct workload_spec *
 				const struct member *members, int nmembers,
 				int64_t watch_interval_us, struct event_log *log);
 
+/*
+ * workload_start with writers placed: workload_total_writers(spec) writers, ids 0..total-1
+ * (spec->writers outside first, then each client group in order). netns[id] is the path of
+ * the network namespace writer id's thread joins before connecting ("" = stays where bise
+ * runs); NULL = every writer outside. The watcher always runs outside.
+ */
+struct workload *workload_start_placed(const char *run_id, const struct workload_spec *spec,
+				       const struct member *members, int nmembers,
+				       const char *const *netns, int64_t watch_interval_us,
+				       struct event_log *log);
+
 /* Stop writers (in-flight writes finish or time out), then the watcher; frees. */
 void workload_stop(struct workload *w);
 
@@ -78,6 +89,7 @@ struct wl_writer {
 	int64_t seq;       /* last seq used */
 	bool unreplicated; /* set by the notice receiver during the current write */
 	uint32_t rng;      /* backoff jitter */
+	int netns_fd;      /* network namespace the thread joins first (it closes it); -1 = none */
 };
 
 void *wl_writer_main(void *arg); /* arg: struct wl_writer */

@@ -9,11 +9,14 @@
 #include "util.h"
 #include "workload.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char insert_sql[] = "INSERT INTO " WORKLOAD_TABLE "(run, writer, seq) VALUES ($1, $2, $3)";
 
@@ -253,6 +256,26 @@ static bool wait_until(struct wl_shared *sh, int64_t at_us)
 	}
 }
 
+/*
+ * A writer placed in a zone joins its network namespace: setns() on a thread moves only
+ * that thread, so it shares the zone's fate in a partition while the rest stays outside.
+ */
+static bool join_netns(struct wl_writer *wr)
+{
+	int fd = wr->netns_fd;
+	bool ok;
+
+	if (fd < 0)
+		return true;
+	wr->netns_fd = -1;
+	ok = setns(fd, CLONE_NEWNET) == 0;
+	if (!ok)
+		log_error("writer %d: cannot join its zone's network namespace: %s", wr->id,
+			  strerror(errno));
+	close(fd);
+	return ok;
+}
+
 void *wl_writer_main(void *arg)
 {
 	struct wl_writer *wr = arg;
@@ -260,6 +283,8 @@ void *wl_writer_main(void *arg)
 	int64_t period = 0, next;
 	char writer_text[16];
 
+	if (!join_netns(wr))
+		return NULL;
 	if (sh->spec.rate_per_writer > 0)
 		period = (int64_t)(1e6 / sh->spec.rate_per_writer + 0.5);
 	if (period < 1 && sh->spec.rate_per_writer > 0)

@@ -237,6 +237,7 @@ static char *state_text(const struct driver *d)
 		   "replication=%d\ndcs_api=%d\nnzones=%d\n",
 	       d->spec.name, d->subnet, d->bridge, d->cg_cluster, (int)d->spec.replication,
 	       (int)d->spec.dcs_api, d->nzones);
+	sb_add(&b, "fuse=%d\n", d->spec.fuse ? 1 : 0); /* data directories through bise-stallfs */
 	for (int i = 0; i < d->nzones; i++) {
 		const struct local_zone *z = &d->zones[i];
 
@@ -307,11 +308,16 @@ bool local_state_load(struct driver *d)
 
 	if (!text)
 		return false;
+	s.fuse = false; /* how the cluster was made, not what the caller's spec asks */
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *val;
 
 		if (kv(line, "subnet", d->subnet, sizeof(d->subnet)))
 			continue;
+		if (kv(line, "fuse", num, sizeof(num))) {
+			s.fuse = strcmp(num, "1") == 0;
+			continue;
+		}
 		if (kv(line, "replication", num, sizeof(num))) {
 			s.replication = (enum replication_mode)strtol(num, NULL, 10);
 			continue;

@@ -4,6 +4,8 @@
  * layout of names, cgroups and state.
  */
 #include "local.h"
+#include "procfault.h"
+#include "stall.h"
 
 #include "util.h"
 
@@ -99,6 +101,8 @@ static bool local_preflight(const struct cluster_spec *spec, char *why, size_t w
 	}
 	if (!spec)
 		return true;
+	if (spec->fuse && !stall_preflight(why, why_len))
+		return false;
 	d = xcalloc(1, sizeof(*d));
 	d->spec = *spec;
 	str_copy(d->state_root, sizeof(d->state_root), "/nonexistent");
@@ -145,9 +149,22 @@ static bool local_down(struct driver *d)
 {
 	bool ok = true;
 
+	/* Netdelays are outside the cgroup and would keep the namespaces alive: first. */
+	if (!local_net_sweep(d))
+		ok = false;
+	/* A process blocked on a stalled FUSE data directory ignores SIGKILL: release it first. */
+	for (int i = 0; i < d->nzones; i++)
+		if (!stall_release(d, i))
+			ok = false;
 	/* Everything we started is in the cluster's cgroup: one SIGKILL for the subtree. */
 	if (!cg_kill(d->cg_cluster, KILL_TIMEOUT_US))
 		ok = false;
+	/* io-throttle's blkio groups (cgroup v1, outside the cluster's cgroup) go too. */
+	if (!procfault_sweep(d))
+		ok = false;
+	for (int i = 0; i < d->nzones; i++)
+		if (!stall_unmount(d, i))
+			ok = false;
 	for (int i = 0; i < d->nzones; i++)
 		cg_remove(d->zones[i].cg_zone);
 	cg_remove(d->cg_cluster);
@@ -189,6 +206,16 @@ static bool start_etcd(struct driver *d, int i, char *why, size_t why_len)
 	}
 	str_format(log_path, sizeof(log_path), "%s/etcd.log", z->dir);
 	return proc_spawn(z, z->cg_etcd, log_path, argv, why, why_len);
+}
+
+bool local_start_etcd(struct driver *d, int i, char *why, size_t why_len)
+{
+	return start_etcd(d, i, why, why_len);
+}
+
+bool local_start_patroni(struct driver *d, int i, char *why, size_t why_len)
+{
+	return start_patroni(d, i, why, why_len);
 }
 
 /* Wait until one leader exists and every other member streams from it. */
@@ -302,6 +329,12 @@ static bool local_up(struct driver *d, double *seconds)
 		}
 	}
 	log_debug("local up: etcd healthy after %.2f s", (double)(mono_now_us() - start) / 1e6);
+	/* Mounted before Patroni starts: it must never see the bare directory. */
+	for (i = 0; d->spec.fuse && i < d->nzones; i++)
+		if (!stall_mount(d, i, why, sizeof(why))) {
+			log_error("local up: FUSE data directory of %s: %s", d->zones[i].name, why);
+			goto fail;
+		}
 	for (i = 0; i < d->nzones; i++)
 		if (!start_patroni(d, i, why, sizeof(why))) {
 			log_error("local up: %s", why);
@@ -411,12 +444,30 @@ static bool local_versions(struct driver *d, char *buf, size_t len)
 	return str_format(buf, len, "PostgreSQL %s, Patroni %s, etcd %s", vpg, vpat, vetcd);
 }
 
+/* Every fault family's sweep part; each is idempotent and runs even if another failed. */
+static bool local_sweep(struct driver *d)
+{
+	bool ok = true;
+
+	if (!procfault_sweep(d))
+		ok = false;
+	if (!local_net_sweep(d))
+		ok = false;
+	if (!stall_sweep(d))
+		ok = false;
+	return ok;
+}
+
 const struct driver_ops driver_local = {
 	.version = DRIVER_OPS_VERSION,
 	.name = "local",
 	.help = "zones as network namespaces on this machine: etcd + Patroni + PostgreSQL 15 "
 		"(needs root)",
-	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_KILL_POSTMASTER | DRIVER_CAP_RESTART | DRIVER_CAP_SQL,
+	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_KILL_POSTMASTER | DRIVER_CAP_RESTART | DRIVER_CAP_SQL |
+		DRIVER_CAP_PAUSE | DRIVER_CAP_ZONE_OUTAGE | DRIVER_CAP_IO_THROTTLE |
+		DRIVER_CAP_CLIENT_ZONES |
+		DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LATENCY | DRIVER_CAP_NET_BANDWIDTH |
+		DRIVER_CAP_STORAGE_STALL, /* io_fault refuses, clearly, a cluster without cluster.fuse */
 	.preflight = local_preflight,
 	.open = local_open,
 	.close = local_close,
@@ -428,4 +479,14 @@ const struct driver_ops driver_local = {
 	.kill = local_kill,
 	.restart = local_restart,
 	.versions = local_versions,
+	.pause = procfault_pause,
+	.zone_stop = procfault_zone_stop,
+	.zone_start = procfault_zone_start,
+	.io_throttle = procfault_io_throttle,
+	.client_netns = procfault_client_netns,
+	.net_apply = local_net_apply,
+	.net_revert = local_net_revert,
+	.sweep = local_sweep,
+	.io_fault = stall_io_fault,
+	.io_heal = stall_io_heal,
 };

@@ -9,6 +9,8 @@
  *   cgroups   <cgroup2 mount>/bise/<c>/<z>/{etcd,pg}
  *   state     <state_root>/<c>/cluster.state, secrets (0600),
  *             <state_root>/<c>/<z>/{etcd/,pgdata/,run/,pgpass,patroni.yml,etcd.log,patroni.log}
+ *             with cluster.fuse also pgdata.backing/ (pgdata is its FUSE mount) and
+ *             stallfs.{sock,pid,log} (see stall.h)
  */
 #ifndef BISE_LOCAL_H
 #define BISE_LOCAL_H
@@ -69,6 +71,10 @@ int local_find_zone(const struct driver *d, const char *name);
 /* argv for etcd in zone i; strings are kept in buf (size bufsz). */
 bool local_etcd_argv(const struct driver *d, int i, char *buf, size_t bufsz, char **argv, int max);
 
+/* local.c: start a zone's etcd member / Patroni agent (its PostgreSQL) into its cgroup. */
+bool local_start_etcd(struct driver *d, int i, char *why, size_t why_len);
+bool local_start_patroni(struct driver *d, int i, char *why, size_t why_len);
+
 /* netns.c */
 bool net_subnet_free(const struct driver *d, char *why, size_t why_len);
 bool net_up(struct driver *d, char *why, size_t why_len);
@@ -88,6 +94,16 @@ bool cg_kill(const char *path, int64_t timeout_us);
 void cg_remove(const char *path);
 bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len);
 void proc_log_tail(const char *path, char *out, size_t len);
+
+/*
+ * netfault.c: network faults between zones and the client (iptables tagged "bise:<id>",
+ * bise-netdelay for latency, tc htb for bandwidth). net_revert and net_sweep are
+ * idempotent and need nothing but the cluster's state directory and kernel state.
+ */
+bool local_net_apply(struct driver *d, const struct net_fault *f);
+bool local_net_revert(struct driver *d, const char *id);
+/* Remove every network fault of this cluster (rules, netdelays, qdiscs), journaled or not. */
+bool local_net_sweep(struct driver *d);
 
 /* health.c: etcd over HTTP, PostgreSQL over libpq. */
 bool health_etcd(const char *ip, int64_t timeout_us);

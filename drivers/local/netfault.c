@@ -1,0 +1,655 @@
+/*
+ * netfault.c - network faults of the local backend, between zones and the client (the
+ * root namespace, where the harness's workload runs and reaches the zones from the
+ * bridge address).
+ *
+ * Every directed pair x -> y of a fault is acted on in one place:
+ *   drop / loss  iptables filter INPUT in y's namespace (-s x); when y is the client,
+ *                filter INPUT of the root namespace, matching only "-i <our bridge>
+ *                -s <zone x> -d <bridge address>". Dropping at the receiver keeps the
+ *                sender from seeing EPERM: packets vanish as on a cut link. Loss is the
+ *                statistic match; drop and loss apply to established connections too.
+ *   latency      iptables mangle PREROUTING in y's namespace (OUTPUT in x's when y is the
+ *                client) -j NFQUEUE --queue-bypass, and one bise-netdelay per namespace
+ *                holding the queue's packets; RTT between two delayed parties = 2 x delay.
+ *   bandwidth    tc htb on the sender's egress: x's eth0 with a u32 filter on y's
+ *                address; when x is the client, the root-side veth of zone y (egress
+ *                towards y) with a filter on the bridge address. Each direction gets the
+ *                rate; one sender's traffic to the whole other group shares it.
+ * Every iptables rule carries the comment "bise:<fault id>"; netdelay PIDs and tc classes
+ * are listed under <cluster dir>/netfault/<id>.{pids,tc}, so a fresh process can revert
+ * a fault from its id alone, and a sweep finds everything by those markers.
+ */
+#include "netfault.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NF_IPTABLES "/usr/sbin/iptables"
+#define NF_TC "/usr/sbin/tc"
+#define NF_NSENTER "/usr/bin/nsenter"
+#define NF_HTB "b15e:" /* our htb root handle: sweep removes a root qdisc only with it */
+#define NF_LIST_MAX (1024 * 1024)
+#define NF_MAX_ARGS 48
+
+static const char *const nf_tables[] = { "filter", "mangle", NULL };
+
+/* A party: a zone index, or -1 for the client (the root namespace). */
+struct party {
+	int zone;
+};
+
+/* ---- running commands in a namespace ---- */
+
+/* Run argv inside zone netns (NULL: the root namespace); exit status, output in out. */
+static int ns_run(const char *netns, char *const argv[], char *out, size_t outlen)
+{
+	char nsarg[96], *full[NF_MAX_ARGS + 4];
+	int n = 0;
+
+	if (netns) {
+		str_format(nsarg, sizeof(nsarg), "--net=/run/netns/%s", netns);
+		full[n++] = NF_NSENTER;
+		full[n++] = nsarg;
+		full[n++] = "--";
+	}
+	for (int i = 0; argv[i] && i < NF_MAX_ARGS; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	return proc_run(full, out, outlen);
+}
+
+/* ns_run that logs the command and its output when it fails. */
+static bool ns_run_ok(const char *netns, char *const argv[])
+{
+	char out[512], cmd[512] = "";
+	size_t used = 0;
+
+	if (ns_run(netns, argv, out, sizeof(out)) == 0)
+		return true;
+	for (int i = 0; argv[i]; i++) {
+		str_format(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "", argv[i]);
+		used = strlen(cmd);
+	}
+	out[strcspn(out, "\n")] = '\0';
+	log_error("network fault: [%s] %s: %s", netns ? netns : "root namespace", cmd, out);
+	return false;
+}
+
+static bool id_ok(const char *id)
+{
+	if (!id || !*id || strlen(id) > 40)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+static void nf_path(const struct driver *d, const char *id, const char *suffix, char *out,
+		    size_t len)
+{
+	str_format(out, len, "%s/netfault/%s%s", d->dir, id, suffix);
+}
+
+bool nf_record_line(const char *path, const char *line)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	size_t len = strlen(line);
+	bool ok;
+
+	if (fd < 0) {
+		log_error("network fault: cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	ok = write(fd, line, len) == (ssize_t)len && fsync(fd) == 0;
+	if (!ok)
+		log_error("network fault: cannot write %s: %s", path, strerror(errno));
+	close(fd);
+	return ok;
+}
+
+/* ---- iptables ---- */
+
+/* Split an `iptables -S` line into words; double quotes group (and are removed). */
+static int split_words(char *line, char **words, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (*p && n < max) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		if (*p == '"') {
+			words[n++] = ++p;
+			while (*p && *p != '"')
+				p++;
+		} else {
+			words[n++] = p;
+			while (*p && *p != ' ')
+				p++;
+		}
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* Insert a rule at the head of chain: match..., our comment, then target.... */
+static bool ipt_insert(const char *netns, const char *table, const char *chain, const char *id,
+		       char *const match[], char *const target[])
+{
+	char comment[64], *argv[NF_MAX_ARGS];
+	int n = 0;
+
+	str_format(comment, sizeof(comment), NF_COMMENT "%s", id);
+	argv[n++] = NF_IPTABLES;
+	argv[n++] = "-w";
+	argv[n++] = "-t";
+	argv[n++] = (char *)table;
+	argv[n++] = "-I";
+	argv[n++] = (char *)chain;
+	for (int i = 0; match[i] && n < NF_MAX_ARGS - 16; i++)
+		argv[n++] = match[i];
+	argv[n++] = "-m";
+	argv[n++] = "comment";
+	argv[n++] = "--comment";
+	argv[n++] = comment;
+	for (int i = 0; target[i] && n < NF_MAX_ARGS - 1; i++)
+		argv[n++] = target[i];
+	argv[n] = NULL;
+	return ns_run_ok(netns, argv);
+}
+
+/*
+ * One pass over the rules of table in netns (NULL: root) tagged with id, or with any bise
+ * tag when id is NULL; with need, only rules that also hold that word (our bridge, in the
+ * root namespace). Deletes them when del; returns how many there were, -1 if unlistable.
+ */
+static int ipt_pass(const char *netns, const char *table, const char *id, const char *need,
+		    bool del)
+{
+	char *list_argv[] = { NF_IPTABLES, "-w", "-t", (char *)table, "-S", NULL };
+	char *out = xmalloc(NF_LIST_MAX), *line, *save = NULL, want[64];
+	int found = 0;
+
+	str_format(want, sizeof(want), NF_COMMENT "%s", id ? id : "");
+	if (ns_run(netns, list_argv, out, NF_LIST_MAX) != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		log_error("network fault: cannot list iptables %s in %s: %s", table,
+			  netns ? netns : "the root namespace", out);
+		free(out);
+		return -1;
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *words[NF_MAX_ARGS], *argv[NF_MAX_ARGS + 5], err[256];
+		int n, m = 0;
+		bool tagged = false, needed = !need;
+
+		if (strncmp(line, "-A ", 3) != 0 || !strstr(line, NF_COMMENT))
+			continue;
+		n = split_words(line, words, NF_MAX_ARGS);
+		for (int i = 0; i < n; i++) {
+			if (strcmp(words[i], "--comment") == 0 && i + 1 < n)
+				tagged = id ? strcmp(words[i + 1], want) == 0
+					    : strncmp(words[i + 1], NF_COMMENT, strlen(NF_COMMENT)) == 0;
+			if (need && strcmp(words[i], need) == 0)
+				needed = true;
+		}
+		if (!tagged || !needed)
+			continue;
+		found++;
+		if (!del)
+			continue;
+		argv[m++] = NF_IPTABLES;
+		argv[m++] = "-w";
+		argv[m++] = "-t";
+		argv[m++] = (char *)table;
+		argv[m++] = "-D";
+		for (int i = 1; i < n; i++)
+			argv[m++] = words[i];
+		argv[m] = NULL;
+		/* Failure is judged by the next listing: another reverter may have been first. */
+		ns_run(netns, argv, err, sizeof(err));
+	}
+	free(out);
+	return found;
+}
+
+/* Delete the rules ipt_pass selects until none is left. A missing namespace holds none. */
+static bool ipt_delete(const char *netns, const char *table, const char *id, const char *need)
+{
+	int left = 0;
+
+	if (access(NF_IPTABLES, X_OK) != 0 || access(NF_NSENTER, X_OK) != 0)
+		return true; /* without the tools nothing of ours can exist */
+	for (int pass = 0; pass < 3; pass++) {
+		if (netns && !net_netns_exists(netns))
+			return true;
+		left = ipt_pass(netns, table, id, need, true);
+		if (left <= 0)
+			return left == 0;
+	}
+	if (netns && !net_netns_exists(netns))
+		return true;
+	left = ipt_pass(netns, table, id, need, false);
+	if (left != 0)
+		log_error("network fault: %d iptables %s rule(s) tagged %s%s remain in %s", left,
+			  table, NF_COMMENT, id ? id : "*", netns ? netns : "the root namespace");
+	return left == 0;
+}
+
+/* Smallest NFQUEUE number not used by a rule in netns (queues are per namespace). */
+static int queue_free(const char *netns)
+{
+	char *argv[] = { NF_IPTABLES, "-w", "-t", "mangle", "-S", NULL };
+	char *out = xmalloc(NF_LIST_MAX);
+	int q = 1;
+
+	if (ns_run(netns, argv, out, NF_LIST_MAX) == 0) {
+		char word[40];
+
+		for (;;) {
+			str_format(word, sizeof(word), "--queue-num %d ", q);
+			if (!strstr(out, word))
+				break;
+			q++;
+		}
+	}
+	free(out);
+	return q;
+}
+
+/* ---- tc ---- */
+
+/* Does `tc <what> show dev dev` in netns mention word? */
+static bool tc_shows(const char *netns, const char *what, const char *dev, const char *word)
+{
+	char *argv[] = { NF_TC, (char *)what, "show", "dev", (char *)dev, NULL };
+	char out[8192];
+
+	if (ns_run(netns, argv, out, sizeof(out)) != 0)
+		return false;
+	return strstr(out, word) != NULL;
+}
+
+/* Smallest class minor of our htb not yet on dev (also the filters' prio). */
+static int tc_minor_free(const char *netns, const char *dev)
+{
+	char word[32];
+	int minor = 1;
+
+	for (;;) {
+		str_format(word, sizeof(word), NF_HTB "%x ", minor);
+		if (!tc_shows(netns, "class", dev, word) || minor >= 0xfff)
+			return minor;
+		minor++;
+	}
+}
+
+/*
+ * Limit egress of dev in netns to rate_bps for packets whose dir ("dst" or "src") address
+ * is one of addrs: one htb class (and filter prio) per fault and device, recorded first.
+ */
+static bool tc_limit(struct driver *d, const char *id, const char *netns, const char *dev,
+		     int64_t rate_bps, const char *dir, const char *const *addrs, int naddrs)
+{
+	char rate[32], classid[16], prio[16], rec[LOCAL_PATH_LEN + 64], line[160];
+	char *qdisc[] = { NF_TC, "qdisc", "add", "dev", (char *)dev, "root", "handle", NF_HTB,
+			  "htb", NULL };
+	char *cls[] = { NF_TC, "class", "add", "dev", (char *)dev, "parent", NF_HTB, "classid",
+			classid, "htb", "rate", rate, "ceil", rate, NULL };
+	int minor;
+
+	if (!tc_shows(netns, "qdisc", dev, "htb " NF_HTB) && !ns_run_ok(netns, qdisc))
+		return false;
+	minor = tc_minor_free(netns, dev);
+	str_format(rate, sizeof(rate), "%" PRId64 "bit", rate_bps);
+	str_format(classid, sizeof(classid), NF_HTB "%x", minor);
+	str_format(prio, sizeof(prio), "%d", minor);
+	nf_path(d, id, ".tc", rec, sizeof(rec));
+	str_format(line, sizeof(line), "%s %s %d\n", netns ? netns : "-", dev, minor);
+	if (!nf_record_line(rec, line) || !ns_run_ok(netns, cls))
+		return false;
+	for (int i = 0; i < naddrs; i++) {
+		char match[40];
+		char *filt[] = { NF_TC, "filter", "add", "dev", (char *)dev, "parent", NF_HTB,
+				 "protocol", "ip", "prio", prio, "u32", "match", "ip", (char *)dir,
+				 match, "flowid", classid, NULL };
+
+		str_format(match, sizeof(match), "%s/32", addrs[i]);
+		if (!ns_run_ok(netns, filt))
+			return false;
+	}
+	return true;
+}
+
+/* Remove one class (and its filters); the qdisc too once it holds no class of ours. */
+static bool tc_unlimit(const char *netns, const char *dev, int minor)
+{
+	char classid[16], prio[16], word[24], out[256];
+	char *fdel[] = { NF_TC, "filter", "del", "dev", (char *)dev, "parent", NF_HTB, "prio", prio,
+			 NULL };
+	char *cdel[] = { NF_TC, "class", "del", "dev", (char *)dev, "classid", classid, NULL };
+	char *qdel[] = { NF_TC, "qdisc", "del", "dev", (char *)dev, "root", NULL };
+
+	if (netns && !net_netns_exists(netns))
+		return true;
+	str_format(classid, sizeof(classid), NF_HTB "%x", minor);
+	str_format(prio, sizeof(prio), "%d", minor);
+	str_format(word, sizeof(word), NF_HTB "%x ", minor);
+	if (!tc_shows(netns, "qdisc", dev, "htb " NF_HTB))
+		return true; /* the device or our qdisc is gone: nothing left */
+	/* Errors are judged by what is left: another reverter may have been first. */
+	ns_run(netns, fdel, out, sizeof(out));
+	if (tc_shows(netns, "class", dev, word))
+		ns_run(netns, cdel, out, sizeof(out));
+	if (tc_shows(netns, "class", dev, word)) {
+		log_error("network fault: tc class %s remains on %s in %s", classid, dev,
+			  netns ? netns : "the root namespace");
+		return false;
+	}
+	if (!tc_shows(netns, "class", dev, NF_HTB) && tc_shows(netns, "qdisc", dev, "htb " NF_HTB))
+		ns_run(netns, qdel, out, sizeof(out));
+	return true;
+}
+
+/* Undo every class listed in a .tc record, then remove the record. */
+static bool tc_unlimit_file(const char *path)
+{
+	char *text = file_read_all(path, NULL), *line, *save = NULL;
+	bool ok = true;
+
+	if (!text)
+		return true;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char ns[64], dev[32];
+		int minor;
+
+		if (sscanf(line, "%63s %31s %d", ns, dev, &minor) != 3)
+			continue;
+		if (!tc_unlimit(strcmp(ns, "-") == 0 ? NULL : ns, dev, minor))
+			ok = false;
+	}
+	free(text);
+	if (ok)
+		unlink(path);
+	return ok;
+}
+
+/* Remove our htb root qdisc from dev, whatever classes it holds (sweep). */
+static bool tc_clear(const char *netns, const char *dev)
+{
+	char *qdel[] = { NF_TC, "qdisc", "del", "dev", (char *)dev, "root", NULL };
+
+	if (netns && !net_netns_exists(netns))
+		return true;
+	if (!tc_shows(netns, "qdisc", dev, "htb " NF_HTB))
+		return true;
+	return ns_run_ok(netns, qdel);
+}
+
+/* ---- apply, revert, sweep ---- */
+
+static bool resolve(const struct driver *d, const char *name, struct party *p)
+{
+	if (strcmp(name, PARTY_CLIENT) == 0) {
+		p->zone = -1;
+		return true;
+	}
+	p->zone = local_find_zone(d, name);
+	if (p->zone < 0) {
+		log_error("network fault: '%s' is neither a zone of cluster %s nor %s", name,
+			  d->spec.name, PARTY_CLIENT);
+		return false;
+	}
+	return true;
+}
+
+static const char *addr_of(const struct driver *d, struct party p)
+{
+	return p.zone < 0 ? d->bridge_ip : d->zones[p.zone].ip;
+}
+
+/* Drop (all, or loss_pct at random) packets from x to y, at y. */
+static bool add_drop(struct driver *d, const char *id, struct party x, struct party y, double loss)
+{
+	char prob[32], *drop[] = { "-j", "DROP", NULL };
+	char *stat[] = { "-m", "statistic", "--mode", "random", "--probability", prob, NULL };
+	char *m[16];
+	int n = 0;
+
+	str_format(prob, sizeof(prob), "%.5f", loss / 100.0);
+	if (y.zone >= 0) {
+		m[n++] = "-i";
+		m[n++] = "eth0";
+		m[n++] = "-s";
+		m[n++] = (char *)addr_of(d, x);
+	} else {
+		m[n++] = "-i";
+		m[n++] = d->bridge;
+		m[n++] = "-s";
+		m[n++] = (char *)addr_of(d, x);
+		m[n++] = "-d";
+		m[n++] = d->bridge_ip;
+	}
+	for (int i = 0; loss < 100.0 && stat[i]; i++)
+		m[n++] = stat[i];
+	m[n] = NULL;
+	return ipt_insert(y.zone >= 0 ? d->zones[y.zone].netns : NULL, "filter", "INPUT", id, m,
+			  drop);
+}
+
+/* Queue packets from x to y to the netdelay of the namespace that holds the rule. */
+static bool add_delay(struct driver *d, const char *id, struct party x, struct party y,
+		      const int *queues)
+{
+	char q[16], *target[] = { "-j", "NFQUEUE", "--queue-num", q, "--queue-bypass", NULL };
+	int z = y.zone >= 0 ? y.zone : x.zone;
+
+	str_format(q, sizeof(q), "%d", queues[z]);
+	if (y.zone >= 0) {
+		char *m[] = { "-i", "eth0", "-s", (char *)addr_of(d, x), NULL };
+
+		return ipt_insert(d->zones[z].netns, "mangle", "PREROUTING", id, m, target);
+	} else {
+		char *m[] = { "-o", "eth0", "-d", d->bridge_ip, NULL };
+
+		return ipt_insert(d->zones[z].netns, "mangle", "OUTPUT", id, m, target);
+	}
+}
+
+/* Rate-limit every pair at its sender: one class per sending zone, per zone for the client. */
+static bool add_rate(struct driver *d, const struct net_fault *f, struct party (*pairs)[2],
+		     int npairs)
+{
+	const char *addrs[NET_MAX_PARTIES];
+
+	for (int z = 0; z < d->nzones; z++) {
+		int n = 0;
+
+		for (int i = 0; i < npairs; i++)
+			if (pairs[i][0].zone == z)
+				addrs[n++] = addr_of(d, pairs[i][1]);
+		if (n > 0 && !tc_limit(d, f->id, d->zones[z].netns, "eth0", f->rate_bps, "dst", addrs, n))
+			return false;
+	}
+	for (int i = 0; i < npairs; i++)
+		if (pairs[i][0].zone < 0) {
+			const char *bridge_ip = d->bridge_ip;
+
+			if (!tc_limit(d, f->id, NULL, d->zones[pairs[i][1].zone].veth, f->rate_bps,
+				      "src", &bridge_ip, 1))
+				return false;
+		}
+	return true;
+}
+
+/* The directed pairs of a fault, without duplicates; -1 when a party is wrong. */
+static int fault_pairs(const struct driver *d, const struct net_fault *f,
+		       struct party (*pairs)[2], int max)
+{
+	struct party a[NET_MAX_PARTIES], b[NET_MAX_PARTIES];
+	int n = 0;
+
+	if (f->na < 1 || f->nb < 1 || f->na > NET_MAX_PARTIES || f->nb > NET_MAX_PARTIES) {
+		log_error("network fault %s: both groups need at least one party", f->id);
+		return -1;
+	}
+	for (int i = 0; i < f->na; i++)
+		if (!resolve(d, f->a[i], &a[i]))
+			return -1;
+	for (int i = 0; i < f->nb; i++)
+		if (!resolve(d, f->b[i], &b[i]))
+			return -1;
+	for (int i = 0; i < f->na; i++)
+		for (int j = 0; j < f->nb; j++) {
+			if (a[i].zone == b[j].zone) {
+				log_error("network fault %s: %s is in both groups", f->id, f->a[i]);
+				return -1;
+			}
+			for (int dir = 0; dir < (f->one_way ? 1 : 2); dir++) {
+				struct party x = dir ? b[j] : a[i], y = dir ? a[i] : b[j];
+				bool dup = false;
+
+				for (int k = 0; k < n; k++)
+					dup |= pairs[k][0].zone == x.zone && pairs[k][1].zone == y.zone;
+				if (!dup && n < max) {
+					pairs[n][0] = x;
+					pairs[n][1] = y;
+					n++;
+				}
+			}
+		}
+	return n;
+}
+
+bool local_net_apply(struct driver *d, const struct net_fault *f)
+{
+	enum { MAX_PAIRS = 2 * NET_MAX_PARTIES * NET_MAX_PARTIES };
+	struct party pairs[MAX_PAIRS][2];
+	int npairs, queues[DRIVER_MAX_MEMBERS] = { 0 };
+	char dir[LOCAL_PATH_LEN + 16];
+	bool delay = f->latency_us > 0 || f->jitter_us > 0;
+
+	if (!id_ok(f->id)) {
+		log_error("network fault: bad id '%s'", f->id);
+		return false;
+	}
+	if (access(d->state_file, F_OK) != 0) {
+		log_error("network fault %s: cluster %s is not up", f->id, d->spec.name);
+		return false;
+	}
+	if (f->loss_pct < 0 || f->loss_pct > 100 || f->rate_bps < 0 || f->latency_us < 0 ||
+	    f->jitter_us < 0 || (f->loss_pct == 0 && !delay && f->rate_bps == 0)) {
+		log_error("network fault %s: nothing valid to do (loss %.1f%%, delay %" PRId64
+			  " us, rate %" PRId64 " bit/s)", f->id, f->loss_pct, f->latency_us, f->rate_bps);
+		return false;
+	}
+	{
+		static const struct {
+			const char *path, *package;
+		} tools[] = { { NF_IPTABLES, "iptables" }, { NF_NSENTER, "util-linux" },
+			      { NF_TC, "iproute2" }, { NULL, NULL } };
+
+		for (int i = 0; tools[i].path; i++)
+			if (access(tools[i].path, X_OK) != 0) {
+				log_error("network fault %s: missing %s (install the Debian package %s)",
+					  f->id, tools[i].path, tools[i].package);
+				return false;
+			}
+	}
+	npairs = fault_pairs(d, f, pairs, MAX_PAIRS);
+	if (npairs < 0)
+		return false;
+	str_format(dir, sizeof(dir), "%s/netfault", d->dir);
+	if (!mkdir_p(dir, 0700))
+		return false;
+	if (delay) {
+		/* One netdelay per namespace that holds a delay rule, running before the rules. */
+		for (int i = 0; i < npairs; i++) {
+			int z = pairs[i][1].zone >= 0 ? pairs[i][1].zone : pairs[i][0].zone;
+
+			if (queues[z] == 0) {
+				queues[z] = queue_free(d->zones[z].netns);
+				if (!netdelay_start(d, f->id, &d->zones[z], queues[z], f->latency_us,
+						    f->jitter_us))
+					goto fail;
+			}
+		}
+		for (int i = 0; i < npairs; i++)
+			if (!add_delay(d, f->id, pairs[i][0], pairs[i][1], queues))
+				goto fail;
+	}
+	if (f->loss_pct > 0)
+		for (int i = 0; i < npairs; i++)
+			if (!add_drop(d, f->id, pairs[i][0], pairs[i][1], f->loss_pct))
+				goto fail;
+	if (f->rate_bps > 0 && !add_rate(d, f, pairs, npairs))
+		goto fail;
+	log_debug("network fault %s: %d directed pairs", f->id, npairs);
+	return true;
+fail:
+	local_net_revert(d, f->id);
+	return false;
+}
+
+bool local_net_revert(struct driver *d, const char *id)
+{
+	char path[LOCAL_PATH_LEN + 64];
+	bool ok = true;
+
+	if (!id_ok(id)) {
+		log_error("network fault: bad id '%s'", id ? id : "(null)");
+		return false;
+	}
+	/* Rules first: nothing new is queued or dropped; then the netdelays let theirs go. */
+	for (int t = 0; nf_tables[t]; t++) {
+		for (int i = 0; i < d->nzones; i++)
+			ok &= ipt_delete(d->zones[i].netns, nf_tables[t], id, NULL);
+		ok &= ipt_delete(NULL, nf_tables[t], id, d->bridge);
+	}
+	ok &= netdelay_stop_fault(d, id);
+	nf_path(d, id, ".tc", path, sizeof(path));
+	ok &= tc_unlimit_file(path);
+	return ok;
+}
+
+bool local_net_sweep(struct driver *d)
+{
+	char dir[LOCAL_PATH_LEN + 16];
+	bool ok = true;
+
+	for (int t = 0; nf_tables[t]; t++) {
+		for (int i = 0; i < d->nzones; i++)
+			ok &= ipt_delete(d->zones[i].netns, nf_tables[t], NULL, NULL);
+		/* The root namespace is shared: only rules on this cluster's bridge. */
+		ok &= ipt_delete(NULL, nf_tables[t], NULL, d->bridge);
+	}
+	ok &= netdelay_stop_all(d);
+	for (int i = 0; i < d->nzones; i++) {
+		char path[64];
+
+		ok &= tc_clear(d->zones[i].netns, "eth0");
+		str_format(path, sizeof(path), "/sys/class/net/%s", d->zones[i].veth);
+		if (access(path, F_OK) == 0)
+			ok &= tc_clear(NULL, d->zones[i].veth);
+	}
+	str_format(dir, sizeof(dir), "%s/netfault", d->dir);
+	if (ok && access(dir, F_OK) == 0 && !local_rm_rf(dir)) {
+		log_error("network fault sweep: cannot remove %s", dir);
+		ok = false;
+	}
+	return ok;
+}

@@ -1,0 +1,56 @@
+/*
+ * procfault.h - the local backend's process and disk faults: pausing a member's processes
+ * (SIGSTOP/SIGCONT), a zone's power loss (every process SIGKILLed through cgroup.kill and
+ * the zone's root-side veth set down), cgroup-v1 blkio throttles, the zone's network
+ * namespace for client threads, and the sweep that undoes all of these.
+ *
+ * Markers the sweep relies on: a stopped process in the cluster's cgroups, a zone veth that
+ * is down, a blkio group under <blkio mount>/bise/<cluster>/. Nothing else makes these.
+ */
+#ifndef BISE_LOCAL_PROCFAULT_H
+#define BISE_LOCAL_PROCFAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "local.h"
+
+/*
+ * SIGSTOP (frozen) or SIGCONT the member's processes: postgres = every PostgreSQL process
+ * of the zone's pg cgroup (postmaster, its children, pg_rewind...), patroni = the Patroni
+ * agent, both = the whole pg cgroup. The set is recomputed each call, by PID only.
+ * Freezing waits until the processes are in state T. Idempotent.
+ */
+bool procfault_pause(struct driver *d, const char *member, enum pause_what what, bool frozen);
+
+/* Power loss of a zone: its veth goes down, then etcd and Patroni/PostgreSQL are SIGKILLed. */
+bool procfault_zone_stop(struct driver *d, const char *zone);
+
+/* The zone's veth comes up, then etcd and Patroni start again where not running. */
+bool procfault_zone_start(struct driver *d, const char *zone);
+
+/*
+ * Limit the disk I/O of the member's pg processes (read and write, per second) with a
+ * cgroup-v1 blkio group; 0, 0 removes the limit and moves the processes back. Fails with
+ * the reason when blkio cannot throttle the state root's filesystem.
+ */
+bool procfault_io_throttle(struct driver *d, const char *member, int64_t iops, int64_t bps);
+
+/*
+ * Whether blkio throttling can work for this cluster: the blkio controller is mounted and
+ * the state root is on a block device. On false, why says what is missing.
+ */
+bool procfault_io_throttle_possible(const struct driver *d, char *why, size_t why_len);
+
+/* /run/netns/<zone's namespace>, for a client thread's setns(). */
+bool procfault_client_netns(struct driver *d, const char *zone, char *path, size_t len);
+
+/*
+ * Undo what this file's faults leave: SIGCONT every process in the cluster's cgroups, remove
+ * the blkio throttles and groups, bring every zone veth up. Restarting killed processes is
+ * not the sweep's job (heal does it from the journal). Idempotent.
+ */
+bool procfault_sweep(struct driver *d);
+
+#endif

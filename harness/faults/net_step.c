@@ -1,0 +1,186 @@
+/* net_step.c - groups, one_way and the driver calls shared by the network faults. */
+#include "net_step.h"
+
+#include <string.h>
+
+#include "util.h"
+
+#define NET_MAX_GROUPS (SCENARIO_MAX_ZONES + 1)
+
+typedef char net_group[SCENARIO_MAX_ZONES + 1][ZONE_NAME_LEN];
+
+static bool one_way_of(const struct step *st, bool *out, char *why, size_t why_len)
+{
+	const char *v = step_option(st, "one_way");
+
+	*out = false;
+	if (!v || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+		return true;
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0) {
+		*out = true;
+		return true;
+	}
+	str_format(why, why_len, "one_way \"%s\" is not a boolean (hint: one_way: true)", v);
+	return false;
+}
+
+static bool in_group(char (*g)[ZONE_NAME_LEN], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(g[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Parse between (if any) and refuse a name that is in two groups. */
+static bool groups_of(const struct step *st, net_group *groups, int *ngroups, int *sizes,
+		      char *why, size_t why_len)
+{
+	const char *between = step_option(st, "between");
+
+	*ngroups = 0;
+	if (!between)
+		return true;
+	if (!option_parse_groups(between, groups, ngroups, sizes, NET_MAX_GROUPS, why, why_len))
+		return false;
+	for (int g = 0; g < *ngroups; g++)
+		for (int i = 0; i < sizes[g]; i++)
+			for (int h = g + 1; h < *ngroups; h++)
+				if (in_group(groups[h], sizes[h], groups[g][i])) {
+					str_format(why, why_len,
+						   "%s is in two groups of between (hint: a zone "
+						   "belongs to one side of a partition)",
+						   groups[g][i]);
+					return false;
+				}
+	return true;
+}
+
+bool net_step_validate(const struct step *st, char *why, size_t why_len)
+{
+	net_group groups[NET_MAX_GROUPS];
+	int ngroups, sizes[NET_MAX_GROUPS];
+	bool one_way;
+
+	/* The scenario loader already requires a duration of every takes_duration fault. */
+	return one_way_of(st, &one_way, why, why_len) &&
+	       groups_of(st, groups, &ngroups, sizes, why, why_len);
+}
+
+/* The cluster's zones, and the zone of member (a member name or a zone name). */
+static int zones_of(struct fault_ctx *ctx, const char *member, char zones[][ZONE_NAME_LEN],
+		    char *member_zone)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n = 0;
+
+	member_zone[0] = '\0';
+	if (ctx->scenario) {
+		n = ctx->scenario->cluster.nzones;
+		for (int i = 0; i < n; i++) {
+			str_copy(zones[i], ZONE_NAME_LEN, ctx->scenario->cluster.zones[i]);
+			if (strcmp(zones[i], member) == 0)
+				str_copy(member_zone, ZONE_NAME_LEN, member);
+		}
+		if (member_zone[0])
+			return n;
+	}
+	/* A member named otherwise than its zone (or no scenario): ask the backend. */
+	n = ctx->ops->members(ctx->drv, m, DRIVER_MAX_MEMBERS);
+	for (int i = 0; i < n; i++) {
+		if (!ctx->scenario)
+			str_copy(zones[i], ZONE_NAME_LEN, m[i].zone);
+		if (strcmp(m[i].name, member) == 0)
+			str_copy(member_zone, ZONE_NAME_LEN, m[i].zone);
+	}
+	return ctx->scenario ? ctx->scenario->cluster.nzones : n;
+}
+
+/* groups[from] gets every zone and the client not in any of groups[0..from-1]. */
+static int rest_of(net_group *groups, const int *sizes, int from, char zones[][ZONE_NAME_LEN],
+		   int nzones)
+{
+	int n = 0;
+
+	for (int z = 0; z <= nzones; z++) {
+		const char *name = z < nzones ? zones[z] : PARTY_CLIENT;
+		bool taken = false;
+
+		for (int g = 0; g < from; g++)
+			taken |= in_group(groups[g], sizes[g], name);
+		if (!taken && n < SCENARIO_MAX_ZONES + 1)
+			str_copy(groups[from][n++], ZONE_NAME_LEN, name);
+	}
+	return n;
+}
+
+bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
+		    struct net_fault *f, int64_t *revert_after_us)
+{
+	net_group groups[NET_MAX_GROUPS];
+	char zones[DRIVER_MAX_MEMBERS][ZONE_NAME_LEN], member_zone[ZONE_NAME_LEN], why[200];
+	int ngroups, sizes[NET_MAX_GROUPS], nzones;
+	const char *name = st->fault ? st->fault->name : "network fault";
+
+	if (!ctx->ops->net_apply || !ctx->ops->net_revert) {
+		log_error("%s: backend %s has no network faults", name, ctx->ops->name);
+		return false;
+	}
+	if (!one_way_of(st, &f->one_way, why, sizeof(why)) ||
+	    !groups_of(st, groups, &ngroups, sizes, why, sizeof(why))) {
+		log_error("%s: %s", name, why);
+		return false;
+	}
+	nzones = zones_of(ctx, member, zones, member_zone);
+	if (nzones <= 0) {
+		log_error("%s: cannot list the cluster's zones", name);
+		return false;
+	}
+	if (ngroups == 0) {
+		if (!member_zone[0]) {
+			log_error("%s: no zone for member %s", name, member);
+			return false;
+		}
+		str_copy(groups[0][0], ZONE_NAME_LEN, member_zone);
+		sizes[0] = ngroups = 1;
+	}
+	for (int g = 0; g < ngroups; g++)
+		for (int i = 0; i < sizes[g]; i++)
+			if (!in_group(zones, nzones, groups[g][i]) &&
+			    strcmp(groups[g][i], PARTY_CLIENT) != 0) {
+				log_error("%s: between names %s, neither a zone of the cluster nor %s",
+					  name, groups[g][i], PARTY_CLIENT);
+				return false;
+			}
+	if (ngroups == 1) {
+		sizes[1] = rest_of(groups, sizes, 1, zones, nzones);
+		ngroups = 2;
+		if (sizes[1] == 0) {
+			log_error("%s: nothing is left outside %s", name, groups[0][0]);
+			return false;
+		}
+	}
+	str_copy(f->id, sizeof(f->id), ctx->fault_id);
+	for (int g = 0; g < ngroups; g++)
+		for (int h = g + 1; h < ngroups; h++) {
+			f->na = sizes[g];
+			memcpy(f->a, groups[g], sizeof(f->a));
+			f->nb = sizes[h];
+			memcpy(f->b, groups[h], sizeof(f->b));
+			if (!ctx->ops->net_apply(ctx->drv, f)) {
+				ctx->ops->net_revert(ctx->drv, ctx->fault_id);
+				return false;
+			}
+		}
+	*revert_after_us = st->duration_us;
+	return true;
+}
+
+bool net_step_revert(struct fault_ctx *ctx, const struct step *st, const char *member)
+{
+	if (!ctx->ops->net_revert) {
+		log_error("backend %s has no network faults to revert", ctx->ops->name);
+		return false;
+	}
+	return ctx->ops->net_revert(ctx->drv, ctx->fault_id);
+}
