@@ -187,6 +187,24 @@ const char *node_role_name(enum node_role r)
 	return (unsigned)r < sizeof(role_names) / sizeof(role_names[0]) ? role_names[r] : "?";
 }
 
+static const char *const target_names[] = { "primary", "replica", "any" };
+
+const char *read_target_name(enum read_target t)
+{
+	return (unsigned)t < sizeof(target_names) / sizeof(target_names[0]) ? target_names[t] : "?";
+}
+
+bool read_target_parse(const char *name, enum read_target *out)
+{
+	for (size_t i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++) {
+		if (strcmp(name, target_names[i]) == 0) {
+			*out = (enum read_target)i;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool write_outcome_parse(const char *name, enum write_outcome *out)
 {
 	for (size_t i = 0; i < sizeof(outcome_names) / sizeof(outcome_names[0]); i++) {
@@ -250,7 +268,7 @@ struct loader {
 	const char *path;
 	size_t line;
 	struct events *out;
-	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags;
+	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags, cap_reads;
 };
 
 /* Geometric growth so a million writes cost a few dozen reallocs. */
@@ -370,6 +388,37 @@ static bool load_write(struct loader *ld, struct json_object *o, int64_t t_us)
 	}
 	ev->writes = grow(ev->writes, &ld->cap_writes, ev->nwrites + 1, sizeof(w));
 	ev->writes[ev->nwrites++] = w;
+	return true;
+}
+
+static bool load_read(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct read_event r;
+	struct json_object *rec;
+	char out[32] = "", target[32] = "";
+
+	memset(&r, 0, sizeof(r));
+	r.end_us = t_us;
+	if (!get_time(ld, o, "t0", &r.start_us) || !get_int(ld, o, "r", true, &r.reader) ||
+	    !get_string(ld, o, "out", true, out, sizeof(out)) ||
+	    !get_string(ld, o, "target", true, target, sizeof(target)) ||
+	    !get_string(ld, o, "node", false, r.node, sizeof(r.node)) ||
+	    !get_int64(ld, o, "seq_seen", false, &r.seq_seen) ||
+	    !field(ld, o, "rec", json_type_boolean, false, &rec))
+		return false;
+	if (strcmp(out, "ok") != 0 && strcmp(out, "fail") != 0) {
+		log_error("%s:%zu: unknown read outcome \"%s\"", ld->path, ld->line, out);
+		return false;
+	}
+	if (!read_target_parse(target, &r.target)) {
+		log_error("%s:%zu: unknown read target \"%s\"", ld->path, ld->line, target);
+		return false;
+	}
+	r.ok = strcmp(out, "ok") == 0;
+	r.in_recovery = rec && json_object_get_boolean(rec);
+	ev->reads = grow(ev->reads, &ld->cap_reads, ev->nreads + 1, sizeof(r));
+	ev->reads[ev->nreads++] = r;
 	return true;
 }
 
@@ -562,6 +611,8 @@ static bool load_event(struct loader *ld, struct json_object *o)
 		return load_write(ld, o, t_us);
 	if (strcmp(type, "node") == 0)
 		return load_node(ld, o, t_us);
+	if (strcmp(type, "read") == 0)
+		return load_read(ld, o, t_us);
 	if (strcmp(type, "fault") == 0)
 		return load_fault(ld, o, t_us);
 	if (strcmp(type, "lag") == 0)
@@ -685,6 +736,7 @@ void events_free(struct events *ev)
 	}
 	free(ev->readbacks);
 	free(ev->writes);
+	free(ev->reads);
 	free(ev->nodes);
 	free(ev->faults);
 	free(ev->lags);

@@ -20,6 +20,10 @@
  *                                             the watcher sees as primary; positions are LSN
  *                                             text, primary_lsn is pg_current_wal_lsn() in the
  *                                             same statement, *_lag are seconds or null (idle)
+ *   read       r, t0, out, node, target, seq_seen[, rec, err]
+ *              one reader probe: out = ok | fail; target = primary | replica | any (how the
+ *              reader routed); seq_seen = writer 0's highest seq it saw (0 = none);
+ *              rec = the answering server was in recovery (pg_is_in_recovery())
  *   fault      action, fault, target, node, step[, reason]
  *              action = apply | revert | restart | skip | error
  *   healthy    ok, seconds[, reason]          result of a wait for health
@@ -105,6 +109,20 @@ struct lag_event {
 	double replay_lag;
 };
 
+enum read_target { READ_PRIMARY, READ_REPLICA, READ_ANY };
+
+/* One reader probe; start_us = t0 (sent), end_us = t (outcome known). */
+struct read_event {
+	int64_t start_us;
+	int64_t end_us;
+	int reader;
+	bool ok;
+	bool in_recovery; /* the answering server's own view; false when unknown */
+	enum read_target target;
+	int64_t seq_seen;
+	char node[EVENT_NODE_LEN];
+};
+
 struct fault_event {
 	int64_t t_us;
 	char action[16];
@@ -148,6 +166,8 @@ struct events {
 	struct write_event *writes; /* in log order */
 	size_t nnodes;
 	struct node_event *nodes;
+	size_t nreads;
+	struct read_event *reads; /* in log order */
 	size_t nfaults;
 	struct fault_event *faults;
 	size_t nlags;
@@ -166,10 +186,12 @@ void events_free(struct events *ev);
 
 const char *write_outcome_name(enum write_outcome o);
 const char *node_role_name(enum node_role r);
+const char *read_target_name(enum read_target t);
 
 /* Inverse of the *_name functions; false for an unknown name. */
 bool write_outcome_parse(const char *name, enum write_outcome *out);
 bool node_role_parse(const char *name, enum node_role *out);
+bool read_target_parse(const char *name, enum read_target *out);
 
 /* PostgreSQL's text LSN "X/Y" (two hex numbers of up to 8 digits) -> (X << 32) | Y. */
 bool lsn_parse(const char *text, uint64_t *out);

@@ -145,7 +145,12 @@ static void load_subnet(struct loader *ld, yaml_node_t *n, struct cluster_spec *
 		   (a >> 8) & 0xff);
 }
 
-static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spec *c)
+/*
+ * The cluster section, or a variant's overrides of it (variant): the same keys and checks,
+ * except name and zones, which a variant may not change (its cluster is renamed by the
+ * runner and its zones are the scenario's, which step targets were checked against).
+ */
+static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spec *c, bool variant)
 {
 	static const char *const replication[] = { "async", "synchronous", NULL };
 	static const char *const dcs[] = { "v3", "v2", NULL };
@@ -156,8 +161,16 @@ static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spe
 	int k;
 
 	if (!sy_collect(ld, map, "cluster", cluster_keys, NULL, vals, keys)) {
-		ld->zones_ok = true; /* the defaults still stand */
+		if (!variant)
+			ld->zones_ok = true; /* the defaults still stand */
 		return;
+	}
+	if (variant && (vals[CL_NAME] || vals[CL_ZONES])) {
+		k = vals[CL_NAME] ? CL_NAME : CL_ZONES;
+		sy_report(ld, sy_pos(keys[k]), k == CL_NAME ? "a variant runs on cluster <name>-<variant>"
+							    : "variants compare settings on the same zones",
+			  "a variant may not override cluster.%s", cluster_keys[k]);
+		vals[CL_NAME] = vals[CL_ZONES] = NULL;
 	}
 	if (vals[CL_NAME] && (text = sy_scalar(ld, vals[CL_NAME], "cluster.name"))) {
 		if (sy_ident_ok(text, false, true, 20))
@@ -167,7 +180,8 @@ static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spe
 				  "lower-case letters, digits and '-', starting with a letter, at most 20 characters",
 				  "cluster.name \"%s\" is not valid", text);
 	}
-	ld->zones_ok = !vals[CL_ZONES] || load_zones(ld, vals[CL_ZONES], c);
+	if (!variant)
+		ld->zones_ok = !vals[CL_ZONES] || load_zones(ld, vals[CL_ZONES], c);
 	if (vals[CL_REPLICATION] && (k = sy_choice(ld, vals[CL_REPLICATION], "cluster.replication",
 						   replication)) >= 0)
 		c->replication = k == 0 ? REPLICATION_ASYNC : REPLICATION_SYNC;
@@ -195,9 +209,11 @@ static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spe
 
 /* ---- workload ---- */
 
-enum { WL_WRITERS, WL_CLIENTS, WL_RATE, WL_CONNECT, WL_WRITE };
+enum { WL_WRITERS, WL_CLIENTS, WL_RATE, WL_CONNECT, WL_WRITE, WL_READERS, WL_READ_FROM };
 static const char *const workload_keys[] = { "writers", "clients", "rate", "connect_timeout",
-	"write_timeout", NULL };
+	"write_timeout", "readers", "read_from", NULL };
+/* Same order as enum read_target. */
+static const char *const read_from_names[] = { "primary", "replica", "any", NULL };
 
 enum { CG_ZONE, CG_WRITERS };
 static const char *const client_keys[] = { "zone", "writers", NULL };
@@ -352,6 +368,14 @@ static void load_workload(struct loader *ld, yaml_node_t *map, struct workload_s
 			    &w->connect_timeout_us);
 	if (vals[WL_WRITE])
 		sy_duration(ld, vals[WL_WRITE], "workload.write_timeout", true, &w->write_timeout_us);
+	if (vals[WL_READERS])
+		sy_int(ld, vals[WL_READERS], "workload.readers", 0, 64, &w->readers);
+	if (vals[WL_READ_FROM]) {
+		int i = sy_choice(ld, vals[WL_READ_FROM], "workload.read_from", read_from_names);
+
+		if (i >= 0)
+			w->read_from = (enum read_target)i;
+	}
 }
 
 /* ---- slo ---- */
@@ -397,12 +421,83 @@ static void load_slos(struct loader *ld, yaml_node_t *map)
 	}
 }
 
+/* ---- variants ---- */
+
+enum { VA_NAME, VA_CLUSTER };
+static const char *const variant_keys[] = { "name", "cluster", NULL };
+
+/* One "{name: etcd-v2, cluster: {dcs_api: v2}}": the base cluster with overrides applied. */
+static bool load_variant(struct loader *ld, yaml_node_t *map, struct scenario_variant *v)
+{
+	const struct scenario *sc = ld->sc;
+	yaml_node_t *vals[SY_MAX_KEYS], *keys[SY_MAX_KEYS];
+	int before = ld->nerrors;
+	const char *text;
+	char hint[64];
+
+	if (map->type != YAML_MAPPING_NODE) {
+		sy_report(ld, sy_pos(map), "e.g. \"- {name: etcd-v2, cluster: {dcs_api: v2}}\"",
+			  "a variant must be a mapping, not %s", sy_kind(map));
+		return false;
+	}
+	if (!sy_collect(ld, map, "a variant", variant_keys, NULL, vals, keys))
+		return false;
+	v->pos = sy_pos(map);
+	v->cluster = sc->cluster;
+	if (!vals[VA_NAME]) {
+		sy_report(ld, sy_pos(map), "add e.g. \"name: etcd-v2\"", "a variant needs a name");
+	} else if ((text = sy_scalar(ld, vals[VA_NAME], "variant name"))) {
+		if (!sy_ident_ok(text, true, true, VARIANT_NAME_LEN - 1))
+			sy_report(ld, sy_pos(vals[VA_NAME]),
+				  "lower-case letters, digits and '-', at most 15 characters",
+				  "variant name \"%s\" is not valid", text);
+		for (int i = 0; i < sc->nvariants; i++) {
+			if (strcmp(sc->variants[i].name, text) != 0)
+				continue;
+			str_format(hint, sizeof(hint), "first given at line %d, column %d",
+				   sc->variants[i].pos.line, sc->variants[i].pos.col);
+			sy_report(ld, sy_pos(vals[VA_NAME]), hint, "variant \"%s\" is given twice", text);
+		}
+		str_copy(v->name, sizeof(v->name), text);
+	}
+	if (vals[VA_CLUSTER])
+		load_cluster(ld, vals[VA_CLUSTER], &v->cluster, true);
+	return ld->nerrors == before;
+}
+
+static void load_variants(struct loader *ld, yaml_node_t *seq)
+{
+	struct scenario *sc = ld->sc;
+
+	static const char *const eg = "e.g. [{name: etcd-v3}, {name: etcd-v2, cluster: {dcs_api: v2}}]";
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		sy_report(ld, sy_pos(seq), eg, "variants must be a sequence, not %s", sy_kind(seq));
+		return;
+	}
+	if (seq->data.sequence.items.start == seq->data.sequence.items.top) {
+		sy_report(ld, sy_pos(seq), eg, "variants is empty");
+		return;
+	}
+	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *item = sy_node(ld, *it);
+
+		if (sc->nvariants == SCENARIO_MAX_VARIANTS) {
+			sy_report(ld, sy_pos(item), "split the comparison over several scenarios",
+				  "too many variants (at most %d)", SCENARIO_MAX_VARIANTS);
+			return;
+		}
+		if (load_variant(ld, item, &sc->variants[sc->nvariants]))
+			sc->nvariants++;
+	}
+}
+
 /* ---- document ---- */
 
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_CLUSTER, TOP_WORKLOAD, TOP_STEPS, TOP_SLO, TOP_REPEAT,
-	TOP_MAX_FAULT };
+	TOP_MAX_FAULT, TOP_VARIANTS };
 static const char *const top_keys[] = { "name", "description", "cluster", "workload", "steps",
-	"slo", "repeat", "max_fault_duration", NULL };
+	"slo", "repeat", "max_fault_duration", "variants", NULL };
 
 static void load_top(struct loader *ld, yaml_node_t *root, struct source_pos doc_start)
 {
@@ -431,7 +526,9 @@ static void load_top(struct loader *ld, yaml_node_t *root, struct source_pos doc
 		sc->description = xstrdup(text);
 	ld->zones_ok = true;
 	if (vals[TOP_CLUSTER])
-		load_cluster(ld, vals[TOP_CLUSTER], &sc->cluster);
+		load_cluster(ld, vals[TOP_CLUSTER], &sc->cluster, false);
+	if (vals[TOP_VARIANTS])
+		load_variants(ld, vals[TOP_VARIANTS]);
 	if (vals[TOP_WORKLOAD])
 		load_workload(ld, vals[TOP_WORKLOAD], &sc->workload);
 	ld->max_fault_ok = !vals[TOP_MAX_FAULT] ||
@@ -509,6 +606,8 @@ void workload_spec_defaults(struct workload_spec *w)
 	w->rate_per_writer = 100;
 	w->connect_timeout_us = 500 * INT64_C(1000);
 	w->write_timeout_us = 1 * INT64_C(1000000);
+	w->readers = 0;
+	w->read_from = READ_PRIMARY;
 }
 
 bool scenario_load(const char *path, struct scenario *out, char *errbuf, size_t errlen)
@@ -536,6 +635,78 @@ bool scenario_load(const char *path, struct scenario *out, char *errbuf, size_t 
 	/* Leave nothing half-built behind; scenario_free on the zeroed struct is still fine. */
 	scenario_free(out);
 	return false;
+}
+
+/* KEY=VALUE[,KEY=VALUE] as YAML "KEY: VALUE" lines, so the cluster section's code checks them. */
+static bool overrides_yaml(const char *overrides, char *buf, size_t len, char *errbuf, size_t errlen,
+			   const char *name)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (const char *p = overrides; *p;) {
+		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		int n = (int)(end - p);
+
+		if (!eq || eq == p || eq + 1 == end) {
+			str_format(errbuf, errlen, "--variant %s: \"%.*s\" is not KEY=VALUE "
+				   "(hint: e.g. --variant sync=replication=synchronous)\n", name, n, p);
+			return false;
+		}
+		if (!str_format(buf + o, len - o, "%.*s: %.*s\n", (int)(eq - p), p, (int)(end - eq - 1),
+				eq + 1)) {
+			str_format(errbuf, errlen, "--variant %s: overrides too long\n", name);
+			return false;
+		}
+		o += strlen(buf + o);
+		p = comma ? comma + 1 : end;
+	}
+	return true;
+}
+
+bool scenario_variant_parse(const struct cluster_spec *base, const char *name,
+			    const char *overrides, struct scenario_variant *out, char *errbuf,
+			    size_t errlen)
+{
+	struct scenario sc;
+	char path[64], text[1024];
+	struct loader ld = { .path = path, .sc = &sc };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+
+	memset(out, 0, sizeof(*out));
+	memset(&sc, 0, sizeof(sc));
+	sc.cluster = *base;
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	str_format(path, sizeof(path), "--variant %s", name);
+	if (!sy_ident_ok(name, true, true, VARIANT_NAME_LEN - 1)) {
+		str_format(errbuf, errlen, "--variant: name \"%s\" is not valid (hint: lower-case letters, "
+			   "digits and '-', at most 15 characters, then =KEY=VALUE)\n", name);
+		return false;
+	}
+	if (!overrides_yaml(overrides, text, sizeof(text), errbuf, errlen, name))
+		return false;
+	str_copy(out->name, sizeof(out->name), name);
+	out->cluster = *base;
+	out->pos = (struct source_pos){ 1, 1 };
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	if (!yaml_parser_load(&parser, &doc)) {
+		sy_yaml_problem(&ld, &parser, text, strlen(text));
+	} else {
+		ld.doc = &doc;
+		root = yaml_document_get_root_node(&doc);
+		if (root)
+			load_cluster(&ld, root, &out->cluster, true);
+		ld.doc = NULL;
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	sy_flush(&ld, errbuf, errlen);
+	return ld.nerrors == 0;
 }
 
 void scenario_free(struct scenario *s)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h" /* enum read_target */
+
 #define SCENARIO_MAX_ZONES 8
 #define SCENARIO_NAME_LEN 64
 #define ZONE_NAME_LEN 16
@@ -53,6 +55,8 @@ struct workload_spec {
 	double rate_per_writer;  /* writes per second per writer; 0 = unthrottled */
 	int64_t connect_timeout_us; /* client-side deadline for one connection attempt */
 	int64_t write_timeout_us;   /* after this with no answer a sent write is indeterminate */
+	int readers;                /* reader probes, outside every zone (0 = none) */
+	enum read_target read_from; /* where readers route: primary | replica | any */
 };
 
 enum step_kind {
@@ -94,6 +98,15 @@ struct slo_spec {
 };
 
 #define SCENARIO_MAX_SLOS 16
+#define SCENARIO_MAX_VARIANTS 8
+#define VARIANT_NAME_LEN 16
+
+/* One cluster variant the scenario runs on: the base cluster with overrides applied. */
+struct scenario_variant {
+	char name[VARIANT_NAME_LEN]; /* [a-z0-9-]+ */
+	struct cluster_spec cluster;  /* name still the base cluster's; variants.c renames it */
+	struct source_pos pos;
+};
 
 struct scenario {
 	char *path;
@@ -108,6 +121,8 @@ struct scenario {
 	struct slo_spec slos[SCENARIO_MAX_SLOS];
 	int repeat;
 	int64_t max_fault_us; /* no fault lives longer than this (deadline for the watchdog) */
+	int nvariants;        /* 0: run once on cluster; else once per variant */
+	struct scenario_variant variants[SCENARIO_MAX_VARIANTS];
 };
 
 /* Total writers: outside and inside zones. */
@@ -125,6 +140,15 @@ void workload_spec_defaults(struct workload_spec *w);
 bool scenario_load(const char *path, struct scenario *out, char *errbuf, size_t errlen);
 
 void scenario_free(struct scenario *s);
+
+/*
+ * A variant from the command line: name, and overrides "KEY=VALUE[,KEY=VALUE]" with the
+ * keys and checks of the cluster section (not name or zones), applied to base. On error
+ * returns false with "--variant NAME: MESSAGE (hint: ...)" lines in errbuf.
+ */
+bool scenario_variant_parse(const struct cluster_spec *base, const char *name,
+			    const char *overrides, struct scenario_variant *out, char *errbuf,
+			    size_t errlen);
 
 /* True if target names a role rather than a zone. */
 bool scenario_target_is_role(const char *target);

@@ -92,7 +92,16 @@ struct wl_writer {
 	int netns_fd;      /* network namespace the thread joins first (it closes it); -1 = none */
 };
 
+/* One reader thread's state; arg of wl_reader_main. */
+struct wl_reader {
+	struct wl_shared *sh;
+	int id;
+	struct pg_conn *conn;
+	int member; /* index of the member conn is connected to */
+};
+
 void *wl_writer_main(void *arg); /* arg: struct wl_writer */
+void *wl_reader_main(void *arg); /* arg: struct wl_reader */
 void *wl_watch_main(void *arg);  /* arg: struct wl_shared */
 
 /* Start a non-blocking connection (no target_session_attrs unless read_write); NULL on failure. */

@@ -136,6 +136,11 @@ bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *me
 		log_error("%s: cannot list the cluster's zones", name);
 		return false;
 	}
+	/* "target" in between stands for the zone of the member the step resolved to. */
+	for (int g = 0; g < ngroups; g++)
+		for (int i = 0; i < sizes[g]; i++)
+			if (strcmp(groups[g][i], "target") == 0)
+				str_copy(groups[g][i], ZONE_NAME_LEN, member_zone);
 	if (ngroups == 0) {
 		if (!member_zone[0]) {
 			log_error("%s: no zone for member %s", name, member);

@@ -54,7 +54,7 @@ static const char scenario_text[] =
 	"    target: primary\n"
 	"    scope: wal\n"
 	"    duration: 120s\n"
-	"  - wait: 10s\n";
+	"  - wait: 100s\n"; /* the runner is killed long before */
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {

@@ -1,0 +1,67 @@
+/*
+ * operators.h - what the kubernetes backend needs of a PostgreSQL operator, one table per
+ * operator (cnpg, cozystack, zalando, crunchy), and the pod helpers the adapters share:
+ * members from pods found by a label selector, role from a label, zone from the node.
+ */
+#ifndef BISE_K8S_OPERATORS_H
+#define BISE_K8S_OPERATORS_H
+
+#include "cnpg.h"
+
+#define K8S_ZONE_POD_LABEL "bise.io/zone" /* set on instance pods by netpolicy.c */
+
+struct k8s_operator {
+	const char *name;         /* as BISE_K8S_OPERATOR names it */
+	const char *title;        /* "Zalando postgres-operator", for messages */
+	const char *api;          /* API group version path that must exist (preflight) */
+	const char *pod_selector; /* label selector of the instance pods, %s: the object's name */
+	const char *container;    /* the PostgreSQL container (container-kill) */
+	const char *data_path;    /* mount path of the data volume (IO faults) */
+	json_object *(*object)(const struct cluster_spec *spec, const char *ns, const char *image);
+	bool (*create)(struct k8s_client *c, const char *ns, json_object *obj);
+	/* *exists false (no log) when the object is not there; false on an error (logged). */
+	bool (*exists)(struct k8s_client *c, const char *ns, const char *name, bool *exists);
+	int (*members)(struct k8s_client *c, const char *ns, const char *name, struct cnpg_member *out,
+		       int max);
+	bool (*wait_ready)(struct k8s_client *c, const char *ns, const char *name, int64_t timeout_us,
+			   int64_t poll_us, char *why, size_t why_len);
+	bool (*remove)(struct k8s_client *c, const char *ns, const char *name);
+};
+
+/* The operator of that name (cnpg, cozystack, zalando, crunchy); NULL if unknown. */
+const struct k8s_operator *k8s_operator_find(const char *name);
+
+/* The label selector of name's instance pods, as op->pod_selector says. */
+void k8s_operator_selector(const struct k8s_operator *op, const char *name, char *buf, size_t len);
+
+/* The value at a dotted path of keys ("status.phase"); NULL if absent. */
+json_object *k8s_jget(json_object *o, const char *path);
+
+/* The string at a dotted path; NULL if absent or not a string. */
+const char *k8s_jstr(json_object *o, const char *path);
+
+/* A label's value (keys hold dots and slashes, hence no path); NULL if absent. */
+const char *k8s_label(json_object *obj, const char *key);
+
+/* Running, Ready condition True and not being deleted. */
+bool k8s_pod_ready(json_object *pod);
+
+/*
+ * The instance pods matching selector as members: role from role_label (primary_value or
+ * replica_value; anything else unknown; not ready: down), zone from the node's topology
+ * label. Count, or -1 (logged).
+ */
+int k8s_pod_members(struct k8s_client *c, const char *ns, const char *selector, const char *role_label,
+		    const char *primary_value, const char *replica_value, struct cnpg_member *out,
+		    int max);
+
+/* Why the members are not one ready primary and want-1 ready replicas; true when they are. */
+bool k8s_members_healthy(const struct cnpg_member *m, int n, int want, char *why, size_t why_len);
+
+/* The primary's pod name among the members; false when there is not exactly one. */
+bool k8s_members_primary(const struct cnpg_member *m, int n, char *out, size_t len);
+
+/* DELETE path (Foreground propagation); a 404 counts as done. */
+bool k8s_delete_foreground(struct k8s_client *c, const char *path, const struct k8s_ref *ref);
+
+#endif

@@ -1,0 +1,658 @@
+/* trial.c - one trial: workload, fault steps on time, recovery, read-back, verdicts. */
+#include "trial.h"
+
+#include "driver.h"
+#include "event.h"
+#include "fault.h"
+#include "heal.h"
+#include "progress.h"
+#include "journal.h"
+#include "metrics.h"
+#include "report.h"
+#include "slo.h"
+#include "units.h"
+#include "util.h"
+#include "watchdog.h"
+#include "workload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PENDING 32
+#define RESOLVE_TIMEOUT_US (10 * 1000000LL)
+#define PREFLIGHT_HEALTH_TIMEOUT_US (90 * 1000000LL)
+#define READBACK_TIMEOUT_US (30 * 1000000LL)
+
+/* A fault applied and not yet reverted: the runner owes it a revert at due_us. */
+struct pending {
+	const struct step *step;
+	int step_index;
+	char member[MEMBER_NAME_LEN];
+	int64_t due_us;
+	int journal_id;
+	char fault_id[48];
+};
+
+/* Everything one trial needs; lives on run_trial's stack. */
+struct trial_ctx {
+	const struct scenario *sc;
+	const struct run_options *opt;
+	const struct driver_ops *ops;
+	struct driver *drv;
+	struct event_log *log;
+	struct workload *workload;
+	struct journal *journal;
+	char run_id[96];
+	uint64_t rng;
+	int64_t t0_us;       /* workload start: step offsets count from here */
+	int trial, trials;
+	int step_index;      /* 0-based step being run, for progress */
+	const char *phase;
+	double planned_s;
+	int64_t t_fault_us;  /* first fault applied, 0 if none yet */
+	int npending;
+	struct pending pending[MAX_PENDING];
+	char error[256];
+};
+
+/* splitmix64: a tiny seeded generator so a random targeting can be replayed. */
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+
+static void emit(struct trial_ctx *c, json_object *o)
+{
+	event_log_append(c->log, mono_now_us(), o);
+}
+
+static json_object *event_new(const char *type)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ev", json_object_new_string(type));
+	return o;
+}
+
+static void emit_phase(struct trial_ctx *c, const char *name)
+{
+	json_object *o = event_new("phase");
+
+	c->phase = name;
+	json_object_object_add(o, "name", json_object_new_string(name));
+	emit(c, o);
+}
+
+static json_object *fault_event(const char *action, const struct step *st, int index,
+				const char *member, const char *reason)
+{
+	json_object *o = event_new("fault");
+
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, "fault", json_object_new_string(st->fault ? st->fault->name : ""));
+	json_object_object_add(o, "target", json_object_new_string(st->target));
+	json_object_object_add(o, "node", json_object_new_string(member ? member : ""));
+	json_object_object_add(o, "step", json_object_new_int(index));
+	if (reason)
+		json_object_object_add(o, "reason", json_object_new_string(reason));
+	return o;
+}
+
+static void emit_fault(struct trial_ctx *c, const char *action, const struct step *st, int index,
+		       const char *member, const char *reason)
+{
+	emit(c, fault_event(action, st, index, member, reason));
+}
+
+static double elapsed_s(const struct trial_ctx *c)
+{
+	return (double)(mono_now_us() - c->t0_us) / 1e6;
+}
+
+/* The scenario's known length: fault offsets and plain waits (health waits are open-ended). */
+static double planned_seconds(const struct scenario *sc)
+{
+	int64_t t = 0;
+
+	for (int i = 0; i < sc->nsteps; i++) {
+		const struct step *st = &sc->steps[i];
+
+		int64_t last = st->at_us + (st->count > 1 ? st->every_us * (st->count - 1) : 0);
+
+		if (st->kind == STEP_FAULT && last > t)
+			t = last;
+		else if (st->kind == STEP_WAIT)
+			t += st->duration_us;
+	}
+	return (double)t / 1e6;
+}
+
+/* Feed the live status line. */
+static void tick(struct trial_ctx *c)
+{
+	struct progress_snapshot s;
+	char primary[MEMBER_NAME_LEN] = "";
+
+	memset(&s, 0, sizeof(s));
+	if (c->workload) {
+		workload_counts(c->workload, &s.attempted, &s.ok);
+		workload_current_primary(c->workload, primary, sizeof(primary));
+	}
+	s.scenario = c->sc->name;
+	s.trial = c->trial;
+	s.trials = c->trials;
+	s.phase = c->phase ? c->phase : "start";
+	s.step = c->step_index + 1;
+	s.nsteps = c->sc->nsteps;
+	s.primary = primary;
+	s.elapsed_s = elapsed_s(c);
+	s.planned_s = c->planned_s;
+	progress_update(&s);
+}
+
+/* Revert every pending fault that is due (all of them when force). */
+static void process_reverts(struct trial_ctx *c, bool force)
+{
+	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
+	int64_t now = mono_now_us();
+
+	for (int i = 0; i < c->npending;) {
+		struct pending *p = &c->pending[i];
+
+		if (!force && p->due_us > now) {
+			i++;
+			continue;
+		}
+		fc.fault_id = p->fault_id;
+		if (p->step->fault->revert(&fc, p->step, p->member)) {
+			journal_reverted(c->journal, p->journal_id);
+			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
+			progress_note(elapsed_s(c), "%s reverted on %s", p->step->fault->name, p->member);
+		} else {
+			emit_fault(c, "error", p->step, p->step_index, p->member, "revert failed");
+		}
+		c->pending[i] = c->pending[--c->npending];
+	}
+}
+
+/* Sleep until deadline while reverting what falls due; false if runner_interrupted(). */
+static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
+{
+	while (!runner_interrupted()) {
+		int64_t now = mono_now_us();
+		int64_t slice = deadline_us - now;
+
+		process_reverts(c, false);
+		tick(c);
+		if (slice <= 0)
+			return true;
+		sleep_us(slice < 20000 ? slice : 20000);
+	}
+	return false;
+}
+
+static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, size_t why_len)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+
+	str_copy(why, why_len, "timed out");
+	while (!runner_interrupted()) {
+		int64_t left;
+
+		process_reverts(c, false);
+		tick(c);
+		left = deadline - mono_now_us();
+		if (c->npending == 0) {
+			int64_t slice = left < 1000000 ? left : 1000000;
+
+			if (c->ops->wait_healthy(c->drv, slice > 0 ? slice : 0, why, why_len))
+				return true;
+		} else {
+			sleep_us(50000);
+		}
+		if (mono_now_us() >= deadline)
+			return false;
+	}
+	str_copy(why, why_len, "runner_interrupted()");
+	return false;
+}
+
+static int pick_member(struct trial_ctx *c, const struct member *m, int n, enum member_role want)
+{
+	int candidates[DRIVER_MAX_MEMBERS];
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (want == MEMBER_UNKNOWN ? m[i].role != MEMBER_DOWN : m[i].role == want)
+			candidates[k++] = i;
+	}
+	if (k == 0)
+		return -1;
+	return candidates[rng_next(&c->rng) % (uint64_t)k];
+}
+
+/* Resolve a zone name or a role to a member at injection time. */
+static bool resolve_target_once(struct trial_ctx *c, const struct step *st, char *member,
+				size_t len, char *why, size_t why_len)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
+	int pick = -1;
+
+	if (n < 0) {
+		str_copy(why, why_len, "cannot list members");
+		return false;
+	}
+	if (strcmp(st->target, "primary") == 0) {
+		for (int i = 0; i < n; i++)
+			if (m[i].role == MEMBER_PRIMARY && (pick < 0 || m[i].timeline > m[pick].timeline))
+				pick = i;
+	} else if (strcmp(st->target, "replica") == 0) {
+		pick = pick_member(c, m, n, MEMBER_REPLICA);
+	} else if (strcmp(st->target, "any") == 0) {
+		pick = pick_member(c, m, n, MEMBER_UNKNOWN);
+	} else {
+		for (int i = 0; i < n; i++)
+			if (strcmp(m[i].zone, st->target) == 0)
+				pick = i;
+	}
+	if (pick < 0) {
+		str_format(why, why_len, "no member is %s right now", st->target);
+		return false;
+	}
+	return str_copy(member, len, m[pick].name);
+}
+
+/*
+ * Roles move (a failover in progress) and a loaded machine can time a probe out: look
+ * again for a few seconds before calling a target impossible.
+ */
+static bool resolve_target(struct trial_ctx *c, const struct step *st, char *member, size_t len,
+			   char *why, size_t why_len)
+{
+	int64_t deadline = mono_now_us() + RESOLVE_TIMEOUT_US;
+
+	while (!resolve_target_once(c, st, member, len, why, why_len)) {
+		if (mono_now_us() >= deadline || runner_interrupted())
+			return false;
+		process_reverts(c, false);
+		sleep_us(250000);
+	}
+	return true;
+}
+
+/* Seconds after which nobody should keep this fault: its own length, capped by max_fault. */
+static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st)
+{
+	int64_t us = st->duration_us > sc->cluster.restart_delay_us ? st->duration_us
+								   : sc->cluster.restart_delay_us;
+
+	if (sc->max_fault_us > 0 && us > sc->max_fault_us)
+		us = sc->max_fault_us;
+	/* The margin covers a slow runner: the watchdog must not race its on-time revert. */
+	return us / 1000000 + 30;
+}
+
+/* One application of a fault step; rep counts from 1 (steps with count > 1 repeat). */
+static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index, int rep)
+{
+	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
+	char member[MEMBER_NAME_LEN], why[160], fault_id[48];
+	int64_t revert_after = -1, t_inject;
+	json_object *o;
+	int journal_id;
+	unsigned missing = st->fault->needs & ~c->ops->caps;
+
+	if (missing) {
+		str_format(why, sizeof(why), "the %s backend cannot do what %s needs", c->ops->name,
+			   st->fault->name);
+		emit_fault(c, "skip", st, index, NULL, why);
+		log_warn("step %d skipped: %s", index + 1, why);
+		return true;
+	}
+	if (!resolve_target(c, st, member, sizeof(member), why, sizeof(why))) {
+		emit_fault(c, "error", st, index, NULL, why);
+		str_format(c->error, sizeof(c->error), "step %d (%s): %s", index + 1, st->fault->name, why);
+		return false;
+	}
+	/* Journaled (fsync'd) before it is applied, so nothing can outlive a crash unseen. */
+	journal_id = journal_intent(c->journal, st, member, time(NULL) + fault_deadline_s(c->sc, st));
+	if (journal_id < 0) {
+		str_format(c->error, sizeof(c->error), "step %d: cannot journal the fault", index + 1);
+		return false;
+	}
+	fault_id_format(fault_id, sizeof(fault_id), getpid(), journal_id);
+	fc.fault_id = fault_id;
+	t_inject = mono_now_us();
+	if (!st->fault->apply(&fc, st, member, &revert_after)) {
+		/* It may have half-happened: leave it journaled for a revert attempt. */
+		if (st->fault->revert && st->fault->revert(&fc, st, member))
+			journal_reverted(c->journal, journal_id);
+		emit_fault(c, "error", st, index, member, "injection failed");
+		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", index + 1,
+			   st->fault->name, member);
+		return false;
+	}
+	/*
+	 * Stamped when the injection started (a SIGKILL or a rule takes effect at once), with
+	 * how long the injector took to verify it: clients may see the fault before it returns.
+	 */
+	o = fault_event("apply", st, index, member, NULL);
+	json_object_object_add(o, "verified_ms",
+			       json_object_new_double((double)(mono_now_us() - t_inject) / 1e3));
+	if (st->count > 1)
+		json_object_object_add(o, "repeat", json_object_new_int(rep));
+	event_log_append(c->log, t_inject, o);
+	if (c->t_fault_us == 0)
+		c->t_fault_us = t_inject;
+	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, member, st->target);
+	if (revert_after >= 0 && st->fault->revert) {
+		struct pending *p;
+
+		if (c->npending == MAX_PENDING) {
+			process_reverts(c, true);
+		}
+		p = &c->pending[c->npending++];
+		p->step = st;
+		p->step_index = index;
+		str_copy(p->member, sizeof(p->member), member);
+		p->due_us = mono_now_us() + revert_after;
+		p->journal_id = journal_id;
+		str_copy(p->fault_id, sizeof(p->fault_id), fault_id);
+	} else {
+		journal_reverted(c->journal, journal_id); /* nothing of it left to undo */
+	}
+	return true;
+}
+
+static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
+{
+	int64_t start = mono_now_us();
+	char why[256];
+	bool ok = wait_healthy(c, st->timeout_us, why, sizeof(why));
+	int64_t from = c->t_fault_us ? c->t_fault_us : start;
+	json_object *o = event_new("healthy");
+
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	/* Time to recovery counts from the first fault: what a user waits for. */
+	json_object_object_add(o, "seconds", json_object_new_double((double)(mono_now_us() - from) / 1e6));
+	if (!ok)
+		json_object_object_add(o, "reason", json_object_new_string(why));
+	emit(c, o);
+	if (ok)
+		progress_note(elapsed_s(c), "cluster healthy again");
+	else
+		progress_note(elapsed_s(c), "cluster NOT healthy within %.0f s: %s",
+			      (double)st->timeout_us / 1e6, why);
+	return true;
+}
+
+/*
+ * A fault step applies count times (once when count <= 1), every every_us apart from the
+ * first application; each is journaled and reverted after its own duration, so they
+ * overlap when duration > every. False if runner_interrupted() while waiting.
+ */
+static bool run_fault_repeats(struct trial_ctx *c, const struct step *st, int index)
+{
+	int reps = st->count > 1 && st->every_us > 0 ? st->count : 1;
+	int64_t first = st->at_us >= 0 ? c->t0_us + st->at_us : mono_now_us();
+
+	for (int k = 0; k < reps && !runner_interrupted() && !c->error[0]; k++) {
+		if (k > 0 && !idle_until(c, first + (int64_t)k * st->every_us))
+			return false;
+		run_fault_step(c, st, index, k + 1);
+	}
+	return true;
+}
+
+static void run_steps(struct trial_ctx *c)
+{
+	const struct scenario *sc = c->sc;
+
+	for (int i = 0; i < sc->nsteps && !runner_interrupted() && !c->error[0]; i++) {
+		const struct step *st = &sc->steps[i];
+
+		c->step_index = i;
+		switch (st->kind) {
+		case STEP_FAULT:
+			if (st->at_us >= 0 && !idle_until(c, c->t0_us + st->at_us))
+				return;
+			if (i == 0 || sc->steps[i - 1].kind != STEP_FAULT || !c->t_fault_us)
+				emit_phase(c, "fault");
+			if (!run_fault_repeats(c, st, i))
+				return;
+			break;
+		case STEP_WAIT_HEALTHY:
+			emit_phase(c, "recovery");
+			run_wait_healthy_step(c, st);
+			break;
+		case STEP_WAIT:
+			idle_until(c, mono_now_us() + st->duration_us);
+			break;
+		}
+	}
+}
+
+static void emit_run_start(struct trial_ctx *c, int trial, uint64_t seed, const char *host)
+{
+	json_object *o = event_new("run_start");
+	char seedtext[32];
+
+	str_format(seedtext, sizeof(seedtext), "%llu", (unsigned long long)seed);
+	json_object_object_add(o, "schema", json_object_new_int(EVENT_SCHEMA_VERSION));
+	json_object_object_add(o, "run", json_object_new_string(c->run_id));
+	json_object_object_add(o, "scenario", json_object_new_string(c->sc->name));
+	json_object_object_add(o, "trial", json_object_new_int(trial));
+	json_object_object_add(o, "seed", json_object_new_string(seedtext));
+	json_object_object_add(o, "backend", json_object_new_string(c->ops->name));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "bise", json_object_new_string(BISE_VERSION));
+	json_object_object_add(o, "writers", json_object_new_int(workload_total_writers(&c->sc->workload)));
+	{
+		/* writer id -> zone it runs in ("" = outside, where bise runs) */
+		const struct workload_spec *w = &c->sc->workload;
+		json_object *zones = json_object_new_array();
+
+		for (int i = 0; i < w->writers; i++)
+			json_object_array_add(zones, json_object_new_string(""));
+		for (int g = 0; g < w->nclient_groups; g++)
+			for (int i = 0; i < w->client_groups[g].writers; i++)
+				json_object_array_add(zones,
+						      json_object_new_string(w->client_groups[g].zone));
+		json_object_object_add(o, "writer_zones", zones);
+	}
+	json_object_object_add(o, "poll_ms", json_object_new_int((int)(c->opt->watch_interval_us / 1000)));
+	emit(c, o);
+}
+
+/*
+ * Network namespace path per writer id ("" outside), in the order of writer_zones; NULL
+ * with c->error set when the backend cannot place a writer.
+ */
+static char (*writer_netns(struct trial_ctx *c, int total))[128]
+{
+	const struct workload_spec *w = &c->sc->workload;
+	char (*paths)[128] = xcalloc((size_t)total, sizeof(*paths));
+	int id = w->writers;
+
+	for (int g = 0; g < w->nclient_groups; g++) {
+		const struct client_group *cg = &w->client_groups[g];
+
+		if (!(c->ops->caps & DRIVER_CAP_CLIENT_ZONES) || !c->ops->client_netns) {
+			str_format(c->error, sizeof(c->error),
+				   "the %s backend cannot place writers inside zones (client_groups)",
+				   c->ops->name);
+			free(paths);
+			return NULL;
+		}
+		if (cg->writers > 0 && !c->ops->client_netns(c->drv, cg->zone, paths[id], sizeof(paths[id]))) {
+			str_format(c->error, sizeof(c->error), "no network namespace for writers in zone %s",
+				   cg->zone);
+			free(paths);
+			return NULL;
+		}
+		for (int i = 1; i < cg->writers; i++)
+			str_copy(paths[id + i], sizeof(paths[id + i]), paths[id]);
+		id += cg->writers;
+	}
+	return paths;
+}
+
+static bool start_workload(struct trial_ctx *c)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n, total = workload_total_writers(&c->sc->workload);
+	char (*paths)[128];
+	const char **netns;
+
+	if (!(c->ops->caps & DRIVER_CAP_SQL) || total == 0)
+		return true;
+	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
+	if (n <= 0) {
+		str_copy(c->error, sizeof(c->error), "cannot list the cluster's members");
+		return false;
+	}
+	paths = writer_netns(c, total);
+	if (!paths)
+		return false;
+	netns = xcalloc((size_t)total, sizeof(*netns));
+	for (int i = 0; i < total; i++)
+		netns[i] = paths[i];
+	c->workload = workload_start_placed(c->run_id, &c->sc->workload, m, n, netns,
+					    c->opt->watch_interval_us, c->log);
+	free(netns);
+	free(paths);
+	if (!c->workload) {
+		str_copy(c->error, sizeof(c->error), "the workload could not start");
+		return false;
+	}
+	return true;
+}
+
+static void finish_workload(struct trial_ctx *c, bool readback)
+{
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n;
+
+	if (!c->workload)
+		return;
+	workload_stop(c->workload);
+	c->workload = NULL;
+	if (!readback)
+		return;
+	emit_phase(c, "readback");
+	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
+	if (n <= 0 || !workload_readback(c->run_id, m, n, workload_total_writers(&c->sc->workload),
+					 READBACK_TIMEOUT_US, c->log))
+		log_warn("no read-back: data loss cannot be measured for this trial");
+}
+
+/* Recompute metrics and verdicts from the saved log, as `bise report` would. */
+enum verdict_kind trial_judge(const struct scenario *sc, struct trial_result *t)
+{
+	struct events ev;
+	enum verdict_kind overall = t->completed ? VERDICT_PASS : VERDICT_FAIL;
+
+	memset(&ev, 0, sizeof(ev));
+	if (!events_load(t->events_path, &ev))
+		return VERDICT_FAIL;
+	metrics_compute(&ev, &t->metrics);
+	events_free(&ev);
+	t->nverdicts = 0;
+	for (int i = 0; i < sc->nslos; i++) {
+		struct verdict *v = &t->verdicts[t->nverdicts++];
+
+		slo_judge(&sc->slos[i], &t->metrics, v);
+		if (v->kind == VERDICT_FAIL)
+			overall = VERDICT_FAIL;
+	}
+	/* A scenario that waits for recovery fails when the cluster never recovered. */
+	if (t->metrics.healthy_seen && !t->metrics.healthy_ok)
+		overall = VERDICT_FAIL;
+	return overall;
+}
+
+
+int trial_run(const struct scenario_run *r, const struct scenario *sc, const char *dir, int trial,
+		     int trials, struct trial_result *t)
+{
+	struct trial_ctx c;
+	char tdir[4200], why[256];
+	int status = BISE_EXIT_OK;
+
+	memset(&c, 0, sizeof(c));
+	c.sc = sc;
+	c.opt = r->opt;
+	c.ops = r->ops;
+	c.drv = r->drv;
+	c.journal = r->journal;
+	c.rng = r->seed + (uint64_t)trial;
+	c.trial = trial;
+	c.trials = trials;
+	c.planned_s = planned_seconds(sc);
+	str_format(c.run_id, sizeof(c.run_id), "%s-%s-t%d", r->run_id, sc->name, trial);
+	t->trial = trial;
+	if (!str_format(tdir, sizeof(tdir), "%s/trial-%d", dir, trial) || !mkdir_p(tdir, 0755) ||
+	    !str_format(t->events_path, sizeof(t->events_path), "%s/events.jsonl", tdir)) {
+		str_copy(t->error, sizeof(t->error), "cannot create the trial directory");
+		return BISE_EXIT_ENV;
+	}
+	c.log = event_log_open(t->events_path, mono_now_us());
+	if (!c.log) {
+		str_copy(t->error, sizeof(t->error), "cannot open the event log");
+		return BISE_EXIT_ENV;
+	}
+	c.t0_us = mono_now_us();
+	emit_run_start(&c, trial, r->seed, r->host);
+	if (trial == 1 && r->provision_seconds >= 0) {
+		json_object *o = event_new("provision");
+
+		json_object_object_add(o, "seconds", json_object_new_double(r->provision_seconds));
+		emit(&c, o);
+	}
+	/* Replicas must stream before a scenario starts, or its numbers mean nothing. */
+	if (!wait_healthy(&c, PREFLIGHT_HEALTH_TIMEOUT_US, why, sizeof(why))) {
+		str_format(c.error, sizeof(c.error), "cluster not healthy before the trial: %s", why);
+	} else if (start_workload(&c)) {
+		c.t0_us = mono_now_us();
+		emit_phase(&c, "baseline");
+		log_info("trial %d: workload started (%d writers)", trial,
+			 workload_total_writers(&sc->workload));
+		run_steps(&c);
+	}
+	/* Faults never outlive the trial, whatever happened. */
+	process_reverts(&c, true);
+	finish_workload(&c, !runner_interrupted() && !c.error[0]);
+	emit_phase(&c, "end");
+	{
+		json_object *o = event_new("run_end");
+
+		json_object_object_add(o, "status", json_object_new_string(
+			runner_interrupted() ? "runner_interrupted()" : c.error[0] ? "aborted" : "completed"));
+		emit(&c, o);
+	}
+	event_log_close(c.log);
+	progress_done();
+	t->completed = !runner_interrupted() && !c.error[0];
+	if (runner_interrupted()) {
+		str_copy(t->error, sizeof(t->error), "runner_interrupted() by a signal");
+		status = BISE_EXIT_INTERRUPTED;
+	} else if (c.error[0]) {
+		str_copy(t->error, sizeof(t->error), c.error);
+		log_error("trial %d aborted: %s", trial, c.error);
+		status = BISE_EXIT_ABORTED;
+	}
+	return status;
+}

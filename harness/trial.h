@@ -1,0 +1,39 @@
+/*
+ * trial.h - one trial of a scenario, inside the runner: start the workload, walk the
+ * steps (inject, revert on time, wait for health), read back, and judge the saved log.
+ * Internal to bise_runner.
+ */
+#ifndef BISE_TRIAL_H
+#define BISE_TRIAL_H
+
+#include <stdint.h>
+
+#include "driver.h"
+#include "report.h"
+#include "runner.h"
+#include "scenario.h"
+#include "slo.h"
+
+struct journal;
+
+/* What every trial of a run shares. */
+struct scenario_run {
+	const struct run_options *opt;
+	const struct driver_ops *ops;
+	struct driver *drv;
+	struct journal *journal;
+	struct watchdog *watchdog;
+	uint64_t seed;
+	char host[256];
+	char run_id[96];
+	double provision_seconds;
+};
+
+/* Run trial number `trial` (1-based) of sc into dir/trial-N; returns a bise_exit code. */
+int trial_run(const struct scenario_run *r, const struct scenario *sc, const char *dir, int trial,
+	      int trials, struct trial_result *t);
+
+/* Recompute metrics and verdicts of a finished trial from its saved event log. */
+enum verdict_kind trial_judge(const struct scenario *sc, struct trial_result *t);
+
+#endif
