@@ -160,6 +160,13 @@ struct driver_ops {
 	bool (*client_netns)(struct driver *d, const char *zone, char *path, size_t len);
 
 	/*
+	 * Whether this cluster, as it was provisioned, can do what the capability bits caps
+	 * promise (e.g. storage-stall needs FUSE data directories). why gets the reason when
+	 * not: the step is then skipped, not failed. NULL: the static caps say it all.
+	 */
+	bool (*supports)(struct driver *d, unsigned caps, char *why, size_t why_len);
+
+	/*
 	 * Remove every fault this backend can find by its own markers (rules tagged bise,
 	 * frozen or stopped processes, stalled disks, throttles), journaled or not. Used by
 	 * `bise heal` and `bise down` as the last line of defence. Idempotent.

@@ -404,7 +404,7 @@ static bool load_read(struct loader *ld, struct json_object *o, int64_t t_us)
 	    !get_string(ld, o, "out", true, out, sizeof(out)) ||
 	    !get_string(ld, o, "target", true, target, sizeof(target)) ||
 	    !get_string(ld, o, "node", false, r.node, sizeof(r.node)) ||
-	    !get_int64(ld, o, "seq_seen", false, &r.seq_seen) ||
+	    !get_int64(ld, o, "seq_seen", false, &r.seq_seen) || !get_int(ld, o, "tli", false, &r.timeline) ||
 	    !field(ld, o, "rec", json_type_boolean, false, &rec))
 		return false;
 	if (strcmp(out, "ok") != 0 && strcmp(out, "fail") != 0) {

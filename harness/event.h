@@ -20,10 +20,11 @@
  *                                             the watcher sees as primary; positions are LSN
  *                                             text, primary_lsn is pg_current_wal_lsn() in the
  *                                             same statement, *_lag are seconds or null (idle)
- *   read       r, t0, out, node, target, seq_seen[, rec, err]
+ *   read       r, t0, out, node, target, seq_seen[, rec, tli, err]
  *              one reader probe: out = ok | fail; target = primary | replica | any (how the
  *              reader routed); seq_seen = writer 0's highest seq it saw (0 = none);
- *              rec = the answering server was in recovery (pg_is_in_recovery())
+ *              rec = the answering server was in recovery (pg_is_in_recovery()),
+ *              tli = its current timeline when it was not
  *   fault      action, fault, target, node, step[, reason]
  *              action = apply | revert | restart | skip | error
  *   healthy    ok, seconds[, reason]          result of a wait for health
@@ -118,6 +119,7 @@ struct read_event {
 	int reader;
 	bool ok;
 	bool in_recovery; /* the answering server's own view; false when unknown */
+	int timeline;     /* a primary's current timeline as it answered; 0 when unknown */
 	enum read_target target;
 	int64_t seq_seen;
 	char node[EVENT_NODE_LEN];

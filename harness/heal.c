@@ -96,6 +96,25 @@ int heal_journal_path(const char *path, bool only_expired)
 	return failed;
 }
 
+/*
+ * The last line of defence: whatever the backend still finds by its own markers on that
+ * cluster (a rule, a stopped process, a stalled disk) that no journal line accounts for.
+ */
+static void sweep_cluster(const struct journal_contents *jc)
+{
+	const struct driver_ops *ops = driver_find(jc->backend);
+	struct driver *d;
+
+	if (!ops || !ops->sweep)
+		return;
+	d = ops->open(&jc->cluster, jc->state_root);
+	if (!d)
+		return;
+	if (ops->exists(d) && !ops->sweep(d))
+		printf("sweep of cluster %s found something it could not remove\n", jc->cluster.name);
+	ops->close(d);
+}
+
 static void heal_journal(const struct journal_contents *jc, void *arg)
 {
 	struct heal_state *hs = arg;
@@ -108,8 +127,10 @@ static void heal_journal(const struct journal_contents *jc, void *arg)
 		return;
 	}
 	hs->pending++;
-	if (!hs->dry)
-		hs->failed += heal_entries(jc, false);
+	if (hs->dry)
+		return;
+	hs->failed += heal_entries(jc, false);
+	sweep_cluster(jc);
 }
 
 int heal_all(const char *state_root, bool force)

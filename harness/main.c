@@ -12,6 +12,7 @@
 #include "scenario.h"
 #include "slo.h"
 #include "util.h"
+#include "variants.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,8 @@ struct cli {
 	const char *cluster; /* --cluster NAME for up/status/down without a scenario */
 	bool force;          /* heal: also faults of runs that still look alive */
 	struct k8s_options k8s; /* --kubeconfig, --context, --namespace, --dry-run */
+	int nvariants;          /* --variant NAME=KEY=VALUE,...: replace the scenarios' variants */
+	char *variants[SCENARIO_MAX_VARIANTS];
 	int nargs;
 	char **args;
 };
@@ -122,11 +125,21 @@ static bool load_scenarios(char **args, int nargs, struct scenario ***out, int *
 	return ok;
 }
 
+/* The command line's --variant options replace each scenario's own variants. */
+static bool apply_cli_variants(struct cli *cli, struct scenario **list, int n)
+{
+	bool ok = true;
+
+	for (int i = 0; i < n && cli->nvariants > 0; i++)
+		ok &= variants_from_args(list[i], cli->variants, cli->nvariants);
+	return ok;
+}
+
 static int cmd_validate(struct cli *cli)
 {
 	struct scenario **list;
 	int n;
-	bool ok = load_scenarios(cli->args, cli->nargs, &list, &n);
+	bool ok = load_scenarios(cli->args, cli->nargs, &list, &n) && apply_cli_variants(cli, list, n);
 
 	if (ok)
 		for (int i = 0; i < n; i++)
@@ -142,7 +155,7 @@ static int cmd_run(struct cli *cli)
 	int n, status;
 
 	/* Every file is validated before anything is touched. */
-	if (!load_scenarios(cli->args, cli->nargs, &list, &n)) {
+	if (!load_scenarios(cli->args, cli->nargs, &list, &n) || !apply_cli_variants(cli, list, n)) {
 		scenario_list_free(list, n);
 		return BISE_EXIT_USAGE;
 	}
@@ -399,6 +412,9 @@ static void usage(FILE *out)
 		"      --keep             leave a cluster that run brought up running\n"
 		"      --force            heal: also faults of runs that still look alive\n"
 		"      --repeat N         trials per scenario (overrides the scenario)\n"
+		"      --variant NAME=KEY=VALUE[,KEY=VALUE]\n"
+		"                         run on this cluster variant (repeatable; replaces the\n"
+		"                         scenario's variants), e.g. sync=replication=synchronous\n"
 		"      --seed N           seed for random targets (default: drawn and recorded)\n"
 		"  -q, --quiet            only errors and the verdict table\n"
 		"  -v, --verbose          debug output\n"
@@ -436,6 +452,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "context", required_argument, NULL, 'X' },
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "variant", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -454,6 +471,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case 'X': cli->k8s.context = optarg; break;
 		case 'n': cli->k8s.ns = optarg; break;
 		case 'D': cli->k8s.dry_run = true; break;
+		case 'V':
+			if (cli->nvariants == SCENARIO_MAX_VARIANTS) {
+				log_error("--variant: at most %d variants", SCENARIO_MAX_VARIANTS);
+				return BISE_EXIT_USAGE;
+			}
+			cli->variants[cli->nvariants++] = optarg;
+			break;
 		case 'r':
 			if (!parse_long(optarg, 1, 1000, &v)) {
 				log_error("--repeat wants a number from 1 to 1000, not '%s'", optarg);

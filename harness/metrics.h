@@ -33,6 +33,18 @@ struct lag_stats {
 	struct series_stats est_s;       /* clock-free estimate from the sampled primary positions */
 };
 
+/* Read unavailability of one read target (enum read_target), same rule as the WUW. */
+struct read_window {
+	bool seen;          /* reads with this target were recorded */
+	bool outage_seen;   /* a failed read after the fault */
+	bool outage_closed; /* an ok read ended it */
+	int64_t start_us;   /* last ok read before the outage */
+	int64_t end_us;     /* first ok read that ended it */
+	int64_t dur_us;
+};
+
+#define METRICS_READ_TARGETS 3
+
 struct standby_lag {
 	char name[EVENT_NODE_LEN];
 	struct lag_stats phase[LAG_NPHASES];
@@ -112,6 +124,21 @@ struct metrics {
 	char split_brain_loser[EVENT_NODE_LEN];
 	int64_t split_brain_resolution_us; /* watcher period: each edge is known to this */
 
+	/* reader probes (metrics_reads.c) */
+	int64_t reads;
+	int64_t reads_ok;
+	int64_t reads_fail;
+	int64_t reads_replica;        /* ok reads answered by a server in recovery */
+	struct read_window read_windows[METRICS_READ_TARGETS];
+	bool staleness_checked;       /* ok reads and acknowledged writes of writer 0 */
+	int64_t stale_reads;          /* ok reads that missed a write acknowledged before they were sent */
+	int64_t max_staleness_us;
+	int64_t p95_staleness_us;     /* nearest rank over every ok read (fresh ones count as 0) */
+	bool deposed_checked;         /* ok reads and role samples */
+	int64_t deposed_reads;        /* answered as primary after another primary on a newer timeline was seen */
+	int64_t first_deposed_us;
+	char deposed_node[EVENT_NODE_LEN];
+
 	/* recovery */
 	bool healthy_seen;
 	bool healthy_ok;
@@ -138,6 +165,9 @@ enum metric_id {
 	METRIC_RPO_TIME,
 	METRIC_RPO_BYTES,
 	METRIC_REDUNDANCY_TIME,
+	METRIC_READ_UNAVAILABILITY,
+	METRIC_MAX_STALENESS,
+	METRIC_DEPOSED_READS,
 	METRIC_COUNT
 };
 
@@ -186,6 +216,10 @@ void metrics_failover(const struct events *ev, struct metrics *m);
 void metrics_loss(const struct events *ev, struct metrics *m);   /* after metrics_failover */
 void metrics_lag(const struct events *ev, struct metrics *m);    /* after metrics_failover */
 void metrics_split_brain(const struct events *ev, struct metrics *m); /* after metrics_loss */
+void metrics_reads(const struct events *ev, struct metrics *m);  /* after metrics_failover */
+
+/* metric_value for the read metrics (METRIC_READ_UNAVAILABILITY .. METRIC_DEPOSED_READS). */
+void metrics_reads_value(const struct metrics *m, enum metric_id id, struct metric_value *o);
 
 /* Is (writer, seq) in the final primary's read-back? Linear in its ranges: for few ids. */
 bool metrics_readback_has(const struct events *ev, int writer, int64_t seq);

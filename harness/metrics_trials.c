@@ -23,6 +23,9 @@ static const char *const names[METRIC_COUNT] = {
 	[METRIC_RPO_TIME] = "rpo_time",
 	[METRIC_RPO_BYTES] = "rpo_bytes",
 	[METRIC_REDUNDANCY_TIME] = "redundancy_time",
+	[METRIC_READ_UNAVAILABILITY] = "read_unavailability",
+	[METRIC_MAX_STALENESS] = "max_staleness",
+	[METRIC_DEPOSED_READS] = "deposed_reads",
 };
 
 static const char no_readback[] = "no read-back: the run ended before recovery";
@@ -143,6 +146,11 @@ void metric_value(const struct metrics *m, enum metric_id id, struct metric_valu
 		break;
 	case METRIC_REDUNDANCY_TIME:
 		value_redundancy(m, o);
+		break;
+	case METRIC_READ_UNAVAILABILITY:
+	case METRIC_MAX_STALENESS:
+	case METRIC_DEPOSED_READS:
+		metrics_reads_value(m, id, o);
 		break;
 	case METRIC_COUNT:
 		o->reason = "unknown metric";

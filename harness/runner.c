@@ -13,6 +13,8 @@
 #include "slo.h"
 #include "units.h"
 #include "util.h"
+#include "variants.h"
+#include "compare_report.h"
 #include "watchdog.h"
 #include "workload.h"
 
@@ -223,6 +225,44 @@ static void release_cluster(struct scenario_run *r, bool ours)
 	r->drv = NULL;
 }
 
+static bool write_comparison_file(const struct comparison *cmp, const char *path,
+				  bool (*write)(const struct comparison *, FILE *))
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f) {
+		log_error("cannot write %s: %s", path, strerror(errno));
+		return false;
+	}
+	ok = write(cmp, f);
+	if (fclose(f) != 0 || !ok) {
+		log_error("cannot write %s", path);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * <run dir>/<scenario>.compare.md and .html over the variants run so far: rewritten after
+ * each variant, so an interrupted run still compares what it measured.
+ */
+static bool write_variant_comparison(const struct scenario *base, const char *run_dir)
+{
+	struct comparison *cmp = xcalloc(1, sizeof(*cmp));
+	char path[4400];
+	bool ok = variants_comparison(base, run_dir, cmp);
+
+	ok = ok && str_format(path, sizeof(path), "%s/%s.compare.md", run_dir, base->name) &&
+	     write_comparison_file(cmp, path, compare_write_markdown) &&
+	     str_format(path, sizeof(path), "%s/%s.compare.html", run_dir, base->name) &&
+	     write_comparison_file(cmp, path, compare_write_html);
+	if (ok)
+		log_info("variants of %s compared in %s/%s.compare.md", base->name, run_dir, base->name);
+	free(cmp);
+	return ok;
+}
+
 int runner_run(struct scenario *const *scenarios, int nscenarios, const struct run_options *o)
 {
 	struct scenario_run r;
@@ -234,6 +274,8 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 	const struct cluster_spec *current = NULL;
 	struct scenario_result *results;
 	int nresults = 0;
+	struct variant_run *runs;
+	int nruns;
 
 	memset(&r, 0, sizeof(r));
 	progress_init();
@@ -243,16 +285,22 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		log_error("unknown backend '%s' (known: %s)", o->backend, driver_names());
 		return BISE_EXIT_USAGE;
 	}
+	/* A scenario with variants runs once per variant, each on a cluster of its own. */
+	nruns = variants_expand(scenarios, nscenarios, &runs);
+	if (nruns < 0)
+		return BISE_EXIT_USAGE;
 	/* Check the machine before touching anything. */
-	for (int i = 0; i < nscenarios; i++) {
-		if (!r.ops->preflight(&scenarios[i]->cluster, why, sizeof(why))) {
+	for (int i = 0; i < nruns; i++) {
+		if (!r.ops->preflight(&runs[i].sc->cluster, why, sizeof(why))) {
 			log_error("%s", why);
+			variants_free(runs, nruns);
 			return BISE_EXIT_ENV;
 		}
 	}
 	if (heal_pending(o->state_root) > 0) {
 		log_error("faults of an earlier run are still recorded as applied in %s/journal: "
 			  "run `bise heal` first", o->state_root);
+		variants_free(runs, nruns);
 		return BISE_EXIT_ENV;
 	}
 	r.seed = o->seed ? o->seed : draw_seed();
@@ -264,11 +312,13 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		str_copy(run_dir, sizeof(run_dir), o->out_dir);
 	else
 		str_format(run_dir, sizeof(run_dir), "runs/%s", stamp);
-	if (!mkdir_p(run_dir, 0755))
+	if (!mkdir_p(run_dir, 0755)) {
+		variants_free(runs, nruns);
 		return BISE_EXIT_ENV;
-	results = xcalloc((size_t)nscenarios, sizeof(*results));
-	for (int i = 0; i < nscenarios && !interrupted; i++) {
-		const struct scenario *sc = scenarios[i];
+	}
+	results = xcalloc((size_t)(nruns ? nruns : 1), sizeof(*results));
+	for (int i = 0; i < nruns && !interrupted; i++) {
+		const struct scenario *sc = runs[i].sc;
 
 		if (!current || !same_cluster(current, &sc->cluster)) {
 			release_cluster(&r, ours);
@@ -281,6 +331,8 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		if (results[nresults].scenario)
 			nresults++;
 		r.provision_seconds = -1; /* only the first scenario on a new cluster paid for it */
+		if (runs[i].variant >= 0 && !write_variant_comparison(runs[i].base, run_dir))
+			status = worst(status, BISE_EXIT_ENV);
 	}
 	release_cluster(&r, ours);
 	if (nresults > 0 && !reports_write_index(results, nresults, run_dir))
@@ -288,6 +340,7 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 	for (int i = 0; i < nresults; i++)
 		free(results[i].trials);
 	free(results);
+	variants_free(runs, nruns);
 	printf("run directory: %s\n", run_dir);
 	return status;
 }

@@ -160,7 +160,8 @@ static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spe
 	char why[160];
 	int k;
 
-	if (!sy_collect(ld, map, "cluster", cluster_keys, NULL, vals, keys)) {
+	if (!sy_collect(ld, map, variant ? "a variant's cluster" : "cluster", cluster_keys, NULL, vals,
+			keys)) {
 		if (!variant)
 			ld->zones_ok = true; /* the defaults still stand */
 		return;
@@ -458,6 +459,9 @@ static bool load_variant(struct loader *ld, yaml_node_t *map, struct scenario_va
 				   sc->variants[i].pos.line, sc->variants[i].pos.col);
 			sy_report(ld, sy_pos(vals[VA_NAME]), hint, "variant \"%s\" is given twice", text);
 		}
+		if (sc->name[0] && strlen(sc->name) + 1 + strlen(text) >= SCENARIO_NAME_LEN)
+			sy_report(ld, sy_pos(vals[VA_NAME]), "shorten the scenario or the variant name",
+				  "%s@%s is longer than %d characters", sc->name, text, SCENARIO_NAME_LEN - 1);
 		str_copy(v->name, sizeof(v->name), text);
 	}
 	if (vals[VA_CLUSTER])

@@ -31,6 +31,9 @@ static const struct metric_def metric_defs[] = {
 	{ METRIC_RPO_TIME, SLO_UNIT_DURATION },
 	{ METRIC_RPO_BYTES, SLO_UNIT_BYTES },
 	{ METRIC_REDUNDANCY_TIME, SLO_UNIT_DURATION },
+	{ METRIC_READ_UNAVAILABILITY, SLO_UNIT_DURATION },
+	{ METRIC_MAX_STALENESS, SLO_UNIT_DURATION },
+	{ METRIC_DEPOSED_READS, SLO_UNIT_COUNT },
 };
 
 #define NDEFS (sizeof(metric_defs) / sizeof(metric_defs[0]))
@@ -39,7 +42,7 @@ static const struct metric_def metric_defs[] = {
 static const char metric_names[] =
 	"failover_time, promotion_time, data_loss, indeterminate_writes, phantom_writes, recovery_time, "
 	"max_lag_bytes, max_lag_time, split_brain_time, split_brain_writes, rpo_time, rpo_bytes, "
-	"redundancy_time";
+	"redundancy_time, read_unavailability, max_staleness, deposed_reads";
 
 /* Statistics over trials: "p95(failover_time)" is judged once over all trials. */
 enum slo_stat { STAT_NONE, STAT_MIN, STAT_P50, STAT_P95, STAT_MAX };

@@ -322,6 +322,12 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		log_warn("step %d skipped: %s", index + 1, why);
 		return true;
 	}
+	/* Static capabilities hold, but this cluster as provisioned may still lack one. */
+	if (c->ops->supports && !c->ops->supports(c->drv, st->fault->needs, why, sizeof(why))) {
+		emit_fault(c, "skip", st, index, NULL, why);
+		log_warn("step %d skipped: %s", index + 1, why);
+		return true;
+	}
 	if (!resolve_target(c, st, member, sizeof(member), why, sizeof(why))) {
 		emit_fault(c, "error", st, index, NULL, why);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", index + 1, st->fault->name, why);

@@ -33,6 +33,9 @@ struct workload {
 	int nplaced;  /* writers allocated (threads or not) */
 	pthread_t watcher;
 	bool watcher_started;
+	struct wl_reader *readers;
+	pthread_t *reader_threads;
+	int nreaders; /* reader threads started */
 };
 
 /* "relation already exists, skipping" and the like: not worth the user's attention. */
@@ -84,7 +87,7 @@ static bool check_args(const char *run_id, const struct workload_spec *spec, int
 		return false;
 	}
 	if (spec->writers < 0 || workload_total_writers(spec) > MAX_WRITERS ||
-	    spec->rate_per_writer < 0) {
+	    spec->rate_per_writer < 0 || spec->readers < 0 || spec->readers > MAX_WRITERS) {
 		log_error("workload: bad spec: %d writers at %g/s (max %d writers)",
 			  workload_total_writers(spec), spec->rate_per_writer, MAX_WRITERS);
 		return false;
@@ -118,6 +121,29 @@ static void close_netns(struct workload *w, int total)
 			close(w->writers[i].netns_fd);
 			w->writers[i].netns_fd = -1;
 		}
+}
+
+/* Reader probes run outside the zones; on failure everything is stopped and freed. */
+static bool start_readers(struct workload *w)
+{
+	int n = w->sh.spec.readers;
+
+	if (n <= 0)
+		return true;
+	w->readers = xcalloc((size_t)n, sizeof(*w->readers));
+	w->reader_threads = xcalloc((size_t)n, sizeof(*w->reader_threads));
+	for (int i = 0; i < n; i++) {
+		w->readers[i].sh = &w->sh;
+		w->readers[i].id = i;
+		w->readers[i].member = -1;
+		if (pthread_create(&w->reader_threads[i], NULL, wl_reader_main, &w->readers[i]) != 0) {
+			log_error("workload: cannot start reader thread %d", i);
+			workload_stop(w);
+			return false;
+		}
+		w->nreaders++;
+	}
+	return true;
 }
 
 struct workload *workload_start(const char *run_id, const struct workload_spec *spec,
@@ -185,6 +211,8 @@ struct workload *workload_start_placed(const char *run_id, const struct workload
 		}
 		w->nthreads++;
 	}
+	if (!start_readers(w))
+		return NULL;
 	return w;
 }
 
@@ -196,12 +224,16 @@ void workload_stop(struct workload *w)
 	/* Writers first: each finishes (or times out) its write in flight. */
 	for (int i = 0; i < w->nthreads; i++)
 		pthread_join(w->threads[i], NULL);
+	for (int i = 0; i < w->nreaders; i++)
+		pthread_join(w->reader_threads[i], NULL);
 	if (w->watcher_started)
 		pthread_join(w->watcher, NULL);
 	close_netns(w, w->nplaced);
 	pthread_mutex_destroy(&w->sh.primary_lock);
 	free(w->writers);
 	free(w->threads);
+	free(w->readers);
+	free(w->reader_threads);
 	free(w);
 }
 

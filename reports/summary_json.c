@@ -146,6 +146,44 @@ static json_object *split_brain_json(const struct metrics *m)
 	return o;
 }
 
+/* Reader probes: counts, a window per target read, staleness, deposed-primary reads. */
+static json_object *reads_json(const struct metrics *m)
+{
+	static const char *const targets[METRICS_READ_TARGETS] = { "primary", "replica", "any" };
+	json_object *o = json_object_new_object(), *win = json_object_new_object();
+	bool dep = m->deposed_reads > 0;
+
+	json_object_object_add(o, "attempted", json_object_new_int64(m->reads));
+	json_object_object_add(o, "ok", json_object_new_int64(m->reads_ok));
+	json_object_object_add(o, "fail", json_object_new_int64(m->reads_fail));
+	json_object_object_add(o, "ok_from_replica", json_object_new_int64(m->reads_replica));
+	for (int t = 0; t < METRICS_READ_TARGETS; t++) {
+		const struct read_window *w = &m->read_windows[t];
+		json_object *wo;
+
+		if (!w->seen)
+			continue;
+		wo = json_object_new_object();
+		json_object_object_add(wo, "outage_seen", json_object_new_boolean(w->outage_seen));
+		json_object_object_add(wo, "outage_closed", json_object_new_boolean(w->outage_closed));
+		json_object_object_add(wo, "unavailability_s",
+				       seconds_or_null(w->outage_seen && w->outage_closed, w->dur_us));
+		json_object_object_add(wo, "outage_start_s", seconds_or_null(w->outage_seen, w->start_us));
+		json_object_object_add(wo, "outage_end_s", seconds_or_null(w->outage_closed, w->end_us));
+		json_object_object_add(win, targets[t], wo);
+	}
+	json_object_object_add(o, "unavailability", win);
+	json_object_object_add(o, "staleness_checked", json_object_new_boolean(m->staleness_checked));
+	json_object_object_add(o, "stale_reads", json_object_new_int64(m->stale_reads));
+	json_object_object_add(o, "max_staleness_s", seconds_or_null(m->staleness_checked, m->max_staleness_us));
+	json_object_object_add(o, "p95_staleness_s", seconds_or_null(m->staleness_checked, m->p95_staleness_us));
+	json_object_object_add(o, "deposed_checked", json_object_new_boolean(m->deposed_checked));
+	json_object_object_add(o, "deposed_reads", json_object_new_int64(m->deposed_reads));
+	json_object_object_add(o, "first_deposed_s", seconds_or_null(dep, m->first_deposed_us));
+	json_object_object_add(o, "deposed_node", dep ? json_object_new_string(m->deposed_node) : NULL);
+	return o;
+}
+
 /* LSNs as integers: JSON doubles hold them exactly up to 2^53 bytes of WAL. */
 static json_object *rpo_json(const struct metrics *m)
 {
@@ -264,6 +302,7 @@ static json_object *trial_json(const struct trial_result *t)
 	json_object_object_add(m, "split_brain", split_brain_json(&t->metrics));
 	json_object_object_add(m, "rpo", rpo_json(&t->metrics));
 	json_object_object_add(m, "redundancy", redundancy_json(&t->metrics));
+	json_object_object_add(m, "reads", reads_json(&t->metrics));
 	json_object_object_add(o, "metrics", m);
 	json_object_object_add(o, "verdicts", verdicts_json(t));
 	return o;

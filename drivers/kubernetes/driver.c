@@ -1,17 +1,25 @@
 /*
- * driver.c - the kubernetes backend: a CloudNativePG Cluster, one instance per zone, in a
- * namespace bise may touch. pod-kill is a DELETE of the pod with gracePeriodSeconds 0; the
+ * driver.c - the kubernetes backend: a cluster of the selected operator (CloudNativePG by
+ * default; Cozystack, Zalando, Crunchy: see operators.h), one instance per zone, in a
+ * namespace bise may touch. Zone partitions are NetworkPolicies (netpolicy.h), or Chaos
+ * Mesh experiments when it is installed, as are delay, loss, bandwidth and disk faults. pod-kill is a DELETE of the pod with gracePeriodSeconds 0; the
  * operator recreates it, so restart has nothing to do. Safety rule: bise acts on a
  * namespace only if it carries bise.io/chaos=allowed, bise created it, or the command line
  * named it.
  */
 #include "k8s_driver.h"
 
+#include "chaosmesh.h"
 #include "cnpg.h"
+#include "cozystack.h"
+#include "netpolicy.h"
+#include "operators.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define OPERATOR_NAMES "cnpg, cozystack, zalando, crunchy"
 
 #define LABEL_ALLOWED "bise.io/chaos"
 #define LABEL_CREATED "bise.io/created-by"
@@ -27,11 +35,12 @@ struct driver {
 	bool ns_explicit;
 	char image[256];
 	int64_t poll_us;
+	const struct k8s_operator *op;
 };
 
 static struct {
 	bool set;
-	char kubeconfig[2048], context[K8S_NAME_LEN], ns[64], image[256];
+	char kubeconfig[2048], context[K8S_NAME_LEN], ns[64], image[256], op[32];
 	bool dry_run;
 	int64_t poll_us;
 } opts;
@@ -46,6 +55,16 @@ void k8s_driver_configure(const struct k8s_options *o)
 	str_copy(opts.image, sizeof(opts.image), o->image ? o->image : "");
 	opts.dry_run = o->dry_run;
 	opts.poll_us = o->poll_us;
+	str_copy(opts.op, sizeof(opts.op), o->operator_name ? o->operator_name : "");
+}
+
+/* The operator the options or BISE_K8S_OPERATOR name (cnpg by default); NULL if unknown. */
+static const struct k8s_operator *operator_selected(const char **name)
+{
+	const char *env = getenv("BISE_K8S_OPERATOR");
+
+	*name = opts.op[0] ? opts.op : env && *env ? env : "cnpg";
+	return k8s_operator_find(*name);
 }
 
 static void env_options(void)
@@ -80,10 +99,16 @@ static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why
 {
 	struct k8s_client c;
 	struct k8s_ref ref = { "version", NULL, NULL };
-	struct k8s_ref api = { "API group postgresql.cnpg.io/v1", NULL, NULL };
+	struct k8s_ref api = { "API group", NULL, NULL };
 	bool ok = false;
 	enum log_level level = log_get_level();
+	const char *op_name;
+	const struct k8s_operator *op = operator_selected(&op_name);
 
+	if (!op) {
+		str_format(why, why_len, "unknown operator %s (BISE_K8S_OPERATOR: " OPERATOR_NAMES ")", op_name);
+		return false;
+	}
 	if (!client_open(&c)) {
 		str_format(why, why_len, "no usable kubeconfig (see the error above; KUBECONFIG or ~/.kube/config)");
 		return false;
@@ -102,10 +127,10 @@ static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why
 				   c.kc.server, c.kc.context);
 		else
 			str_format(why, why_len, "Kubernetes API server %s: %s", c.kc.server, c.error);
-	} else if (!k8s_get(&c, CNPG_API, &api, 0, NULL)) {
+	} else if (!k8s_get(&c, op->api, &api, 0, NULL)) {
 		if (c.status == 404)
-			str_format(why, why_len, "CloudNativePG is not installed on %s (no API "
-				   "postgresql.cnpg.io/v1; see kind-config/README.md)", c.kc.server);
+			str_format(why, why_len, "%s is not installed on %s (no API %s; see "
+				   "kind-config/README.md)", op->title, c.kc.server, op->api + strlen("/apis/"));
 		else
 			str_format(why, why_len, "%s", c.error);
 	} else {
@@ -119,8 +144,14 @@ static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why
 static struct driver *k8s_open(const struct cluster_spec *spec, const char *state_root)
 {
 	struct driver *d = xcalloc(1, sizeof(*d));
+	const char *op_name;
 
 	d->spec = *spec;
+	if (!(d->op = operator_selected(&op_name))) {
+		log_error("unknown operator %s (BISE_K8S_OPERATOR: " OPERATOR_NAMES ")", op_name);
+		free(d);
+		return NULL;
+	}
 	if (!client_open(&d->c)) {
 		free(d);
 		return NULL;
@@ -185,10 +216,9 @@ static bool ns_allowed(struct driver *d, const char *action)
 
 static bool k8s_exists(struct driver *d)
 {
-	struct cnpg_status st;
 	bool exists;
 
-	return cnpg_status(&d->c, d->ns, d->spec.name, &st, &exists) && exists;
+	return d->op->exists(&d->c, d->ns, d->spec.name, &exists) && exists;
 }
 
 /* Create the namespace, labelled as bise's, when it is missing. */
@@ -227,12 +257,12 @@ static bool k8s_up(struct driver *d, double *seconds)
 	*seconds = 0;
 	if (!ns_ensure(d) || !ns_allowed(d, "create a cluster"))
 		return false;
-	cluster = cnpg_cluster_object(&d->spec, d->ns, d->image[0] ? d->image : NULL);
-	ok = cnpg_create(&d->c, d->ns, cluster);
+	cluster = d->op->object(&d->spec, d->ns, d->image[0] ? d->image : NULL);
+	ok = d->op->create(&d->c, d->ns, cluster);
 	json_object_put(cluster);
 	if (!ok || d->c.dry_run)
 		return ok;
-	if (!cnpg_wait_ready(&d->c, d->ns, d->spec.name, UP_TIMEOUT_US, d->poll_us, why, sizeof(why))) {
+	if (!d->op->wait_ready(&d->c, d->ns, d->spec.name, UP_TIMEOUT_US, d->poll_us, why, sizeof(why))) {
 		log_error("cluster %s/%s not ready after %llds: %s", d->ns, d->spec.name,
 			  (long long)(UP_TIMEOUT_US / 1000000), why);
 		return false;
@@ -240,6 +270,8 @@ static bool k8s_up(struct driver *d, double *seconds)
 	*seconds = (double)(mono_now_us() - t0) / 1e6;
 	return true;
 }
+
+static bool k8s_sweep(struct driver *d);
 
 static bool k8s_down(struct driver *d)
 {
@@ -252,7 +284,8 @@ static bool k8s_down(struct driver *d)
 		return true; /* no namespace: nothing of ours there */
 	if (r == -2 || !ns_allowed(d, "delete a cluster"))
 		return false;
-	if (!cnpg_delete(&d->c, d->ns, d->spec.name))
+	/* Faults first: a namespace bise did not create keeps what is left in it. */
+	if (!k8s_sweep(d) || !d->op->remove(&d->c, d->ns, d->spec.name))
 		return false;
 	while (!d->c.dry_run && k8s_exists(d)) {
 		if (mono_now_us() > deadline) {
@@ -277,7 +310,7 @@ static bool k8s_down(struct driver *d)
 static int k8s_members(struct driver *d, struct member *out, int max)
 {
 	struct cnpg_member m[DRIVER_MAX_MEMBERS];
-	int n = cnpg_members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS);
+	int n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS);
 
 	for (int i = 0; i < n && i < max; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
@@ -298,7 +331,7 @@ static bool healthy_now(struct driver *d, char *why, size_t why_len)
 	struct member m[DRIVER_MAX_MEMBERS];
 	int n, primaries = 0;
 
-	if (!cnpg_wait_ready(&d->c, d->ns, d->spec.name, 0, 0, why, why_len))
+	if (!d->op->wait_ready(&d->c, d->ns, d->spec.name, 0, 0, why, why_len))
 		return false;
 	n = k8s_members(d, m, DRIVER_MAX_MEMBERS);
 	if (n < 0) {
@@ -363,6 +396,122 @@ static bool k8s_restart(struct driver *d, const char *member)
 	return true; /* the operator recreates a deleted pod by itself */
 }
 
+/* Chaos Mesh present: 1, absent: 0 (why says so), -1 the API failed (logged). */
+static int chaos_mesh(struct driver *d, char *why, size_t why_len)
+{
+	int r = chaosmesh_available(&d->c, why, why_len);
+
+	if (r < 0)
+		log_error("%s", why);
+	return r;
+}
+
+/* A plain partition between zones, which a NetworkPolicy can express. */
+static bool partition_only(const struct net_fault *f)
+{
+	if (f->loss_pct < 100 || f->latency_us > 0 || f->rate_bps > 0 || f->one_way)
+		return false;
+	for (int i = 0; i < f->na + f->nb; i++)
+		if (strcmp(i < f->na ? f->a[i] : f->b[i - f->na], PARTY_CLIENT) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * Chaos Mesh when installed (its partition cuts established connections too, which a
+ * NetworkPolicy may not); otherwise a partition as NetworkPolicies, anything else refused.
+ */
+static bool k8s_net_apply(struct driver *d, const struct net_fault *f)
+{
+	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	char why[512];
+	json_object *o;
+	int n, cm;
+	bool ok;
+
+	if (!ns_allowed(d, "inject a network fault"))
+		return false;
+	if ((n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS)) < 0 ||
+	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
+		return false;
+	if (cm == 0) {
+		if (partition_only(f))
+			return netpolicy_partition(&d->c, d->ns, d->spec.name, m, n, f->a, f->na, f->b,
+						   f->nb, f->id);
+		log_error("network fault %s unsupported without Chaos Mesh (NetworkPolicies only cut "
+			  "zones apart, both ways): %s", f->id, why);
+		return false;
+	}
+	if (!netpolicy_label_pods(&d->c, d->ns, d->spec.name, m, n))
+		return false;
+	if (!(o = chaosmesh_network_object(d->ns, d->spec.name, f, why, sizeof(why)))) {
+		log_error("network fault %s unsupported: %s", f->id, why);
+		return false;
+	}
+	ok = chaosmesh_create(&d->c, d->ns, o);
+	json_object_put(o);
+	return ok;
+}
+
+static bool k8s_net_revert(struct driver *d, const char *id)
+{
+	char sel[128];
+	bool ok = netpolicy_revert(&d->c, d->ns, id);
+
+	str_format(sel, sizeof(sel), NETPOL_FAULT_LABEL "=%s", id);
+	return chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
+}
+
+static bool k8s_io_fault(struct driver *d, const char *member, const struct io_fault *f)
+{
+	char why[512], id[K8S_NAME_LEN];
+	json_object *o;
+	int cm;
+	bool ok;
+
+	if (!ns_allowed(d, "inject a storage fault") || (cm = chaos_mesh(d, why, sizeof(why))) < 0)
+		return false;
+	if (cm == 0) {
+		log_error("storage fault on %s unsupported: %s", member, why);
+		return false;
+	}
+	str_format(id, sizeof(id), "bise-io-%s", member);
+	o = chaosmesh_io_object(d->ns, d->spec.name, member, d->op->data_path, f, id);
+	ok = chaosmesh_create(&d->c, d->ns, o);
+	json_object_put(o);
+	return ok;
+}
+
+static bool k8s_io_heal(struct driver *d, const char *member)
+{
+	char sel[256];
+
+	str_format(sel, sizeof(sel), NETPOL_CLUSTER_LABEL "=%s," CHAOSMESH_MEMBER_LABEL "=%s",
+		   d->spec.name, member);
+	return chaosmesh_delete_selected(&d->c, d->ns, sel);
+}
+
+/* Latency, bandwidth and disk faults exist only through Chaos Mesh: without it, a skip. */
+static bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
+{
+	unsigned chaos = DRIVER_CAP_NET_LATENCY | DRIVER_CAP_NET_BANDWIDTH | DRIVER_CAP_STORAGE_STALL;
+
+	if (!(caps & chaos) || d->c.dry_run)
+		return true;
+	/* An API failure is no reason to skip: the apply will fail and say so. */
+	return chaosmesh_available(&d->c, why, why_len) != 0;
+}
+
+static bool k8s_sweep(struct driver *d)
+{
+	char sel[256];
+	bool ok = netpolicy_sweep(&d->c, d->ns, d->spec.name);
+
+	str_format(sel, sizeof(sel), "app.kubernetes.io/managed-by=bise," NETPOL_CLUSTER_LABEL "=%s",
+		   d->spec.name);
+	return chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
+}
+
 /* The operator's image from its Deployment (standard labels of the manifest and the chart). */
 static void operator_image(struct driver *d, char *buf, size_t len)
 {
@@ -396,14 +545,28 @@ static bool k8s_versions(struct driver *d, char *buf, size_t len)
 	char op[256];
 	bool exists;
 
+	char cl[K8S_NAME_LEN];
+	bool cnpg_based = strcmp(d->op->name, "cnpg") == 0 || strcmp(d->op->name, "cozystack") == 0;
+
 	if (!k8s_get(&d->c, "/version", &ref, 0, &v))
 		return false;
-	operator_image(d, op, sizeof(op));
-	if (!cnpg_status(&d->c, d->ns, d->spec.name, &st, &exists))
-		st.image[0] = '\0';
-	str_format(buf, len, "Kubernetes %s, CloudNativePG %s, PostgreSQL image %s",
+	/* Cozystack runs CloudNativePG underneath: its Cluster carries the image. */
+	str_copy(op, sizeof(op), "unknown");
+	st.image[0] = '\0';
+	if (cnpg_based) {
+		operator_image(d, op, sizeof(op));
+		if (strcmp(d->op->name, "cozystack") == 0)
+			cozystack_cluster_name(d->spec.name, cl, sizeof(cl));
+		else
+			str_copy(cl, sizeof(cl), d->spec.name);
+		if (!cnpg_status(&d->c, d->ns, cl, &st, &exists))
+			st.image[0] = '\0';
+	}
+	str_format(buf, len, "Kubernetes %s, %s%s%s, PostgreSQL image %s",
 		   json_object_object_get_ex(v, "gitVersion", &gv) ? json_object_get_string(gv) : "unknown",
-		   op, st.image[0] ? st.image : "operator default");
+		   cnpg_based ? "CloudNativePG " : d->op->title, cnpg_based ? op : "",
+		   strcmp(d->op->name, "cozystack") == 0 ? " (Cozystack)" : "",
+		   st.image[0] ? st.image : "operator default");
 	json_object_put(v);
 	return true;
 }
@@ -411,8 +574,11 @@ static bool k8s_versions(struct driver *d, char *buf, size_t len)
 const struct driver_ops driver_kubernetes = {
 	.version = DRIVER_OPS_VERSION,
 	.name = "kubernetes",
-	.help = "a CloudNativePG cluster on Kubernetes (kubeconfig; pod-kill deletes the pod)",
-	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_RESTART,
+	.help = "a PostgreSQL operator's cluster on Kubernetes (BISE_K8S_OPERATOR: " OPERATOR_NAMES
+		"; pod-kill deletes the pod, partitions are NetworkPolicies, other faults need Chaos Mesh)",
+	/* Latency, bandwidth and storage faults are skipped (supports) when Chaos Mesh is absent. */
+	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_RESTART | DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LATENCY |
+		DRIVER_CAP_NET_BANDWIDTH | DRIVER_CAP_STORAGE_STALL,
 	.preflight = k8s_preflight,
 	.open = k8s_open,
 	.close = k8s_close,
@@ -424,4 +590,10 @@ const struct driver_ops driver_kubernetes = {
 	.kill = k8s_kill,
 	.restart = k8s_restart,
 	.versions = k8s_versions,
+	.net_apply = k8s_net_apply,
+	.net_revert = k8s_net_revert,
+	.io_fault = k8s_io_fault,
+	.io_heal = k8s_io_heal,
+	.supports = k8s_supports,
+	.sweep = k8s_sweep,
 };

@@ -19,6 +19,7 @@ struct k8s_options {
 	bool dry_run;           /* record the API calls, send nothing */
 	const char *image;      /* PostgreSQL operand image; NULL: the operator's default */
 	int64_t poll_us;        /* status polling interval (0: 2 s) */
+	const char *operator_name; /* cnpg (NULL), cozystack, zalando, crunchy; env BISE_K8S_OPERATOR */
 };
 
 /* Set the options for drivers opened from now on (strings are copied). */

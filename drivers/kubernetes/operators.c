@@ -176,6 +176,55 @@ void k8s_operator_selector(const struct k8s_operator *op, const char *name, char
 		str_format(buf, len, "%.*s%s%s", (int)(p - op->pod_selector), op->pod_selector, name, p + 2);
 }
 
+json_object *k8s_zone_spread(const char *key, const char *value)
+{
+	json_object *tsc = json_object_new_object(), *sel = json_object_new_object();
+	json_object *ml = json_object_new_object();
+
+	json_object_object_add(ml, key, json_object_new_string(value));
+	json_object_object_add(sel, "matchLabels", ml);
+	json_object_object_add(tsc, "maxSkew", json_object_new_int(1));
+	json_object_object_add(tsc, "topologyKey", json_object_new_string(CNPG_ZONE_LABEL));
+	json_object_object_add(tsc, "whenUnsatisfiable", json_object_new_string("DoNotSchedule"));
+	json_object_object_add(tsc, "labelSelector", sel);
+	return tsc;
+}
+
+json_object *k8s_zone_node_affinity(const struct cluster_spec *spec)
+{
+	json_object *zones = json_object_new_array(), *expr = json_object_new_object();
+	json_object *exprs = json_object_new_array(), *term = json_object_new_object();
+	json_object *terms = json_object_new_array(), *req = json_object_new_object();
+	json_object *na = json_object_new_object();
+
+	for (int i = 0; i < spec->nzones; i++)
+		json_object_array_add(zones, json_object_new_string(spec->zones[i]));
+	json_object_object_add(expr, "key", json_object_new_string(CNPG_ZONE_LABEL));
+	json_object_object_add(expr, "operator", json_object_new_string("In"));
+	json_object_object_add(expr, "values", zones);
+	json_object_array_add(exprs, expr);
+	json_object_object_add(term, "matchExpressions", exprs);
+	json_object_array_add(terms, term);
+	json_object_object_add(req, "nodeSelectorTerms", terms);
+	json_object_object_add(na, "requiredDuringSchedulingIgnoredDuringExecution", req);
+	return na;
+}
+
+bool k8s_poll_ready(k8s_ready_fn ready, struct k8s_client *c, const char *ns, const char *name,
+		    int64_t timeout_us, int64_t poll_us, char *why, size_t why_len)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+	bool failed = false;
+
+	for (;;) {
+		if (ready(c, ns, name, why, why_len, &failed))
+			return true;
+		if (failed || mono_now_us() + poll_us > deadline)
+			return false;
+		sleep_us(poll_us);
+	}
+}
+
 static bool cnpg_exists(struct k8s_client *c, const char *ns, const char *name, bool *exists)
 {
 	struct cnpg_status st;

@@ -61,6 +61,26 @@ bool k8s_members_healthy(const struct cnpg_member *m, int n, int want, char *why
 /* The primary's pod name among the members; false when there is not exactly one. */
 bool k8s_members_primary(const struct cnpg_member *m, int n, char *out, size_t len);
 
+/*
+ * A topology spread constraint over the zone label: maxSkew 1, DoNotSchedule, counting the
+ * pods labelled key=value.
+ */
+json_object *k8s_zone_spread(const char *key, const char *value);
+
+/* A nodeAffinity requiring the zone label to be one of spec's zones. */
+json_object *k8s_zone_node_affinity(const struct cluster_spec *spec);
+
+/*
+ * One look at readiness: true when ready; else why says what is missing, and *failed is
+ * set when the API itself failed (why holds the error).
+ */
+typedef bool (*k8s_ready_fn)(struct k8s_client *c, const char *ns, const char *name, char *why,
+			     size_t why_len, bool *failed);
+
+/* Call ready every poll_us until it is true, the API fails or timeout_us passes. */
+bool k8s_poll_ready(k8s_ready_fn ready, struct k8s_client *c, const char *ns, const char *name,
+		    int64_t timeout_us, int64_t poll_us, char *why, size_t why_len);
+
 /* DELETE path (Foreground propagation); a 404 counts as done. */
 bool k8s_delete_foreground(struct k8s_client *c, const char *path, const struct k8s_ref *ref);
 

@@ -458,6 +458,17 @@ static bool local_sweep(struct driver *d)
 	return ok;
 }
 
+static bool local_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
+{
+	if ((caps & DRIVER_CAP_STORAGE_STALL) && !d->spec.fuse) {
+		str_format(why, why_len,
+			   "storage-stall needs FUSE data directories: cluster '%s' was provisioned "
+			   "without them (set cluster.fuse: true)", d->spec.name);
+		return false;
+	}
+	return true;
+}
+
 const struct driver_ops driver_local = {
 	.version = DRIVER_OPS_VERSION,
 	.name = "local",
@@ -487,6 +498,7 @@ const struct driver_ops driver_local = {
 	.net_apply = local_net_apply,
 	.net_revert = local_net_revert,
 	.sweep = local_sweep,
+	.supports = local_supports,
 	.io_fault = stall_io_fault,
 	.io_heal = stall_io_heal,
 };

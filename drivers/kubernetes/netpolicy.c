@@ -1,0 +1,192 @@
+/* netpolicy.c - zone partitions as NetworkPolicies. See netpolicy.h. */
+#include "netpolicy.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void netpolicy_run_of(const char *fault_id, char *buf, size_t len)
+{
+	const char *dash = strrchr(fault_id, '-');
+
+	/* "bise-<pid>-<n>": two dashes; anything else is its own run. */
+	if (dash && dash != strchr(fault_id, '-'))
+		str_format(buf, len, "%.*s", (int)(dash - fault_id), fault_id);
+	else
+		str_copy(buf, len, fault_id);
+}
+
+/* PATCH the pod's labels with labels (a merge patch; null values remove). */
+static bool patch_labels(struct k8s_client *c, const char *ns, const char *pod, json_object *labels,
+			 unsigned quiet_404)
+{
+	json_object *patch = json_object_new_object(), *meta = json_object_new_object();
+	struct k8s_ref ref = { "pod", ns, pod };
+	char path[512];
+	bool ok;
+
+	json_object_object_add(meta, "labels", labels);
+	json_object_object_add(patch, "metadata", meta);
+	str_format(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, pod);
+	if (quiet_404) {
+		/* k8s_patch has no quiet flag: a vanished pod has no labels left to remove. */
+		enum log_level level = log_get_level();
+
+		log_set_level(LOG_QUIET);
+		ok = k8s_patch(c, path, &ref, K8S_PATCH_MERGE, patch, NULL);
+		log_set_level(level);
+		if (!ok && c->status != 404)
+			log_error("%s", c->error);
+		ok = ok || c->status == 404;
+	} else {
+		ok = k8s_patch(c, path, &ref, K8S_PATCH_MERGE, patch, NULL);
+	}
+	json_object_put(patch);
+	return ok;
+}
+
+bool netpolicy_label_pods(struct k8s_client *c, const char *ns, const char *cluster,
+			  const struct cnpg_member *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		json_object *labels;
+
+		if (!m[i].zone[0]) {
+			log_error("pod %s/%s has no zone: its node %s lacks the label " CNPG_ZONE_LABEL, ns,
+				  m[i].name, m[i].node[0] ? m[i].node : "(unscheduled)");
+			return false;
+		}
+		labels = json_object_new_object();
+		json_object_object_add(labels, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
+		json_object_object_add(labels, K8S_ZONE_POD_LABEL, json_object_new_string(m[i].zone));
+		if (!patch_labels(c, ns, m[i].name, labels, 0))
+			return false;
+	}
+	return true;
+}
+
+bool netpolicy_unlabel_pods(struct k8s_client *c, const char *ns, const struct cnpg_member *m, int n)
+{
+	bool ok = true;
+
+	for (int i = 0; i < n; i++) {
+		json_object *labels = json_object_new_object();
+
+		json_object_object_add(labels, NETPOL_CLUSTER_LABEL, NULL);
+		json_object_object_add(labels, K8S_ZONE_POD_LABEL, NULL);
+		ok = patch_labels(c, ns, m[i].name, labels, 1) && ok;
+	}
+	return ok;
+}
+
+/* A peer: any pod in any namespace except the cut zones' (NotIn also matches unlabelled pods). */
+static json_object *peers(const char (*cut)[ZONE_NAME_LEN], int ncut)
+{
+	json_object *peer = json_object_new_object(), *ps = json_object_new_object();
+	json_object *exprs = json_object_new_array(), *e = json_object_new_object();
+	json_object *vals = json_object_new_array(), *list = json_object_new_array();
+
+	for (int i = 0; i < ncut; i++)
+		json_object_array_add(vals, json_object_new_string(cut[i]));
+	json_object_object_add(e, "key", json_object_new_string(K8S_ZONE_POD_LABEL));
+	json_object_object_add(e, "operator", json_object_new_string("NotIn"));
+	json_object_object_add(e, "values", vals);
+	json_object_array_add(exprs, e);
+	json_object_object_add(ps, "matchExpressions", exprs);
+	json_object_object_add(peer, "namespaceSelector", json_object_new_object());
+	json_object_object_add(peer, "podSelector", ps);
+	json_object_array_add(list, peer);
+	return list;
+}
+
+json_object *netpolicy_object(const char *ns, const char *cluster, const char *zone,
+			      const char (*cut)[ZONE_NAME_LEN], int ncut, const char *fault_id)
+{
+	json_object *o = json_object_new_object(), *meta = json_object_new_object();
+	json_object *labels = json_object_new_object(), *s = json_object_new_object();
+	json_object *sel = json_object_new_object(), *ml = json_object_new_object();
+	json_object *types = json_object_new_array(), *in = json_object_new_array();
+	json_object *out = json_object_new_array(), *rule_in = json_object_new_object();
+	json_object *rule_out = json_object_new_object();
+	char name[K8S_NAME_LEN], run[64];
+
+	netpolicy_run_of(fault_id, run, sizeof(run));
+	str_format(name, sizeof(name), "%s-%s", fault_id, zone);
+	json_object_object_add(o, "apiVersion", json_object_new_string("networking.k8s.io/v1"));
+	json_object_object_add(o, "kind", json_object_new_string("NetworkPolicy"));
+	json_object_object_add(meta, "name", json_object_new_string(name));
+	json_object_object_add(meta, "namespace", json_object_new_string(ns));
+	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
+	json_object_object_add(labels, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
+	json_object_object_add(labels, NETPOL_RUN_LABEL, json_object_new_string(run));
+	json_object_object_add(labels, NETPOL_FAULT_LABEL, json_object_new_string(fault_id));
+	json_object_object_add(meta, "labels", labels);
+	json_object_object_add(o, "metadata", meta);
+
+	json_object_object_add(ml, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
+	json_object_object_add(ml, K8S_ZONE_POD_LABEL, json_object_new_string(zone));
+	json_object_object_add(sel, "matchLabels", ml);
+	json_object_object_add(s, "podSelector", sel);
+	json_object_array_add(types, json_object_new_string("Ingress"));
+	json_object_array_add(types, json_object_new_string("Egress"));
+	json_object_object_add(s, "policyTypes", types);
+	json_object_object_add(rule_in, "from", peers(cut, ncut));
+	json_object_array_add(in, rule_in);
+	json_object_object_add(s, "ingress", in);
+	json_object_object_add(rule_out, "to", peers(cut, ncut));
+	json_object_array_add(out, rule_out);
+	json_object_object_add(s, "egress", out);
+	json_object_object_add(o, "spec", s);
+	return o;
+}
+
+bool netpolicy_partition(struct k8s_client *c, const char *ns, const char *cluster,
+			 const struct cnpg_member *m, int n, const char (*a)[ZONE_NAME_LEN], int na,
+			 const char (*b)[ZONE_NAME_LEN], int nb, const char *fault_id)
+{
+	char path[512];
+
+	if (!netpolicy_label_pods(c, ns, cluster, m, n))
+		return false;
+	str_format(path, sizeof(path), NETPOL_API "/namespaces/%s/networkpolicies", ns);
+	for (int i = 0; i < na; i++) {
+		json_object *o = netpolicy_object(ns, cluster, a[i], b, nb, fault_id);
+		struct k8s_ref ref = { "networkpolicy", ns, k8s_jstr(o, "metadata.name") };
+		bool ok = k8s_create(c, path, &ref, o, 0, NULL);
+
+		json_object_put(o);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* deletecollection of the policies matching selector. */
+static bool delete_selected(struct k8s_client *c, const char *ns, const char *selector)
+{
+	char path[768], *esc = k8s_escape(selector);
+	struct k8s_ref ref = { "networkpolicies", ns, NULL };
+	bool ok;
+
+	str_format(path, sizeof(path), NETPOL_API "/namespaces/%s/networkpolicies?labelSelector=%s", ns, esc);
+	free(esc);
+	ok = k8s_delete(c, path, &ref, NULL, K8S_QUIET_404, NULL) || c->status == 404;
+	return ok;
+}
+
+bool netpolicy_revert(struct k8s_client *c, const char *ns, const char *fault_id)
+{
+	char sel[256];
+
+	str_format(sel, sizeof(sel), NETPOL_FAULT_LABEL "=%s", fault_id);
+	return delete_selected(c, ns, sel);
+}
+
+bool netpolicy_sweep(struct k8s_client *c, const char *ns, const char *cluster)
+{
+	char sel[256];
+
+	str_format(sel, sizeof(sel), "app.kubernetes.io/managed-by=bise," NETPOL_CLUSTER_LABEL "=%s", cluster);
+	return delete_selected(c, ns, sel);
+}

@@ -1,0 +1,55 @@
+/*
+ * netpolicy.h - a network partition between zones as NetworkPolicies. The instance pods
+ * are labelled with their cluster and zone (bise.io/cluster, bise.io/zone, from their
+ * node's topology label); then each isolated zone gets a policy selecting its pods that
+ * allows ingress from and egress to every pod except those of the zones cut off. Every
+ * policy carries bise.io/run=<run>, bise.io/fault=<fault id> and bise.io/cluster, so revert
+ * and sweep delete by label. Enforcement is the CNI's: kind's kindnet since v0.24.0,
+ * Calico and Cilium; flannel alone does not (see kind-config/README.md). A pod recreated
+ * while the partition holds comes back without the labels and so outside the policy.
+ */
+#ifndef BISE_K8S_NETPOLICY_H
+#define BISE_K8S_NETPOLICY_H
+
+#include "operators.h"
+
+#define NETPOL_API "/apis/networking.k8s.io/v1"
+#define NETPOL_CLUSTER_LABEL "bise.io/cluster"
+#define NETPOL_RUN_LABEL "bise.io/run"
+#define NETPOL_FAULT_LABEL "bise.io/fault"
+
+/* The run part of a fault id "bise-<pid>-<n>" ("bise-<pid>"); the id itself otherwise. */
+void netpolicy_run_of(const char *fault_id, char *buf, size_t len);
+
+/*
+ * Label every member's pod with bise.io/cluster=cluster and bise.io/zone=<its zone> (a
+ * merge patch); false (logged) when one has no zone or a patch fails.
+ */
+bool netpolicy_label_pods(struct k8s_client *c, const char *ns, const char *cluster,
+			  const struct cnpg_member *m, int n);
+
+/* Remove those labels again (a merge patch with null); pods already gone are fine. */
+bool netpolicy_unlabel_pods(struct k8s_client *c, const char *ns, const struct cnpg_member *m, int n);
+
+/*
+ * The NetworkPolicy isolating zone's pods of cluster from the pods of the zones in cut
+ * (ncut of them), both directions, named "<fault id>-<zone>".
+ */
+json_object *netpolicy_object(const char *ns, const char *cluster, const char *zone,
+			      const char (*cut)[ZONE_NAME_LEN], int ncut, const char *fault_id);
+
+/*
+ * Partition zones a from zones b: label the pods, then one policy per zone of a. On a
+ * failure what was created stays for netpolicy_revert (the caller journaled the id).
+ */
+bool netpolicy_partition(struct k8s_client *c, const char *ns, const char *cluster,
+			 const struct cnpg_member *m, int n, const char (*a)[ZONE_NAME_LEN], int na,
+			 const char (*b)[ZONE_NAME_LEN], int nb, const char *fault_id);
+
+/* Delete every policy of fault_id (a deletecollection by label). Idempotent. */
+bool netpolicy_revert(struct k8s_client *c, const char *ns, const char *fault_id);
+
+/* Delete every policy bise made for cluster in ns, whatever the run. Idempotent. */
+bool netpolicy_sweep(struct k8s_client *c, const char *ns, const char *cluster);
+
+#endif

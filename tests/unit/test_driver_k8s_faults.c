@@ -1,0 +1,512 @@
+/*
+ * test_driver_k8s_faults.c - the Kubernetes faults: NetworkPolicy partitions (the policy
+ * passes the core API's networking.k8s.io/v1 NetworkPolicy definition; pods labelled with
+ * their zone; revert and sweep delete by label) and Chaos Mesh experiments (NetworkChaos,
+ * IOChaos, PodChaos pass their CRDs; unsupported combinations say why; detection of the
+ * API group). Then the driver's net_apply/net_revert/io_fault/io_heal/sweep against the
+ * fake API server, with and without Chaos Mesh.
+ */
+#include "k8s_fake_server.c"
+#include "k8s_schema.c"
+
+#include "kubernetes/chaosmesh.h"
+#include "kubernetes/k8s_driver.h"
+#include "kubernetes/netpolicy.h"
+
+#include <CUnit/CUnit.h>
+
+#define NS "tenant-root"
+#define PODS "/api/v1/namespaces/" NS "/pods"
+#define NETPOL "/apis/networking.k8s.io/v1/namespaces/" NS "/networkpolicies"
+#define CM "/apis/chaos-mesh.org/v1alpha1"
+#define STATUS_OK "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\"}"
+#define FAULT_ID "bise-4242-7"
+
+static json_object *swagger, *np_schema, *crds[3], *cm_schema[3];
+static const char *const crd_files[3] = { "chaos-mesh/chaos-mesh.org_networkchaos.yaml",
+					  "chaos-mesh/chaos-mesh.org_iochaos.yaml",
+					  "chaos-mesh/chaos-mesh.org_podchaos.yaml" };
+enum { NETWORK, IO, POD };
+static char certdir[64];
+
+static int suite_init(void)
+{
+	json_object *defs;
+
+	log_set_level(LOG_QUIET);
+	swagger = schema_load("core/k8s-v1.14-core-subset.swagger.json");
+	if (!swagger || !json_object_object_get_ex(swagger, "definitions", &defs) ||
+	    !json_object_object_get_ex(defs, "io.k8s.api.networking.v1.NetworkPolicy", &np_schema))
+		return 1;
+	for (int i = 0; i < 3; i++)
+		if (!(crds[i] = schema_load(crd_files[i])) || !(cm_schema[i] = schema_of_crd(crds[i], "v1alpha1")))
+			return 1;
+	return fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+	json_object_put(swagger);
+	for (int i = 0; i < 3; i++)
+		json_object_put(crds[i]);
+	fake_rm_rf(certdir);
+	return 0;
+}
+
+/* NetworkPolicies refer into the Swagger definitions. */
+static int np_check(json_object *o, const char *what)
+{
+	schema_root = swagger;
+	return schema_check(np_schema, o, what);
+}
+
+static bool str_at(json_object *o, const char *ptr, const char *want)
+{
+	json_object *v;
+
+	return json_pointer_get(o, ptr, &v) == 0 && strcmp(json_object_get_string(v), want) == 0;
+}
+
+static const char zones_b[2][ZONE_NAME_LEN] = { "lucerne", "gland" };
+static const char zone_a[1][ZONE_NAME_LEN] = { "geneva" };
+
+static void test_netpolicy_object(void)
+{
+	json_object *o = netpolicy_object(NS, "pg", "geneva", zones_b, 2, FAULT_ID);
+	char run[64], *text;
+
+	CU_ASSERT_EQUAL(np_check(o, "netpolicy"), 0);
+	CU_ASSERT(str_at(o, "/metadata/name", FAULT_ID "-geneva"));
+	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1run", "bise-4242"));
+	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1fault", FAULT_ID));
+	CU_ASSERT(str_at(o, "/spec/podSelector/matchLabels/bise.io~1zone", "geneva"));
+	CU_ASSERT(str_at(o, "/spec/podSelector/matchLabels/bise.io~1cluster", "pg"));
+	CU_ASSERT(str_at(o, "/spec/policyTypes/1", "Egress"));
+	CU_ASSERT(str_at(o, "/spec/ingress/0/from/0/podSelector/matchExpressions/0/operator", "NotIn"));
+	CU_ASSERT(str_at(o, "/spec/egress/0/to/0/podSelector/matchExpressions/0/values/1", "gland"));
+	json_object_put(o);
+	netpolicy_run_of("odd", run, sizeof(run));
+	CU_ASSERT_STRING_EQUAL(run, "odd");
+	/* The reference examples pass; a policy with a typo does not. */
+	for (int i = 0; i < 2; i++) {
+		text = fake_fixture(i ? "networkpolicy-isolate-pod.json" : "networkpolicy-allow-from-ns-port.json");
+		o = json_tokener_parse(text);
+		CU_ASSERT_EQUAL(np_check(o, "example"), 0);
+		json_object_put(o);
+		free(text);
+	}
+	{
+		char errs[2048] = "";
+
+		o = json_tokener_parse("{\"spec\":{\"podSelector\":{},\"policyType\":[\"Ingress\"],\"ingress\":[{\"from\":"
+				       "[{\"podSelector\":{\"matchExpressions\":[{\"key\":\"a\"}]}}]}]}}");
+		schema_root = swagger;
+		CU_ASSERT(schema_validate(np_schema, o, "", errs, sizeof(errs)) == 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(errs, ".spec.policyType: unknown field"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(errs, "matchExpressions[0].operator: required"));
+		json_object_put(o);
+	}
+}
+
+static struct cnpg_member member(const char *name, const char *zone)
+{
+	struct cnpg_member m;
+
+	memset(&m, 0, sizeof(m));
+	str_copy(m.name, sizeof(m.name), name);
+	str_copy(m.zone, sizeof(m.zone), zone);
+	str_copy(m.node, sizeof(m.node), "kind-worker");
+	return m;
+}
+
+static bool client_for(struct fake_server *s, struct k8s_client *c)
+{
+	char kc[512];
+
+	return fake_server_start(s, false, certdir) &&
+	       fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)) &&
+	       k8s_client_init(c, kc, NULL, false);
+}
+
+/* The i-th request with method and a target starting with path; NULL if none. */
+static struct fake_request *request(struct fake_server *s, const char *method, const char *path, int nth)
+{
+	for (int i = 0; i < s->nrequests; i++)
+		if (strcmp(s->requests[i].method, method) == 0 &&
+		    strncmp(s->requests[i].target, path, strlen(path)) == 0 && nth-- == 0)
+			return &s->requests[i];
+	return NULL;
+}
+
+static void test_netpolicy_partition(void)
+{
+	struct cnpg_member m[3] = { member("pg-1", "geneva"), member("pg-2", "lucerne"), member("pg-3", "gland") };
+	struct fake_server s;
+	struct k8s_client c;
+	struct fake_request *r;
+	json_object *o;
+
+	CU_ASSERT_FATAL(client_for(&s, &c));
+	for (int i = 0; i < 3; i++) {
+		char path[128];
+
+		str_format(path, sizeof(path), PODS "/%s", m[i].name);
+		fake_route_add(&s, "PATCH", path, -1, 200, "{\"kind\":\"Pod\"}");
+	}
+	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
+	fake_route_add(&s, "DELETE", NETPOL, -1, 200, "{\"kind\":\"NetworkPolicyList\",\"apiVersion\":"
+		       "\"networking.k8s.io/v1\",\"metadata\":{},\"items\":[]}");
+	CU_ASSERT(netpolicy_partition(&c, NS, "pg", m, 3, zone_a, 1, zones_b, 2, FAULT_ID));
+	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-2"), 1);
+	r = request(&s, "PATCH", PODS "/pg-2", 0);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_STRING_EQUAL(r->body, "{\"metadata\":{\"labels\":{\"bise.io/cluster\":\"pg\",\"bise.io/zone\":\"lucerne\"}}}");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->content_type, "merge-patch"));
+	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
+	r = request(&s, "POST", NETPOL, 0);
+	o = json_tokener_parse(r->body);
+	CU_ASSERT_EQUAL(np_check(o, "netpolicy POST"), 0);
+	json_object_put(o);
+
+	CU_ASSERT(netpolicy_revert(&c, NS, FAULT_ID));
+	r = request(&s, "DELETE", NETPOL, 0);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_STRING_EQUAL(r->target, NETPOL "?labelSelector=bise.io%2Ffault%3D" FAULT_ID);
+	CU_ASSERT(netpolicy_sweep(&c, NS, "pg"));
+	r = request(&s, "DELETE", NETPOL, 1);
+	CU_ASSERT_STRING_EQUAL(r->target, NETPOL "?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dbise%2Cbise.io%2Fcluster%3Dpg");
+	CU_ASSERT(netpolicy_unlabel_pods(&c, NS, m, 3));
+	r = request(&s, "PATCH", PODS "/pg-3", 1);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_STRING_EQUAL(r->body, "{\"metadata\":{\"labels\":{\"bise.io/cluster\":null,\"bise.io/zone\":null}}}");
+
+	/* A pod whose node has no zone cannot be placed: nothing is created. */
+	m[1].zone[0] = '\0';
+	CU_ASSERT_FALSE(netpolicy_partition(&c, NS, "pg", m, 3, zone_a, 1, zones_b, 2, "bise-4242-8"));
+	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
+	k8s_client_free(&c);
+	fake_server_stop(&s);
+}
+
+static struct net_fault net(double loss, int64_t latency_us, int64_t jitter_us, int64_t rate_bps)
+{
+	struct net_fault f;
+
+	memset(&f, 0, sizeof(f));
+	str_copy(f.id, sizeof(f.id), FAULT_ID);
+	f.na = 1;
+	str_copy(f.a[0], sizeof(f.a[0]), "geneva");
+	f.nb = 2;
+	str_copy(f.b[0], sizeof(f.b[0]), "lucerne");
+	str_copy(f.b[1], sizeof(f.b[1]), "gland");
+	f.loss_pct = loss;
+	f.latency_us = latency_us;
+	f.jitter_us = jitter_us;
+	f.rate_bps = rate_bps;
+	return f;
+}
+
+static void test_chaosmesh_objects(void)
+{
+	static const struct {
+		double loss;
+		int64_t lat, jit, rate;
+		const char *action, *ptr, *want;
+	} cases[] = {
+		{ 100, 0, 0, 0, "partition", "/spec/direction", "both" },
+		{ 0, 50000, 5000, 0, "delay", "/spec/delay/latency", "50ms" },
+		{ 0, 1500, 0, 0, "delay", "/spec/delay/latency", "1500us" },
+		{ 25, 0, 0, 0, "loss", "/spec/loss/loss", "25" },
+		{ 10, 20000, 0, 0, "netem", "/spec/delay/latency", "20ms" },
+		{ 0, 0, 0, 8000000, "bandwidth", "/spec/bandwidth/rate", "8000000bit" },
+	};
+	struct io_fault io = { IO_DELAY, true, 250000 };
+	char why[256];
+	json_object *o;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct net_fault f = net(cases[i].loss, cases[i].lat, cases[i].jit, cases[i].rate);
+
+		o = chaosmesh_network_object(NS, "pg", &f, why, sizeof(why));
+		CU_ASSERT_FATAL(o != NULL);
+		CU_ASSERT_EQUAL(schema_check(cm_schema[NETWORK], o, cases[i].action), 0);
+		CU_ASSERT(str_at(o, "/spec/action", cases[i].action));
+		CU_ASSERT(str_at(o, cases[i].ptr, cases[i].want));
+		CU_ASSERT(str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
+		CU_ASSERT(str_at(o, "/spec/target/selector/expressionSelectors/0/values/1", "gland"));
+		CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1fault", FAULT_ID));
+		json_object_put(o);
+	}
+	{
+		struct net_fault f = net(100, 0, 0, 0);
+
+		f.one_way = true;
+		o = chaosmesh_network_object(NS, "pg", &f, why, sizeof(why));
+		CU_ASSERT(str_at(o, "/spec/direction", "to"));
+		json_object_put(o);
+		str_copy(f.b[1], sizeof(f.b[1]), PARTY_CLIENT);
+		CU_ASSERT_PTR_NULL(chaosmesh_network_object(NS, "pg", &f, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "client is outside"));
+		f = net(0, 10000, 0, 1000000);
+		CU_ASSERT_PTR_NULL(chaosmesh_network_object(NS, "pg", &f, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "bandwidth"));
+	}
+	o = chaosmesh_io_object(NS, "pg", "pg-1", "/var/lib/postgresql/data", &io, "bise-io-pg-1");
+	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "iochaos delay"), 0);
+	CU_ASSERT(str_at(o, "/spec/delay", "250ms"));
+	CU_ASSERT(str_at(o, "/spec/path", "/var/lib/postgresql/data/**/pg_wal/**/*"));
+	CU_ASSERT(str_at(o, "/spec/selector/pods/" NS "/0", "pg-1"));
+	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1member", "pg-1"));
+	json_object_put(o);
+	io.mode = IO_STALL;
+	io.wal_only = false;
+	o = chaosmesh_io_object(NS, "pg", "pg-1", "/pgdata", &io, "bise-io-pg-1");
+	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "iochaos stall"), 0);
+	CU_ASSERT(str_at(o, "/spec/delay", "1h"));
+	json_object_put(o);
+	io.mode = IO_ERROR;
+	o = chaosmesh_io_object(NS, "pg", "pg-1", "/pgdata", &io, "bise-io-pg-1");
+	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "iochaos fault"), 0);
+	CU_ASSERT(str_at(o, "/spec/errno", "5"));
+	json_object_put(o);
+	o = chaosmesh_pod_object(NS, "pg", "pg-2", NULL, FAULT_ID);
+	CU_ASSERT_EQUAL(schema_check(cm_schema[POD], o, "pod-kill"), 0);
+	CU_ASSERT(str_at(o, "/spec/gracePeriod", "0"));
+	json_object_put(o);
+	o = chaosmesh_pod_object(NS, "pg", "pg-2", "postgres", FAULT_ID);
+	CU_ASSERT_EQUAL(schema_check(cm_schema[POD], o, "container-kill"), 0);
+	CU_ASSERT(str_at(o, "/spec/containerNames/0", "postgres"));
+	json_object_put(o);
+}
+
+static void test_chaosmesh_samples(void)
+{
+	static const char *const files[][2] = {
+		{ "chaos-mesh/network-partition-example.yaml", "0" }, { "chaos-mesh/network-delay-example.yaml", "0" },
+		{ "chaos-mesh/io-delay-example.yaml", "1" }, { "chaos-mesh/pod-kill-example.yaml", "2" },
+	};
+	char errs[2048] = "";
+	json_object *o;
+
+	for (size_t i = 0; i < 4; i++) {
+		o = schema_load(files[i][0]);
+		CU_ASSERT_EQUAL(schema_check(cm_schema[files[i][1][0] - '0'], o, files[i][0]), 0);
+		json_object_put(o);
+	}
+	o = json_tokener_parse("{\"spec\":{\"action\":\"partition\",\"mode\":\"every\",\"selector\":{},"
+			       "\"delay\":{\"latency\":\"10 ms\"}}}");
+	CU_ASSERT(schema_validate(cm_schema[NETWORK], o, "", errs, sizeof(errs)) == 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(errs, ".spec.mode: not one of the enum"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(errs, ".spec.delay.latency: does not match the pattern"));
+	json_object_put(o);
+}
+
+static void test_chaosmesh_api(void)
+{
+	struct fake_server s;
+	struct k8s_client c;
+	struct fake_request *r;
+	char why[256];
+	json_object *o;
+
+	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_EQUAL(chaosmesh_available(&c, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Chaos Mesh is not installed on http://127.0.0.1:"));
+	/* Nothing of Chaos Mesh: deleting what is not there is fine. */
+	CU_ASSERT(chaosmesh_delete_selected(&c, NS, "bise.io/fault=" FAULT_ID));
+	fake_route_add(&s, "GET", CM, -1, 200, "{\"kind\":\"APIResourceList\",\"groupVersion\":\"chaos-mesh.org/v1alpha1\"}");
+	CU_ASSERT_EQUAL(chaosmesh_available(&c, why, sizeof(why)), 1);
+	fake_route_add(&s, "POST", CM "/namespaces/" NS "/podchaos", -1, 201, "{}");
+	o = chaosmesh_pod_object(NS, "pg", "pg-2", NULL, FAULT_ID);
+	CU_ASSERT(chaosmesh_create(&c, NS, o));
+	json_object_put(o);
+	r = request(&s, "POST", CM "/namespaces/" NS "/podchaos", 0);
+	CU_ASSERT_FATAL(r != NULL);
+	o = json_tokener_parse(r->body);
+	CU_ASSERT_EQUAL(schema_check(cm_schema[POD], o, "podchaos POST"), 0);
+	json_object_put(o);
+	for (int i = 0; i < 3; i++) {
+		static const char *const kinds[] = { "networkchaos", "iochaos", "podchaos" };
+		char path[256];
+
+		str_format(path, sizeof(path), CM "/namespaces/" NS "/%s", kinds[i]);
+		fake_route_add(&s, "DELETE", path, -1, 200, "{\"kind\":\"List\",\"items\":[]}");
+	}
+	CU_ASSERT(chaosmesh_delete_selected(&c, NS, "bise.io/fault=" FAULT_ID));
+	r = request(&s, "DELETE", CM "/namespaces/" NS "/iochaos", 0);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_STRING_EQUAL(r->target, CM "/namespaces/" NS "/iochaos?labelSelector=bise.io%2Ffault%3D" FAULT_ID);
+	k8s_client_free(&c);
+	fake_server_stop(&s);
+}
+
+/* ---- the driver ---- */
+
+static void add_cnpg_pods(struct fake_server *s)
+{
+	static const char *const zones[] = { "geneva", "lucerne", "gland" };
+	char body[8192] = "{\"kind\":\"PodList\",\"metadata\":{},\"items\":[";
+
+	for (int i = 1; i <= 3; i++) {
+		char path[128], node[512];
+		size_t used = strlen(body);
+
+		str_format(body + used, sizeof(body) - used,
+			   "%s{\"metadata\":{\"name\":\"pg-%d\",\"labels\":{\"cnpg.io/cluster\":\"pg\",\"cnpg.io/podRole\":"
+			   "\"instance\",\"cnpg.io/instanceRole\":\"%s\"}},\"spec\":{\"nodeName\":\"w%d\"},\"status\":"
+			   "{\"phase\":\"Running\",\"podIP\":\"10.244.%d.9\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
+			   i > 1 ? "," : "", i, i == 1 ? "primary" : "replica", i, i);
+		str_format(path, sizeof(path), "/api/v1/nodes/w%d", i);
+		str_format(node, sizeof(node), "{\"metadata\":{\"name\":\"w%d\",\"labels\":{\"topology.kubernetes.io/zone\":\"%s\"}}}",
+			   i, zones[i - 1]);
+		fake_route_add(s, "GET", path, -1, 200, node);
+		str_format(path, sizeof(path), PODS "/pg-%d", i);
+		fake_route_add(s, "PATCH", path, -1, 200, "{\"kind\":\"Pod\"}");
+	}
+	str_format(body + strlen(body), sizeof(body) - strlen(body), "]}");
+	fake_route_add(s, "GET", PODS, -1, 200, body);
+}
+
+static void add_deletes(struct fake_server *s)
+{
+	static const char *const kinds[] = { "networkchaos", "iochaos", "podchaos" };
+
+	fake_route_add(s, "DELETE", NETPOL, -1, 200, "{\"kind\":\"NetworkPolicyList\",\"items\":[]}");
+	for (int i = 0; i < 3; i++) {
+		char path[256];
+
+		str_format(path, sizeof(path), CM "/namespaces/" NS "/%s", kinds[i]);
+		fake_route_add(s, "DELETE", path, -1, 200, "{\"kind\":\"List\",\"items\":[]}");
+	}
+}
+
+static struct driver *open_driver(struct fake_server *s, const struct driver_ops **ops)
+{
+	static char kc[512];
+	struct k8s_options o = { .kubeconfig = kc, .ns = NS, .poll_us = 1000, .operator_name = "cnpg" };
+	struct cluster_spec spec;
+
+	cluster_spec_defaults(&spec);
+	str_copy(spec.name, sizeof(spec.name), "pg");
+	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)));
+	k8s_driver_configure(&o);
+	*ops = driver_find("kubernetes");
+	return (*ops)->open(&spec, NULL);
+}
+
+static void test_driver_without_chaos_mesh(void)
+{
+	const struct driver_ops *ops;
+	struct net_fault part = net(100, 0, 0, 0), delay = net(0, 100000, 0, 0);
+	struct io_fault io = { IO_STALL, false, 0 };
+	struct fake_server s;
+	struct fake_request *r;
+	struct driver *d;
+	json_object *o;
+	char *log;
+
+	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
+	add_cnpg_pods(&s);
+	add_deletes(&s);
+	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
+	d = open_driver(&s, &ops);
+	CU_ASSERT_FATAL(d != NULL);
+	CU_ASSERT(ops->caps & DRIVER_CAP_NET_FAULT);
+	CU_ASSERT(ops->net_apply(d, &part));
+	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-3"), 1);
+	r = request(&s, "POST", NETPOL, 0);
+	CU_ASSERT_FATAL(r != NULL);
+	o = json_tokener_parse(r->body);
+	CU_ASSERT_EQUAL(np_check(o, "driver netpolicy"), 0);
+	CU_ASSERT(str_at(o, "/metadata/name", FAULT_ID "-geneva"));
+	json_object_put(o);
+
+	/* Delay needs Chaos Mesh: the step is skipped with the reason; applied anyway, refused. */
+	{
+		char why[256] = "";
+
+		CU_ASSERT(ops->supports(d, DRIVER_CAP_NET_FAULT, why, sizeof(why)));
+		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_LATENCY, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "Chaos Mesh is not installed on http://127.0.0.1:"));
+		CU_ASSERT(strlen(why) < 160); /* what the runner's step line holds */
+	}
+	CU_ASSERT_FATAL(fake_capture_start());
+	log_set_level(LOG_ERROR);
+	CU_ASSERT_FALSE(ops->net_apply(d, &delay));
+	CU_ASSERT_FALSE(ops->io_fault(d, "pg-1", &io));
+	log_set_level(LOG_QUIET);
+	log = fake_capture_end();
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "network fault " FAULT_ID " unsupported without Chaos Mesh"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "storage fault on pg-1 unsupported: Chaos Mesh is not installed"));
+	free(log);
+	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
+
+	CU_ASSERT(ops->net_revert(d, FAULT_ID));
+	CU_ASSERT(ops->net_revert(d, FAULT_ID)); /* idempotent */
+	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", NETPOL), 2);
+	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", CM "/namespaces/" NS "/networkchaos"), 2);
+	CU_ASSERT(ops->sweep(d));
+	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", NETPOL), 3);
+	ops->close(d);
+	fake_server_stop(&s);
+}
+
+static void test_driver_with_chaos_mesh(void)
+{
+	const struct driver_ops *ops;
+	struct net_fault delay = net(0, 100000, 20000, 0), part = net(100, 0, 0, 0);
+	struct io_fault io = { IO_DELAY, true, 500000 };
+	struct fake_server s;
+	struct fake_request *r;
+	struct driver *d;
+	json_object *o;
+
+	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
+	add_cnpg_pods(&s);
+	add_deletes(&s);
+	fake_route_add(&s, "GET", CM, -1, 200, "{\"kind\":\"APIResourceList\"}");
+	fake_route_add(&s, "POST", CM "/namespaces/" NS "/networkchaos", -1, 201, "{}");
+	fake_route_add(&s, "POST", CM "/namespaces/" NS "/iochaos", -1, 201, "{}");
+	d = open_driver(&s, &ops);
+	CU_ASSERT_FATAL(d != NULL);
+	CU_ASSERT(ops->supports(d, DRIVER_CAP_STORAGE_STALL | DRIVER_CAP_NET_LATENCY, (char[64]){ 0 }, 64));
+	CU_ASSERT(ops->net_apply(d, &delay));
+	CU_ASSERT(ops->net_apply(d, &part));
+	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 0); /* partitions go through Chaos Mesh too */
+	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-1"), 2);
+	for (int i = 0; i < 2; i++) {
+		r = request(&s, "POST", CM "/namespaces/" NS "/networkchaos", i);
+		CU_ASSERT_FATAL(r != NULL);
+		o = json_tokener_parse(r->body);
+		CU_ASSERT_EQUAL(schema_check(cm_schema[NETWORK], o, "driver networkchaos"), 0);
+		CU_ASSERT(str_at(o, "/spec/action", i ? "partition" : "delay"));
+		json_object_put(o);
+	}
+	CU_ASSERT(ops->io_fault(d, "pg-2", &io));
+	r = request(&s, "POST", CM "/namespaces/" NS "/iochaos", 0);
+	CU_ASSERT_FATAL(r != NULL);
+	o = json_tokener_parse(r->body);
+	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "driver iochaos"), 0);
+	CU_ASSERT(str_at(o, "/spec/volumePath", "/var/lib/postgresql/data"));
+	CU_ASSERT(str_at(o, "/metadata/name", "bise-io-pg-2"));
+	json_object_put(o);
+	CU_ASSERT(ops->io_heal(d, "pg-2"));
+	r = request(&s, "DELETE", CM "/namespaces/" NS "/iochaos", 0);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_STRING_EQUAL(r->target, CM "/namespaces/" NS "/iochaos?labelSelector=bise.io%2Fcluster%3Dpg%2Cbise.io%2Fmember%3Dpg-2");
+	ops->close(d);
+	fake_server_stop(&s);
+}
+
+void tests_register(void)
+{
+	CU_pSuite s = CU_add_suite("k8s_faults", suite_init, suite_clean);
+
+	CU_add_test(s, "NetworkPolicy passes the core schema", test_netpolicy_object);
+	CU_add_test(s, "partition by NetworkPolicy: labels, create, revert, sweep", test_netpolicy_partition);
+	CU_add_test(s, "Chaos Mesh objects pass their CRDs", test_chaosmesh_objects);
+	CU_add_test(s, "Chaos Mesh samples pass, bad objects do not", test_chaosmesh_samples);
+	CU_add_test(s, "Chaos Mesh detection, create, delete by label", test_chaosmesh_api);
+	CU_add_test(s, "driver faults without Chaos Mesh", test_driver_without_chaos_mesh);
+	CU_add_test(s, "driver faults with Chaos Mesh", test_driver_with_chaos_mesh);
+}
