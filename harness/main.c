@@ -406,6 +406,7 @@ static void usage(FILE *out)
 		"      --context NAME     kubernetes: kubeconfig context\n"
 		"      --namespace NS     kubernetes: namespace bise may act on\n"
 		"      --dry-run          kubernetes: print every API call instead of making it\n"
+		"      --operator NAME    kubernetes: cnpg (default), cozystack, zalando, crunchy\n"
 		"      --state-dir DIR    cluster state (default /var/lib/bise)\n"
 		"      --cluster NAME     cluster name for up/status/down without a scenario\n"
 		"  -o, --out DIR          run directory (default runs/<timestamp>)\n"
@@ -452,6 +453,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "context", required_argument, NULL, 'X' },
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "operator", required_argument, NULL, 'O' },
 		{ "variant", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -471,6 +473,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case 'X': cli->k8s.context = optarg; break;
 		case 'n': cli->k8s.ns = optarg; break;
 		case 'D': cli->k8s.dry_run = true; break;
+		case 'O': cli->k8s.operator_name = optarg; break;
 		case 'V':
 			if (cli->nvariants == SCENARIO_MAX_VARIANTS) {
 				log_error("--variant: at most %d variants", SCENARIO_MAX_VARIANTS);
@@ -502,7 +505,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	cli->args = argv + optind;
 	cli->nargs = argc - optind;
 	/* Untouched, the backend reads its environment (KUBECONFIG, BISE_K8S_*). */
-	if (cli->k8s.kubeconfig || cli->k8s.context || cli->k8s.ns || cli->k8s.dry_run)
+	if (cli->k8s.kubeconfig || cli->k8s.context || cli->k8s.ns || cli->k8s.dry_run ||
+	    cli->k8s.operator_name)
 		k8s_driver_configure(&cli->k8s);
 	return BISE_EXIT_OK;
 }

@@ -487,6 +487,23 @@ static void test_driver_operator(void)
 	char why[512];
 
 	CU_ASSERT_FATAL(ops != NULL);
+	{
+		static const char *const want[][2] = {
+			{ "cnpg", "cnpg.io/cluster=pg" }, { "cozystack", "cnpg.io/cluster=postgres-pg" },
+			{ "zalando", "application=spilo,cluster-name=pg" },
+			{ "crunchy", "postgres-operator.crunchydata.com/cluster=pg,postgres-operator.crunchydata.com/instance" },
+		};
+		char sel[256];
+
+		for (size_t i = 0; i < 4; i++) {
+			const struct k8s_operator *op = k8s_operator_find(want[i][0]);
+
+			CU_ASSERT_FATAL(op != NULL);
+			k8s_operator_selector(op, "pg", sel, sizeof(sel));
+			CU_ASSERT_STRING_EQUAL(sel, want[i][1]);
+		}
+		CU_ASSERT_PTR_NULL(k8s_operator_find("stolon"));
+	}
 	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
 	fake_route_add(&s, "GET", "/version", -1, 200, "{\"gitVersion\":\"v1.31.0\"}");
 	configure(&s, "zalando");

@@ -1,0 +1,221 @@
+/*
+ * test_crash_partition.c - the runner is SIGKILLed in the middle of a network partition:
+ * its watchdog removes every rule within seconds, `bise heal` then finds nothing, the
+ * cluster returns to health, and down leaves no namespace behind.
+ */
+#include "driver.h"
+#include "scenario.h"
+#include "util.h"
+
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CLUSTER "bcrash"
+
+static char workdir[256];
+static char statedir[300];
+static char outdir[300];
+static char scenario_path[400];
+static const char *binary;
+static bool can_run;
+static struct scenario sc;
+static const struct driver_ops *ops;
+static struct driver *drv;
+static pid_t runner = -1;
+
+static const char scenario_text[] =
+	"name: partition-crash\n"
+	"cluster:\n"
+	"  name: " CLUSTER "\n"
+	"  subnet: 10.213.18.0/24\n"
+	"workload:\n"
+	"  writers: 2\n"
+	"  rate: 20\n"
+	"steps:\n"
+	"  - at: 2s\n"
+	"    fault: network-partition\n"
+	"    target: primary\n"
+	"    duration: 120s\n"
+	"  - wait: 100s\n"; /* the runner is killed long before */
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int suite_init(void)
+{
+	char errbuf[2048];
+	double seconds;
+
+	binary = getenv("BISE_BINARY");
+	if (geteuid() != 0 || !binary) {
+		fprintf(stderr, "test_crash_partition: needs root and BISE_BINARY%s\n",
+			getenv("CI") ? " (CI: failing)" : ", skipped");
+		return 0;
+	}
+	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-crash-XXXXXX");
+	if (!mkdtemp(workdir) || chmod(workdir, 0755) != 0)
+		return 1;
+	str_format(statedir, sizeof(statedir), "%s/state", workdir);
+	str_format(outdir, sizeof(outdir), "%s/run", workdir);
+	str_format(scenario_path, sizeof(scenario_path), "%s/partition-crash.yaml", workdir);
+	if (!file_write_atomic(scenario_path, scenario_text, strlen(scenario_text)))
+		return 1;
+	memset(&sc, 0, sizeof(sc));
+	if (!scenario_load(scenario_path, &sc, errbuf, sizeof(errbuf))) {
+		fprintf(stderr, "%s", errbuf);
+		return 1;
+	}
+	ops = driver_find("local");
+	drv = ops->open(&sc.cluster, statedir);
+	can_run = drv && ops->up(drv, &seconds);
+	return 0;
+}
+
+static int suite_clean(void)
+{
+	if (runner > 0) {
+		kill(runner, SIGKILL);
+		waitpid(runner, NULL, 0);
+	}
+	if (drv) {
+		if (ops->exists(drv))
+			ops->down(drv);
+		ops->close(drv);
+	}
+	scenario_free(&sc);
+	if (!workdir[0])
+		return 0;
+	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Number of iptables rules tagged by bise in the zones' namespaces and the root one. */
+static int bise_rules(void)
+{
+	int n = 0;
+
+	for (int i = 0; i <= sc.cluster.nzones; i++) {
+		char cmd[256], line[512];
+		FILE *p;
+
+		if (i < sc.cluster.nzones)
+			str_format(cmd, sizeof(cmd), "ip netns exec bise-%s-%s iptables-save 2>/dev/null",
+				   CLUSTER, sc.cluster.zones[i]);
+		else
+			str_copy(cmd, sizeof(cmd), "iptables-save 2>/dev/null");
+		p = popen(cmd, "r");
+		if (!p)
+			continue;
+		while (fgets(line, sizeof(line), p))
+			if (strstr(line, "bise:bise-"))
+				n++;
+		pclose(p);
+	}
+	return n;
+}
+
+static pid_t start_runner(void)
+{
+	char log_path[400];
+	pid_t pid;
+
+	str_format(log_path, sizeof(log_path), "%s/runner.log", workdir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(binary, binary, "run", "--state-dir", statedir, "--out", outdir, scenario_path,
+		      (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void test_watchdog_removes_the_partition(void)
+{
+	char out[1024] = "", cmd[700], why[256];
+	int64_t start, killed, cleared = -1;
+	size_t got;
+	FILE *heal;
+
+	if (!can_run) {
+		if (getenv("CI"))
+			CU_FAIL("integration tests must run in CI (root, BISE_BINARY, a cluster)");
+		return;
+	}
+	CU_ASSERT_FATAL(bise_rules() == 0);
+	runner = start_runner();
+	CU_ASSERT_FATAL(runner > 0);
+	/* The runner checks health, starts writers and partitions the primary at 2 s. */
+	start = mono_now_us();
+	while (bise_rules() == 0 && mono_now_us() - start < 90000000)
+		sleep_us(100000);
+	CU_ASSERT_FATAL(bise_rules() > 0);
+	sleep_us(1000000);
+	kill(runner, SIGKILL);
+	waitpid(runner, NULL, 0);
+	runner = -1;
+	killed = mono_now_us();
+	while (mono_now_us() - killed < 15000000) {
+		if (bise_rules() == 0) {
+			cleared = mono_now_us() - killed;
+			break;
+		}
+		sleep_us(50000);
+	}
+	fprintf(stderr, "runner SIGKILLed during a partition: rules gone after %.2f s\n",
+		(double)cleared / 1e6);
+	CU_ASSERT(cleared >= 0 && cleared < 10000000);
+
+	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary, statedir);
+	heal = popen(cmd, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(heal);
+	got = fread(out, 1, sizeof(out) - 1, heal);
+	out[got] = '\0';
+	CU_ASSERT_EQUAL(pclose(heal), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "nothing to heal"));
+
+	/* The partition is gone: the cluster must come back to full health by itself. */
+	CU_ASSERT(ops->wait_healthy(drv, 120000000, why, sizeof(why)));
+}
+
+static void test_down_leaves_nothing(void)
+{
+	FILE *p;
+	char line[256], prefix[64];
+	bool left = false;
+
+	if (!can_run)
+		return;
+	CU_ASSERT(ops->down(drv));
+	str_format(prefix, sizeof(prefix), "bise-%s-", CLUSTER);
+	p = popen("ip netns list 2>/dev/null", "r");
+	while (p && fgets(line, sizeof(line), p))
+		left |= strncmp(line, prefix, strlen(prefix)) == 0;
+	if (p)
+		pclose(p);
+	CU_ASSERT_FALSE(left);
+	CU_ASSERT_EQUAL(bise_rules(), 0);
+}
+
+void tests_register(void)
+{
+	CU_pSuite s = CU_add_suite("SIGKILLed runner during a partition", suite_init, suite_clean);
+
+	CU_add_test(s, "the watchdog removes the partition, heal finds nothing, health returns",
+		    test_watchdog_removes_the_partition);
+	CU_add_test(s, "down leaves nothing", test_down_leaves_nothing);
+}
