@@ -187,7 +187,7 @@ static void process_reverts(struct trial_ctx *c, bool force)
 	}
 }
 
-/* Sleep until deadline while reverting what falls due; false if runner_interrupted(). */
+/* Sleep until deadline while reverting what falls due; false if interrupted. */
 static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
 {
 	while (!runner_interrupted()) {
@@ -214,18 +214,18 @@ static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, siz
 		process_reverts(c, false);
 		tick(c);
 		left = deadline - mono_now_us();
-		if (c->npending == 0) {
-			int64_t slice = left < 1000000 ? left : 1000000;
-
-			if (c->ops->wait_healthy(c->drv, slice > 0 ? slice : 0, why, why_len))
-				return true;
-		} else {
-			sleep_us(50000);
-		}
+		/*
+		 * Health is checked even while faults are pending: a background fault (latency
+		 * for the whole run) must not hold the wait. A killed pod still pending its
+		 * restart keeps the cluster unhealthy by itself. Short slices keep reverts on time.
+		 */
+		if (c->ops->wait_healthy(c->drv, left < 500000 ? (left > 0 ? left : 0) : 500000, why,
+					 why_len))
+			return true;
 		if (mono_now_us() >= deadline)
 			return false;
 	}
-	str_copy(why, why_len, "runner_interrupted()");
+	str_copy(why, why_len, "interrupted");
 	return false;
 }
 
@@ -408,7 +408,7 @@ static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
 /*
  * A fault step applies count times (once when count <= 1), every every_us apart from the
  * first application; each is journaled and reverted after its own duration, so they
- * overlap when duration > every. False if runner_interrupted() while waiting.
+ * overlap when duration > every. False if interrupted while waiting.
  */
 static bool run_fault_repeats(struct trial_ctx *c, const struct step *st, int index)
 {
@@ -646,14 +646,14 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 		json_object *o = event_new("run_end");
 
 		json_object_object_add(o, "status", json_object_new_string(
-			runner_interrupted() ? "runner_interrupted()" : c.error[0] ? "aborted" : "completed"));
+			runner_interrupted() ? "interrupted" : c.error[0] ? "aborted" : "completed"));
 		emit(&c, o);
 	}
 	event_log_close(c.log);
 	progress_done();
 	t->completed = !runner_interrupted() && !c.error[0];
 	if (runner_interrupted()) {
-		str_copy(t->error, sizeof(t->error), "runner_interrupted() by a signal");
+		str_copy(t->error, sizeof(t->error), "interrupted by a signal");
 		status = BISE_EXIT_INTERRUPTED;
 	} else if (c.error[0]) {
 		str_copy(t->error, sizeof(t->error), c.error);

@@ -254,7 +254,7 @@ static bool wait_healthy(struct driver *d, int64_t timeout_us, char *why, size_t
 		}
 		if (mono_now_us() >= deadline)
 			return false;
-		sleep_us(200000 - (mono_now_us() - started));
+		sleep_us(50000 - (mono_now_us() - started));
 	}
 }
 
@@ -317,6 +317,21 @@ static bool local_up(struct driver *d, double *seconds)
 		}
 	}
 	log_debug("local up: etcd started after %.2f s", (double)(mono_now_us() - start) / 1e6);
+	/*
+	 * Patroni starts before etcd is healthy: its Python start-up (~1.7 s) overlaps etcd's
+	 * election, and etcd holds early client connections until it serves (measured: -0.6 s).
+	 */
+	/* Mounted before Patroni starts: it must never see the bare directory. */
+	for (i = 0; d->spec.fuse && i < d->nzones; i++)
+		if (!stall_mount(d, i, why, sizeof(why))) {
+			log_error("local up: FUSE data directory of %s: %s", d->zones[i].name, why);
+			goto fail;
+		}
+	for (i = 0; i < d->nzones; i++)
+		if (!start_patroni(d, i, why, sizeof(why))) {
+			log_error("local up: %s", why);
+			goto fail;
+		}
 	for (i = 0; i < d->nzones; i++) {
 		int64_t deadline = mono_now_us() + UP_ETCD_TIMEOUT_US;
 
@@ -329,17 +344,6 @@ static bool local_up(struct driver *d, double *seconds)
 		}
 	}
 	log_debug("local up: etcd healthy after %.2f s", (double)(mono_now_us() - start) / 1e6);
-	/* Mounted before Patroni starts: it must never see the bare directory. */
-	for (i = 0; d->spec.fuse && i < d->nzones; i++)
-		if (!stall_mount(d, i, why, sizeof(why))) {
-			log_error("local up: FUSE data directory of %s: %s", d->zones[i].name, why);
-			goto fail;
-		}
-	for (i = 0; i < d->nzones; i++)
-		if (!start_patroni(d, i, why, sizeof(why))) {
-			log_error("local up: %s", why);
-			goto fail;
-		}
 	if (!wait_healthy(d, UP_PATRONI_TIMEOUT_US, why, sizeof(why))) {
 		int bad = 0;
 
