@@ -213,8 +213,7 @@ static char *patroni_yaml(const struct driver *d, const struct local_zone *z)
 		   "    replication:\n      username: %s\n      password: '%s'\n"
 		   "    rewind:\n      username: %s\n      password: '%s'\n",
 	       d->pw_super, LOCAL_REPL_USER, d->pw_repl, LOCAL_REWIND_USER, d->pw_rewind);
-	/* no-sync: a replica's copy is disposable until it streams; like initdb's no-sync. */
-	sb_add(&b, "  basebackup:\n  - checkpoint: fast\n  - no-sync\n");
+	sb_add(&b, "  basebackup:\n  - checkpoint: fast\n");
 	sb_add(&b, "  parameters:\n"
 		   "    unix_socket_directories: '%s/run'\n"
 		   "    password_encryption: scram-sha-256\n",
