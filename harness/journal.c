@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,12 @@ bool journal_append_reverted(const char *path, int id)
 	return ok;
 }
 
+/* Another live process (a run and its watchdog) that still owns a journal. */
+static bool pid_alive(pid_t pid)
+{
+	return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
 int journal_scan(const char *state_root, void (*fn)(const struct journal_contents *jc, void *arg),
 		 void *arg)
 {
@@ -301,7 +308,9 @@ int journal_scan(const char *state_root, void (*fn)(const struct journal_content
 		for (int i = 0; i < jc->nentries; i++)
 			open_fault |= !jc->entries[i].reverted;
 		if (!open_fault) {
-			unlink(path); /* everything in it is undone */
+			/* Everything in it is undone; a live run still owns its file (and watchdog). */
+			if (!pid_alive(jc->pid))
+				unlink(path);
 			continue;
 		}
 		found++;

@@ -322,8 +322,10 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 
 		if (!current || !same_cluster(current, &sc->cluster)) {
 			release_cluster(&r, ours);
-			status = worst(status, ensure_cluster(&r, sc, &ours));
-			if (status == BISE_EXIT_ENV)
+			int up = ensure_cluster(&r, sc, &ours);
+
+			status = worst(status, up);
+			if (up != BISE_EXIT_OK)
 				break;
 			current = &sc->cluster;
 		}

@@ -181,7 +181,12 @@ static void process_reverts(struct trial_ctx *c, bool force)
 			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
 			progress_note(elapsed_s(c), "%s reverted on %s", p->step->fault->name, p->member);
 		} else {
+			/* Left journaled for heal; the trial's numbers describe a cluster still faulted. */
 			emit_fault(c, "error", p->step, p->step_index, p->member, "revert failed");
+			if (!c->error[0])
+				str_format(c->error, sizeof(c->error),
+					   "%s could not be reverted on %s (run `bise heal`)",
+					   p->step->fault->name, p->member);
 		}
 		c->pending[i] = c->pending[--c->npending];
 	}
@@ -302,6 +307,12 @@ static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st
 {
 	int64_t us = st->duration_us > sc->cluster.restart_delay_us ? st->duration_us
 								   : sc->cluster.restart_delay_us;
+	const char *delay = step_option(st, "restart_delay");
+	int64_t step_delay;
+
+	/* A step's own restart delay is how long its pod stays down. */
+	if (delay && duration_parse(delay, &step_delay, NULL, 0) && step_delay > us)
+		us = step_delay;
 
 	if (sc->max_fault_us > 0 && us > sc->max_fault_us)
 		us = sc->max_fault_us;
@@ -372,7 +383,12 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		struct pending *p;
 
 		if (c->npending == MAX_PENDING) {
-			process_reverts(c, true);
+			/* Never cut a fault short silently: refuse the step, its revert runs now. */
+			if (st->fault->revert(&fc, st, member))
+				journal_reverted(c->journal, journal_id);
+			str_format(c->error, sizeof(c->error),
+				   "more than %d faults in force at once", MAX_PENDING);
+			return false;
 		}
 		p = &c->pending[c->npending++];
 		p->step = st;
@@ -571,7 +587,8 @@ static void finish_workload(struct trial_ctx *c, bool readback)
 	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
 	if (n <= 0 || !workload_readback(c->run_id, m, n, workload_total_writers(&c->sc->workload),
 					 READBACK_TIMEOUT_US, c->log))
-		log_warn("no read-back: data loss cannot be measured for this trial");
+		str_copy(c->error, sizeof(c->error),
+			 "the read-back failed: data loss could not be measured");
 }
 
 /* Recompute metrics and verdicts from the saved log, as `bise report` would. */

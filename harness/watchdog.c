@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #define WATCHDOG_PERIOD_MS 250
+#define WATCHDOG_STOP_US (60 * 1000000)
 
 struct watchdog {
 	pid_t pid;
+	char journal_path[4096];
 	int lifeline; /* write end: closed by the kernel when the runner dies, however it dies */
 };
 
@@ -99,24 +101,35 @@ struct watchdog *watchdog_start(const char *journal_path)
 	w = xcalloc(1, sizeof(*w));
 	w->pid = pid;
 	w->lifeline = fds[1];
+	str_copy(w->journal_path, sizeof(w->journal_path), journal_path);
 	return w;
 }
 
 void watchdog_stop(struct watchdog *w)
 {
 	int64_t deadline;
+	bool reaped = false;
 
 	if (!w)
 		return;
 	/* The journal is gone (or kept for heal): the watchdog sees the closed pipe either way. */
 	close(w->lifeline);
-	deadline = mono_now_us() + 5 * 1000000LL;
-	while (mono_now_us() < deadline) {
+	/* Let it finish any revert it started: the cluster may be taken down right after. */
+	deadline = mono_now_us() + WATCHDOG_STOP_US;
+	while (!reaped && mono_now_us() < deadline) {
 		pid_t r = waitpid(w->pid, NULL, WNOHANG);
 
-		if (r == w->pid || (r < 0 && errno == ECHILD))
-			break;
-		sleep_us(20000);
+		reaped = r == w->pid || (r < 0 && errno == ECHILD);
+		if (!reaped)
+			sleep_us(20000);
+	}
+	if (!reaped) {
+		log_warn("watchdog %d still busy after %d s: stopping it and healing here",
+			 (int)w->pid, WATCHDOG_STOP_US / 1000000);
+		kill(w->pid, SIGKILL);
+		waitpid(w->pid, NULL, 0);
+		if (file_exists(w->journal_path))
+			heal_journal_path(w->journal_path, false);
 	}
 	free(w);
 }

@@ -220,6 +220,42 @@ int health_members(const struct driver *d, struct member *out, int max)
 	return n;
 }
 
+/* Every member but the primary has a WAL receiver streaming from the primary's address. */
+static bool standbys_stream_from(const struct driver *d, const struct member *primary,
+				 const struct member *all, int n, char *missing, size_t len)
+{
+	const char *hosts[DRIVER_MAX_MEMBERS] = { NULL };
+	const struct member *who[DRIVER_MAX_MEMBERS];
+	PGresult *res[DRIVER_MAX_MEMBERS];
+	char sql[256];
+	int k = 0;
+	size_t used = 0;
+	bool ok = true;
+
+	str_format(sql, sizeof(sql),
+		   "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming' AND sender_host = '%s'",
+		   primary->endpoint.host);
+	for (int i = 0; i < n && k < DRIVER_MAX_MEMBERS; i++) {
+		if (strcmp(all[i].name, primary->name) == 0)
+			continue;
+		who[k] = &all[i];
+		hosts[k++] = all[i].endpoint.host;
+	}
+	query_all(d, hosts, k, sql, res);
+	for (int i = 0; i < k; i++) {
+		if (!res[i] || PQntuples(res[i]) != 1) {
+			ok = false;
+			if (used < len)
+				str_format(missing + used, len - used, "%s%s (its receiver)",
+					   used ? ", " : "", who[i]->name);
+			used = strlen(missing);
+		}
+		if (res[i])
+			PQclear(res[i]);
+	}
+	return ok;
+}
+
 bool health_streaming(const struct driver *d, const struct member *primary,
 		      const struct member *all, int n, char *missing, size_t len)
 {
@@ -252,5 +288,11 @@ bool health_streaming(const struct driver *d, const struct member *primary,
 		}
 	}
 	PQclear(res);
-	return ok;
+	if (!ok)
+		return false;
+	/*
+	 * The primary's view can be stale (a dead standby's walsender lingers until its
+	 * timeout): each standby must also say it streams from this primary.
+	 */
+	return standbys_stream_from(d, primary, all, n, missing, len);
 }
