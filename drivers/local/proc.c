@@ -41,6 +41,8 @@ int proc_run(char *const argv[], char *out, size_t outlen)
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 
+		/* Its own process group: a Ctrl-C meant for bise must not kill a revert midway. */
+		setpgid(0, 0);
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(pfd[1], 1);
