@@ -51,6 +51,8 @@ static void value_failover(const struct metrics *m, struct metric_value *o)
 {
 	if (!m->fault_seen) {
 		o->reason = "no fault was applied";
+	} else if (m->attempted == 0) {
+		o->reason = "no writes were measured";
 	} else if (!m->outage_seen) {
 		/* No write failed after the fault: nothing was unavailable. */
 		o->observed = true;

@@ -142,6 +142,8 @@ static struct metrics full_run(void)
 
 	memset(&m, 0, sizeof(m));
 	m.fault_seen = m.outage_seen = m.outage_closed = true;
+	m.attempted = 1000;
+	m.ok = 990;
 	m.wuw_dur_us = 9840 * MS;
 	m.promote_seen = true;
 	m.promotion_dur_us = 7 * SEC;
@@ -335,6 +337,22 @@ static void test_judge_measured_value(void)
 	CU_ASSERT_EQUAL(v.kind, VERDICT_SKIP);
 }
 
+/* A fault with no write measured at all (no workload) says nothing about failover. */
+static void test_failover_without_writes(void)
+{
+	struct metrics m = full_run();
+	struct slo_spec s;
+	struct verdict v;
+	char why[128];
+
+	m.attempted = m.ok = 0;
+	m.outage_seen = m.outage_closed = false;
+	CU_ASSERT_FATAL(slo_parse("failover_time", "< 30s", &s, why, sizeof(why)));
+	slo_judge(&s, &m, &v);
+	CU_ASSERT_EQUAL(v.kind, VERDICT_SKIP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(v.reason, "no writes"));
+}
+
 /*
  * Twenty trials with failover times 1..20 s (nearest rank: p50 = 10 s, p95 = 19 s),
  * one of them without a fault (left out), one whose writes never recovered.
@@ -411,4 +429,5 @@ void tests_register(void)
 	CU_add_test(s, "judging pass/fail/skip per metric", test_judge);
 	CU_add_test(s, "measured values in base units", test_judge_measured_value);
 	CU_add_test(s, "statistics over trials", test_judge_trials);
+	CU_add_test(s, "failover without any write is not observed", test_failover_without_writes);
 }
