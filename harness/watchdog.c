@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,17 @@ static void redirect_output(const char *journal_path)
 	close(fd);
 }
 
+/* A watchdog that had nothing to say leaves no log behind. */
+static void remove_quiet_log(const char *journal_path)
+{
+	char log_path[4200];
+	struct stat st;
+
+	if (str_format(log_path, sizeof(log_path), "%s.watchdog.log", journal_path) &&
+	    stat(log_path, &st) == 0 && st.st_size == 0)
+		unlink(log_path);
+}
+
 struct watchdog *watchdog_start(const char *journal_path)
 {
 	int fds[2];
@@ -95,6 +107,7 @@ struct watchdog *watchdog_start(const char *journal_path)
 		signal(SIGPIPE, SIG_IGN);
 		redirect_output(journal_path);
 		watchdog_loop(journal_path, fds[0]);
+		remove_quiet_log(journal_path);
 		_exit(0);
 	}
 	close(fds[0]);
