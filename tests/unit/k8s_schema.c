@@ -199,7 +199,8 @@ static json_object *schema_of_crd(json_object *crd, const char *version)
 }
 
 /* Load a reference file (YAML or JSON) by its path in the pack. */
-static json_object *schema_load(const char *rel)
+/* Included by several test programs, each using part of it. */
+__attribute__((unused)) static json_object *schema_load(const char *rel)
 {
 	char *path = reference_path(rel);
 	json_object *o = yaml_file_to_json(path);
@@ -209,7 +210,7 @@ static json_object *schema_load(const char *rel)
 }
 
 /* Validate obj; print what is wrong (tests show it on failure); the count of errors. */
-static int schema_check(json_object *schema, json_object *obj, const char *what)
+__attribute__((unused)) static int schema_check(json_object *schema, json_object *obj, const char *what)
 {
 	char errs[8192] = "";
 	int bad = schema_validate(schema, obj, "", errs, sizeof(errs));

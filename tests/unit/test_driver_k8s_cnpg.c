@@ -20,128 +20,8 @@
 static json_object *crd_schema;
 static char certdir[64];
 
-/* ---- a minimal structural-schema validator ---- */
-
-static bool type_ok(json_object *v, const char *type)
-{
-	if (strcmp(type, "object") == 0)
-		return json_object_is_type(v, json_type_object);
-	if (strcmp(type, "array") == 0)
-		return json_object_is_type(v, json_type_array);
-	if (strcmp(type, "string") == 0)
-		return json_object_is_type(v, json_type_string);
-	if (strcmp(type, "integer") == 0)
-		return json_object_is_type(v, json_type_int);
-	if (strcmp(type, "number") == 0)
-		return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
-	if (strcmp(type, "boolean") == 0)
-		return json_object_is_type(v, json_type_boolean);
-	return false;
-}
-
-static void verr(char *errs, size_t len, const char *path, const char *msg)
-{
-	size_t n = strlen(errs);
-
-	str_format(errs + n, len - n, "%s: %s\n", path[0] ? path : "<root>", msg);
-}
-
-static int validate(json_object *schema, json_object *v, const char *path, char *errs, size_t len)
-{
-	json_object *t, *x, *props, *addl, *req, *items, *en, *min;
-	int bad = 0;
-
-	if (json_object_object_get_ex(schema, "x-kubernetes-int-or-string", &x) && json_object_get_boolean(x)) {
-		if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_string)) {
-			verr(errs, len, path, "wants an integer or a string");
-			return 1;
-		}
-		return 0;
-	}
-	if (json_object_object_get_ex(schema, "type", &t) && !type_ok(v, json_object_get_string(t))) {
-		char m[64];
-
-		str_format(m, sizeof(m), "wants type %s", json_object_get_string(t));
-		verr(errs, len, path, m);
-		return 1;
-	}
-	if (json_object_object_get_ex(schema, "enum", &en)) {
-		bool found = false;
-
-		for (size_t i = 0; i < json_object_array_length(en) && !found; i++)
-			found = json_object_equal(json_object_array_get_idx(en, i), v);
-		if (!found) {
-			verr(errs, len, path, "not one of the enum values");
-			bad++;
-		}
-	}
-	if (json_object_object_get_ex(schema, "minimum", &min) && json_object_is_type(v, json_type_int) &&
-	    json_object_get_double(v) < json_object_get_double(min)) {
-		verr(errs, len, path, "below the minimum");
-		bad++;
-	}
-	if (json_object_is_type(v, json_type_array) && json_object_object_get_ex(schema, "items", &items)) {
-		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			char p[512];
-
-			str_format(p, sizeof(p), "%s[%zu]", path, i);
-			bad += validate(items, json_object_array_get_idx(v, i), p, errs, len);
-		}
-	}
-	if (!json_object_is_type(v, json_type_object))
-		return bad;
-	if (json_object_object_get_ex(schema, "required", &req))
-		for (size_t i = 0; i < json_object_array_length(req); i++) {
-			const char *k = json_object_get_string(json_object_array_get_idx(req, i));
-
-			if (!json_object_object_get_ex(v, k, NULL)) {
-				char p[512];
-
-				str_format(p, sizeof(p), "%s.%s", path, k);
-				verr(errs, len, p, "required");
-				bad++;
-			}
-		}
-	bool has_props = json_object_object_get_ex(schema, "properties", &props);
-	bool has_addl = json_object_object_get_ex(schema, "additionalProperties", &addl);
-	bool preserve = json_object_object_get_ex(schema, "x-kubernetes-preserve-unknown-fields", &x) &&
-			json_object_get_boolean(x);
-
-	json_object_object_foreach(v, key, val) {
-		json_object *sub;
-		char p[512];
-
-		str_format(p, sizeof(p), "%s.%s", path, key);
-		if (has_props && json_object_object_get_ex(props, key, &sub))
-			bad += validate(sub, val, p, errs, len);
-		else if (has_addl && json_object_is_type(addl, json_type_object))
-			bad += validate(addl, val, p, errs, len);
-		else if (preserve || (has_addl && json_object_get_boolean(addl)) || (!has_props && !has_addl))
-			continue; /* free-form (metadata of a CRD is checked by the API server itself) */
-		else {
-			verr(errs, len, p, "unknown field");
-			bad++;
-		}
-	}
-	return bad;
-}
-
-static json_object *schema_of(json_object *crd, const char *version)
-{
-	json_object *versions, *s;
-
-	if (!json_object_object_get_ex(crd, "spec", &s) || !json_object_object_get_ex(s, "versions", &versions))
-		return NULL;
-	for (size_t i = 0; i < json_object_array_length(versions); i++) {
-		json_object *ver = json_object_array_get_idx(versions, i), *n, *sc, *o;
-
-		if (json_object_object_get_ex(ver, "name", &n) && strcmp(json_object_get_string(n), version) == 0 &&
-		    json_object_object_get_ex(ver, "schema", &sc) &&
-		    json_object_object_get_ex(sc, "openAPIV3Schema", &o))
-			return o;
-	}
-	return NULL;
-}
+/* The structural-schema validator shared with the other adapters' tests. */
+#include "k8s_schema.c"
 
 static json_object *crd;
 
@@ -152,7 +32,7 @@ static int suite_init(void)
 
 	crd = yaml_file_to_json(path);
 	free(path);
-	crd_schema = crd ? schema_of(crd, "v1") : NULL;
+	crd_schema = crd ? schema_of_crd(crd, "v1") : NULL;
 	return crd_schema && fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
 }
 
@@ -178,7 +58,7 @@ static void test_object_valid(void)
 	json_object *o = cnpg_cluster_object(&spec, "chaos", "ghcr.io/cloudnative-pg/postgresql:15.8"), *v;
 	char errs[4096] = "", *path;
 
-	CU_ASSERT_EQUAL(validate(crd_schema, o, "", errs, sizeof(errs)), 0);
+	CU_ASSERT_EQUAL(schema_validate(crd_schema, o, "", errs, sizeof(errs)), 0);
 	if (errs[0])
 		fprintf(stderr, "\n%s", errs);
 	CU_ASSERT(json_pointer_get(o, "/spec/instances", &v) == 0 && json_object_get_int(v) == 3);
@@ -191,14 +71,14 @@ static void test_object_valid(void)
 
 	spec.replication = REPLICATION_SYNC;
 	o = cnpg_cluster_object(&spec, "chaos", NULL);
-	CU_ASSERT_EQUAL(validate(crd_schema, o, "", errs, sizeof(errs)), 0);
+	CU_ASSERT_EQUAL(schema_validate(crd_schema, o, "", errs, sizeof(errs)), 0);
 	CU_ASSERT(json_pointer_get(o, "/spec/minSyncReplicas", &v) == 0 && json_object_get_int(v) == 1);
 	json_object_put(o);
 	/* The CRD's own sample passes as well. */
 	path = reference_path("cnpg/cluster-example.yaml");
 	o = yaml_file_to_json(path);
 	free(path);
-	CU_ASSERT_EQUAL(validate(crd_schema, o, "", errs, sizeof(errs)), 0);
+	CU_ASSERT_EQUAL(schema_validate(crd_schema, o, "", errs, sizeof(errs)), 0);
 	json_object_put(o);
 }
 
@@ -219,7 +99,7 @@ static void test_validator_catches(void)
 		json_object *o = json_tokener_parse(bad[i][0]);
 		char errs[4096] = "";
 
-		CU_ASSERT(validate(crd_schema, o, "", errs, sizeof(errs)) > 0);
+		CU_ASSERT(schema_validate(crd_schema, o, "", errs, sizeof(errs)) > 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(errs, bad[i][1]));
 		if (!strstr(errs, bad[i][1]))
 			fprintf(stderr, "\ncase %zu: %s", i, errs);
@@ -334,7 +214,7 @@ static void test_adapter(void)
 	json_object_put(obj);
 	/* What reached the server is what the CRD accepts. */
 	sent = json_tokener_parse(s.requests[0].body);
-	CU_ASSERT_EQUAL(validate(crd_schema, sent, "", errs, sizeof(errs)), 0);
+	CU_ASSERT_EQUAL(schema_validate(crd_schema, sent, "", errs, sizeof(errs)), 0);
 	json_object_put(sent);
 
 	CU_ASSERT(cnpg_wait_ready(&c, NS, "cluster-example", 5000000, 1000, why, sizeof(why)));
