@@ -1,5 +1,6 @@
 /* cnpg.c - CloudNativePG Clusters through the API client. See cnpg.h. */
 #include "cnpg.h"
+#include "operators.h"
 
 #include "util.h"
 
@@ -139,40 +140,6 @@ bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct 
 	return true;
 }
 
-/* Zone of a node from its topology label, "" when it has none. */
-static void node_zone(struct k8s_client *c, const char *node, char *zone, size_t len)
-{
-	char path[512];
-	struct k8s_ref ref = { "node", NULL, node };
-	json_object *o;
-	const char *z;
-
-	zone[0] = '\0';
-	str_format(path, sizeof(path), "/api/v1/nodes/%s", node);
-	if (!k8s_get(c, path, &ref, 0, &o))
-		return;
-	if ((z = label(o, CNPG_ZONE_LABEL)))
-		str_copy(zone, len, z);
-	json_object_put(o);
-}
-
-static bool pod_ready(json_object *pod)
-{
-	json_object *conds = jget(pod, "status.conditions");
-	const char *phase = jstr_at(pod, "status.phase");
-
-	if (jget(pod, "metadata.deletionTimestamp") || !phase || strcmp(phase, "Running") != 0)
-		return false;
-	for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
-		json_object *cd = json_object_array_get_idx(conds, i);
-		const char *type = jstr_at(cd, "type"), *status = jstr_at(cd, "status");
-
-		if (type && strcmp(type, "Ready") == 0)
-			return status && strcmp(status, "True") == 0;
-	}
-	return false;
-}
-
 int cnpg_members(struct k8s_client *c, const char *ns, const char *name, struct cnpg_member *out,
 		 int max)
 {
@@ -204,14 +171,14 @@ int cnpg_members(struct k8s_client *c, const char *ns, const char *name, struct 
 		str_copy(m->name, sizeof(m->name), pname);
 		if (node) {
 			str_copy(m->node, sizeof(m->node), node);
-			node_zone(c, node, m->zone, sizeof(m->zone));
+			k8s_node_zone(c, node, m->zone, sizeof(m->zone));
 		}
 		if (ip)
 			str_copy(m->ip, sizeof(m->ip), ip);
 		role = label(pod, "cnpg.io/instanceRole");
 		if (!role)
 			role = label(pod, "role"); /* before CNPG 1.22 only this one */
-		m->ready = pod_ready(pod);
+		m->ready = k8s_pod_ready(pod);
 		if (!m->ready)
 			m->role = MEMBER_DOWN;
 		else if (role && strcmp(role, "primary") == 0)

@@ -54,7 +54,7 @@ bool k8s_pod_ready(json_object *pod)
 }
 
 /* Zone of a node from its topology label, "" when it has none or cannot be read. */
-static void node_zone(struct k8s_client *c, const char *node, char *zone, size_t len)
+void k8s_node_zone(struct k8s_client *c, const char *node, char *zone, size_t len)
 {
 	char path[512];
 	struct k8s_ref ref = { "node", NULL, node };
@@ -96,7 +96,7 @@ int k8s_pod_members(struct k8s_client *c, const char *ns, const char *selector, 
 		str_copy(m->name, sizeof(m->name), name);
 		if (node) {
 			str_copy(m->node, sizeof(m->node), node);
-			node_zone(c, node, m->zone, sizeof(m->zone));
+			k8s_node_zone(c, node, m->zone, sizeof(m->zone));
 		}
 		if (ip)
 			str_copy(m->ip, sizeof(m->ip), ip);

@@ -46,6 +46,9 @@ const char *k8s_label(json_object *obj, const char *key);
 /* Running, Ready condition True and not being deleted. */
 bool k8s_pod_ready(json_object *pod);
 
+/* Zone of a node from its topology.kubernetes.io/zone label, "" when none or unreadable. */
+void k8s_node_zone(struct k8s_client *c, const char *node, char *zone, size_t len);
+
 /*
  * The instance pods matching selector as members: role from role_label (primary_value or
  * replica_value; anything else unknown; not ready: down), zone from the node's topology
