@@ -24,7 +24,7 @@ struct pg_endpoint {
 	char host[64];
 	int port;
 	char user[32];
-	char password[64];
+	char password[128]; /* operators generate 64-character passwords (CloudNativePG) */
 	char dbname[32];
 };
 
@@ -53,6 +53,8 @@ enum kill_scope {
 #define DRIVER_CAP_STORAGE_STALL (1u << 9) /* io_fault/io_heal (local: needs cluster.fuse) */
 #define DRIVER_CAP_IO_THROTTLE (1u << 10)
 #define DRIVER_CAP_CLIENT_ZONES (1u << 11) /* client_netns: writers can run inside a zone */
+#define DRIVER_CAP_NET_LOSS (1u << 12)     /* net_apply with 0 < loss_pct < 100 (random drops) */
+#define DRIVER_CAP_NET_CLIENT (1u << 13)   /* net_apply with PARTY_CLIENT as a party */
 
 /* A party of a network fault is a zone name or this word: where the harness's workload runs. */
 #define PARTY_CLIENT "client"
@@ -172,7 +174,26 @@ struct driver_ops {
 	 * `bise heal` and `bise down` as the last line of defence. Idempotent.
 	 */
 	bool (*sweep)(struct driver *d);
+
+	/*
+	 * Periodic upkeep while a trial runs: the runner calls it from its step loop (idle
+	 * waits, health waits) at most every DRIVER_TICK_US. The kubernetes backend labels
+	 * instance pods recreated during a network fault with their zone, so they stay inside
+	 * it. Must be cheap when no fault is active; false only logs. NULL: nothing to do.
+	 */
+	bool (*tick)(struct driver *d);
+
+	/*
+	 * The one endpoint an application would use to reach the read-write primary from
+	 * where bise runs (an operator's read-write service), made reachable if needed. Writers
+	 * and the read-back then connect only to it; members keep their own endpoints for the
+	 * watcher (host "" when not reachable: not polled). out->host "" when the backend has
+	 * none. False on an error (logged). NULL: writers race every member.
+	 */
+	bool (*entry)(struct driver *d, struct pg_endpoint *out);
 };
+
+#define DRIVER_TICK_US 500000
 
 /* Look a backend up by name; NULL if unknown. */
 const struct driver_ops *driver_find(const char *name);

@@ -6,11 +6,13 @@
 extern const struct driver_ops driver_local;
 extern const struct driver_ops driver_null;
 extern const struct driver_ops driver_kubernetes;
+extern const struct driver_ops driver_kind;
 
 static const struct driver_ops *const drivers[] = {
 	&driver_local,
 	&driver_null,
 	&driver_kubernetes,
+	&driver_kind,
 	NULL,
 };
 
@@ -24,5 +26,5 @@ const struct driver_ops *driver_find(const char *name)
 
 const char *driver_names(void)
 {
-	return "local, null, kubernetes";
+	return "local, null, kubernetes, kind";
 }

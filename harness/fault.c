@@ -62,3 +62,12 @@ bool fault_id_format(char *buf, size_t len, int runner_pid, int journal_id)
 {
 	return str_format(buf, len, "bise-%d-%d", runner_pid, journal_id);
 }
+
+unsigned fault_step_needs(const struct step *st)
+{
+	const struct fault_ops *f = st->fault;
+
+	if (!f)
+		return 0;
+	return f->needs | (f->step_needs ? f->step_needs(st) : 0);
+}

@@ -42,7 +42,16 @@ struct fault_ops {
 
 	/* Undo; must be idempotent. May be NULL when apply never asks for a revert. */
 	bool (*revert)(struct fault_ctx *ctx, const struct step *st, const char *member);
+
+	/*
+	 * DRIVER_CAP_* bits this step needs beyond needs, from its options (random loss, the
+	 * client as a party). May be NULL: needs says it all.
+	 */
+	unsigned (*step_needs)(const struct step *st);
 };
+
+/* Every capability step st asks of the backend: its fault's needs and step_needs. */
+unsigned fault_step_needs(const struct step *st);
 
 /* The id that tags everything one applied fault sets up: "bise-<runner pid>-<journal id>". */
 bool fault_id_format(char *buf, size_t len, int runner_pid, int journal_id);

@@ -14,19 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* How long heal --force waits for a dead run's watchdog to finish its own revert. */
+#define HEAL_FORCE_WAIT_US (30 * 1000000LL)
+
 struct heal_state {
 	bool force;
 	bool dry;     /* only count */
 	int pending;  /* journals of dead runs with open faults */
+	int skipped;  /* journals a live watchdog (or another heal) is reverting */
 	int failed;   /* faults that could not be reverted */
 };
-
-static bool runner_alive(pid_t pid)
-{
-	if (pid <= 0 || pid == getpid())
-		return false;
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
 
 static bool revert_entry(const struct journal_contents *jc, const struct journal_entry *e)
 {
@@ -118,8 +115,10 @@ static void sweep_cluster(const struct journal_contents *jc)
 static void heal_journal(const struct journal_contents *jc, void *arg)
 {
 	struct heal_state *hs = arg;
+	bool alive = journal_run_alive(jc);
+	int lock, failed;
 
-	if (runner_alive(jc->pid) && !hs->force) {
+	if (alive && !hs->force) {
 		if (hs->dry)
 			return;
 		printf("%s: run %d is still alive and owns its faults (use --force to heal anyway)\n",
@@ -129,8 +128,27 @@ static void heal_journal(const struct journal_contents *jc, void *arg)
 	hs->pending++;
 	if (hs->dry)
 		return;
-	hs->failed += heal_entries(jc, false);
+	/*
+	 * A dead run's watchdog may be reverting these very faults: leave them to it. --force
+	 * waits for it to finish (not for a live run: that lock is held until the run ends).
+	 */
+	lock = journal_lock(jc->path, hs->force && !alive ? HEAL_FORCE_WAIT_US : 0);
+	if (lock < 0 && errno != EWOULDBLOCK)
+		return; /* removed meanwhile: everything in it was reverted */
+	if (lock < 0 && !hs->force) {
+		printf("%s: skipped: the watchdog of run %d (or another heal) is reverting it "
+		       "(use --force to wait for it)\n", jc->path, (int)jc->pid);
+		hs->skipped++;
+		return;
+	}
+	if (lock < 0)
+		printf("%s: still locked by %s: healing anyway\n", jc->path,
+		       alive ? "its live run" : "its watchdog");
+	/* Reloaded under the lock: the watchdog may have reverted some of it meanwhile. */
+	failed = heal_journal_path(jc->path, false);
+	hs->failed += failed > 0 ? failed : 0;
 	sweep_cluster(jc);
+	journal_unlock(lock);
 }
 
 int heal_all(const char *state_root, bool force)
@@ -144,6 +162,9 @@ int heal_all(const char *state_root, bool force)
 	}
 	if (hs.pending == 0)
 		printf("nothing to heal\n");
+	else if (hs.skipped > 0)
+		printf("%d journal(s) left to their watchdog: run `bise heal` again once it is done\n",
+		       hs.skipped);
 	/* A second scan removes journals that are now fully reverted. */
 	journal_scan(state_root, NULL, NULL);
 	return hs.failed;

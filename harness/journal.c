@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 struct journal {
@@ -45,6 +46,7 @@ struct journal *journal_create(const char *state_root, const char *run_id, const
 	char dir[4096];
 	struct journal *j;
 	json_object *o, *zones;
+	uint64_t start;
 
 	if (!str_format(dir, sizeof(dir), "%s/journal", state_root) || !mkdir_p(dir, 0700))
 		return NULL;
@@ -61,12 +63,23 @@ struct journal *journal_create(const char *state_root, const char *run_id, const
 		free(j);
 		return NULL;
 	}
+	/* Shared: the runner and its watchdog (forked later, same open file) hold it together. */
+	if (flock(j->fd, LOCK_SH) != 0) {
+		log_error("cannot lock the fault journal %s: %s", j->path, strerror(errno));
+		close(j->fd);
+		unlink(j->path);
+		free(j);
+		return NULL;
+	}
+	if (!journal_proc_start(getpid(), &start))
+		start = 0;
 	o = json_object_new_object();
 	zones = json_object_new_array();
 	for (int i = 0; i < cluster->nzones; i++)
 		json_object_array_add(zones, json_object_new_string(cluster->zones[i]));
 	json_object_object_add(o, "rec", json_object_new_string("run"));
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "pid_start", json_object_new_int64((int64_t)start));
 	json_object_object_add(o, "backend", json_object_new_string(backend));
 	json_object_object_add(o, "cluster", json_object_new_string(cluster->name));
 	json_object_object_add(o, "zones", zones);
@@ -148,6 +161,8 @@ static void load_header(json_object *o, struct journal_contents *out)
 
 	if (json_object_object_get_ex(o, "pid", &v))
 		out->pid = (pid_t)json_object_get_int(v);
+	if (json_object_object_get_ex(o, "pid_start", &v))
+		out->pid_start = (uint64_t)json_object_get_int64(v);
 	if ((s = get_str(o, "backend")))
 		str_copy(out->backend, sizeof(out->backend), s);
 	if ((s = get_str(o, "cluster")))
@@ -275,10 +290,83 @@ bool journal_append_reverted(const char *path, int id)
 	return ok;
 }
 
-/* Another live process (a run and its watchdog) that still owns a journal. */
-static bool pid_alive(pid_t pid)
+bool journal_proc_start(pid_t pid, uint64_t *start)
 {
-	return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+	char path[64], *text, *p, *end;
+	unsigned long long v;
+	bool ok = false;
+
+	str_format(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	text = file_read_all(path, NULL);
+	if (!text)
+		return false;
+	/* The command name (field 2) may hold spaces and parentheses: count from the last ')'. */
+	p = strrchr(text, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p) {
+		errno = 0;
+		v = strtoull(p + 1, &end, 10);
+		ok = errno == 0 && end != p + 1 && (*end == ' ' || *end == '\n' || *end == '\0');
+		if (ok)
+			*start = (uint64_t)v;
+	}
+	free(text);
+	return ok;
+}
+
+bool journal_run_alive(const struct journal_contents *jc)
+{
+	uint64_t start;
+
+	if (jc->pid <= 0 || jc->pid == getpid())
+		return false;
+	if (kill(jc->pid, 0) != 0 && errno != EPERM)
+		return false;
+	if (jc->pid_start == 0)
+		return true;
+	/* Gone between the two looks, or another process that got the same PID. */
+	return journal_proc_start(jc->pid, &start) && start == jc->pid_start;
+}
+
+int journal_lock(const char *path, int64_t timeout_us)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+
+		if (err == EINTR)
+			continue;
+		if (err != EWOULDBLOCK || mono_now_us() >= deadline) {
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		sleep_us(50000);
+	}
+	return fd;
+}
+
+void journal_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the only descriptor of that open file releases its flock */
+}
+
+/* Held by a live runner, its watchdog or a heal. */
+static bool journal_locked(const char *path)
+{
+	int fd = journal_lock(path, 0);
+
+	if (fd >= 0) {
+		journal_unlock(fd);
+		return false;
+	}
+	return errno == EWOULDBLOCK;
 }
 
 int journal_scan(const char *state_root, void (*fn)(const struct journal_contents *jc, void *arg),
@@ -309,7 +397,7 @@ int journal_scan(const char *state_root, void (*fn)(const struct journal_content
 			open_fault |= !jc->entries[i].reverted;
 		if (!open_fault) {
 			/* Everything in it is undone; a live run still owns its file (and watchdog). */
-			if (!pid_alive(jc->pid))
+			if (!journal_run_alive(jc) && !journal_locked(path))
 				unlink(path);
 			continue;
 		}

@@ -6,7 +6,9 @@
 #include "compare_report.h"
 #include "fault.h"
 #include "heal.h"
+#include "dryrun.h"
 #include "kubernetes/k8s_driver.h"
+#include "kubernetes/kind.h"
 #include "report_cmd.h"
 #include "runner.h"
 #include "scenario.h"
@@ -28,6 +30,7 @@ struct cli {
 	const char *cluster; /* --cluster NAME for up/status/down without a scenario */
 	bool force;          /* heal: also faults of runs that still look alive */
 	struct k8s_options k8s; /* --kubeconfig, --context, --namespace, --dry-run */
+	struct kind_options kind; /* --kind-config, --operator-version, --operator-manifest */
 	int nvariants;          /* --variant NAME=KEY=VALUE,...: replace the scenarios' variants */
 	char *variants[SCENARIO_MAX_VARIANTS];
 	int nargs;
@@ -160,7 +163,8 @@ static int cmd_run(struct cli *cli)
 		return BISE_EXIT_USAGE;
 	}
 	runner_install_signal_handlers();
-	status = runner_run(list, n, &cli->run);
+	/* A dry run prints the plan's API calls; nothing runs (harness/dryrun.c). */
+	status = cli->k8s.dry_run ? dryrun_run(list, n, &cli->run, stdout) : runner_run(list, n, &cli->run);
 	scenario_list_free(list, n);
 	return status;
 }
@@ -227,6 +231,8 @@ static void close_backend(struct cli *cli, const struct driver_ops *ops, struct 
 {
 	if (cli->k8s.dry_run && strcmp(ops->name, "kubernetes") == 0)
 		k8s_driver_print_calls(drv, stdout);
+	if (cli->k8s.dry_run && strcmp(ops->name, "kind") == 0)
+		kind_driver_flush_calls(drv, stdout);
 	ops->close(drv);
 }
 
@@ -401,12 +407,19 @@ static void usage(FILE *out)
 		fprintf(out, "  %-42s %s\n", commands[i].usage, commands[i].help);
 	fprintf(out,
 		"\noptions:\n"
-		"  -b, --backend NAME     backend: local (default), kubernetes, null\n"
+		"  -b, --backend NAME     backend: local (default), kubernetes, kind, null\n"
 		"      --kubeconfig F     kubernetes: kubeconfig file(s), ':'-separated (default KUBECONFIG)\n"
 		"      --context NAME     kubernetes: kubeconfig context\n"
 		"      --namespace NS     kubernetes: namespace bise may act on\n"
-		"      --dry-run          kubernetes: print every API call instead of making it\n"
+		"      --dry-run          kubernetes, kind: print every API call instead of making it\n"
 		"      --operator NAME    kubernetes: cnpg (default), cozystack, zalando, crunchy\n"
+		"      --operator-version V   kind: install the operator's release V (cnpg: X.Y.Z)\n"
+		"      --operator-manifest F  kind: install the operator from a file or https URL\n"
+		"      --kind-config FILE kind: cluster config (default kind-config/kind-3zones.yaml)\n"
+		"      --pg-access MODE   kubernetes: how the workload reaches PostgreSQL: nodeport (bise's\n"
+		"                         NodePort Services, default on kind-* contexts), HOST:PORT (the\n"
+		"                         operator's external read-write access), none\n"
+		"      --pg-host HOST     kubernetes: where the nodePorts answer (default 127.0.0.1)\n"
 		"      --state-dir DIR    cluster state (default /var/lib/bise)\n"
 		"      --cluster NAME     cluster name for up/status/down without a scenario\n"
 		"  -o, --out DIR          run directory (default runs/<timestamp>)\n"
@@ -454,6 +467,11 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "operator", required_argument, NULL, 'O' },
+		{ "operator-version", required_argument, NULL, 'W' },
+		{ "operator-manifest", required_argument, NULL, 'M' },
+		{ "kind-config", required_argument, NULL, 'G' },
+		{ "pg-access", required_argument, NULL, 'P' },
+		{ "pg-host", required_argument, NULL, 'H' },
 		{ "variant", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -474,6 +492,11 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case 'n': cli->k8s.ns = optarg; break;
 		case 'D': cli->k8s.dry_run = true; break;
 		case 'O': cli->k8s.operator_name = optarg; break;
+		case 'W': cli->kind.operator_version = optarg; break;
+		case 'M': cli->kind.operator_manifest = optarg; break;
+		case 'G': cli->kind.config = optarg; break;
+		case 'P': cli->k8s.pg_access = optarg; break;
+		case 'H': cli->k8s.pg_host = optarg; break;
 		case 'V':
 			if (cli->nvariants == SCENARIO_MAX_VARIANTS) {
 				log_error("--variant: at most %d variants", SCENARIO_MAX_VARIANTS);
@@ -506,8 +529,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	cli->nargs = argc - optind;
 	/* Untouched, the backend reads its environment (KUBECONFIG, BISE_K8S_*). */
 	if (cli->k8s.kubeconfig || cli->k8s.context || cli->k8s.ns || cli->k8s.dry_run ||
-	    cli->k8s.operator_name)
+	    cli->k8s.operator_name || cli->k8s.pg_access || cli->k8s.pg_host)
 		k8s_driver_configure(&cli->k8s);
+	if (cli->kind.config || cli->kind.operator_version || cli->kind.operator_manifest ||
+	    cli->k8s.operator_name) {
+		cli->kind.operator_name = cli->k8s.operator_name;
+		kind_driver_configure(&cli->kind);
+	}
 	return BISE_EXIT_OK;
 }
 

@@ -57,6 +57,8 @@ struct trial_ctx {
 	const char *phase;
 	double planned_s;
 	int64_t t_fault_us;  /* first fault applied, 0 if none yet */
+	int64_t t_tick_us;   /* last call of the backend's tick op */
+	struct pg_endpoint entry; /* the backend's entry (driver.h entry); host "" = none */
 	int npending;
 	struct pending pending[MAX_PENDING];
 	char error[256];
@@ -162,6 +164,17 @@ static void tick(struct trial_ctx *c)
 	progress_update(&s);
 }
 
+/* The backend's upkeep (driver.h tick), at most every DRIVER_TICK_US; it logs its own errors. */
+static void driver_tick(struct trial_ctx *c)
+{
+	int64_t now = mono_now_us();
+
+	if (!c->ops->tick || now - c->t_tick_us < DRIVER_TICK_US)
+		return;
+	c->t_tick_us = now;
+	c->ops->tick(c->drv);
+}
+
 /* Revert every pending fault that is due (all of them when force). */
 static void process_reverts(struct trial_ctx *c, bool force)
 {
@@ -201,6 +214,7 @@ static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
 
 		process_reverts(c, false);
 		tick(c);
+		driver_tick(c);
 		if (slice <= 0)
 			return true;
 		sleep_us(slice < 20000 ? slice : 20000);
@@ -218,6 +232,7 @@ static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, siz
 
 		process_reverts(c, false);
 		tick(c);
+		driver_tick(c);
 		left = deadline - mono_now_us();
 		/*
 		 * Recovery is judged once every fault has ended: health probes can look fine
@@ -324,21 +339,24 @@ static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st
 static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index, int rep)
 {
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
-	char member[MEMBER_NAME_LEN], why[160], fault_id[48];
+	char member[MEMBER_NAME_LEN], why[256], fault_id[48];
 	int64_t revert_after = -1, t_inject;
 	json_object *o;
 	int journal_id;
-	unsigned missing = st->fault->needs & ~c->ops->caps;
+	unsigned needs = fault_step_needs(st), missing = needs & ~c->ops->caps;
 
 	if (missing) {
-		str_format(why, sizeof(why), "the %s backend cannot do what %s needs", c->ops->name,
-			   st->fault->name);
+		/* The backend may know why it lacks the capability (e.g. no freeze on Kubernetes). */
+		why[0] = '\0';
+		if (!c->ops->supports || c->ops->supports(c->drv, missing, why, sizeof(why)) || !why[0])
+			str_format(why, sizeof(why), "the %s backend cannot do what %s needs",
+				   c->ops->name, st->fault->name);
 		emit_fault(c, "skip", st, index, NULL, why);
 		log_warn("step %d skipped: %s", index + 1, why);
 		return true;
 	}
 	/* Static capabilities hold, but this cluster as provisioned may still lack one. */
-	if (c->ops->supports && !c->ops->supports(c->drv, st->fault->needs, why, sizeof(why))) {
+	if (c->ops->supports && !c->ops->supports(c->drv, needs, why, sizeof(why))) {
 		emit_fault(c, "skip", st, index, NULL, why);
 		log_warn("step %d skipped: %s", index + 1, why);
 		return true;
@@ -545,11 +563,21 @@ static bool start_workload(struct trial_ctx *c)
 {
 	struct member m[DRIVER_MAX_MEMBERS];
 	int n, total = workload_total_writers(&c->sc->workload);
-	char (*paths)[128];
+	char (*paths)[128], why[256];
 	const char **netns;
 
 	if (!(c->ops->caps & DRIVER_CAP_SQL) || total == 0)
 		return true;
+	/* The backend may have no way to PostgreSQL from here (kubernetes without --pg-access). */
+	if (c->ops->supports && !c->ops->supports(c->drv, DRIVER_CAP_SQL, why, sizeof(why))) {
+		log_warn("no workload: %s", why);
+		return true;
+	}
+	/* First: the entry may make the members' endpoints reachable (Services). */
+	if (c->ops->entry && !c->ops->entry(c->drv, &c->entry)) {
+		str_copy(c->error, sizeof(c->error), "cannot reach the cluster's read-write entry");
+		return false;
+	}
 	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
 	if (n <= 0) {
 		str_copy(c->error, sizeof(c->error), "cannot list the cluster's members");
@@ -561,8 +589,8 @@ static bool start_workload(struct trial_ctx *c)
 	netns = xcalloc((size_t)total, sizeof(*netns));
 	for (int i = 0; i < total; i++)
 		netns[i] = paths[i];
-	c->workload = workload_start_placed(c->run_id, &c->sc->workload, m, n, netns,
-					    c->opt->watch_interval_us, c->log);
+	c->workload = workload_start_entry(c->run_id, &c->sc->workload, m, n, &c->entry, netns,
+					   c->opt->watch_interval_us, c->log);
 	free(netns);
 	free(paths);
 	if (!c->workload) {
@@ -585,8 +613,9 @@ static void finish_workload(struct trial_ctx *c, bool readback)
 		return;
 	emit_phase(c, "readback");
 	n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
-	if (n <= 0 || !workload_readback(c->run_id, m, n, workload_total_writers(&c->sc->workload),
-					 READBACK_TIMEOUT_US, c->log))
+	if (n <= 0 || !workload_readback_entry(c->run_id, m, n, &c->entry,
+					       workload_total_writers(&c->sc->workload),
+					       READBACK_TIMEOUT_US, c->log))
 		str_copy(c->error, sizeof(c->error),
 			 "the read-back failed: data loss could not be measured");
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,21 @@ static void remove_quiet_log(const char *journal_path)
 		unlink(log_path);
 }
 
+/*
+ * Hold the journal's shared lock until exit, so that `bise heal` leaves to us the faults of
+ * a dead runner we are reverting. The runner's descriptor, inherited, holds it too: this
+ * one says it without relying on that.
+ */
+static void hold_lock(const char *journal_path)
+{
+	int fd = open(journal_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, LOCK_SH) != 0) {
+		log_warn("watchdog: cannot lock %s: %s", journal_path, strerror(errno));
+		close(fd);
+	}
+}
+
 struct watchdog *watchdog_start(const char *journal_path)
 {
 	int fds[2];
@@ -106,6 +122,7 @@ struct watchdog *watchdog_start(const char *journal_path)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGPIPE, SIG_IGN);
 		redirect_output(journal_path);
+		hold_lock(journal_path);
 		watchdog_loop(journal_path, fds[0]);
 		remove_quiet_log(journal_path);
 		_exit(0);

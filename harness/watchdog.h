@@ -3,7 +3,8 @@
  * created; it outlives the runner. While the runner lives it reverts any fault whose
  * deadline has passed (a stuck runner); when the runner dies (its pipe closes) it reverts
  * every open fault of the journal and exits. A clean run removes its journal, and the
- * watchdog exits with it.
+ * watchdog exits with it. It holds the journal's shared lock while it lives, so `bise heal`
+ * skips a journal whose watchdog is still reverting it.
  */
 #ifndef BISE_WATCHDOG_H
 #define BISE_WATCHDOG_H

@@ -18,6 +18,7 @@
 /* Creating the table may have to wait for a primary that is still coming up. */
 #define SETUP_MIN_US 10000000
 #define SETUP_RETRY_US 200000
+#define FIRST_ROUND_MAX_US 2000000
 
 /* Plain index, not unique: a duplicate row must stay visible to the read-back. */
 static const char setup_sql[] =
@@ -55,9 +56,10 @@ static bool create_table(struct wl_shared *sh)
 
 	while (mono_now_us() < deadline) {
 		int who = -1;
+		char ident[WL_IDENT_LEN];
 		int64_t until = mono_now_us() + sh->spec.connect_timeout_us;
-		PGconn *c = wl_connect_race(sh->members, sh->nmembers, "bise-setup", true,
-					    until < deadline ? until : deadline, NULL, &who, err, sizeof(err));
+		PGconn *c = wl_connect_rw(sh, "bise-setup", true, until < deadline ? until : deadline, NULL,
+					  &who, ident, sizeof(ident), err, sizeof(err));
 
 		if (c) {
 			bool ok;
@@ -158,8 +160,17 @@ struct workload *workload_start_placed(const char *run_id, const struct workload
 				       const char *const *netns, int64_t watch_interval_us,
 				       struct event_log *log)
 {
+	return workload_start_entry(run_id, spec, members, nmembers, NULL, netns, watch_interval_us, log);
+}
+
+struct workload *workload_start_entry(const char *run_id, const struct workload_spec *spec,
+				      const struct member *members, int nmembers,
+				      const struct pg_endpoint *entry, const char *const *netns,
+				      int64_t watch_interval_us, struct event_log *log)
+{
 	struct workload *w;
 	struct wl_shared *sh;
+	int64_t first_round_by;
 	int total;
 
 	if (!check_args(run_id, spec, nmembers))
@@ -175,11 +186,17 @@ struct workload *workload_start_placed(const char *run_id, const struct workload
 		sh->spec.write_timeout_us = DEFAULT_WRITE_TIMEOUT_US;
 	memcpy(sh->members, members, (size_t)nmembers * sizeof(*members));
 	sh->nmembers = nmembers;
+	if (entry && entry->host[0]) {
+		sh->has_entry = true;
+		str_copy(sh->entry.name, sizeof(sh->entry.name), "entry");
+		sh->entry.endpoint = *entry;
+	}
 	sh->watch_interval_us = watch_interval_us;
 	sh->log = log;
 	atomic_init(&sh->stop, false);
 	atomic_init(&sh->attempted, 0);
 	atomic_init(&sh->ok, 0);
+	atomic_init(&sh->rounds, 0);
 	pthread_mutex_init(&sh->primary_lock, NULL);
 	if (!create_table(sh)) {
 		pthread_mutex_destroy(&sh->primary_lock);
@@ -193,12 +210,16 @@ struct workload *workload_start_placed(const char *run_id, const struct workload
 		workload_stop(w);
 		return NULL;
 	}
+	first_round_by = mono_now_us() + FIRST_ROUND_MAX_US;
 	if (pthread_create(&w->watcher, NULL, wl_watch_main, sh) != 0) {
 		log_error("workload: cannot start the watcher thread");
 		workload_stop(w);
 		return NULL;
 	}
 	w->watcher_started = true;
+	/* Through an entry, a write is named by the identities the watcher reads: one round first. */
+	while (sh->has_entry && atomic_load(&sh->rounds) == 0 && mono_now_us() < first_round_by)
+		sleep_us(10000);
 	for (int i = 0; i < total; i++) {
 		w->writers[i].sh = sh;
 		w->writers[i].id = i;

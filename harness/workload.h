@@ -40,6 +40,20 @@ struct workload *workload_start_placed(const char *run_id, const struct workload
 				       const char *const *netns, int64_t watch_interval_us,
 				       struct event_log *log);
 
+/*
+ * workload_start_placed with one entry endpoint (an operator's read-write service, as an
+ * application reaches it). entry NULL or with no host: exactly workload_start_placed.
+ * Otherwise the table setup, the writers and the readers of the primary connect only to
+ * entry; the member a connection landed on is found by the server's identity (its
+ * postmaster start time), which the watcher also reads from each member, so write events
+ * still name a member ("" until the watcher has seen that server). The watcher polls only
+ * the members whose endpoint has a host; replica and any readers race those members.
+ */
+struct workload *workload_start_entry(const char *run_id, const struct workload_spec *spec,
+				      const struct member *members, int nmembers,
+				      const struct pg_endpoint *entry, const char *const *netns,
+				      int64_t watch_interval_us, struct event_log *log);
+
 /* Stop writers (in-flight writes finish or time out), then the watcher; frees. */
 void workload_stop(struct workload *w);
 
@@ -56,6 +70,15 @@ void workload_current_primary(struct workload *w, char *buf, size_t len);
 bool workload_readback(const char *run_id, const struct member *members, int nmembers,
 		       int writers, int64_t timeout_us, struct event_log *log);
 
+/*
+ * workload_readback through entry (NULL or no host: workload_readback). The read-back
+ * event names the member whose identity matches the server that answered (each member
+ * with a host is asked once), "" when none does.
+ */
+bool workload_readback_entry(const char *run_id, const struct member *members, int nmembers,
+			     const struct pg_endpoint *entry, int writers, int64_t timeout_us,
+			     struct event_log *log);
+
 /* ---- shared by the harness/workload*.c files only ---- */
 
 #include <pthread.h>
@@ -64,6 +87,9 @@ bool workload_readback(const char *run_id, const struct member *members, int nme
 struct pg_conn; /* libpq's PGconn, kept out of this header */
 
 #define WL_RUN_LEN 128
+#define WL_IDENT_LEN 48
+/* A server's identity: its postmaster start time, unique per server and per restart. */
+#define WL_IDENT_SQL "SELECT pg_postmaster_start_time()::text"
 
 /* What every workload thread reads; written once by workload_start, then shared. */
 struct wl_shared {
@@ -78,6 +104,11 @@ struct wl_shared {
 	atomic_int_fast64_t ok; /* ok and ok_unreplicated */
 	pthread_mutex_t primary_lock;
 	char primary[MEMBER_NAME_LEN];
+	bool has_entry;                              /* connections go through entry */
+	struct member entry;                         /* name "entry", the entry endpoint */
+	char ident[DRIVER_MAX_MEMBERS][WL_IDENT_LEN]; /* each member's identity as the watcher
+							 last read it (primary_lock) */
+	atomic_int rounds;                           /* watcher rounds completed */
 };
 
 /* One writer thread's state; arg of wl_writer_main. */
@@ -90,6 +121,7 @@ struct wl_writer {
 	bool unreplicated; /* set by the notice receiver during the current write */
 	uint32_t rng;      /* backoff jitter */
 	int netns_fd;      /* network namespace the thread joins first (it closes it); -1 = none */
+	char ident[WL_IDENT_LEN]; /* identity of the server conn reaches (entry only) */
 };
 
 /* One reader thread's state; arg of wl_reader_main. */
@@ -98,6 +130,7 @@ struct wl_reader {
 	int id;
 	struct pg_conn *conn;
 	int member; /* index of the member conn is connected to */
+	char ident[WL_IDENT_LEN]; /* identity of the server conn reaches (entry only) */
 };
 
 void *wl_writer_main(void *arg); /* arg: struct wl_writer */
@@ -115,6 +148,28 @@ struct pg_conn *wl_connect_start(const struct pg_endpoint *ep, const char *appna
  */
 struct pg_conn *wl_connect_race(const struct member *members, int n, const char *appname, bool read_write,
 				int64_t deadline_us, const atomic_bool *stop, int *who, char *err, size_t errlen);
+
+/*
+ * Run sql by deadline_us and copy the first column of its first row to out; false with
+ * the reason in err.
+ */
+bool wl_query_text(struct pg_conn *c, const char *sql, int64_t deadline_us, char *out, size_t outlen,
+		   char *err, size_t errlen);
+
+/*
+ * A read-write (when read_write) connection for a writer, a reader or the setup: through
+ * the entry when there is one (*who = -1, *ident = the server's identity), else the race
+ * of every member (ident ""). NULL on failure, err says why.
+ */
+struct pg_conn *wl_connect_rw(struct wl_shared *sh, const char *appname, bool read_write,
+			      int64_t deadline_us, const atomic_bool *stop, int *who, char *ident,
+			      size_t identlen, char *err, size_t errlen);
+
+/*
+ * The member name for a connection: members[who] without an entry, else the member whose
+ * identity is ident ("" when the watcher has not seen it).
+ */
+void wl_conn_node(struct wl_shared *sh, int who, const char *ident, char *node, size_t len);
 
 /*
  * Wait until the connection's socket is readable (and writable when want_write), or

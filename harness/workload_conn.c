@@ -285,3 +285,85 @@ bool wl_command(PGconn *c, const char *sql, int64_t deadline_us, char *err, size
 		}
 	}
 }
+
+bool wl_query_text(PGconn *c, const char *sql, int64_t deadline_us, char *out, size_t outlen, char *err,
+		   size_t errlen)
+{
+	bool got = false, ok = true;
+	PGresult *res;
+
+	out[0] = '\0';
+	if (PQsetnonblocking(c, 1) != 0 || !PQsendQuery(c, sql)) {
+		wl_error_text(PQerrorMessage(c), err, errlen);
+		return false;
+	}
+	if (!wl_flush(c, deadline_us)) {
+		str_copy(err, errlen, "could not send the query in time");
+		return false;
+	}
+	for (;;) {
+		while (!PQisBusy(c)) {
+			res = PQgetResult(c);
+			if (!res) {
+				if (ok && !got)
+					str_copy(err, errlen, "the query returned no row");
+				return ok && got;
+			}
+			if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+				wl_error_text(PQresultErrorMessage(res), err, errlen);
+				ok = false;
+			} else if (!got && PQntuples(res) > 0 && PQnfields(res) > 0) {
+				str_copy(out, outlen, PQgetvalue(res, 0, 0));
+				got = true;
+			}
+			PQclear(res);
+		}
+		if (wl_wait_socket(c, false, deadline_us) <= 0) {
+			str_copy(err, errlen, "no answer in time");
+			return false;
+		}
+		if (!PQconsumeInput(c)) {
+			wl_error_text(PQerrorMessage(c), err, errlen);
+			return false;
+		}
+	}
+}
+
+PGconn *wl_connect_rw(struct wl_shared *sh, const char *appname, bool read_write, int64_t deadline_us,
+		      const atomic_bool *stop, int *who, char *ident, size_t identlen, char *err, size_t errlen)
+{
+	PGconn *c;
+
+	ident[0] = '\0';
+	if (!sh->has_entry)
+		return wl_connect_race(sh->members, sh->nmembers, appname, read_write, deadline_us, stop, who,
+				       err, errlen);
+	c = wl_connect_race(&sh->entry, 1, appname, read_write, deadline_us, stop, NULL, err, errlen);
+	if (!c)
+		return NULL;
+	*who = -1;
+	/* One round trip per connection, not per write: which server the entry led to. */
+	if (!wl_query_text(c, WL_IDENT_SQL, deadline_us, ident, identlen, err, errlen)) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+void wl_conn_node(struct wl_shared *sh, int who, const char *ident, char *node, size_t len)
+{
+	if (!sh->has_entry) {
+		str_copy(node, len, sh->members[who].name);
+		return;
+	}
+	str_copy(node, len, "");
+	if (!ident[0])
+		return;
+	pthread_mutex_lock(&sh->primary_lock);
+	for (int i = 0; i < sh->nmembers; i++)
+		if (strcmp(sh->ident[i], ident) == 0) {
+			str_copy(node, len, sh->members[i].name);
+			break;
+		}
+	pthread_mutex_unlock(&sh->primary_lock);
+}

@@ -22,6 +22,8 @@ static const char readback_sql[] =
 #define ATTEMPT_MAX_US 3000000
 #define RETRY_PAUSE_US 100000
 #define MAX_WRITER_ID 100000
+/* How long naming the member behind the entry may take per member. */
+#define IDENT_ASK_US 1000000
 
 struct rb_writer {
 	struct seq_range *ranges;
@@ -207,12 +209,45 @@ static void emit(struct event_log *log, const struct rb_state *st, int writers, 
 	event_log_append(log, mono_now_us(), o);
 }
 
+/* The member whose server has identity ident (each member with a host asked once); "" if none. */
+static void member_of(const struct member *members, int nmembers, const char *ident, char *name, size_t len)
+{
+	str_copy(name, len, "");
+	for (int i = 0; i < nmembers && ident[0]; i++) {
+		char other[WL_IDENT_LEN], err[256];
+		PGconn *c;
+
+		if (!members[i].endpoint.host[0])
+			continue;
+		c = wl_connect_race(&members[i], 1, "bise-readback", false, mono_now_us() + IDENT_ASK_US, NULL,
+				    NULL, err, sizeof(err));
+		if (!c)
+			continue;
+		if (wl_query_text(c, WL_IDENT_SQL, mono_now_us() + IDENT_ASK_US, other, sizeof(other), err,
+				  sizeof(err)) && strcmp(other, ident) == 0) {
+			str_copy(name, len, members[i].name);
+			PQfinish(c);
+			return;
+		}
+		PQfinish(c);
+	}
+}
+
 bool workload_readback(const char *run_id, const struct member *members, int nmembers, int writers,
 		       int64_t timeout_us, struct event_log *log)
 {
+	return workload_readback_entry(run_id, members, nmembers, NULL, writers, timeout_us, log);
+}
+
+bool workload_readback_entry(const char *run_id, const struct member *members, int nmembers,
+			     const struct pg_endpoint *entry, int writers, int64_t timeout_us,
+			     struct event_log *log)
+{
+	struct member via = { .name = "entry" };
+	bool has_entry = entry && entry->host[0];
 	int64_t deadline = mono_now_us() + timeout_us;
 	struct rb_state st;
-	char err[256] = "";
+	char err[256] = "", ident[WL_IDENT_LEN] = "";
 	int attempts = 0;
 
 	memset(&st, 0, sizeof(st));
@@ -228,14 +263,30 @@ bool workload_readback(const char *run_id, const struct member *members, int nme
 		}
 		attempts++;
 		until = deadline - now < ATTEMPT_MAX_US ? deadline : now + ATTEMPT_MAX_US;
-		c = wl_connect_race(members, nmembers, "bise-readback", true, until, NULL, &who, err, sizeof(err));
+		if (has_entry) {
+			via.endpoint = *entry;
+			c = wl_connect_race(&via, 1, "bise-readback", true, until, NULL, NULL, err, sizeof(err));
+			if (c && !wl_query_text(c, WL_IDENT_SQL, until, ident, sizeof(ident), err, sizeof(err))) {
+				PQfinish(c);
+				c = NULL;
+			}
+		} else {
+			c = wl_connect_race(members, nmembers, "bise-readback", true, until, NULL, &who, err,
+					    sizeof(err));
+		}
 		if (c) {
 			bool ok = run_query(c, run_id, deadline, &st, err, sizeof(err));
 
 			PQfinish(c);
 			if (ok) {
+				char node[MEMBER_NAME_LEN];
+
+				if (has_entry)
+					member_of(members, nmembers, ident, node, sizeof(node));
+				else
+					str_copy(node, sizeof(node), members[who].name);
 				if (log)
-					emit(log, &st, writers, members[who].name);
+					emit(log, &st, writers, node);
 				rb_reset(&st);
 				return true;
 			}

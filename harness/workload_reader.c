@@ -61,10 +61,25 @@ static int replica_candidates(struct wl_shared *sh, struct member *out, int *ind
 	for (int i = 0; i < sh->nmembers; i++) {
 		if (primary[0] && strcmp(sh->members[i].name, primary) == 0)
 			continue;
+		if (sh->has_entry && !sh->members[i].endpoint.host[0])
+			continue;
 		index[n] = i;
 		out[n++] = sh->members[i];
 	}
 	return n;
+}
+
+/* Make c the reader's connection to member (-1: through the entry). */
+static bool keep_conn(struct wl_reader *rd, PGconn *c, int member, char *err, size_t errlen)
+{
+	if (PQsetnonblocking(c, 1) != 0) {
+		str_copy(err, errlen, "cannot make the connection non-blocking");
+		PQfinish(c);
+		return false;
+	}
+	rd->conn = c;
+	rd->member = member;
+	return true;
 }
 
 static bool reader_connect(struct wl_reader *rd, char *err, size_t errlen)
@@ -77,13 +92,25 @@ static bool reader_connect(struct wl_reader *rd, char *err, size_t errlen)
 	PGconn *c;
 
 	str_format(app, sizeof(app), "bise-reader-%d", rd->id);
+	rd->ident[0] = '\0';
+	if (sh->has_entry && target == READ_PRIMARY) {
+		/* The primary is read where the writers write: through the entry. */
+		c = wl_connect_rw(sh, app, true, mono_now_us() + sh->spec.connect_timeout_us, &sh->stop, &who,
+				  rd->ident, sizeof(rd->ident), err, errlen);
+		if (!c)
+			return false;
+		return keep_conn(rd, c, who, err, errlen);
+	}
 	if (target == READ_REPLICA) {
 		n = replica_candidates(sh, cand, index);
 	} else {
-		n = sh->nmembers;
-		for (int i = 0; i < n; i++) {
-			cand[i] = sh->members[i];
-			index[i] = i;
+		n = 0;
+		for (int i = 0; i < sh->nmembers; i++) {
+			/* With an entry, a member without an endpoint cannot be reached from here. */
+			if (sh->has_entry && !sh->members[i].endpoint.host[0])
+				continue;
+			cand[n] = sh->members[i];
+			index[n++] = i;
 		}
 	}
 	if (n == 0) {
@@ -94,14 +121,7 @@ static bool reader_connect(struct wl_reader *rd, char *err, size_t errlen)
 			    &sh->stop, &who, err, errlen);
 	if (!c)
 		return false;
-	if (PQsetnonblocking(c, 1) != 0) {
-		str_copy(err, errlen, "cannot make the connection non-blocking");
-		PQfinish(c);
-		return false;
-	}
-	rd->conn = c;
-	rd->member = index[who];
-	return true;
+	return keep_conn(rd, c, index[who], err, errlen);
 }
 
 /* The single row of read_sql; false with the reason in r->err. */
@@ -230,7 +250,10 @@ static void probe(struct wl_reader *rd)
 		sleep_us(BACKOFF_US);
 		return;
 	}
-	str_copy(node, sizeof(node), sh->members[rd->member].name);
+	if (rd->member >= 0)
+		str_copy(node, sizeof(node), sh->members[rd->member].name);
+	else
+		wl_conn_node(sh, rd->member, rd->ident, node, sizeof(node));
 	t0 = mono_now_us();
 	read_once(rd, t0 + sh->spec.write_timeout_us, &r);
 	check_role(sh, &r);

@@ -22,16 +22,21 @@
  * before the select list, so pg_current_wal_lsn() never runs on a standby); its
  * pg_current_wal_lsn() is taken in the same statement so the byte lags are consistent.
  */
-static const char probe_sql[] =
-	"SELECT r, CASE WHEN r THEN coalesce((SELECT nullif(received_tli, 0) FROM pg_stat_wal_receiver),"
-	" (pg_control_checkpoint()).timeline_id)"
-	" ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,"
-	" CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,"
+#define PROBE_ROLE \
+	"SELECT r, CASE WHEN r THEN coalesce((SELECT nullif(received_tli, 0) FROM pg_stat_wal_receiver)," \
+	" (pg_control_checkpoint()).timeline_id)" \
+	" ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END," \
+	" CASE WHEN r THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END," \
 	" CASE WHEN r THEN pg_last_wal_receive_lsn() END"
-	" FROM (SELECT pg_is_in_recovery() AS r OFFSET 0) s;"
-	" SELECT application_name, state, sent_lsn, write_lsn, flush_lsn, replay_lsn, pg_current_wal_lsn(),"
-	" extract(epoch FROM write_lag), extract(epoch FROM flush_lag), extract(epoch FROM replay_lag)"
-	" FROM pg_stat_replication WHERE NOT pg_is_in_recovery()";
+#define PROBE_REST \
+	" FROM (SELECT pg_is_in_recovery() AS r OFFSET 0) s;" \
+	" SELECT application_name, state, sent_lsn, write_lsn, flush_lsn, replay_lsn, pg_current_wal_lsn()," \
+	" extract(epoch FROM write_lag), extract(epoch FROM flush_lag), extract(epoch FROM replay_lag)" \
+	" FROM pg_stat_replication WHERE NOT pg_is_in_recovery()"
+
+static const char probe_sql[] = PROBE_ROLE PROBE_REST;
+/* With an entry: also the server's identity, which tells the writers where they landed. */
+static const char probe_ident_sql[] = PROBE_ROLE ", pg_postmaster_start_time()::text" PROBE_REST;
 
 #define LAG_FIELDS 10
 #define LAG_TEXT_LEN 32
@@ -60,6 +65,7 @@ struct probe {
 	int tli;
 	char lsn[32];
 	char rlsn[32];
+	char ident[WL_IDENT_LEN];
 	int nlag; /* pg_stat_replication rows of this round */
 	char lag[MAX_LAG_ROWS][LAG_FIELDS][LAG_TEXT_LEN];
 	bool lag_null[MAX_LAG_ROWS][LAG_FIELDS];
@@ -115,6 +121,12 @@ static void emit(struct wl_shared *sh, int i, const struct probe *p)
 
 	struct json_object *o;
 
+	/* As soon as a member answers, writers that landed on it can be named. */
+	if (sh->has_entry && p->answered && p->ident[0]) {
+		pthread_mutex_lock(&sh->primary_lock);
+		str_copy(sh->ident[i], sizeof(sh->ident[i]), p->ident);
+		pthread_mutex_unlock(&sh->primary_lock);
+	}
 	if (!sh->log)
 		return;
 	o = json_object_new_object();
@@ -151,7 +163,8 @@ static void finish_down(struct wl_shared *sh, int i, struct probe *p)
 
 static void send_probe(struct wl_shared *sh, int i, struct probe *p)
 {
-	if (PQsetnonblocking(p->conn, 1) != 0 || !PQsendQuery(p->conn, probe_sql)) {
+	if (PQsetnonblocking(p->conn, 1) != 0 ||
+	    !PQsendQuery(p->conn, sh->has_entry ? probe_ident_sql : probe_sql)) {
 		finish_down(sh, i, p);
 		return;
 	}
@@ -162,13 +175,15 @@ static void send_probe(struct wl_shared *sh, int i, struct probe *p)
 
 static void take_row(struct probe *p, const PGresult *res)
 {
-	if (PQntuples(res) != 1 || PQnfields(res) != 4)
+	if (PQntuples(res) != 1 || (PQnfields(res) != 4 && PQnfields(res) != 5))
 		return;
 	p->answered = true;
 	p->role = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? NODE_REPLICA : NODE_PRIMARY;
 	p->tli = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
 	str_copy(p->lsn, sizeof(p->lsn), PQgetvalue(res, 0, 2));
 	str_copy(p->rlsn, sizeof(p->rlsn), PQgetvalue(res, 0, 3));
+	if (PQnfields(res) == 5)
+		str_copy(p->ident, sizeof(p->ident), PQgetvalue(res, 0, 4));
 }
 
 static void take_lag_rows(struct probe *p, const PGresult *res)
@@ -255,13 +270,20 @@ static void advance(struct wl_shared *sh, int i, struct probe *p)
 	}
 }
 
+/* With an entry, a member without an endpoint cannot be reached from here: not polled. */
+static bool polled(const struct wl_shared *sh, int i)
+{
+	return !sh->has_entry || sh->members[i].endpoint.host[0];
+}
+
 static void probe_round(struct wl_shared *sh, struct probe *probes, int64_t deadline_us)
 {
 	struct pollfd fds[DRIVER_MAX_MEMBERS];
 	int idx[DRIVER_MAX_MEMBERS];
 
 	for (int i = 0; i < sh->nmembers; i++)
-		start_probe(sh, i, &probes[i]);
+		if (polled(sh, i))
+			start_probe(sh, i, &probes[i]);
 	for (;;) {
 		int64_t left = deadline_us - mono_now_us();
 		nfds_t n = 0;
@@ -292,6 +314,8 @@ static void probe_round(struct wl_shared *sh, struct probe *probes, int64_t dead
 	for (int i = 0; i < sh->nmembers; i++) {
 		struct probe *p = &probes[i];
 
+		if (!polled(sh, i))
+			continue;
 		if (p->st != PROBE_CONNECTING && p->st != PROBE_QUERY) {
 			p->st = PROBE_IDLE;
 		} else if (atomic_load(&sh->stop)) {
@@ -339,6 +363,7 @@ void *wl_watch_main(void *arg)
 		probe_round(sh, probes, now + (interval < PROBE_DEADLINE_MAX_US ? interval : PROBE_DEADLINE_MAX_US));
 		if (!atomic_load(&sh->stop))
 			update_primary(sh, probes);
+		atomic_fetch_add(&sh->rounds, 1);
 		/* A late round starts at once; only whole missed intervals are skipped. */
 		next += interval;
 		now = mono_now_us();

@@ -70,8 +70,8 @@ static bool writer_connect(struct wl_writer *wr)
 	int who = -1;
 
 	str_format(app, sizeof(app), "bise-writer-%d", wr->id);
-	c = wl_connect_race(sh->members, sh->nmembers, app, true, mono_now_us() + sh->spec.connect_timeout_us,
-			    &sh->stop, &who, err, sizeof(err));
+	c = wl_connect_rw(sh, app, true, mono_now_us() + sh->spec.connect_timeout_us, &sh->stop, &who,
+			  wr->ident, sizeof(wr->ident), err, sizeof(err));
 	if (!c) {
 		/* Expected during faults: the write events already show the gap. */
 		log_debug("writer %d: no connection: %s", wr->id, err);
@@ -198,7 +198,7 @@ static bool write_once(struct wl_writer *wr, const char *writer_text)
 	wr->seq++;
 	atomic_fetch_add(&sh->attempted, 1);
 	str_format(seq_text, sizeof(seq_text), "%" PRId64, wr->seq);
-	str_copy(node, sizeof(node), sh->members[wr->member].name);
+	wl_conn_node(sh, wr->member, wr->ident, node, sizeof(node));
 	values[0] = sh->run;
 	values[1] = writer_text;
 	values[2] = seq_text;

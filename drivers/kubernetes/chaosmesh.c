@@ -141,10 +141,13 @@ json_object *chaosmesh_network_object(const char *ns, const char *cluster, const
 	json_object_object_add(s, "mode", json_object_new_string("all"));
 	json_object_object_add(s, "selector", zone_selector(ns, cluster, f->a, f->na));
 	json_object_object_add(s, "direction", json_object_new_string(f->one_way ? "to" : "both"));
-	target = json_object_new_object();
-	json_object_object_add(target, "mode", json_object_new_string("all"));
-	json_object_object_add(target, "selector", zone_selector(ns, cluster, f->b, f->nb));
-	json_object_object_add(s, "target", target);
+	/* No b: everything the selected pods exchange (the client outside the cluster too). */
+	if (f->nb > 0) {
+		target = json_object_new_object();
+		json_object_object_add(target, "mode", json_object_new_string("all"));
+		json_object_object_add(target, "selector", zone_selector(ns, cluster, f->b, f->nb));
+		json_object_object_add(s, "target", target);
+	}
 	if (delay) {
 		sub = json_object_new_object();
 		go_duration(f->latency_us, buf, sizeof(buf));
@@ -171,6 +174,26 @@ json_object *chaosmesh_network_object(const char *ns, const char *cluster, const
 		json_object_object_add(s, "bandwidth", sub);
 	}
 	return object("NetworkChaos", meta(f->id, ns, cluster, f->id, NULL), s);
+}
+
+json_object *chaosmesh_isolate_object(const char *ns, const char *cluster, const char *zone,
+				      const char *run)
+{
+	json_object *s = json_object_new_object(), *m, *labels;
+	char zones[1][ZONE_NAME_LEN], name[K8S_NAME_LEN];
+
+	str_copy(zones[0], ZONE_NAME_LEN, zone);
+	str_format(name, sizeof(name), "%s-outage-%s", run, zone);
+	json_object_object_add(s, "action", json_object_new_string("partition"));
+	json_object_object_add(s, "mode", json_object_new_string("all"));
+	json_object_object_add(s, "selector",
+			       zone_selector(ns, cluster, (const char (*)[ZONE_NAME_LEN])zones, 1));
+	json_object_object_add(s, "direction", json_object_new_string("both"));
+	m = meta(name, ns, cluster, name, NULL);
+	labels = k8s_jget(m, "labels");
+	json_object_object_add(labels, NETPOL_RUN_LABEL, json_object_new_string(run));
+	json_object_object_add(labels, NETPOL_OUTAGE_LABEL, json_object_new_string(zone));
+	return object("NetworkChaos", m, s);
 }
 
 json_object *chaosmesh_io_object(const char *ns, const char *cluster, const char *member,

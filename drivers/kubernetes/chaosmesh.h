@@ -24,10 +24,20 @@ int chaosmesh_available(struct k8s_client *c, char *why, size_t why_len);
 /*
  * The NetworkChaos for f between the pods of cluster in zones f->a and f->b: partition
  * (loss 100%), loss, delay (with jitter), netem (delay and loss) or bandwidth; direction
- * both, or to when one_way. NULL when f asks for what one object cannot do (why says).
+ * both, or to when one_way. f->nb == 0 means everything else (no target: the client
+ * outside the cluster too). NULL when f asks for what one object cannot do (why says),
+ * e.g. the client named as a party: the caller turns "the rest and the client" into
+ * nb == 0.
  */
 json_object *chaosmesh_network_object(const char *ns, const char *cluster, const struct net_fault *f,
 				      char *why, size_t why_len);
+
+/*
+ * The NetworkChaos cutting zone's pods of cluster off from everything, both ways (a
+ * partition with no target), named "<run>-outage-<zone>", labelled bise.io/outage=<zone>.
+ */
+json_object *chaosmesh_isolate_object(const char *ns, const char *cluster, const char *zone,
+				      const char *run);
 
 /*
  * The IOChaos on pod member's volume mounted at volume_path (all of it, or pg_wal below

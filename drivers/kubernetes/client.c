@@ -529,6 +529,7 @@ bool k8s_patch(struct k8s_client *c, const char *path, const struct k8s_ref *ref
 		[K8S_PATCH_MERGE] = "application/merge-patch+json",
 		[K8S_PATCH_STRATEGIC] = "application/strategic-merge-patch+json",
 		[K8S_PATCH_JSON] = "application/json-patch+json",
+		[K8S_PATCH_APPLY] = "application/apply-patch+yaml",
 	};
 
 	return request(c, "PATCH", path, types[type], patch, ref, 0, out);

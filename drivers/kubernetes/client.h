@@ -27,7 +27,8 @@ struct k8s_ref {
 #define K8S_QUIET_404 (1u << 0) /* a 404 returns false without logging (existence checks) */
 #define K8S_QUIET_409 (1u << 1) /* a 409 returns false without logging (already exists) */
 
-enum k8s_patch_type { K8S_PATCH_MERGE, K8S_PATCH_STRATEGIC, K8S_PATCH_JSON };
+/* K8S_PATCH_APPLY: server-side apply (apply-patch+yaml; JSON is valid YAML). */
+enum k8s_patch_type { K8S_PATCH_MERGE, K8S_PATCH_STRATEGIC, K8S_PATCH_JSON, K8S_PATCH_APPLY };
 
 /* One call as dry-run records it. */
 struct k8s_call {

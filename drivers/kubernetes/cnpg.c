@@ -60,6 +60,8 @@ json_object *cnpg_cluster_object(const struct cluster_spec *spec, const char *ns
 	json_object_object_add(o, "metadata", meta);
 
 	json_object_object_add(s, "instances", json_object_new_int(spec->nzones));
+	/* The workload reads the postgres user's password from <name>-superuser (access.c). */
+	json_object_object_add(s, "enableSuperuserAccess", json_object_new_boolean(1));
 	if (image && *image)
 		json_object_object_add(s, "imageName", json_object_new_string(image));
 	json_object_object_add(storage, "size", json_object_new_string(CNPG_STORAGE));

@@ -3,21 +3,26 @@
  * default; Cozystack, Zalando, Crunchy: see operators.h), one instance per zone, in a
  * namespace bise may touch. Zone partitions are NetworkPolicies (netpolicy.h), or Chaos
  * Mesh experiments when it is installed, as are delay, loss, bandwidth and disk faults. pod-kill is a DELETE of the pod with gracePeriodSeconds 0; the
- * operator recreates it, so restart has nothing to do. Safety rule: bise acts on a
+ * operator recreates it, so restart has nothing to do. zone-outage cordons the zone's
+ * nodes and isolates its pods (nodes.h, netpolicy.h): not a power loss. tick labels pods
+ * recreated during a fault. Safety rule: bise acts on a
  * namespace only if it carries bise.io/chaos=allowed, bise created it, or the command line
  * named it.
  */
 #include "k8s_driver.h"
 
+#include "access.h"
 #include "chaosmesh.h"
 #include "cnpg.h"
 #include "cozystack.h"
 #include "netpolicy.h"
+#include "nodes.h"
 #include "operators.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OPERATOR_NAMES "cnpg, cozystack, zalando, crunchy"
 
@@ -36,11 +41,15 @@ struct driver {
 	char image[256];
 	int64_t poll_us;
 	const struct k8s_operator *op;
+	struct netpolicy_active active; /* network faults in force: tick relabels recreated pods */
+	struct k8s_access access;       /* how the workload reaches PostgreSQL (access.h) */
+	struct pg_endpoint creds;       /* user, password, dbname from the operator's Secret */
 };
 
 static struct {
 	bool set;
 	char kubeconfig[2048], context[K8S_NAME_LEN], ns[64], image[256], op[32];
+	char pg_access[128], pg_host[64];
 	bool dry_run;
 	int64_t poll_us;
 } opts;
@@ -56,6 +65,8 @@ void k8s_driver_configure(const struct k8s_options *o)
 	opts.dry_run = o->dry_run;
 	opts.poll_us = o->poll_us;
 	str_copy(opts.op, sizeof(opts.op), o->operator_name ? o->operator_name : "");
+	str_copy(opts.pg_access, sizeof(opts.pg_access), o->pg_access ? o->pg_access : "");
+	str_copy(opts.pg_host, sizeof(opts.pg_host), o->pg_host ? o->pg_host : "");
 }
 
 /* The operator the options or BISE_K8S_OPERATOR name (cnpg by default); NULL if unknown. */
@@ -86,6 +97,21 @@ static void env_options(void)
 void k8s_driver_print_calls(struct driver *d, FILE *f)
 {
 	k8s_client_print_calls(&d->c, f);
+}
+
+void k8s_driver_flush_calls(struct driver *d, FILE *f)
+{
+	k8s_client_print_calls(&d->c, f);
+	for (int i = 0; i < d->c.ncalls; i++) {
+		free(d->c.calls[i].path);
+		free(d->c.calls[i].body);
+	}
+	d->c.ncalls = 0;
+}
+
+struct k8s_client *k8s_driver_client(struct driver *d)
+{
+	return &d->c;
 }
 
 static bool client_open(struct k8s_client *c)
@@ -141,6 +167,20 @@ static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why
 	return ok;
 }
 
+/* The access mode: --pg-access/--pg-host, else BISE_K8S_PG_ACCESS/BISE_K8S_PG_HOST. */
+static bool access_open(struct driver *d)
+{
+	const char *mode = opts.pg_access[0] ? opts.pg_access : getenv("BISE_K8S_PG_ACCESS");
+	const char *host = opts.pg_host[0] ? opts.pg_host : getenv("BISE_K8S_PG_HOST");
+	char why[256];
+
+	if (!k8s_access_parse(mode, host, d->c.kc.context, &d->access, why, sizeof(why))) {
+		log_error("%s", why);
+		return false;
+	}
+	return true;
+}
+
 static struct driver *k8s_open(const struct cluster_spec *spec, const char *state_root)
 {
 	struct driver *d = xcalloc(1, sizeof(*d));
@@ -160,6 +200,41 @@ static struct driver *k8s_open(const struct cluster_spec *spec, const char *stat
 	str_copy(d->ns, sizeof(d->ns), d->ns_explicit ? opts.ns : d->c.kc.namespace);
 	str_copy(d->image, sizeof(d->image), opts.image);
 	d->poll_us = opts.poll_us > 0 ? opts.poll_us : DEFAULT_POLL_US;
+	if (!access_open(d)) {
+		k8s_client_free(&d->c);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+bool k8s_driver_dry_run(void)
+{
+	env_options();
+	return opts.dry_run;
+}
+
+struct driver *k8s_driver_open_kubeconfig(const struct cluster_spec *spec, const char *state_root,
+					  const char *kubeconfig, const char *default_ns)
+{
+	char kc[sizeof(opts.kubeconfig)], ctx[sizeof(opts.context)];
+	struct driver *d;
+
+	/* The other options stay the user's; only the cluster to talk to changes. */
+	env_options();
+	opts.set = true;
+	str_copy(kc, sizeof(kc), opts.kubeconfig);
+	str_copy(ctx, sizeof(ctx), opts.context);
+	str_copy(opts.kubeconfig, sizeof(opts.kubeconfig), kubeconfig);
+	opts.context[0] = '\0';
+	d = k8s_open(spec, state_root);
+	if (d && !opts.ns[0]) {
+		/* Not named by the user: the safety rule applies (bise creates it, labelled). */
+		str_copy(d->ns, sizeof(d->ns), default_ns);
+		d->ns_explicit = false;
+	}
+	str_copy(opts.kubeconfig, sizeof(opts.kubeconfig), kc);
+	str_copy(opts.context, sizeof(opts.context), ctx);
 	return d;
 }
 
@@ -247,6 +322,15 @@ static bool ns_ensure(struct driver *d)
 	return ok;
 }
 
+/* bise's NodePort Services (access.h), the pods labelled with their zone first. */
+static bool access_services(struct driver *d)
+{
+	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	int n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS);
+
+	return n >= 0 && k8s_access_ensure(&d->c, d->ns, &d->spec, d->op, m, n);
+}
+
 static bool k8s_up(struct driver *d, double *seconds)
 {
 	int64_t t0 = mono_now_us();
@@ -267,6 +351,8 @@ static bool k8s_up(struct driver *d, double *seconds)
 			  (long long)(UP_TIMEOUT_US / 1000000), why);
 		return false;
 	}
+	if (d->access.mode == K8S_ACCESS_NODEPORT && !access_services(d))
+		return false;
 	*seconds = (double)(mono_now_us() - t0) / 1e6;
 	return true;
 }
@@ -280,8 +366,8 @@ static bool k8s_down(struct driver *d)
 	int r;
 
 	r = ns_check(d, &mine);
-	if (r == -1)
-		return true; /* no namespace: nothing of ours there */
+	if (r == -1 && !d->c.dry_run)
+		return true; /* no namespace: nothing of ours there (a dry run shows the deletes) */
 	if (r == -2 || !ns_allowed(d, "delete a cluster"))
 		return false;
 	/* Faults first: a namespace bise did not create keeps what is left in it. */
@@ -317,8 +403,8 @@ static int k8s_members(struct driver *d, struct member *out, int max)
 		if (!str_copy(out[i].name, sizeof(out[i].name), m[i].name))
 			log_warn("pod name %s cut to %s in events", m[i].name, out[i].name);
 		str_copy(out[i].zone, sizeof(out[i].zone), m[i].zone);
-		str_copy(out[i].endpoint.host, sizeof(out[i].endpoint.host), m[i].ip);
-		out[i].endpoint.port = 5432;
+		k8s_access_member_endpoint(&d->access, &d->spec, m[i].zone, m[i].ip, &d->creds,
+					   &out[i].endpoint);
 		out[i].role = m[i].role;
 		out[i].timeline = m[i].timeline;
 	}
@@ -361,8 +447,9 @@ static bool k8s_wait_healthy(struct driver *d, int64_t timeout_us, char *why, si
 	int64_t deadline = mono_now_us() + timeout_us;
 
 	for (;;) {
+		/* A pod the operator recreated lacks the zone label its NodePort Service selects. */
 		if (healthy_now(d, why, why_len))
-			return true;
+			return d->access.mode != K8S_ACCESS_NODEPORT || d->c.dry_run || access_services(d);
 		if (mono_now_us() + d->poll_us > deadline)
 			return false;
 		sleep_us(d->poll_us);
@@ -417,6 +504,50 @@ static bool partition_only(const struct net_fault *f)
 	return true;
 }
 
+static bool has_party(const char (*p)[ZONE_NAME_LEN], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(p[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Chaos Mesh selects pods, not the client outside the cluster: a side made of the client
+ * and every zone the other side leaves out is "everything else" (no target, out->nb 0).
+ * Any other place of the client cannot be expressed: false, why says so.
+ */
+static bool client_as_rest(const struct driver *d, const struct net_fault *f, struct net_fault *out,
+			   char *why, size_t why_len)
+{
+	bool in_a = has_party(f->a, f->na, PARTY_CLIENT);
+
+	*out = *f;
+	if (!in_a && !has_party(f->b, f->nb, PARTY_CLIENT))
+		return true;
+	if (in_a) {
+		if (f->one_way) {
+			str_format(why, why_len, "Chaos Mesh cannot select the client outside the cluster "
+				   "as the source of a one-way fault");
+			return false;
+		}
+		memcpy(out->a, f->b, sizeof(out->a));
+		out->na = f->nb;
+		memcpy(out->b, f->a, sizeof(out->b));
+		out->nb = f->na;
+	}
+	for (int i = 0; i < d->spec.nzones; i++)
+		if (!has_party(out->a, out->na, d->spec.zones[i]) &&
+		    !has_party(out->b, out->nb, d->spec.zones[i])) {
+			str_format(why, why_len, "Chaos Mesh can cut the client outside the cluster only "
+				   "together with every zone not on the other side (%s is on neither)",
+				   d->spec.zones[i]);
+			return false;
+		}
+	out->nb = 0;
+	return true;
+}
+
 /*
  * Chaos Mesh when installed (its partition cuts established connections too, which a
  * NetworkPolicy may not); otherwise a partition as NetworkPolicies, anything else refused.
@@ -424,6 +555,7 @@ static bool partition_only(const struct net_fault *f)
 static bool k8s_net_apply(struct driver *d, const struct net_fault *f)
 {
 	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	struct net_fault rest;
 	char why[512];
 	json_object *o;
 	int n, cm;
@@ -435,16 +567,24 @@ static bool k8s_net_apply(struct driver *d, const struct net_fault *f)
 	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
 		return false;
 	if (cm == 0) {
-		if (partition_only(f))
-			return netpolicy_partition(&d->c, d->ns, d->spec.name, m, n, f->a, f->na, f->b,
-						   f->nb, f->id);
-		log_error("network fault %s unsupported without Chaos Mesh (NetworkPolicies only cut "
-			  "zones apart, both ways): %s", f->id, why);
+		if (!partition_only(f)) {
+			log_error("network fault %s unsupported without Chaos Mesh (NetworkPolicies only cut "
+				  "zones apart, both ways): %s", f->id, why);
+			return false;
+		}
+		/* Recorded first: a half-made partition still gets its recreated pods labelled. */
+		netpolicy_active_add(&d->active, f->id);
+		return netpolicy_partition(&d->c, d->ns, d->spec.name, m, n, f->a, f->na, f->b,
+					   f->nb, f->id);
+	}
+	if (!client_as_rest(d, f, &rest, why, sizeof(why))) {
+		log_error("network fault %s unsupported: %s", f->id, why);
 		return false;
 	}
+	netpolicy_active_add(&d->active, f->id);
 	if (!netpolicy_label_pods(&d->c, d->ns, d->spec.name, m, n))
 		return false;
-	if (!(o = chaosmesh_network_object(d->ns, d->spec.name, f, why, sizeof(why)))) {
+	if (!(o = chaosmesh_network_object(d->ns, d->spec.name, &rest, why, sizeof(why)))) {
 		log_error("network fault %s unsupported: %s", f->id, why);
 		return false;
 	}
@@ -459,7 +599,82 @@ static bool k8s_net_revert(struct driver *d, const char *id)
 	bool ok = netpolicy_revert(&d->c, d->ns, id);
 
 	str_format(sel, sizeof(sel), NETPOL_FAULT_LABEL "=%s", id);
-	return chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
+	ok = chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
+	if (ok)
+		netpolicy_active_remove(&d->active, id);
+	return ok;
+}
+
+/* "<namespace>/<cluster>": whose node cordons these are. */
+static void cordon_owner(const struct driver *d, char *buf, size_t len)
+{
+	str_format(buf, len, "%s/%s", d->ns, d->spec.name);
+}
+
+/*
+ * A zone outage on a real cluster, where bise has no power switch: the zone's nodes are
+ * cordoned (nothing new lands there) and its pods cut off from everything, both ways,
+ * the client included: a NetworkPolicy, plus a NetworkChaos when Chaos Mesh is installed
+ * (it also cuts established connections). The pods keep running: isolation, not a power
+ * loss (the kind backend stops the node containers instead).
+ */
+static bool k8s_zone_stop(struct driver *d, const char *zone)
+{
+	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	char run[64], owner[192], why[512], id[96];
+	json_object *o;
+	int n, cm;
+	bool ok;
+
+	if (!ns_allowed(d, "take a zone down"))
+		return false;
+	str_format(run, sizeof(run), "bise-%d", (int)getpid());
+	cordon_owner(d, owner, sizeof(owner));
+	if ((n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS)) < 0 ||
+	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
+		return false;
+	str_format(id, sizeof(id), "outage-%s", zone);
+	netpolicy_active_add(&d->active, id);
+	if (nodes_cordon_zone(&d->c, zone, run, owner) < 0 ||
+	    !netpolicy_isolate_zone(&d->c, d->ns, d->spec.name, m, n, zone, run))
+		return false;
+	if (cm == 0)
+		return true;
+	o = chaosmesh_isolate_object(d->ns, d->spec.name, zone, run);
+	ok = chaosmesh_create(&d->c, d->ns, o);
+	json_object_put(o);
+	return ok;
+}
+
+/* Undo k8s_zone_stop whatever run did it: policies and experiments by label, bise's cordons. */
+static bool k8s_zone_start(struct driver *d, const char *zone)
+{
+	char sel[256], owner[192], id[96];
+	bool ok = netpolicy_zone_restore(&d->c, d->ns, d->spec.name, zone);
+
+	str_format(sel, sizeof(sel), NETPOL_CLUSTER_LABEL "=%s," NETPOL_OUTAGE_LABEL "=%s", d->spec.name,
+		   zone);
+	ok = chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
+	cordon_owner(d, owner, sizeof(owner));
+	ok = nodes_uncordon(&d->c, zone, owner) && ok;
+	str_format(id, sizeof(id), "outage-%s", zone);
+	if (ok)
+		netpolicy_active_remove(&d->active, id);
+	return ok;
+}
+
+/*
+ * While a network fault or zone outage holds, an instance pod the operator recreates
+ * comes back without bise.io/zone and so outside the policy or experiment: label it.
+ */
+static bool k8s_tick(struct driver *d)
+{
+	char sel[256];
+
+	if (d->active.n == 0 || d->c.dry_run)
+		return true;
+	k8s_operator_selector(d->op, d->spec.name, sel, sizeof(sel));
+	return netpolicy_relabel(&d->c, d->ns, d->spec.name, sel) >= 0;
 }
 
 static bool k8s_io_fault(struct driver *d, const char *member, const struct io_fault *f)
@@ -491,25 +706,73 @@ static bool k8s_io_heal(struct driver *d, const char *member)
 	return chaosmesh_delete_selected(&d->c, d->ns, sel);
 }
 
-/* Latency, bandwidth and disk faults exist only through Chaos Mesh: without it, a skip. */
+/* What only Chaos Mesh provides, as a skip reason names it. */
+static const struct {
+	unsigned cap;
+	const char *what;
+} chaos_only[] = {
+	{ DRIVER_CAP_NET_LOSS, "random packet loss (a NetworkPolicy only cuts)" },
+	{ DRIVER_CAP_NET_CLIENT, "cutting the client (a NetworkPolicy selects pods only)" },
+	{ DRIVER_CAP_NET_LATENCY, "latency" },
+	{ DRIVER_CAP_NET_BANDWIDTH, "bandwidth limits" },
+	{ DRIVER_CAP_STORAGE_STALL, "storage faults (IOChaos)" },
+};
+
+/*
+ * Loss, client cuts, latency, bandwidth and disk faults exist only through Chaos Mesh:
+ * without it, a skip. Asked about a capability the backend lacks, it says why.
+ */
 static bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
 {
-	unsigned chaos = DRIVER_CAP_NET_LATENCY | DRIVER_CAP_NET_BANDWIDTH | DRIVER_CAP_STORAGE_STALL;
+	char reason[512];
+	const char *what = NULL;
 
-	if (!(caps & chaos) || d->c.dry_run)
+	if ((caps & DRIVER_CAP_SQL) && d->access.mode == K8S_ACCESS_NONE) {
+		str_format(why, why_len, "no access to PostgreSQL from here: use --pg-access (nodeport on "
+			   "kind, HOST:PORT of the operator's external read-write service)");
+		return false;
+	}
+	if (caps & DRIVER_CAP_PAUSE) {
+		str_format(why, why_len, "process-pause needs a freeze: Chaos Mesh has none (PodChaos "
+			   "only does pod-kill, pod-failure, container-kill)");
+		return false;
+	}
+	if (caps & DRIVER_CAP_IO_THROTTLE) {
+		str_format(why, why_len, "io-throttle needs a blkio limit on the member's processes: "
+			   "neither Kubernetes nor Chaos Mesh sets one");
+		return false;
+	}
+	if (caps & DRIVER_CAP_KILL_POSTMASTER) {
+		str_format(why, why_len, "process-kill needs the postmaster alone: on Kubernetes bise "
+			   "kills whole pods only");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(chaos_only) / sizeof(chaos_only[0]) && !what; i++)
+		if (caps & chaos_only[i].cap)
+			what = chaos_only[i].what;
+	if (!what || d->c.dry_run)
 		return true;
 	/* An API failure is no reason to skip: the apply will fail and say so. */
-	return chaosmesh_available(&d->c, why, why_len) != 0;
+	if (chaosmesh_available(&d->c, reason, sizeof(reason)) != 0)
+		return true;
+	str_format(why, why_len, "needs Chaos Mesh: %s; %s", what, reason);
+	return false;
 }
 
 static bool k8s_sweep(struct driver *d)
 {
-	char sel[256];
+	char sel[256], owner[192];
 	bool ok = netpolicy_sweep(&d->c, d->ns, d->spec.name);
 
 	str_format(sel, sizeof(sel), "app.kubernetes.io/managed-by=bise," NETPOL_CLUSTER_LABEL "=%s",
 		   d->spec.name);
-	return chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
+	ok = chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
+	cordon_owner(d, owner, sizeof(owner));
+	ok = nodes_uncordon(&d->c, NULL, owner) && ok;
+	ok = k8s_access_remove(&d->c, d->ns, d->spec.name) && ok;
+	if (ok)
+		d->active.n = 0;
+	return ok;
 }
 
 /* The operator's image from its Deployment (standard labels of the manifest and the chart). */
@@ -571,6 +834,27 @@ static bool k8s_versions(struct driver *d, char *buf, size_t len)
 	return true;
 }
 
+/*
+ * The read-write entry for the workload: in nodeport mode the Services are made to exist
+ * (a cluster bise did not bring up in this run gets them now); the credentials are read
+ * from the operator's Secret once and kept for the members' endpoints too.
+ */
+static bool k8s_entry(struct driver *d, struct pg_endpoint *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (d->access.mode == K8S_ACCESS_NONE || d->c.dry_run)
+		return true;
+	if (!ns_allowed(d, "expose PostgreSQL"))
+		return false;
+	if (d->access.mode == K8S_ACCESS_NODEPORT && !access_services(d))
+		return false;
+	if (!k8s_access_credentials(&d->c, d->ns, d->spec.name, d->op, &d->creds))
+		return false;
+	k8s_access_entry(&d->access, &d->creds, out);
+	log_info("workload entry: %s:%d as %s (database %s)", out->host, out->port, out->user, out->dbname);
+	return true;
+}
+
 const struct driver_ops driver_kubernetes = {
 	.version = DRIVER_OPS_VERSION,
 	.name = "kubernetes",
@@ -578,7 +862,10 @@ const struct driver_ops driver_kubernetes = {
 		"; pod-kill deletes the pod, partitions are NetworkPolicies, other faults need Chaos Mesh)",
 	/* Latency, bandwidth and storage faults are skipped (supports) when Chaos Mesh is absent. */
 	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_RESTART | DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LATENCY |
-		DRIVER_CAP_NET_BANDWIDTH | DRIVER_CAP_STORAGE_STALL,
+		DRIVER_CAP_NET_BANDWIDTH | DRIVER_CAP_STORAGE_STALL | DRIVER_CAP_NET_LOSS |
+		DRIVER_CAP_NET_CLIENT | DRIVER_CAP_ZONE_OUTAGE |
+		/* Only with an access mode (supports says so): see access.h. */
+		DRIVER_CAP_SQL,
 	.preflight = k8s_preflight,
 	.open = k8s_open,
 	.close = k8s_close,
@@ -596,4 +883,8 @@ const struct driver_ops driver_kubernetes = {
 	.io_heal = k8s_io_heal,
 	.supports = k8s_supports,
 	.sweep = k8s_sweep,
+	.zone_stop = k8s_zone_stop,
+	.zone_start = k8s_zone_start,
+	.tick = k8s_tick,
+	.entry = k8s_entry,
 };

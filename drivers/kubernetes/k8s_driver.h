@@ -20,6 +20,9 @@ struct k8s_options {
 	const char *image;      /* PostgreSQL operand image; NULL: the operator's default */
 	int64_t poll_us;        /* status polling interval (0: 2 s) */
 	const char *operator_name; /* cnpg (NULL), cozystack, zalando, crunchy; env BISE_K8S_OPERATOR */
+	const char *pg_access;  /* nodeport, HOST:PORT, none; NULL: env BISE_K8S_PG_ACCESS, else
+				   nodeport on a kind-* context, none elsewhere (see access.h) */
+	const char *pg_host;    /* where nodePorts answer; NULL: env BISE_K8S_PG_HOST, 127.0.0.1 */
 };
 
 /* Set the options for drivers opened from now on (strings are copied). */
@@ -27,5 +30,26 @@ void k8s_driver_configure(const struct k8s_options *o);
 
 /* In dry-run, print the calls the driver recorded ("METHOD PATH" and the body). */
 void k8s_driver_print_calls(struct driver *d, FILE *f);
+
+/* ---- for backends built on this one (kind.c) ---- */
+
+/* In dry-run, print the calls recorded so far and forget them (a plan printed step by step). */
+void k8s_driver_flush_calls(struct driver *d, FILE *f);
+
+/* Whether the options (or BISE_K8S_DRY_RUN) ask for a dry run. */
+bool k8s_driver_dry_run(void);
+
+/*
+ * Open like driver_kubernetes.open, but on the kubeconfig file kubeconfig and its current
+ * context (a cluster bise provisioned), whatever --kubeconfig and --context say; in
+ * default_ns unless --namespace names one.
+ */
+struct driver *k8s_driver_open_kubeconfig(const struct cluster_spec *spec, const char *state_root,
+					  const char *kubeconfig, const char *default_ns);
+
+struct k8s_client;
+
+/* The driver's API client (to install an operator, list nodes). */
+struct k8s_client *k8s_driver_client(struct driver *d);
 
 #endif

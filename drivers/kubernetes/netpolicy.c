@@ -190,3 +190,134 @@ bool netpolicy_sweep(struct k8s_client *c, const char *ns, const char *cluster)
 	str_format(sel, sizeof(sel), "app.kubernetes.io/managed-by=bise," NETPOL_CLUSTER_LABEL "=%s", cluster);
 	return delete_selected(c, ns, sel);
 }
+
+int netpolicy_relabel(struct k8s_client *c, const char *ns, const char *cluster, const char *selector)
+{
+	char path[768], *esc = k8s_escape(selector);
+	struct k8s_ref ref = { "pods", ns, NULL };
+	json_object *items;
+	int patched = 0;
+	bool ok = true;
+
+	str_format(path, sizeof(path), "/api/v1/namespaces/%s/pods?labelSelector=%s", ns, esc);
+	free(esc);
+	if (!k8s_list(c, path, &ref, 100, &items, NULL, 0))
+		return -1;
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		json_object *pod = json_object_array_get_idx(items, i), *labels;
+		const char *name = k8s_jstr(pod, "metadata.name"), *node = k8s_jstr(pod, "spec.nodeName");
+		const char *cl = k8s_label(pod, NETPOL_CLUSTER_LABEL);
+		const char *zone = k8s_label(pod, K8S_ZONE_POD_LABEL);
+		char node_zone[64];
+
+		/* Labelled already, going away, or not scheduled yet (the next tick sees it placed). */
+		if ((cl && strcmp(cl, cluster) == 0 && zone) || !name || !node ||
+		    k8s_jget(pod, "metadata.deletionTimestamp"))
+			continue;
+		k8s_node_zone(c, node, node_zone, sizeof(node_zone));
+		if (!node_zone[0]) {
+			log_error("pod %s/%s: its node %s has no label " CNPG_ZONE_LABEL
+				  " (or cannot be read): it stays outside the fault", ns, name, node);
+			ok = false;
+			continue;
+		}
+		labels = json_object_new_object();
+		json_object_object_add(labels, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
+		json_object_object_add(labels, K8S_ZONE_POD_LABEL, json_object_new_string(node_zone));
+		if (patch_labels(c, ns, name, labels, 1)) {
+			log_info("pod %s/%s recreated during a network fault: labelled %s=%s", ns, name,
+				 K8S_ZONE_POD_LABEL, node_zone);
+			patched++;
+		} else {
+			ok = false;
+		}
+	}
+	json_object_put(items);
+	return ok ? patched : -1;
+}
+
+json_object *netpolicy_isolate_object(const char *ns, const char *cluster, const char *zone,
+				      const char *run)
+{
+	json_object *o = json_object_new_object(), *meta = json_object_new_object();
+	json_object *labels = json_object_new_object(), *s = json_object_new_object();
+	json_object *sel = json_object_new_object(), *ml = json_object_new_object();
+	json_object *types = json_object_new_array();
+	char name[K8S_NAME_LEN];
+
+	str_format(name, sizeof(name), "%s-outage-%s", run, zone);
+	json_object_object_add(o, "apiVersion", json_object_new_string("networking.k8s.io/v1"));
+	json_object_object_add(o, "kind", json_object_new_string("NetworkPolicy"));
+	json_object_object_add(meta, "name", json_object_new_string(name));
+	json_object_object_add(meta, "namespace", json_object_new_string(ns));
+	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
+	json_object_object_add(labels, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
+	json_object_object_add(labels, NETPOL_RUN_LABEL, json_object_new_string(run));
+	json_object_object_add(labels, NETPOL_OUTAGE_LABEL, json_object_new_string(zone));
+	json_object_object_add(meta, "labels", labels);
+	json_object_object_add(o, "metadata", meta);
+	json_object_object_add(ml, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
+	json_object_object_add(ml, K8S_ZONE_POD_LABEL, json_object_new_string(zone));
+	json_object_object_add(sel, "matchLabels", ml);
+	json_object_object_add(s, "podSelector", sel);
+	json_object_array_add(types, json_object_new_string("Ingress"));
+	json_object_array_add(types, json_object_new_string("Egress"));
+	json_object_object_add(s, "policyTypes", types);
+	/* No rule at all: nothing in, nothing out, the client outside the cluster included. */
+	json_object_object_add(s, "ingress", json_object_new_array());
+	json_object_object_add(s, "egress", json_object_new_array());
+	json_object_object_add(o, "spec", s);
+	return o;
+}
+
+bool netpolicy_isolate_zone(struct k8s_client *c, const char *ns, const char *cluster,
+			    const struct cnpg_member *m, int n, const char *zone, const char *run)
+{
+	char path[512];
+	json_object *o;
+	struct k8s_ref ref = { "networkpolicy", ns, NULL };
+	bool ok;
+
+	if (!netpolicy_label_pods(c, ns, cluster, m, n))
+		return false;
+	o = netpolicy_isolate_object(ns, cluster, zone, run);
+	ref.name = k8s_jstr(o, "metadata.name");
+	str_format(path, sizeof(path), NETPOL_API "/namespaces/%s/networkpolicies", ns);
+	/* A 409: an earlier apply of this run made it; it isolates all the same. */
+	ok = k8s_create(c, path, &ref, o, K8S_QUIET_409, NULL) || c->status == 409;
+	json_object_put(o);
+	return ok;
+}
+
+bool netpolicy_zone_restore(struct k8s_client *c, const char *ns, const char *cluster, const char *zone)
+{
+	char sel[256];
+
+	str_format(sel, sizeof(sel), NETPOL_CLUSTER_LABEL "=%s," NETPOL_OUTAGE_LABEL "=%s", cluster, zone);
+	return delete_selected(c, ns, sel);
+}
+
+void netpolicy_active_add(struct netpolicy_active *a, const char *id)
+{
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->ids[i], id) == 0)
+			return;
+	if (a->n == NETPOL_MAX_ACTIVE) {
+		/* Only the re-labelling depends on it: it may stop before the last fault ends. */
+		log_warn("more than %d network faults at once: pods recreated during the last ones "
+			 "may not be labelled with their zone", NETPOL_MAX_ACTIVE);
+		return;
+	}
+	str_copy(a->ids[a->n++], sizeof(a->ids[0]), id);
+}
+
+void netpolicy_active_remove(struct netpolicy_active *a, const char *id)
+{
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->ids[i], id) == 0) {
+			a->ids[i][0] = '\0';
+			str_copy(a->ids[i], sizeof(a->ids[0]), a->ids[a->n - 1]);
+			a->n--;
+			return;
+		}
+}

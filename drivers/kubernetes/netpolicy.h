@@ -6,7 +6,9 @@
  * policy carries bise.io/run=<run>, bise.io/fault=<fault id> and bise.io/cluster, so revert
  * and sweep delete by label. Enforcement is the CNI's: kind's kindnet since v0.24.0,
  * Calico and Cilium; flannel alone does not (see kind-config/README.md). A pod recreated
- * while the partition holds comes back without the labels and so outside the policy.
+ * while the partition holds comes back without the labels and so outside the policy until
+ * netpolicy_relabel (the driver's tick, every 500 ms while a fault is active) labels it.
+ * A zone outage isolates the zone's pods from everything (netpolicy_isolate_zone).
  */
 #ifndef BISE_K8S_NETPOLICY_H
 #define BISE_K8S_NETPOLICY_H
@@ -17,6 +19,14 @@
 #define NETPOL_CLUSTER_LABEL "bise.io/cluster"
 #define NETPOL_RUN_LABEL "bise.io/run"
 #define NETPOL_FAULT_LABEL "bise.io/fault"
+#define NETPOL_OUTAGE_LABEL "bise.io/outage" /* on a zone outage's policy: the zone */
+#define NETPOL_MAX_ACTIVE 32
+
+/* The network faults a driver has in force (ids), so its tick knows whether to relabel. */
+struct netpolicy_active {
+	int n;
+	char ids[NETPOL_MAX_ACTIVE][64];
+};
 
 /* The run part of a fault id "bise-<pid>-<n>" ("bise-<pid>"); the id itself otherwise. */
 void netpolicy_run_of(const char *fault_id, char *buf, size_t len);
@@ -51,5 +61,36 @@ bool netpolicy_revert(struct k8s_client *c, const char *ns, const char *fault_id
 
 /* Delete every policy bise made for cluster in ns, whatever the run. Idempotent. */
 bool netpolicy_sweep(struct k8s_client *c, const char *ns, const char *cluster);
+
+/*
+ * Label the instance pods matching selector that lack bise.io/cluster=cluster or a
+ * bise.io/zone (recreated by the operator during a fault) with their zone, from their
+ * node. Pods not yet scheduled or being deleted are left for the next call. Returns how
+ * many were labelled, or -1 (logged) when the list or a label failed.
+ */
+int netpolicy_relabel(struct k8s_client *c, const char *ns, const char *cluster, const char *selector);
+
+/*
+ * The NetworkPolicy cutting zone's pods of cluster off from everything, both ways, the
+ * client outside the cluster included (no ingress or egress rule), named
+ * "<run>-outage-<zone>" and labelled bise.io/outage=<zone>.
+ */
+json_object *netpolicy_isolate_object(const char *ns, const char *cluster, const char *zone,
+				      const char *run);
+
+/*
+ * Label the members' pods (m, n) with their zone, then create the isolating policy of
+ * zone (an existing one is fine). For a zone outage, or a backend that needs a zone off
+ * the network without stopping it.
+ */
+bool netpolicy_isolate_zone(struct k8s_client *c, const char *ns, const char *cluster,
+			    const struct cnpg_member *m, int n, const char *zone, const char *run);
+
+/* Delete zone's isolating policies (any run). Idempotent. */
+bool netpolicy_zone_restore(struct k8s_client *c, const char *ns, const char *cluster, const char *zone);
+
+/* Record / forget a fault id in force (a set; adding twice is once). */
+void netpolicy_active_add(struct netpolicy_active *a, const char *id);
+void netpolicy_active_remove(struct netpolicy_active *a, const char *id);
 
 #endif

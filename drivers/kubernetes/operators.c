@@ -239,6 +239,10 @@ static const struct k8s_operator op_cnpg = {
 	.pod_selector = "cnpg.io/cluster=%s",
 	.container = "postgres",
 	.data_path = "/var/lib/postgresql/data",
+	.primary_selector = "cnpg.io/cluster=%s,cnpg.io/instanceRole=primary",
+	/* The Cluster bise creates enables superuser access; a user's may have only the app user. */
+	.secrets = "%s-superuser,%s-app",
+	.dbname = "postgres",
 	.object = cnpg_cluster_object,
 	.create = cnpg_create,
 	.exists = cnpg_exists,

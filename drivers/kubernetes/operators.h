@@ -17,6 +17,11 @@ struct k8s_operator {
 	const char *pod_selector; /* label selector of the instance pods, %s: the object's name */
 	const char *container;    /* the PostgreSQL container (container-kill) */
 	const char *data_path;    /* mount path of the data volume (IO faults) */
+	/* The primary pod's labels as k=v,k=v (a Service selector), %s: the object's name. */
+	const char *primary_selector;
+	/* Secrets with PostgreSQL credentials, ','-separated, the first found wins; %s: the name. */
+	const char *secrets;
+	const char *dbname;       /* database when the Secret names none (or "*") */
 	json_object *(*object)(const struct cluster_spec *spec, const char *ns, const char *image);
 	bool (*create)(struct k8s_client *c, const char *ns, json_object *obj);
 	/* *exists false (no log) when the object is not there; false on an error (logged). */

@@ -482,6 +482,7 @@ const struct driver_ops driver_local = {
 		DRIVER_CAP_PAUSE | DRIVER_CAP_ZONE_OUTAGE | DRIVER_CAP_IO_THROTTLE |
 		DRIVER_CAP_CLIENT_ZONES |
 		DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LATENCY | DRIVER_CAP_NET_BANDWIDTH |
+		DRIVER_CAP_NET_LOSS | DRIVER_CAP_NET_CLIENT |
 		DRIVER_CAP_STORAGE_STALL, /* io_fault refuses, clearly, a cluster without cluster.fuse */
 	.preflight = local_preflight,
 	.open = local_open,

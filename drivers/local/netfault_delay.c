@@ -7,13 +7,13 @@
  */
 #include "netfault.h"
 
+#include "daemon.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,18 +181,28 @@ bool netdelay_stop_fault(const struct driver *d, const char *id)
 	return ok;
 }
 
+/* Its PID goes to the fault's .pids file before it binds its queue: a sweep can find it. */
+static void record_pid(pid_t pid, void *arg)
+{
+	char line[32];
+
+	str_format(line, sizeof(line), "%d\n", (int)pid);
+	nf_record_line(arg, line);
+}
+
 bool netdelay_start(struct driver *d, const char *id, const struct local_zone *z, int queue,
 			   int64_t delay_us, int64_t jitter_us)
 {
 	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
-	char bin[LOCAL_PATH_LEN], nspath[96], qs[16], ds[24], js[24], tag[64];
-	char pids[LOCAL_PATH_LEN + 64], logp[LOCAL_PATH_LEN + 96], line[32], buf[8] = "";
+	char bin[LOCAL_PATH_LEN], nspath[96], qs[16], ds[24], js[24], tag[64], fdarg[8];
+	char pids[LOCAL_PATH_LEN + 64], logp[LOCAL_PATH_LEN + 96], why[512];
 	char *argv[] = { bin, "--netns", nspath, "--queue", qs, "--delay-us", ds, "--jitter-us", js,
-			 "--ready-fd", "3", "--tag", tag, NULL };
-	int pidp[2], readyp[2], logfd, devnull, status;
-	struct pollfd pfd;
-	pid_t mid, pid = -1;
-	ssize_t r;
+			 "--ready-fd", fdarg, "--tag", tag, NULL };
+	struct daemon_spec spec = { .argv = argv, .envp = envp, .ready_word = "ok",
+				    .ready_timeout_ms = NF_READY_TIMEOUT_MS, .started = record_pid,
+				    .started_arg = pids };
+	pid_t pid;
+	bool ok;
 
 	if (!netdelay_find(bin, sizeof(bin))) {
 		log_error("latency: %s not found (next to this program, $BISE_NETDELAY, "
@@ -204,79 +214,26 @@ bool netdelay_start(struct driver *d, const char *id, const struct local_zone *z
 	str_format(ds, sizeof(ds), "%" PRId64, delay_us);
 	str_format(js, sizeof(js), "%" PRId64, jitter_us);
 	str_format(tag, sizeof(tag), NF_COMMENT "%s", id);
+	str_format(fdarg, sizeof(fdarg), "%d", DAEMON_READY_FD);
 	str_format(pids, sizeof(pids), "%s/netfault/%s.pids", d->dir, id);
 	str_format(logp, sizeof(logp), "%s/netfault/%s-%s.log", d->dir, id, z->name);
-	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (logfd < 0 || devnull < 0 || pipe2(pidp, O_CLOEXEC) != 0) {
+	spec.log_fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (spec.log_fd < 0) {
 		log_error("latency: cannot prepare %s: %s", logp, strerror(errno));
-		goto fail_fds;
+		return false;
 	}
-	if (pipe2(readyp, O_CLOEXEC) != 0) {
-		log_error("latency: pipe: %s", strerror(errno));
-		close(pidp[0]);
-		close(pidp[1]);
-		goto fail_fds;
-	}
-	mid = fork();
-	if (mid == 0) {
-		/* Only async-signal-safe calls from here: the runner has threads. */
-		pid_t child;
-
-		setsid();
-		child = fork();
-		if (child != 0) {
-			if (write(pidp[1], &child, sizeof(child)) < 0)
-				_exit(1);
-			_exit(0);
-		}
-		if (dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-		    dup2(readyp[1], 3) < 0 || fcntl(3, F_SETFD, 0) < 0)
-			_exit(126);
-		close_range(4, ~0U, 0);
-		execve(bin, argv, envp);
-		_exit(127);
-	}
-	close(pidp[1]);
-	close(readyp[1]);
-	if (mid > 0) {
-		while ((r = read(pidp[0], &pid, sizeof(pid))) < 0 && errno == EINTR)
-			;
-		if (r != (ssize_t)sizeof(pid))
-			pid = -1;
-		while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	close(pidp[0]);
-	if (pid <= 0) {
-		log_error("latency: cannot start %s: %s", bin, mid < 0 ? strerror(errno) : "fork failed");
-		close(readyp[0]);
-		goto fail_fds;
-	}
-	str_format(line, sizeof(line), "%d\n", (int)pid);
-	nf_record_line(pids, line);
-	pfd = (struct pollfd){ .fd = readyp[0], .events = POLLIN };
-	if (poll(&pfd, 1, NF_READY_TIMEOUT_MS) > 0)
-		r = read(readyp[0], buf, sizeof(buf) - 1);
-	close(readyp[0]);
-	close(logfd);
-	close(devnull);
-	if (strncmp(buf, "ok", 2) != 0) {
+	ok = daemon_start(&spec, &pid, why, sizeof(why));
+	close(spec.log_fd);
+	if (!ok) {
 		char tail[600];
 
 		proc_log_tail(logp, tail, sizeof(tail));
-		log_error("latency: %s did not start in %s:\n%s", NF_NETDELAY, z->netns, tail);
-		if (is_netdelay(pid, NULL, 0))
+		log_error("latency: %s did not start in %s (%s):\n%s", NF_NETDELAY, z->netns, why, tail);
+		if (pid > 0 && is_netdelay(pid, NULL, 0))
 			netdelay_stop(pid);
 		return false;
 	}
 	return true;
-fail_fds:
-	if (logfd >= 0)
-		close(logfd);
-	if (devnull >= 0)
-		close(devnull);
-	return false;
 }
 
 bool netdelay_stop_all(const struct driver *d)

@@ -4,6 +4,7 @@
  */
 #include "local.h"
 
+#include "daemon.h"
 #include "util.h"
 
 #include <errno.h>
@@ -97,49 +98,36 @@ bool proc_chown_user(const char *path)
 	return true;
 }
 
-/* What the child was doing when it failed, reported with errno through the pipe. */
+/* What the daemon was doing when it failed (the 1-based result of spawn_prepare). */
 static const char *const spawn_steps[] = { "join the cgroup", "enter the network namespace",
-					   "start a session", "switch to user " LOCAL_RUN_USER,
+					   "switch to user " LOCAL_RUN_USER,
 					   "enter the zone directory (can " LOCAL_RUN_USER
-					   " reach the state root?)",
-					   "redirect output", "execute" };
+					   " reach the state root?)" };
 
-/* The child side of proc_spawn: only async-signal-safe calls, everything prepared. */
-static void spawn_child(int errfd, int nsfd, int cgfd, int logfd, uid_t uid, gid_t gid,
-			const gid_t *groups, int ngroups, const char *dir, char *const argv[],
-			char *const envp[])
+/* Everything the daemon needs, opened and looked up before the fork. */
+struct spawn_ctx {
+	int nsfd, cgfd;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
+	const char *dir;
+};
+
+/* In the daemon before exec: only async-signal-safe calls. */
+static int spawn_prepare(void *arg)
 {
-	int devnull, report[2] = { 0, 0 };
+	const struct spawn_ctx *c = arg;
 
-	if (write(cgfd, "0", 1) != 1)
-		goto fail;
-	report[0]++;
-	if (setns(nsfd, CLONE_NEWNET) != 0)
-		goto fail;
-	report[0]++;
-	if (setsid() < 0)
-		goto fail;
-	report[0]++;
-	if (setgroups((size_t)ngroups, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
-		goto fail;
-	report[0]++;
-	if (chdir(dir) != 0)
-		goto fail;
-	report[0]++;
-	devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
-		goto fail;
-	report[0]++;
-	/* errfd is close-on-exec: EOF on it tells the parent that exec worked. */
-	if (errfd > 3)
-		close_range(3, (unsigned)errfd - 1, 0);
-	close_range((unsigned)errfd + 1, ~0U, 0);
-	execve(argv[0], argv, envp);
-fail:
-	report[1] = errno;
-	if (write(errfd, report, sizeof(report)) < 0)
-		_exit(126);
-	_exit(127);
+	if (write(c->cgfd, "0", 1) != 1)
+		return 1;
+	if (setns(c->nsfd, CLONE_NEWNET) != 0)
+		return 2;
+	if (setgroups((size_t)c->ngroups, c->groups) != 0 || setgid(c->gid) != 0 || setuid(c->uid) != 0)
+		return 3;
+	if (chdir(c->dir) != 0)
+		return 4;
+	return 0;
 }
 
 /*
@@ -153,88 +141,45 @@ bool proc_spawn(const struct local_zone *z, const char *cgroup, const char *log_
 	char nspath[128], cgprocs[LOCAL_PATH_LEN + 16], home[LOCAL_PATH_LEN + 8];
 	char *envp[] = { home, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
 	gid_t groups[64];
-	int ngroups = 64, pfd[2], nsfd, cgfd, logfd, status, report[2] = { 0, 0 };
-	uid_t uid;
-	gid_t gid;
-	pid_t mid;
-	ssize_t r;
+	struct spawn_ctx c = { .groups = groups, .ngroups = 64, .dir = z->dir };
+	struct daemon_spec spec = { .argv = argv, .envp = envp, .prepare = spawn_prepare,
+				    .prepare_arg = &c, .prepare_steps = spawn_steps,
+				    .nprepare_steps = (int)(sizeof(spawn_steps) / sizeof(spawn_steps[0])) };
+	char reason[512];
+	int logfd;
+	pid_t pid;
+	bool ok = false;
 
-	if (!proc_user(&uid, &gid)) {
+	if (!proc_user(&c.uid, &c.gid)) {
 		str_format(why, why_len, "no user %s", LOCAL_RUN_USER);
 		return false;
 	}
-	if (getgrouplist(LOCAL_RUN_USER, gid, groups, &ngroups) < 0)
-		ngroups = 0;
+	if (getgrouplist(LOCAL_RUN_USER, c.gid, groups, &c.ngroups) < 0)
+		c.ngroups = 0;
 	str_format(nspath, sizeof(nspath), "/run/netns/%s", z->netns);
 	str_format(cgprocs, sizeof(cgprocs), "%s/cgroup.procs", cgroup);
 	str_format(home, sizeof(home), "HOME=%s", z->dir);
-	nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
-	cgfd = open(cgprocs, O_WRONLY | O_CLOEXEC);
+	c.nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+	c.cgfd = open(cgprocs, O_WRONLY | O_CLOEXEC);
 	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (nsfd < 0 || cgfd < 0 || logfd < 0) {
+	spec.log_fd = logfd;
+	if (c.nsfd < 0 || c.cgfd < 0 || logfd < 0) {
 		str_format(why, why_len, "cannot open %s: %s",
-			   nsfd < 0 ? nspath : cgfd < 0 ? cgprocs : log_path, strerror(errno));
-		goto fail_fds;
-	}
-	if (fchown(logfd, uid, gid) != 0) {
+			   c.nsfd < 0 ? nspath : c.cgfd < 0 ? cgprocs : log_path, strerror(errno));
+	} else if (fchown(logfd, c.uid, c.gid) != 0) {
 		str_format(why, why_len, "cannot chown %s: %s", log_path, strerror(errno));
-		goto fail_fds;
+	} else if (!daemon_start(&spec, &pid, reason, sizeof(reason))) {
+		str_format(why, why_len, "%s in %s", reason, z->netns);
+	} else {
+		ok = true;
 	}
-	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		str_format(why, why_len, "pipe: %s", strerror(errno));
-		goto fail_fds;
-	}
-	mid = fork();
-	if (mid < 0) {
-		str_format(why, why_len, "fork: %s", strerror(errno));
-		close(pfd[0]);
-		close(pfd[1]);
-		goto fail_fds;
-	}
-	if (mid == 0) {
-		pid_t pid;
-
-		close(pfd[0]);
-		pid = fork();
-		if (pid < 0) {
-			report[0] = 6;
-			report[1] = errno;
-			if (write(pfd[1], report, sizeof(report)) < 0)
-				_exit(126);
-			_exit(1);
-		}
-		if (pid == 0)
-			spawn_child(pfd[1], nsfd, cgfd, logfd, uid, gid, groups, ngroups, z->dir,
-				    argv, envp);
-		_exit(0);
-	}
-	close(pfd[1]);
-	close(nsfd);
-	close(cgfd);
-	close(logfd);
-	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
-		;
-	do
-		r = read(pfd[0], report, sizeof(report));
-	while (r < 0 && errno == EINTR);
-	close(pfd[0]);
-	if (r > 0) {
-		int step = report[0] >= 0 && report[0] < 7 ? report[0] : 6;
-
-		str_format(why, why_len, "cannot start %s in %s: cannot %s: %s", argv[0], z->netns,
-			   spawn_steps[step], strerror(report[1]));
-		return false;
-	}
-	return true;
-
-fail_fds:
-	if (nsfd >= 0)
-		close(nsfd);
-	if (cgfd >= 0)
-		close(cgfd);
+	if (c.nsfd >= 0)
+		close(c.nsfd);
+	if (c.cgfd >= 0)
+		close(c.cgfd);
 	if (logfd >= 0)
 		close(logfd);
-	return false;
+	return ok;
 }
 
 /* The first cgroup2 mount in /proc/mounts. */

@@ -4,6 +4,7 @@
  */
 #include "stall.h"
 
+#include "daemon.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -215,20 +216,21 @@ static bool control(const struct local_zone *z, const char *cmd, char *reply, si
 	return strncmp(reply, "ok", 2) == 0;
 }
 
-/* Fork, detach and exec the daemon; returns once it reports ready (mounted) or failed. */
+/* Start the daemon; returns once it reports ready (mounted) or failed. */
 static bool spawn_daemon(const struct local_zone *z, char *why, size_t why_len)
 {
 	char bin[PATH_MAX], backing[LOCAL_PATH_LEN + 32], mnt[LOCAL_PATH_LEN + 32];
 	char sock[LOCAL_PATH_LEN + 32], pidf[LOCAL_PATH_LEN + 32], logf[LOCAL_PATH_LEN + 32];
-	char fdarg[16], status_text[16] = "";
+	char fdarg[16], reason[512];
 	char *argv[] = { bin, "--backing", backing, "--mount", mnt, "--control", sock, "--pidfile",
 			 pidf, "--ready-fd", fdarg, NULL };
 	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
-	struct pollfd p;
-	sigset_t none;
-	int pfd[2], logfd, nullfd, status;
-	pid_t mid;
-	ssize_t n;
+	/* The daemon writes "ready" once mounted; EOF first means it failed (see its log). */
+	struct daemon_spec spec = { .argv = argv, .envp = envp, .ready_word = "ready",
+				    .ready_timeout_ms = READY_TIMEOUT_MS };
+	char tail[600];
+	pid_t pid;
+	bool ok;
 
 	if (!stallfs_binary(bin, sizeof(bin)) || !zone_file(z, "pgdata.backing", backing, sizeof(backing)) ||
 	    !zone_file(z, "pgdata", mnt, sizeof(mnt)) || !zone_file(z, "stallfs.sock", sock, sizeof(sock)) ||
@@ -242,59 +244,21 @@ static bool spawn_daemon(const struct local_zone *z, char *why, size_t why_len)
 			   "(use a shorter --state-dir)", sock);
 		return false;
 	}
-	sigemptyset(&none);
-	logfd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (logfd < 0 || nullfd < 0 || pipe2(pfd, O_CLOEXEC) != 0) {
+	str_format(fdarg, sizeof(fdarg), "%d", DAEMON_READY_FD);
+	spec.log_fd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (spec.log_fd < 0) {
 		str_format(why, why_len, "cannot prepare %s: %s", logf, strerror(errno));
-		if (logfd >= 0)
-			close(logfd);
-		if (nullfd >= 0)
-			close(nullfd);
 		return false;
 	}
-	str_format(fdarg, sizeof(fdarg), "%d", pfd[1]);
-	mid = fork();
-	if (mid == 0) {
-		/* Only async-signal-safe calls: the runner has threads. Double fork: no zombie. */
-		pid_t pid = fork();
-
-		if (pid != 0)
-			_exit(pid < 0 ? 1 : 0);
-		setsid(); /* a Ctrl-C to bise must not take the filesystem down under PostgreSQL */
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-		fcntl(pfd[1], F_SETFD, 0);
-		execve(bin, argv, envp);
-		_exit(127);
-	}
-	close(pfd[1]);
-	close(logfd);
-	close(nullfd);
-	if (mid < 0) {
-		str_format(why, why_len, "fork: %s", strerror(errno));
-		close(pfd[0]);
-		return false;
-	}
-	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
-		;
-	/* The daemon writes "ready" once mounted; EOF first means it failed (see its log). */
-	p.fd = pfd[0];
-	p.events = POLLIN;
-	n = poll(&p, 1, READY_TIMEOUT_MS) > 0 ? read(pfd[0], status_text, sizeof(status_text) - 1) : -1;
-	close(pfd[0]);
-	if (n <= 0 || strncmp(status_text, "ready", 5) != 0) {
-		char tail[600];
-
-		proc_log_tail(logf, tail, sizeof(tail));
-		str_format(why, why_len, "%s did not mount %s%s (log %s):\n%s", STALLFS_NAME, mnt,
-			   n < 0 ? " in time" : "", logf, tail);
-		return false;
-	}
-	return true;
+	/* Its own session: a Ctrl-C to bise must not take the filesystem down under PostgreSQL. */
+	ok = daemon_start(&spec, &pid, reason, sizeof(reason));
+	close(spec.log_fd);
+	if (ok)
+		return true;
+	proc_log_tail(logf, tail, sizeof(tail));
+	str_format(why, why_len, "%s did not mount %s: %s (log %s):\n%s", STALLFS_NAME, mnt, reason,
+		   logf, tail);
+	return false;
 }
 
 bool stall_mount(struct driver *d, int i, char *why, size_t why_len)

@@ -75,4 +75,5 @@ const struct fault_ops fault_bandwidth = {
 	.validate = bandwidth_validate,
 	.apply = bandwidth_apply,
 	.revert = net_step_revert,
+	.step_needs = net_step_needs,
 };

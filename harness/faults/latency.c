@@ -67,4 +67,5 @@ const struct fault_ops fault_latency = {
 	.validate = latency_validate,
 	.apply = latency_apply,
 	.revert = net_step_revert,
+	.step_needs = net_step_needs,
 };

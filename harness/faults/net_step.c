@@ -181,6 +181,22 @@ bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *me
 	return true;
 }
 
+unsigned net_step_needs(const struct step *st)
+{
+	net_group groups[NET_MAX_GROUPS];
+	int ngroups, sizes[NET_MAX_GROUPS];
+	char why[200];
+
+	if (!groups_of(st, groups, &ngroups, sizes, why, sizeof(why)))
+		return 0;
+	if (ngroups <= 1)
+		return DRIVER_CAP_NET_CLIENT;
+	for (int g = 0; g < ngroups; g++)
+		if (in_group(groups[g], sizes[g], PARTY_CLIENT))
+			return DRIVER_CAP_NET_CLIENT;
+	return 0;
+}
+
 bool net_step_revert(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	if (!ctx->ops->net_revert) {

@@ -29,6 +29,13 @@ bool net_step_validate(const struct step *st, char *why, size_t why_len);
 bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
 		    struct net_fault *f, int64_t *revert_after_us);
 
+/*
+ * DRIVER_CAP_NET_CLIENT when the step makes the client a party (between names it, has one
+ * group, or is absent: the rest always includes the client), else 0. A bad between: 0
+ * (validation reports it).
+ */
+unsigned net_step_needs(const struct step *st);
+
 /* Remove everything tagged with ctx->fault_id (works from a journal: needs only the id). */
 bool net_step_revert(struct fault_ctx *ctx, const struct step *st, const char *member);
 

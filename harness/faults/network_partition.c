@@ -28,4 +28,5 @@ const struct fault_ops fault_network_partition = {
 	.validate = net_step_validate,
 	.apply = network_partition_apply,
 	.revert = net_step_revert,
+	.step_needs = net_step_needs,
 };

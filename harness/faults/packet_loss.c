@@ -54,6 +54,18 @@ static bool packet_loss_apply(struct fault_ctx *ctx, const struct step *st, cons
 	return net_step_apply(ctx, st, member, &f, revert_after_us);
 }
 
+/* Random drops (below 100%) are a capability of their own: a NetworkPolicy cannot do them. */
+static unsigned packet_loss_needs(const struct step *st)
+{
+	double loss;
+	char why[128];
+	unsigned caps = net_step_needs(st);
+
+	if (loss_of(st, &loss, why, sizeof(why)) && loss < 100.0)
+		caps |= DRIVER_CAP_NET_LOSS;
+	return caps;
+}
+
 const struct fault_ops fault_packet_loss = {
 	.version = FAULT_OPS_VERSION,
 	.name = "packet-loss",
@@ -65,4 +77,5 @@ const struct fault_ops fault_packet_loss = {
 	.validate = packet_loss_validate,
 	.apply = packet_loss_apply,
 	.revert = net_step_revert,
+	.step_needs = packet_loss_needs,
 };

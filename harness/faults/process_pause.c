@@ -46,6 +46,10 @@ static bool process_pause_apply(struct fault_ctx *ctx, const struct step *st, co
 		log_error("process-pause: %s", why);
 		return false;
 	}
+	if (!ctx->ops->pause) {
+		log_error("process-pause: the %s backend cannot freeze processes", ctx->ops->name);
+		return false;
+	}
 	*revert_after_us = st->duration_us;
 	return ctx->ops->pause(ctx->drv, member, what, true);
 }
@@ -58,6 +62,8 @@ static bool process_pause_revert(struct fault_ctx *ctx, const struct step *st, c
 	/* An option the journal kept badly must not leave processes stopped: resume them all. */
 	if (!what_of(st, &what, why, sizeof(why)))
 		what = PAUSE_BOTH;
+	if (!ctx->ops->pause)
+		return true; /* a backend that cannot freeze has frozen nothing */
 	return ctx->ops->pause(ctx->drv, member, what, false);
 }
 

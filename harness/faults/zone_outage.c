@@ -33,6 +33,10 @@ static bool zone_outage_apply(struct fault_ctx *ctx, const struct step *st, cons
 {
 	char zone[ZONE_NAME_LEN];
 
+	if (!ctx->ops->zone_stop || !ctx->ops->zone_start) {
+		log_error("zone-outage: the %s backend cannot take a zone down", ctx->ops->name);
+		return false;
+	}
 	if (!zone_of(ctx, member, zone, sizeof(zone))) {
 		log_error("zone-outage: no zone for member %s", member);
 		return false;
@@ -45,6 +49,8 @@ static bool zone_outage_revert(struct fault_ctx *ctx, const struct step *st, con
 {
 	char zone[ZONE_NAME_LEN];
 
+	if (!ctx->ops->zone_start)
+		return true; /* a backend without zone outages took no zone down */
 	if (!zone_of(ctx, member, zone, sizeof(zone))) {
 		log_error("zone-outage: no zone for member %s", member);
 		return false;

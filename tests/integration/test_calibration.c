@@ -8,13 +8,13 @@
  * not collide with other clusters on the machine; `bise down` takes it away, even when an
  * assertion failed (suite_clean also runs `bise heal` first, for a pause left behind).
  */
+#include "common.h"
 #include "event.h"
 #include "metrics.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,55 +52,20 @@ static const char scenario_text[] =
 	"  split_brain_time: \"== 0s\"\n"
 	"  redundancy_time: \"< 10s\"\n";
 
-static char workdir[256];
-static char statedir[300];
-static char outdir[300];
+static struct itest_dirs dirs;
 static char scenario_path[400];
 static const char *binary;
 static bool can_run;
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int run_bise(const char *const *args)
-{
-	const char *argv[16];
-	int n = 0, status;
-	pid_t pid;
-
-	argv[n++] = binary;
-	for (int i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		execv(binary, (char *const *)argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static int suite_init(void)
 {
 	FILE *f;
 
-	binary = getenv("BISE_BINARY");
-	if (geteuid() != 0) {
-		can_run = false;
-		fprintf(stderr, "test_calibration: needs root%s\n", getenv("CI") ? " (CI: failing)" : ", skipped");
-		return 0;
-	}
+	binary = itest_binary();
 	can_run = binary != NULL;
-	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-calib-XXXXXX");
-	if (!mkdtemp(workdir) || chmod(workdir, 0755) != 0)
+	if (!itest_dirs_make(&dirs, "bise-test-calib"))
 		return 1;
-	str_format(statedir, sizeof(statedir), "%s/state", workdir);
-	str_format(outdir, sizeof(outdir), "%s/run", workdir);
-	str_format(scenario_path, sizeof(scenario_path), "%s/calibration-pause.yaml", workdir);
+	str_format(scenario_path, sizeof(scenario_path), "%s/calibration-pause.yaml", dirs.work);
 	f = fopen(scenario_path, "w");
 	if (!f)
 		return 1;
@@ -110,15 +75,15 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-	const char *heal[] = { "heal", "--state-dir", statedir, NULL };
-	const char *down[] = { "down", "--state-dir", statedir, scenario_path, NULL };
+	const char *heal[] = { "heal", "--state-dir", dirs.state, NULL };
+	const char *down[] = { "down", "--state-dir", dirs.state, scenario_path, NULL };
 
-	if (!workdir[0] || !binary)
+	if (!dirs.work[0] || !binary)
 		return 0;
 	/* Whatever an assertion or a crash left: a frozen instance, then the cluster itself. */
-	run_bise(heal);
-	run_bise(down);
-	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	itest_run_bise(heal);
+	itest_run_bise(down);
+	return itest_dirs_remove(&dirs);
 }
 
 /* The first apply and the last revert of the pause, from the log. */
@@ -142,7 +107,7 @@ static bool pause_interval(const struct events *ev, int64_t *apply_us, int64_t *
 
 static void test_pause_equals_outage(void)
 {
-	const char *run[] = { "run", "--seed", "7", "--state-dir", statedir, "--out", outdir, scenario_path, NULL };
+	const char *run[] = { "run", "--seed", "7", "--state-dir", dirs.state, "--out", dirs.out, scenario_path, NULL };
 	char events_path[512];
 	struct events ev;
 	struct metrics m;
@@ -150,14 +115,13 @@ static void test_pause_equals_outage(void)
 	int status;
 
 	if (!can_run) {
-		if (getenv("CI"))
-			CU_FAIL("integration tests must run in CI (root and BISE_BINARY needed)");
+		itest_cannot_run("no scenario to run");
 		return;
 	}
-	status = run_bise(run);
+	status = itest_run_bise(run);
 	fprintf(stderr, "\nbise run exited %d\n", status);
 	CU_ASSERT_FATAL(status == 0 || status == 1);
-	str_format(events_path, sizeof(events_path), "%s/calibration-pause/trial-1/events.jsonl", outdir);
+	str_format(events_path, sizeof(events_path), "%s/calibration-pause/trial-1/events.jsonl", dirs.out);
 	memset(&ev, 0, sizeof(ev));
 	CU_ASSERT_FATAL(events_load(events_path, &ev));
 	metrics_compute(&ev, &m);
@@ -219,8 +183,12 @@ static void test_pause_equals_outage(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("calibration: a 3 s pause of the primary is a 3 s outage", suite_init,
-				   suite_clean);
+	CU_pSuite s;
+
+	if (!itest_gate("calibration: a 3 s pause of the primary is a 3 s outage", true))
+		return;
+	s = CU_add_suite("calibration: a 3 s pause of the primary is a 3 s outage", suite_init,
+			 suite_clean);
 
 	CU_add_test(s, "write outage equals the pause, no failover", test_pause_equals_outage);
 }

@@ -3,6 +3,7 @@
  * its watchdog removes every rule within seconds, `bise heal` then finds nothing, the
  * cluster returns to health, and down leaves no namespace behind.
  */
+#include "common.h"
 #include "driver.h"
 #include "journal.h"
 #include "scenario.h"
@@ -10,7 +11,6 @@
 
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +21,7 @@
 
 #define CLUSTER "bcrash"
 
-static char workdir[256];
-static char statedir[300];
-static char outdir[300];
+static struct itest_dirs dirs;
 static char scenario_path[400];
 static const char *binary;
 static bool can_run;
@@ -47,28 +45,15 @@ static const char scenario_text[] =
 	"    duration: 120s\n"
 	"  - wait: 100s\n"; /* the runner is killed long before */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int suite_init(void)
 {
 	char errbuf[2048];
 	double seconds;
 
-	binary = getenv("BISE_BINARY");
-	if (geteuid() != 0 || !binary) {
-		fprintf(stderr, "test_crash_partition: needs root and BISE_BINARY%s\n",
-			getenv("CI") ? " (CI: failing)" : ", skipped");
-		return 0;
-	}
-	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-crash-XXXXXX");
-	if (!mkdtemp(workdir) || chmod(workdir, 0755) != 0)
+	binary = itest_binary();
+	if (!itest_dirs_make(&dirs, "bise-test-crash"))
 		return 1;
-	str_format(statedir, sizeof(statedir), "%s/state", workdir);
-	str_format(outdir, sizeof(outdir), "%s/run", workdir);
-	str_format(scenario_path, sizeof(scenario_path), "%s/partition-crash.yaml", workdir);
+	str_format(scenario_path, sizeof(scenario_path), "%s/partition-crash.yaml", dirs.work);
 	if (!file_write_atomic(scenario_path, scenario_text, strlen(scenario_text)))
 		return 1;
 	memset(&sc, 0, sizeof(sc));
@@ -76,27 +61,18 @@ static int suite_init(void)
 		fprintf(stderr, "%s", errbuf);
 		return 1;
 	}
-	ops = driver_find("local");
-	drv = ops->open(&sc.cluster, statedir);
+	ops = &driver_local;
+	drv = itest_cluster_open(&sc.cluster, dirs.state, false);
 	can_run = drv && ops->up(drv, &seconds);
 	return 0;
 }
 
 static int suite_clean(void)
 {
-	if (runner > 0) {
-		kill(runner, SIGKILL);
-		waitpid(runner, NULL, 0);
-	}
-	if (drv) {
-		if (ops->exists(drv))
-			ops->down(drv);
-		ops->close(drv);
-	}
+	itest_kill(&runner);
+	itest_cluster_close(&drv, false, true);
 	scenario_free(&sc);
-	if (!workdir[0])
-		return 0;
-	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return itest_dirs_remove(&dirs);
 }
 
 /* Number of iptables rules tagged by bise in the zones' namespaces and the root one. */
@@ -126,23 +102,11 @@ static int bise_rules(void)
 
 static pid_t start_runner(void)
 {
+	const char *args[] = { "run", "--state-dir", dirs.state, "--out", dirs.out, scenario_path, NULL };
 	char log_path[400];
-	pid_t pid;
 
-	str_format(log_path, sizeof(log_path), "%s/runner.log", workdir);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(binary, binary, "run", "--state-dir", statedir, "--out", outdir, scenario_path,
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	str_format(log_path, sizeof(log_path), "%s/runner.log", dirs.work);
+	return itest_spawn_bise(args, log_path);
 }
 
 static void test_watchdog_removes_the_partition(void)
@@ -153,8 +117,7 @@ static void test_watchdog_removes_the_partition(void)
 	FILE *heal;
 
 	if (!can_run) {
-		if (getenv("CI"))
-			CU_FAIL("integration tests must run in CI (root, BISE_BINARY, a cluster)");
+		itest_cannot_run("cluster " CLUSTER " did not come up");
 		return;
 	}
 	CU_ASSERT_FATAL(bise_rules() == 0);
@@ -166,9 +129,7 @@ static void test_watchdog_removes_the_partition(void)
 		sleep_us(100000);
 	CU_ASSERT_FATAL(bise_rules() > 0);
 	sleep_us(1000000);
-	kill(runner, SIGKILL);
-	waitpid(runner, NULL, 0);
-	runner = -1;
+	itest_kill(&runner);
 	killed = mono_now_us();
 	while (mono_now_us() - killed < 15000000) {
 		if (bise_rules() == 0) {
@@ -183,10 +144,10 @@ static void test_watchdog_removes_the_partition(void)
 
 	/* The watchdog marks the fault reverted just after removing the rules: let it finish. */
 	killed = mono_now_us();
-	while (journal_scan(statedir, NULL, NULL) > 0 && mono_now_us() - killed < 10000000)
+	while (journal_scan(dirs.state, NULL, NULL) > 0 && mono_now_us() - killed < 10000000)
 		sleep_us(50000);
-	CU_ASSERT_EQUAL(journal_scan(statedir, NULL, NULL), 0);
-	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary, statedir);
+	CU_ASSERT_EQUAL(journal_scan(dirs.state, NULL, NULL), 0);
+	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary, dirs.state);
 	heal = popen(cmd, "r");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(heal);
 	got = fread(out, 1, sizeof(out) - 1, heal);
@@ -219,7 +180,11 @@ static void test_down_leaves_nothing(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("SIGKILLed runner during a partition", suite_init, suite_clean);
+	CU_pSuite s;
+
+	if (!itest_gate("SIGKILLed runner during a partition", true))
+		return;
+	s = CU_add_suite("SIGKILLed runner during a partition", suite_init, suite_clean);
 
 	CU_add_test(s, "the watchdog removes the partition, heal finds nothing, health returns",
 		    test_watchdog_removes_the_partition);

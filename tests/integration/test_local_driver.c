@@ -7,80 +7,23 @@
 #include <CUnit/CUnit.h>
 
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "driver.h"
 #include "util.h"
 
 #define CLUSTER "bisetest"
-
-extern const struct driver_ops driver_local;
 
 static const struct driver_ops *ops = &driver_local;
 static struct cluster_spec spec;
 static struct driver *drv;
 static char state_root[256];
 static bool is_up;
-
-static void fill_spec(struct cluster_spec *s)
-{
-	memset(s, 0, sizeof(*s));
-	str_copy(s->name, sizeof(s->name), CLUSTER);
-	s->nzones = 3;
-	str_copy(s->zones[0], ZONE_NAME_LEN, "geneva");
-	str_copy(s->zones[1], ZONE_NAME_LEN, "lucerne");
-	str_copy(s->zones[2], ZONE_NAME_LEN, "gland");
-	s->replication = REPLICATION_ASYNC;
-	s->dcs_api = DCS_ETCD_V3;
-	s->ttl_us = 10 * 1000000LL;
-	s->loop_wait_us = 1 * 1000000LL;
-	s->retry_timeout_us = 4 * 1000000LL;
-	s->restart_delay_us = 2 * 1000000LL;
-	s->maximum_lag_on_failover_bytes = 1024 * 1024;
-}
-
-/* Run a command and capture its output (explicit argv, no shell). */
-static bool capture(char *const argv[], char *out, size_t len)
-{
-	FILE *f;
-	int pfd[2];
-	pid_t pid;
-	size_t used = 0;
-
-	out[0] = '\0';
-	if (pipe(pfd) != 0)
-		return false;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	f = fdopen(pfd[0], "r");
-	if (!f)
-		return false;
-	while (used < len - 1) {
-		size_t r = fread(out + used, 1, len - 1 - used, f);
-
-		if (r == 0)
-			break;
-		used += r;
-	}
-	out[used] = '\0';
-	fclose(f);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return true;
-}
 
 static const char *ip_path(void)
 {
@@ -159,26 +102,15 @@ static int suite_init(void)
 {
 	const char *env = getenv("BISE_STATE_ROOT");
 
-	fill_spec(&spec);
+	itest_spec(&spec, CLUSTER, NULL);
 	str_copy(state_root, sizeof(state_root), env && *env ? env : "/tmp/bise-itest");
-	if (!mkdir_p(state_root, 0755))
-		return 1;
-	drv = ops->open(&spec, state_root);
-	if (!drv)
-		return 1;
-	/* A leftover of an earlier, interrupted run would make up fail: clear it. */
-	if (ops->exists(drv))
-		ops->down(drv);
-	return 0;
+	drv = itest_cluster_open(&spec, state_root, false);
+	return drv ? 0 : 1;
 }
 
 static int suite_cleanup(void)
 {
-	if (drv) {
-		ops->down(drv);
-		ops->close(drv);
-		drv = NULL;
-	}
+	itest_cluster_close(&drv, false, true);
 	rmdir(state_root);
 	return 0;
 }
@@ -322,9 +254,9 @@ static void assert_nothing_left(void)
 	char *links[] = { (char *)ip_path(), "-o", "link", "show", NULL };
 	struct stat st;
 
-	CU_ASSERT_TRUE(capture(netns, out, sizeof(out)));
+	CU_ASSERT_TRUE(itest_capture(netns, false, out, sizeof(out)));
 	CU_ASSERT_PTR_NULL(strstr(out, "bise-" CLUSTER "-"));
-	CU_ASSERT_TRUE(capture(links, out, sizeof(out)));
+	CU_ASSERT_TRUE(itest_capture(links, false, out, sizeof(out)));
 	CU_ASSERT_PTR_NULL(strstr(out, "bsbr-"));
 	CU_ASSERT_PTR_NULL(strstr(out, "bs0-"));
 	CU_ASSERT_PTR_NULL(strstr(out, "bs1-"));
@@ -376,29 +308,12 @@ static void test_provisioning_cycles(void)
 		done, t[0], t[done / 2], t[done - 1]);
 }
 
-static void test_needs_root(void)
-{
-	CU_FAIL("the local driver integration test needs root (CI=true, so this is a failure)");
-}
-
-static void test_skipped(void)
-{
-	fprintf(stderr, "\n  SKIP: the local driver integration test needs root\n");
-}
-
 void tests_register(void)
 {
-	const char *ci = getenv("CI");
 	CU_pSuite s;
 
-	if (geteuid() != 0) {
-		s = CU_add_suite("local_driver", NULL, NULL);
-		if (ci && strcmp(ci, "true") == 0)
-			CU_add_test(s, "needs root", test_needs_root);
-		else
-			CU_add_test(s, "skipped (not root)", test_skipped);
+	if (!itest_gate("local_driver", false))
 		return;
-	}
 	s = CU_add_suite("local_driver", suite_init, suite_cleanup);
 	CU_add_test(s, "preflight", test_preflight);
 	CU_add_test(s, "up", test_up);

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "driver.h"
 #include "fault.h"
 #include "util.h"
@@ -32,8 +33,6 @@
 #define PORT_TCP 7777
 #define PORT_UDP 7778
 #define NZONES 3
-
-extern const struct driver_ops driver_local;
 
 static const struct driver_ops *ops = &driver_local;
 static const char *const zones[NZONES] = { "geneva", "lucerne", "gland" };
@@ -48,23 +47,6 @@ static int fault_seq;
 enum { GENEVA, LUCERNE, GLAND, CLIENT = -1 };
 
 /* ---- helpers ---- */
-
-static void fill_spec(struct cluster_spec *s)
-{
-	memset(s, 0, sizeof(*s));
-	str_copy(s->name, sizeof(s->name), CLUSTER);
-	str_copy(s->subnet, sizeof(s->subnet), SUBNET);
-	s->nzones = NZONES;
-	for (int i = 0; i < NZONES; i++)
-		str_copy(s->zones[i], ZONE_NAME_LEN, zones[i]);
-	s->replication = REPLICATION_ASYNC;
-	s->dcs_api = DCS_ETCD_V3;
-	s->ttl_us = 10 * 1000000LL;
-	s->loop_wait_us = 1 * 1000000LL;
-	s->retry_timeout_us = 4 * 1000000LL;
-	s->restart_delay_us = 2 * 1000000LL;
-	s->maximum_lag_on_failover_bytes = 1024 * 1024;
-}
 
 /* A socket created inside zone z's namespace (CLIENT: the root namespace). */
 static int zone_socket(int z, int type)
@@ -248,36 +230,6 @@ out:
 	return s;
 }
 
-/* Run a command and capture its output (explicit argv, no shell). */
-static bool capture(char *const argv[], char *out, size_t len)
-{
-	int pfd[2];
-	size_t used = 0;
-	pid_t pid;
-	ssize_t r;
-
-	out[0] = '\0';
-	if (pipe(pfd) != 0)
-		return false;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (used < len - 1 && (r = read(pfd[0], out + used, len - 1 - used)) > 0)
-		used += (size_t)r;
-	out[used] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return pid > 0;
-}
-
 /* Lines of out holding both words (word2 may be NULL). */
 static int count_lines(const char *out, const char *word1, const char *word2)
 {
@@ -312,7 +264,7 @@ static int count_leftovers(bool verbose)
 			char *argv[] = { "/usr/bin/nsenter", nsarg, "/usr/sbin/iptables", "-t",
 					 (char *)tables[t], "-S", NULL };
 
-			capture(argv, out, sizeof(out));
+			itest_capture(argv, true, out, sizeof(out));
 			k = count_lines(out, "bise:", NULL);
 			if (k && verbose)
 				fprintf(stderr, "\n  left in %s %s:\n%s", zones[z], tables[t], out);
@@ -321,7 +273,7 @@ static int count_leftovers(bool verbose)
 		{
 			char *argv[] = { "/usr/bin/nsenter", nsarg, "/usr/sbin/tc", "qdisc", "show", NULL };
 
-			capture(argv, out, sizeof(out));
+			itest_capture(argv, true, out, sizeof(out));
 			k = count_lines(out, "htb", NULL);
 			if (k && verbose)
 				fprintf(stderr, "\n  qdisc left in %s:\n%s", zones[z], out);
@@ -331,7 +283,7 @@ static int count_leftovers(bool verbose)
 	for (int t = 0; t < 2; t++) {
 		char *argv[] = { "/usr/sbin/iptables", "-t", (char *)tables[t], "-S", NULL };
 
-		capture(argv, out, sizeof(out));
+		itest_capture(argv, true, out, sizeof(out));
 		k = count_lines(out, "bise:", SUBNET ".");
 		if (k && verbose)
 			fprintf(stderr, "\n  left in the root namespace (%s): %d rules\n", tables[t], k);
@@ -341,7 +293,7 @@ static int count_leftovers(bool verbose)
 		/* Our handle on root-side veths (other clusters' would show too: none expected). */
 		char *argv[] = { "/usr/sbin/tc", "qdisc", "show", NULL };
 
-		capture(argv, out, sizeof(out));
+		itest_capture(argv, true, out, sizeof(out));
 		k = count_lines(out, "htb b15e:", NULL);
 		if (k && verbose)
 			fprintf(stderr, "\n  htb b15e: qdiscs in the root namespace: %d\n", k);
@@ -408,15 +360,11 @@ static int suite_init(void)
 	double seconds;
 
 	reuse = getenv("BISE_NET_REUSE") && strcmp(getenv("BISE_NET_REUSE"), "1") == 0;
-	fill_spec(&spec);
+	itest_spec(&spec, CLUSTER, SUBNET);
 	str_copy(state_root, sizeof(state_root), "/tmp/bise-net-state");
-	if (!mkdir_p(state_root, 0755))
-		return 1;
-	drv = ops->open(&spec, state_root);
+	drv = itest_cluster_open(&spec, state_root, reuse);
 	if (!drv)
 		return 1;
-	if (ops->exists(drv) && !reuse)
-		ops->down(drv);
 	if (!ops->exists(drv) && !ops->up(drv, &seconds)) {
 		fprintf(stderr, "\n  cluster %s did not come up\n", CLUSTER);
 		return 1;
@@ -439,13 +387,7 @@ static int suite_cleanup(void)
 			close(udps[z]);
 		listeners[z] = udps[z] = -1;
 	}
-	if (drv) {
-		ops->sweep(drv);
-		if (!reuse)
-			ops->down(drv);
-		ops->close(drv);
-		drv = NULL;
-	}
+	itest_cluster_close(&drv, true, !reuse);
 	return 0;
 }
 
@@ -750,29 +692,12 @@ static void test_refused(void)
 	CU_ASSERT_EQUAL(leftovers(), 0);
 }
 
-static void test_needs_root(void)
-{
-	CU_FAIL("the network fault integration test needs root (CI=true, so this is a failure)");
-}
-
-static void test_skipped(void)
-{
-	fprintf(stderr, "\n  SKIP: the network fault integration test needs root\n");
-}
-
 void tests_register(void)
 {
-	const char *ci = getenv("CI");
 	CU_pSuite s;
 
-	if (geteuid() != 0) {
-		s = CU_add_suite("net_faults", NULL, NULL);
-		if (ci && strcmp(ci, "true") == 0)
-			CU_add_test(s, "needs root", test_needs_root);
-		else
-			CU_add_test(s, "skipped (not root)", test_skipped);
+	if (!itest_gate("net_faults", false))
 		return;
-	}
 	s = CU_add_suite("net_faults", suite_init, suite_cleanup);
 	CU_add_test(s, "caps and baseline", test_caps);
 	CU_add_test(s, "partition", test_partition);

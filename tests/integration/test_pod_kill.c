@@ -4,13 +4,13 @@
  * whole pipeline against the database itself, then that `bise down` leaves no debris.
  */
 #include "driver.h"
+#include "common.h"
 #include "event.h"
 #include "scenario.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -20,72 +20,34 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char workdir[256];
-static char statedir[300];
-static char outdir[300];
+static struct itest_dirs dirs;
 static char scenario_path[1024];
-static const char *binary;
 static bool can_run;
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int run_bise(const char *const *args)
-{
-	const char *argv[16];
-	int n = 0, status;
-	pid_t pid;
-
-	argv[n++] = binary;
-	for (int i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		execv(binary, (char *const *)argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static int suite_init(void)
 {
 	const char *src = getenv("BISE_SOURCE_DIR");
 
-	binary = getenv("BISE_BINARY");
-	if (geteuid() != 0) {
-		/* CI has root: there, an integration test that cannot run is a failure, not a skip. */
-		can_run = false;
-		fprintf(stderr, "test_pod_kill: needs root%s\n", getenv("CI") ? " (CI: failing)" : ", skipped");
-		return 0;
-	}
-	can_run = binary && src;
-	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-podkill-XXXXXX");
-	if (!mkdtemp(workdir) || chmod(workdir, 0755) != 0)
+	can_run = src != NULL;
+	if (!itest_dirs_make(&dirs, "bise-test-podkill"))
 		return 1;
-	str_format(statedir, sizeof(statedir), "%s/state", workdir);
-	str_format(outdir, sizeof(outdir), "%s/run", workdir);
 	str_format(scenario_path, sizeof(scenario_path), "%s/scenarios/primary-pod-kill.yaml", src ? src : ".");
 	return 0;
 }
 
 static void bring_down(void)
 {
-	const char *down[] = { "down", "--state-dir", statedir, scenario_path, NULL };
+	const char *down[] = { "down", "--state-dir", dirs.state, scenario_path, NULL };
 
-	run_bise(down);
+	itest_run_bise(down);
 }
 
 static int suite_clean(void)
 {
-	if (!workdir[0])
+	if (!dirs.work[0])
 		return 0;
 	bring_down(); /* whatever an assertion left running */
-	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return itest_dirs_remove(&dirs);
 }
 
 static json_object *get_path(json_object *o, const char *a, const char *b, const char *c)
@@ -173,7 +135,7 @@ static bool debris_free(char *what, size_t len)
 				cmd[k] = ' ';
 		cmd[got] = '\0';
 		/* etcd, Patroni and the postmaster all name a path under the state directory. */
-		if (strstr(cmd, statedir)) {
+		if (strstr(cmd, dirs.state)) {
 			str_format(what, len, "process left: pid %s (%.80s)", de->d_name, cmd);
 			clean = false;
 		}
@@ -186,7 +148,7 @@ static bool debris_free(char *what, size_t len)
 static void test_stock_pod_kill(void)
 {
 	char summary_path[512], events_path[512], errbuf[4096], what[256];
-	const char *run[] = { "run", "--keep", "--seed", "42", "--state-dir", statedir, "--out", outdir,
+	const char *run[] = { "run", "--keep", "--seed", "42", "--state-dir", dirs.state, "--out", dirs.out,
 			      scenario_path, NULL };
 	json_object *summary, *trial, *x;
 	struct scenario sc;
@@ -199,15 +161,14 @@ static void test_stock_pod_kill(void)
 	unsigned char **seen;
 
 	if (!can_run) {
-		if (getenv("CI"))
-			CU_FAIL("integration tests must run in CI (root and BISE_BINARY needed)");
+		itest_cannot_run("no scenario to run");
 		return;
 	}
-	status = run_bise(run);
+	status = itest_run_bise(run);
 	/* 0: every SLO held; 1: one failed (a real finding, still a complete measurement). */
 	CU_ASSERT_FATAL(status == 0 || status == 1);
 
-	str_format(summary_path, sizeof(summary_path), "%s/primary-pod-kill/summary.json", outdir);
+	str_format(summary_path, sizeof(summary_path), "%s/primary-pod-kill/summary.json", dirs.out);
 	summary = json_object_from_file(summary_path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(summary);
 	trial = json_object_array_get_idx(get_path(summary, "trials", NULL, NULL), 0);
@@ -227,7 +188,7 @@ static void test_stock_pod_kill(void)
 	CU_ASSERT(json_object_get_boolean(get_path(trial, "metrics", "recovery", "healthy")));
 
 	/* The loss accounting, recomputed here against the rows actually in the database. */
-	str_format(events_path, sizeof(events_path), "%s/primary-pod-kill/trial-1/events.jsonl", outdir);
+	str_format(events_path, sizeof(events_path), "%s/primary-pod-kill/trial-1/events.jsonl", dirs.out);
 	memset(&ev, 0, sizeof(ev));
 	CU_ASSERT_FATAL(events_load(events_path, &ev));
 	writers = ev.writers;
@@ -242,7 +203,7 @@ static void test_stock_pod_kill(void)
 	memset(&sc, 0, sizeof(sc));
 	CU_ASSERT_FATAL(scenario_load(scenario_path, &sc, errbuf, sizeof(errbuf)));
 	ops = driver_find("local");
-	drv = ops->open(&sc.cluster, statedir);
+	drv = ops->open(&sc.cluster, dirs.state);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(drv);
 	n = ops->members(drv, m, DRIVER_MAX_MEMBERS);
 	for (int i = 0; i < n; i++)
@@ -283,8 +244,12 @@ static void test_stock_pod_kill(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("stock scenario primary-pod-kill on the local backend", suite_init,
-				   suite_clean);
+	CU_pSuite s;
+
+	if (!itest_gate("stock scenario primary-pod-kill on the local backend", true))
+		return;
+	s = CU_add_suite("stock scenario primary-pod-kill on the local backend", suite_init,
+			 suite_clean);
 
 	CU_add_test(s, "failover observed, loss accounting matches the database, no debris",
 		    test_stock_pod_kill);

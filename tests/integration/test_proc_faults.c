@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "driver.h"
 #include "fault.h"
 #include "util.h"
@@ -36,31 +37,11 @@
 #define MAX_PIDS 512
 #define HEAL_TIMEOUT_US (90 * 1000000LL)
 
-extern const struct driver_ops driver_local;
-
 static const struct driver_ops *ops = &driver_local;
 static struct scenario scenario; /* only .cluster: what the fault files look at */
 static struct driver *drv;
 static char state_root[256];
 static bool is_up;
-
-static void fill_spec(struct cluster_spec *s)
-{
-	memset(s, 0, sizeof(*s));
-	str_copy(s->name, sizeof(s->name), CLUSTER);
-	s->nzones = 3;
-	str_copy(s->zones[0], ZONE_NAME_LEN, "geneva");
-	str_copy(s->zones[1], ZONE_NAME_LEN, "lucerne");
-	str_copy(s->zones[2], ZONE_NAME_LEN, "gland");
-	s->replication = REPLICATION_ASYNC;
-	s->dcs_api = DCS_ETCD_V3;
-	s->ttl_us = 10 * 1000000LL;
-	s->loop_wait_us = 1 * 1000000LL;
-	s->retry_timeout_us = 4 * 1000000LL;
-	s->restart_delay_us = 2 * 1000000LL;
-	s->maximum_lag_on_failover_bytes = 1024 * 1024;
-	str_copy(s->subnet, sizeof(s->subnet), SUBNET);
-}
 
 /* ---- processes of a zone ---- */
 
@@ -342,28 +323,16 @@ static int probe_from_zone(const char *from, const char *ip, int port, int timeo
 
 static int suite_init(void)
 {
-	fill_spec(&scenario.cluster);
+	itest_spec(&scenario.cluster, CLUSTER, SUBNET);
 	str_copy(state_root, sizeof(state_root), "/tmp/bise-proc-state");
-	if (!mkdir_p(state_root, 0755))
-		return 1;
-	drv = ops->open(&scenario.cluster, state_root);
-	if (!drv)
-		return 1;
-	/* A leftover of an earlier, interrupted run would make up fail: clear it. */
-	if (ops->exists(drv))
-		ops->down(drv);
-	return 0;
+	drv = itest_cluster_open(&scenario.cluster, state_root, false);
+	return drv ? 0 : 1;
 }
 
 /* Runs however the tests ended: nothing stopped, throttled or started survives. */
 static int suite_cleanup(void)
 {
-	if (drv) {
-		ops->sweep(drv);
-		ops->down(drv);
-		ops->close(drv);
-		drv = NULL;
-	}
+	itest_cluster_close(&drv, true, true);
 	rmdir(state_root);
 	return 0;
 }
@@ -588,29 +557,12 @@ static void test_down(void)
 	CU_ASSERT_TRUE(ops->sweep(drv)); /* nothing left to sweep */
 }
 
-static void test_needs_root(void)
-{
-	CU_FAIL("the process fault integration test needs root (CI=true, so this is a failure)");
-}
-
-static void test_skipped(void)
-{
-	fprintf(stderr, "\n  SKIP: the process fault integration test needs root\n");
-}
-
 void tests_register(void)
 {
-	const char *ci = getenv("CI");
 	CU_pSuite s;
 
-	if (geteuid() != 0) {
-		s = CU_add_suite("proc_faults", NULL, NULL);
-		if (ci && strcmp(ci, "true") == 0)
-			CU_add_test(s, "needs root", test_needs_root);
-		else
-			CU_add_test(s, "skipped (not root)", test_skipped);
+	if (!itest_gate("proc_faults", false))
 		return;
-	}
 	s = CU_add_suite("proc_faults", suite_init, suite_cleanup);
 	CU_add_test(s, "up", test_up);
 	CU_add_test(s, "pause postgres on the primary", test_pause_postgres);

@@ -4,6 +4,7 @@
  * delay slows commits, EIO takes the primary down and the cluster recovers; a runner
  * SIGKILLed during a stall is healed by its watchdog; down leaves no mount and no daemon.
  */
+#include "common.h"
 #include "driver.h"
 #include "scenario.h"
 #include "util.h"
@@ -12,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,9 +28,7 @@
 #define CLUSTER "bfuse"
 #define STALL_S 120 /* the crash scenario's stall: far longer than the test waits */
 
-static char workdir[256];
-static char statedir[300];
-static char outdir[300];
+static struct itest_dirs dirs;
 static char scenario_path[400];
 static const char *binary;
 static bool can_run;
@@ -56,18 +54,11 @@ static const char scenario_text[] =
 	"    duration: 120s\n"
 	"  - wait: 100s\n"; /* the runner is killed long before */
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static bool skip_or_fail(void)
 {
 	if (can_run)
 		return false;
-	/* CI has root: there, an integration test that cannot run is a failure, not a skip. */
-	if (getenv("CI"))
-		CU_FAIL("integration tests must run in CI (root and BISE_BINARY needed)");
+	itest_cannot_run("no driver for cluster " CLUSTER);
 	return true;
 }
 
@@ -75,18 +66,10 @@ static int suite_init(void)
 {
 	char errbuf[2048];
 
-	binary = getenv("BISE_BINARY");
-	if (geteuid() != 0 || !binary) {
-		fprintf(stderr, "test_storage_stall: needs root and BISE_BINARY%s\n",
-			getenv("CI") ? " (CI: failing)" : ", skipped");
-		return 0;
-	}
-	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-stall-XXXXXX");
-	if (!mkdtemp(workdir) || chmod(workdir, 0755) != 0)
+	binary = itest_binary();
+	if (!itest_dirs_make(&dirs, "bise-test-stall"))
 		return 1;
-	str_format(statedir, sizeof(statedir), "%s/state", workdir);
-	str_format(outdir, sizeof(outdir), "%s/run", workdir);
-	str_format(scenario_path, sizeof(scenario_path), "%s/storage-stall-crash.yaml", workdir);
+	str_format(scenario_path, sizeof(scenario_path), "%s/storage-stall-crash.yaml", dirs.work);
 	if (!file_write_atomic(scenario_path, scenario_text, strlen(scenario_text)))
 		return 1;
 	memset(&sc, 0, sizeof(sc));
@@ -94,28 +77,20 @@ static int suite_init(void)
 		fprintf(stderr, "%s", errbuf);
 		return 1;
 	}
-	ops = driver_find("local");
-	drv = ops ? ops->open(&sc.cluster, statedir) : NULL;
+	ops = &driver_local;
+	/* Debris of an earlier, interrupted test run is taken down by test_up_with_fuse. */
+	drv = itest_cluster_open(&sc.cluster, dirs.state, true);
 	can_run = drv != NULL;
 	return 0;
 }
 
 static int suite_clean(void)
 {
-	if (runner > 0) {
-		kill(runner, SIGKILL);
-		waitpid(runner, NULL, 0);
-	}
-	if (drv) {
-		/* Whatever an assertion left: down heals every stall before it kills anything. */
-		if (ops->exists(drv))
-			ops->down(drv);
-		ops->close(drv);
-	}
+	itest_kill(&runner);
+	/* Whatever an assertion left: down heals every stall before it kills anything. */
+	itest_cluster_close(&drv, false, true);
 	scenario_free(&sc);
-	if (!workdir[0])
-		return 0;
-	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return itest_dirs_remove(&dirs);
 }
 
 /* Send one command to a zone's bise-stallfs and read its answer line. */
@@ -127,7 +102,7 @@ static bool stallfs_command(const char *zone, const char *cmd, char *reply, size
 	int fd;
 
 	reply[0] = '\0';
-	str_format(addr.sun_path, sizeof(addr.sun_path), "%s/%s/%s/stallfs.sock", statedir, CLUSTER,
+	str_format(addr.sun_path, sizeof(addr.sun_path), "%s/%s/%s/stallfs.sock", dirs.state, CLUSTER,
 		   zone);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
@@ -299,7 +274,7 @@ static void leftovers(int *mounts, int *daemons)
 
 	*mounts = 0;
 	*daemons = 0;
-	for (p = text; p && (p = strstr(p, statedir)); p++)
+	for (p = text; p && (p = strstr(p, dirs.state)); p++)
 		(*mounts)++;
 	free(text);
 	while (proc && (de = readdir(proc))) {
@@ -319,7 +294,7 @@ static void leftovers(int *mounts, int *daemons)
 			if (cmd[k] == '\0')
 				cmd[k] = ' ';
 		cmd[got] = '\0';
-		if (strstr(cmd, "bise-stallfs") && strstr(cmd, statedir))
+		if (strstr(cmd, "bise-stallfs") && strstr(cmd, dirs.state))
 			(*daemons)++;
 	}
 	if (proc)
@@ -412,23 +387,11 @@ static void test_delay_slows_commits(void)
 /* Start `bise run` on the crash scenario (stdout/stderr to a log in the work directory). */
 static pid_t start_runner(void)
 {
+	const char *args[] = { "run", "--state-dir", dirs.state, "--out", dirs.out, scenario_path, NULL };
 	char log_path[400];
-	pid_t pid;
 
-	str_format(log_path, sizeof(log_path), "%s/runner.log", workdir);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(binary, binary, "run", "--state-dir", statedir, "--out", outdir, scenario_path,
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	str_format(log_path, sizeof(log_path), "%s/runner.log", dirs.work);
+	return itest_spawn_bise(args, log_path);
 }
 
 /* The zone whose daemon reports a stall, waiting up to timeout_us; false if none. */
@@ -461,9 +424,7 @@ static void test_watchdog_heals_after_runner_sigkill(void)
 	/* The runner uses the running cluster, checks health, starts writers, stalls at 2 s. */
 	CU_ASSERT_FATAL(stalled_zone(zone, sizeof(zone), 90000000));
 	sleep_us(1000000); /* let the writers pile up on the stall */
-	kill(runner, SIGKILL);
-	waitpid(runner, NULL, 0);
-	runner = -1;
+	itest_kill(&runner);
 	killed = mono_now_us();
 	while (mono_now_us() - killed < 10000000) {
 		if (stallfs_command(zone, "status", status, sizeof(status)) &&
@@ -479,7 +440,7 @@ static void test_watchdog_heals_after_runner_sigkill(void)
 	CU_ASSERT_EQUAL(d_state_processes(3000000), 0);
 	CU_ASSERT(timed_write("INSERT INTO stall_probe VALUES (4)", 5000000) >= 0);
 	/* Nothing left for bise heal. */
-	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary, statedir);
+	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary, dirs.state);
 	heal = popen(cmd, "r");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(heal);
 	got = fread(out, 1, sizeof(out) - 1, heal);
@@ -541,8 +502,12 @@ static void test_down_leaves_nothing(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("storage-stall through bise-stallfs on the local backend", suite_init,
-				   suite_clean);
+	CU_pSuite s;
+
+	if (!itest_gate("storage-stall through bise-stallfs on the local backend", true))
+		return;
+	s = CU_add_suite("storage-stall through bise-stallfs on the local backend", suite_init,
+			 suite_clean);
 
 	CU_add_test(s, "up with cluster.fuse mounts every data directory", test_up_with_fuse);
 	CU_add_test(s, "a WAL stall holds a commit until healed", test_wal_stall_holds_a_commit);

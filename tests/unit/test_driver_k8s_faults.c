@@ -4,7 +4,8 @@
  * their zone; revert and sweep delete by label) and Chaos Mesh experiments (NetworkChaos,
  * IOChaos, PodChaos pass their CRDs; unsupported combinations say why; detection of the
  * API group). Then the driver's net_apply/net_revert/io_fault/io_heal/sweep against the
- * fake API server, with and without Chaos Mesh.
+ * fake API server, with and without Chaos Mesh, and its skip reasons (supports). Zone
+ * outages, re-labelling and the runner's skips: test_driver_k8s_zone.c.
  */
 #include "k8s_fake_server.c"
 #include "k8s_schema.c"
@@ -250,6 +251,19 @@ static void test_chaosmesh_objects(void)
 		f = net(0, 10000, 0, 1000000);
 		CU_ASSERT_PTR_NULL(chaosmesh_network_object(NS, "pg", &f, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "bandwidth"));
+		/* No b: everything the selected pods exchange, the client outside included. */
+		f = net(100, 0, 0, 0);
+		f.nb = 0;
+		o = chaosmesh_network_object(NS, "pg", &f, why, sizeof(why));
+		CU_ASSERT_FATAL(o != NULL);
+		CU_ASSERT_EQUAL(schema_check(cm_schema[NETWORK], o, "partition without target"), 0);
+		CU_ASSERT_PTR_NULL(k8s_jget(o, "spec.target"));
+		json_object_put(o);
+		o = chaosmesh_isolate_object(NS, "pg", "gland", "bise-4242");
+		CU_ASSERT_EQUAL(schema_check(cm_schema[NETWORK], o, "zone isolation"), 0);
+		CU_ASSERT(str_at(o, "/metadata/name", "bise-4242-outage-gland"));
+		CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1run", "bise-4242"));
+		json_object_put(o);
 	}
 	o = chaosmesh_io_object(NS, "pg", "pg-1", "/var/lib/postgresql/data", &io, "bise-io-pg-1");
 	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "iochaos delay"), 0);
@@ -429,6 +443,16 @@ static void test_driver_without_chaos_mesh(void)
 		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_LATENCY, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "Chaos Mesh is not installed on http://127.0.0.1:"));
 		CU_ASSERT(strlen(why) < 160); /* what the runner's step line holds */
+		/* Random loss and the client as a party: NetworkPolicies cannot; skipped too. */
+		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LOSS, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs Chaos Mesh: random packet loss"));
+		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs Chaos Mesh: cutting the client"));
+		CU_ASSERT(strlen(why) < 256);
+		/* No freeze on Kubernetes, Chaos Mesh or not: a reason, not a crash. */
+		CU_ASSERT_FALSE(ops->caps & DRIVER_CAP_PAUSE);
+		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_PAUSE, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "Chaos Mesh has none"));
 	}
 	CU_ASSERT_FATAL(fake_capture_start());
 	log_set_level(LOG_ERROR);

@@ -1,12 +1,14 @@
 /*
  * test_journal.c - the fault journal: records survive, a torn last line is ignored, a
- * double revert is harmless, fully reverted journals are removed by a scan.
+ * double revert is harmless, fully reverted journals are removed by a scan, a run is
+ * judged alive by its PID and start time, the journal's lock.
  */
 #include "fault.h"
 #include "journal.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -153,6 +155,80 @@ static void test_double_revert(void)
 	unlink(path);
 }
 
+/* A journal header naming pid with the start time given. */
+static bool write_header(const char *path, pid_t pid, uint64_t start)
+{
+	char text[512];
+
+	str_format(text, sizeof(text),
+		   "{\"rec\":\"run\",\"pid\":%d,\"pid_start\":%llu,\"backend\":\"null\","
+		   "\"cluster\":\"bise\",\"zones\":[\"geneva\"],\"state_root\":\"%s\"}\n"
+		   "{\"rec\":\"intent\",\"id\":1,\"fault\":\"process-kill\","
+		   "\"member\":\"geneva\",\"target\":\"geneva\",\"deadline\":0,"
+		   "\"options\":{}}\n",
+		   (int)pid, (unsigned long long)start, root);
+	return file_write_atomic(path, text, strlen(text));
+}
+
+static void test_start_time_identifies_the_run(void)
+{
+	struct journal_contents *jc = xmalloc(sizeof(*jc));
+	char path[512];
+	uint64_t start, mine;
+
+	/* Our parent exists: with its start time it is a live run... */
+	CU_ASSERT_FATAL(journal_proc_start(getppid(), &start));
+	CU_ASSERT(start > 0);
+	CU_ASSERT(journal_proc_start(getpid(), &mine));
+	str_format(path, sizeof(path), "%s/journal", root);
+	CU_ASSERT_FATAL(mkdir_p(path, 0700));
+	str_format(path, sizeof(path), "%s/journal/pid-reuse.jsonl", root);
+	CU_ASSERT_FATAL(write_header(path, getppid(), start));
+	CU_ASSERT_FATAL(journal_load(path, jc));
+	CU_ASSERT_EQUAL(jc->pid_start, start);
+	CU_ASSERT(journal_run_alive(jc));
+	/* ...with another start time its PID was reused after the run died: stale. */
+	CU_ASSERT_FATAL(write_header(path, getppid(), start + 1));
+	CU_ASSERT_FATAL(journal_load(path, jc));
+	CU_ASSERT(!journal_run_alive(jc));
+	/* An older journal without a start time: the PID alone. */
+	jc->pid_start = 0;
+	CU_ASSERT(journal_run_alive(jc));
+	/* Nobody's PID: dead. */
+	jc->pid = 0x3ffffff0;
+	CU_ASSERT(!journal_run_alive(jc));
+	unlink(path);
+	free(jc);
+}
+
+static void test_created_journal_records_start_and_locks(void)
+{
+	struct cluster_spec spec;
+	struct journal *j;
+	struct journal_contents *jc = xmalloc(sizeof(*jc));
+	uint64_t mine = 0;
+	int fd;
+
+	cluster_spec_defaults(&spec);
+	CU_ASSERT_FATAL(journal_proc_start(getpid(), &mine));
+	j = journal_create(root, "run-lock", "null", &spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_FATAL(journal_load(journal_path(j), jc));
+	CU_ASSERT_EQUAL(jc->pid_start, mine);
+	/* The run holds its journal's lock: heal cannot take it... */
+	errno = 0;
+	CU_ASSERT_EQUAL(journal_lock(journal_path(j), 100000), -1);
+	CU_ASSERT_EQUAL(errno, EWOULDBLOCK);
+	journal_close(j); /* no fault: removed, lock gone */
+	/* ...and gets it once the run is gone. */
+	CU_ASSERT_FATAL(write_header(jc->path, 0x3ffffff0, 1));
+	fd = journal_lock(jc->path, 0);
+	CU_ASSERT(fd >= 0);
+	journal_unlock(fd);
+	unlink(jc->path);
+	free(jc);
+}
+
 void tests_register(void)
 {
 	CU_pSuite s = CU_add_suite("fault journal", suite_init, suite_clean);
@@ -161,4 +237,8 @@ void tests_register(void)
 	CU_add_test(s, "revert appended after a torn line, cleanup by scan", test_revert_after_torn_line);
 	CU_add_test(s, "double revert", test_double_revert);
 	CU_add_test(s, "a clean run leaves no journal", test_clean_run_leaves_no_journal);
+	CU_add_test(s, "a reused PID with another start time is stale",
+		    test_start_time_identifies_the_run);
+	CU_add_test(s, "the journal records the start time and holds its lock",
+		    test_created_journal_records_start_and_locks);
 }

@@ -4,6 +4,7 @@
  */
 #include "event.h"
 #include "metrics.h"
+#include "synthetic_log.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
@@ -12,131 +13,55 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MS(x) ((int64_t)(x) * 1000)
-
-static char path[64];
-static struct event_log *log_;
-
 static int suite_init(void)
 {
-	int fd;
-
-	log_set_level(LOG_QUIET);
-	str_copy(path, sizeof(path), "/tmp/bise-test-metrics-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return 1;
-	close(fd);
-	return 0;
-}
-
-static int suite_clean(void)
-{
-	unlink(path);
-	return 0;
-}
-
-/* Origin 0: event times are given directly in microseconds since the origin. */
-static void begin(void)
-{
-	unlink(path);
-	log_ = event_log_open(path, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(log_);
-}
-
-static json_object *event_new(const char *type)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "ev", json_object_new_string(type));
-	return o;
-}
-
-static void emit(int64_t t_us, json_object *o)
-{
-	CU_ASSERT(event_log_append(log_, t_us, o));
+	return synth_suite_init("bise-test-metrics");
 }
 
 static void wr(int w, int64_t seq, int64_t t0_us, int64_t t_us, enum write_outcome out, const char *node)
 {
-	json_object *o = event_new("write");
-
-	json_object_object_add(o, "w", json_object_new_int(w));
-	json_object_object_add(o, "seq", json_object_new_int64(seq));
-	json_object_object_add(o, "t0", event_time_new(t0_us));
-	json_object_object_add(o, "out", json_object_new_string(write_outcome_name(out)));
-	json_object_object_add(o, "node", json_object_new_string(node));
-	emit(t_us, o);
+	synth_emit(t_us, synth_write(w, seq, t0_us, out, node));
 }
 
 static void node(int64_t t_us, const char *name, enum node_role role, int tli)
 {
-	json_object *o = event_new("node");
+	json_object *o = synth_node(name, role, tli);
 
-	json_object_object_add(o, "node", json_object_new_string(name));
-	json_object_object_add(o, "role", json_object_new_string(node_role_name(role)));
-	json_object_object_add(o, "tli", json_object_new_int(tli));
 	json_object_object_add(o, "lsn", json_object_new_string("0/3000060"));
-	emit(t_us, o);
+	synth_emit(t_us, o);
 }
 
 static void fault(int64_t t_us, const char *action)
 {
-	json_object *o = event_new("fault");
+	json_object *o = synth_event("fault");
 
 	json_object_object_add(o, "action", json_object_new_string(action));
 	json_object_object_add(o, "fault", json_object_new_string("pod-kill"));
 	json_object_object_add(o, "target", json_object_new_string("primary"));
 	json_object_object_add(o, "node", json_object_new_string("a"));
 	json_object_object_add(o, "step", json_object_new_int(0));
-	emit(t_us, o);
-}
-
-static json_object *pairs(const int64_t *v, size_t n)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++) {
-		json_object *p = json_object_new_array();
-
-		json_object_array_add(p, json_object_new_int64(v[2 * i]));
-		json_object_array_add(p, json_object_new_int64(v[2 * i + 1]));
-		json_object_array_add(a, p);
-	}
-	return a;
+	synth_emit(t_us, o);
 }
 
 static void readback(const char *name, int w, const int64_t *ranges, size_t nranges, const int64_t *dups,
 		     size_t ndups)
 {
-	json_object *o = event_new("readback");
+	json_object *o = synth_event("readback");
 
 	json_object_object_add(o, "node", json_object_new_string(name));
 	json_object_object_add(o, "w", json_object_new_int(w));
-	json_object_object_add(o, "ranges", pairs(ranges, nranges));
-	json_object_object_add(o, "dups", pairs(dups, ndups));
-	emit(MS(60000), o);
+	json_object_object_add(o, "ranges", synth_pairs(ranges, nranges));
+	json_object_object_add(o, "dups", synth_pairs(dups, ndups));
+	synth_emit(MS(60000), o);
 }
 
 static void readback_done(const char *name, int64_t rows)
 {
-	json_object *o = event_new("readback_done");
+	json_object *o = synth_event("readback_done");
 
 	json_object_object_add(o, "node", json_object_new_string(name));
 	json_object_object_add(o, "rows", json_object_new_int64(rows));
-	emit(MS(60001), o);
-}
-
-/* Close the log, load it back and compute. */
-static void finish(struct metrics *m)
-{
-	struct events ev;
-
-	event_log_close(log_);
-	log_ = NULL;
-	CU_ASSERT_FATAL(events_load(path, &ev));
-	metrics_compute(&ev, m);
-	events_free(&ev);
+	synth_emit(MS(60001), o);
 }
 
 /*
@@ -178,14 +103,14 @@ static void test_no_fault(void)
 	struct metrics m;
 	json_object *o;
 
-	begin();
+	synth_begin();
 	for (int i = 0; i < 100; i++)
 		wr(0, i, MS(i * 100), MS(i * 100 + 5), WRITE_OK, "a");
 	node(MS(1000), "a", NODE_PRIMARY, 1);
-	o = event_new("provision");
+	o = synth_event("provision");
 	json_object_object_add(o, "seconds", json_object_new_double(95.25));
-	emit(0, o);
-	finish(&m);
+	synth_emit(0, o);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.attempted, 100);
 	CU_ASSERT_EQUAL(m.ok, 100);
 	CU_ASSERT_EQUAL(m.fail + m.indeterminate + m.ok_unreplicated, 0);
@@ -199,8 +124,8 @@ static void test_no_fault(void)
 	CU_ASSERT_DOUBLE_EQUAL(m.provision_seconds, 95.25, 1e-9);
 
 	/* Empty log: nothing observed, nothing crashes. */
-	begin();
-	finish(&m);
+	synth_begin();
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.attempted, 0);
 	CU_ASSERT_EQUAL(m.resolution_us, 0);
 	CU_ASSERT(m.provision_seconds < 0);
@@ -211,13 +136,13 @@ static void test_clean_failover(void)
 	struct metrics m;
 	json_object *o;
 
-	begin();
+	synth_begin();
 	clean_failover();
-	o = event_new("healthy");
+	o = synth_event("healthy");
 	json_object_object_add(o, "ok", json_object_new_boolean(true));
 	json_object_object_add(o, "seconds", json_object_new_double(31.5));
-	emit(MS(50000), o);
-	finish(&m);
+	synth_emit(MS(50000), o);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.attempted, 100 + 96 + 53);
 	CU_ASSERT_EQUAL(m.ok, 153);
 	CU_ASSERT_EQUAL(m.fail, 32);
@@ -253,10 +178,10 @@ static void test_inflight_ok_longest_gap(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	clean_failover();
 	wr(2, 0, MS(9990), MS(10250), WRITE_OK, "a");
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.outage_seen && m.outage_closed);
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(10250));
 	CU_ASSERT_EQUAL(m.outage_end_us, MS(19800));
@@ -269,7 +194,7 @@ static void test_never_recovered(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	for (int i = 1; i <= 100; i++)
 		wr(0, i, MS(i * 100 - 5), MS(i * 100), WRITE_OK, "a");
 	for (int i = 101; i <= 300; i++)
@@ -278,7 +203,7 @@ static void test_never_recovered(void)
 	node(MS(11000), "a", NODE_DOWN, 0);
 	node(MS(12000), "b", NODE_REPLICA, 4);
 	fault(MS(10050), "apply");
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.outage_seen);
 	CU_ASSERT_FALSE(m.outage_closed);
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(10000));
@@ -289,13 +214,13 @@ static void test_never_recovered(void)
 	CU_ASSERT_FALSE(m.routing_seen);
 
 	/* A short closed outage followed by one that never closes: still not recovered. */
-	begin();
+	synth_begin();
 	wr(0, 1, MS(900), MS(1000), WRITE_OK, "a");
 	wr(0, 2, MS(1900), MS(2000), WRITE_FAIL, "a");
 	wr(0, 3, MS(2900), MS(3000), WRITE_OK, "a");
 	wr(0, 4, MS(3900), MS(4000), WRITE_FAIL, "a");
 	fault(MS(1500), "apply");
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.outage_seen);
 	CU_ASSERT_FALSE(m.outage_closed);
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(3000));
@@ -306,12 +231,12 @@ static void test_outage_edges(void)
 	struct metrics m;
 
 	/* The fault at the very start: no ok before, the window opens at the first start. */
-	begin();
+	synth_begin();
 	fault(0, "apply");
 	for (int i = 1; i <= 20; i++)
 		wr(i % 3, i, MS(i * 100 - 50), MS(i * 100), WRITE_FAIL, "");
 	wr(0, 21, MS(2900), MS(3000), WRITE_OK_UNREPLICATED, "b");
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.outage_seen && m.outage_closed);
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(50));
 	CU_ASSERT_EQUAL(m.outage_end_us, MS(3000));
@@ -320,13 +245,13 @@ static void test_outage_edges(void)
 	CU_ASSERT_EQUAL(m.resolution_us, 0);
 
 	/* Failures only before the fault, and a skipped fault does not count as one. */
-	begin();
+	synth_begin();
 	fault(MS(100), "skip");
 	for (int i = 1; i <= 50; i++)
 		wr(0, i, MS(i * 100 - 5), MS(i * 100), i == 20 ? WRITE_FAIL : WRITE_OK, "a");
 	fault(MS(3000), "apply");
 	fault(MS(2500), "apply"); /* logged late by another thread: the earliest wins */
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.fault_seen);
 	CU_ASSERT_EQUAL(m.t_fault_us, MS(2500));
 	CU_ASSERT_FALSE(m.outage_seen);
@@ -341,7 +266,7 @@ static void test_promotion_same_node(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	node(MS(4000), "a", NODE_PRIMARY, 7);
 	node(MS(4000), "b", NODE_REPLICA, 7);
 	fault(MS(5000), "apply");
@@ -353,7 +278,7 @@ static void test_promotion_same_node(void)
 	wr(0, 2, MS(5100), MS(6000), WRITE_INDETERMINATE, "a");
 	wr(0, 3, MS(6800), MS(6900), WRITE_OK, "b");
 	wr(0, 4, MS(7200), MS(7300), WRITE_OK, "a");
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.promote_seen);
 	CU_ASSERT_STRING_EQUAL(m.old_primary, "a");
 	CU_ASSERT_STRING_EQUAL(m.new_primary, "a");
@@ -367,10 +292,10 @@ static void test_promotion_same_node(void)
 	CU_ASSERT_EQUAL(m.outage_end_us, MS(6900));
 
 	/* No watcher sample before the fault: no baseline, no promotion claimed. */
-	begin();
+	synth_begin();
 	fault(MS(1000), "apply");
 	node(MS(2000), "b", NODE_PRIMARY, 2);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_FALSE(m.promote_seen);
 	CU_ASSERT_STRING_EQUAL(m.old_primary, "");
 }
@@ -388,7 +313,7 @@ static void test_data_loss(void)
 	static const int64_t r1[] = { 1, 2, 4, 5 }, r2[] = { 1, 2 }, rc[] = { 1, 100 };
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	for (int i = 1; i <= 10; i++)
 		wr(0, i, MS(i * 10), MS(i * 10 + 5), WRITE_OK, "b");
 	wr(1, 1, MS(200), MS(205), WRITE_OK, "b");
@@ -402,7 +327,7 @@ static void test_data_loss(void)
 	readback("b", 1, r1, 2, NULL, 0);
 	readback("b", 2, r2, 1, NULL, 0);
 	readback_done("b", 17);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.attempted, 16);
 	CU_ASSERT_EQUAL(m.ok, 12);
 	CU_ASSERT_EQUAL(m.indeterminate, 2);
@@ -425,23 +350,23 @@ static void test_readback_edges(void)
 	struct metrics m;
 
 	/* An empty read-back still counts as one: everything acknowledged is lost. */
-	begin();
+	synth_begin();
 	for (int i = 1; i <= 5; i++)
 		wr(0, i, MS(i), MS(i + 1), WRITE_OK, "a");
 	readback_done("a", 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.readback_seen);
 	CU_ASSERT_EQUAL(m.found, 0);
 	CU_ASSERT_EQUAL(m.lost, 5);
 	CU_ASSERT(m.balanced);
 
 	/* Everything found, one row three times: two duplicates, both phantoms. */
-	begin();
+	synth_begin();
 	for (int i = 1; i <= 5; i++)
 		wr(0, i, MS(i), MS(i + 1), WRITE_OK, "a");
 	readback("a", 0, all, 1, d, 1);
 	readback_done("a", 7);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.found, 7);
 	CU_ASSERT_EQUAL(m.lost, 0);
 	CU_ASSERT_EQUAL(m.duplicates, 2);
@@ -449,12 +374,12 @@ static void test_readback_edges(void)
 	CU_ASSERT(m.balanced);
 
 	/* Overlapping ranges report row 3 twice without a dup: the books do not balance. */
-	begin();
+	synth_begin();
 	for (int i = 1; i <= 5; i++)
 		wr(0, i, MS(i), MS(i + 1), WRITE_OK, "a");
 	readback("a", 0, overlap, 2, NULL, 0);
 	readback_done("a", 6);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.found, 6);
 	CU_ASSERT_EQUAL(m.lost, 0);
 	CU_ASSERT_EQUAL(m.phantom, 0);
@@ -506,7 +431,7 @@ static void test_scale(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("metrics", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("metrics", suite_init, synth_suite_clean);
 
 	CU_add_test(s, "no fault", test_no_fault);
 	CU_add_test(s, "clean pod-kill failover", test_clean_failover);

@@ -6,6 +6,7 @@
 #include "event.h"
 #include "metrics.h"
 #include "scenario.h"
+#include "synthetic_log.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
@@ -15,62 +16,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MS(x) ((int64_t)(x) * 1000)
-
-static char path[64];
-static struct event_log *log_;
-
 static int suite_init(void)
 {
-	int fd;
-
-	log_set_level(LOG_QUIET);
-	str_copy(path, sizeof(path), "/tmp/bise-test-reads-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return 1;
-	close(fd);
-	return 0;
-}
-
-static int suite_clean(void)
-{
-	unlink(path);
-	return 0;
-}
-
-static void begin(void)
-{
-	unlink(path);
-	log_ = event_log_open(path, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(log_);
-}
-
-static json_object *event_new(const char *type)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "ev", json_object_new_string(type));
-	return o;
+	return synth_suite_init("bise-test-reads");
 }
 
 static void wr(int w, int64_t seq, int64_t t0_us, int64_t t_us, enum write_outcome out)
 {
-	json_object *o = event_new("write");
-
-	json_object_object_add(o, "w", json_object_new_int(w));
-	json_object_object_add(o, "seq", json_object_new_int64(seq));
-	json_object_object_add(o, "t0", event_time_new(t0_us));
-	json_object_object_add(o, "out", json_object_new_string(write_outcome_name(out)));
-	json_object_object_add(o, "node", json_object_new_string("a"));
-	CU_ASSERT(event_log_append(log_, t_us, o));
+	synth_emit(t_us, synth_write(w, seq, t0_us, out, "a"));
 }
 
 /* A read sent at t0 and answered at t; node "" and rec ignored when !ok. */
 static void rd(int64_t t0_us, int64_t t_us, bool ok, const char *node, enum read_target target, bool rec,
 	       int64_t seq)
 {
-	json_object *o = event_new("read");
+	json_object *o = synth_event("read");
 
 	json_object_object_add(o, "r", json_object_new_int(0));
 	json_object_object_add(o, "t0", event_time_new(t0_us));
@@ -80,37 +40,21 @@ static void rd(int64_t t0_us, int64_t t_us, bool ok, const char *node, enum read
 	json_object_object_add(o, "seq_seen", json_object_new_int64(ok ? seq : 0));
 	if (ok)
 		json_object_object_add(o, "rec", json_object_new_boolean(rec));
-	CU_ASSERT(event_log_append(log_, t_us, o));
+	synth_emit(t_us, o);
 }
 
 static void node(int64_t t_us, const char *name, enum node_role role, int tli)
 {
-	json_object *o = event_new("node");
-
-	json_object_object_add(o, "node", json_object_new_string(name));
-	json_object_object_add(o, "role", json_object_new_string(node_role_name(role)));
-	json_object_object_add(o, "tli", json_object_new_int(tli));
-	CU_ASSERT(event_log_append(log_, t_us, o));
+	synth_emit(t_us, synth_node(name, role, tli));
 }
 
 static void fault(int64_t t_us)
 {
-	json_object *o = event_new("fault");
+	json_object *o = synth_event("fault");
 
 	json_object_object_add(o, "action", json_object_new_string("apply"));
 	json_object_object_add(o, "fault", json_object_new_string("pod-kill"));
-	CU_ASSERT(event_log_append(log_, t_us, o));
-}
-
-static void finish(struct metrics *m)
-{
-	struct events ev;
-
-	event_log_close(log_);
-	log_ = NULL;
-	CU_ASSERT_FATAL(events_load(path, &ev));
-	metrics_compute(&ev, m);
-	events_free(&ev);
+	synth_emit(t_us, o);
 }
 
 static void test_no_reads(void)
@@ -118,10 +62,10 @@ static void test_no_reads(void)
 	struct metrics m;
 	struct metric_value v;
 
-	begin();
+	synth_begin();
 	fault(MS(10));
 	wr(0, 1, MS(0), MS(1), WRITE_OK);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.reads, 0);
 	metric_value(&m, METRIC_READ_UNAVAILABILITY, &v);
 	CU_ASSERT_FALSE(v.observed);
@@ -142,7 +86,7 @@ static void test_window_longest_gap(void)
 	struct metrics m;
 	struct metric_value v;
 
-	begin();
+	synth_begin();
 	for (int i = 1; i <= 10; i++)
 		rd(MS(100 * i - 5), MS(100 * i), true, "a", READ_PRIMARY, false, 0);
 	fault(MS(1050));
@@ -153,7 +97,7 @@ static void test_window_longest_gap(void)
 			rd(MS(100 * i - 5), MS(100 * i), false, "", READ_PRIMARY, false, 0);
 	}
 	rd(MS(2495), MS(2500), true, "b", READ_PRIMARY, false, 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.reads, 21);
 	CU_ASSERT_EQUAL(m.reads_ok, 12);
 	CU_ASSERT_EQUAL(m.reads_fail, 9);
@@ -175,22 +119,22 @@ static void test_window_edges(void)
 	struct metrics m;
 	struct metric_value v;
 
-	begin();
+	synth_begin();
 	rd(MS(0), MS(10), false, "", READ_REPLICA, false, 0);
 	rd(MS(90), MS(100), true, "b", READ_REPLICA, true, 0);
 	fault(MS(200));
 	rd(MS(290), MS(300), true, "b", READ_REPLICA, true, 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_FALSE(m.read_windows[READ_REPLICA].outage_seen);
 	metric_value(&m, METRIC_READ_UNAVAILABILITY, &v);
 	CU_ASSERT_TRUE(v.observed);
 	CU_ASSERT_DOUBLE_EQUAL(v.value, 0, 0.5);
 
-	begin();
+	synth_begin();
 	rd(MS(90), MS(100), true, "b", READ_ANY, true, 0);
 	fault(MS(200));
 	rd(MS(290), MS(300), false, "", READ_ANY, false, 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_TRUE(m.read_windows[READ_ANY].outage_seen);
 	CU_ASSERT_FALSE(m.read_windows[READ_ANY].outage_closed);
 	CU_ASSERT_EQUAL(m.read_windows[READ_ANY].start_us, MS(100));
@@ -212,7 +156,7 @@ static void test_staleness(void)
 	struct metrics m;
 	struct metric_value v;
 
-	begin();
+	synth_begin();
 	wr(0, 1, MS(90), MS(100), WRITE_OK);
 	wr(1, 1, MS(95), MS(150), WRITE_OK);
 	wr(0, 2, MS(190), MS(200), WRITE_FAIL);
@@ -224,7 +168,7 @@ static void test_staleness(void)
 	rd(MS(450), MS(460), true, "c", READ_REPLICA, true, 4);
 	rd(MS(470), MS(480), false, "", READ_REPLICA, false, 0);
 	rd(MS(500), MS(510), true, "c", READ_REPLICA, true, 3);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_TRUE(m.staleness_checked);
 	CU_ASSERT_EQUAL(m.reads_replica, 4);
 	CU_ASSERT_EQUAL(m.stale_reads, 2);
@@ -251,7 +195,7 @@ static void test_deposed(void)
 	struct metrics m;
 	struct metric_value v;
 
-	begin();
+	synth_begin();
 	node(MS(0), "a", NODE_PRIMARY, 1);
 	node(MS(0), "b", NODE_REPLICA, 1);
 	node(MS(0), "c", NODE_REPLICA, 1);
@@ -267,7 +211,7 @@ static void test_deposed(void)
 	node(MS(4000), "a", NODE_REPLICA, 2);
 	node(MS(5000), "a", NODE_PRIMARY, 3);
 	rd(MS(5100), MS(5110), true, "a", READ_ANY, false, 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_TRUE(m.deposed_checked);
 	CU_ASSERT_EQUAL(m.deposed_reads, 1);
 	CU_ASSERT_EQUAL(m.first_deposed_us, MS(3510));
@@ -280,7 +224,7 @@ static void test_deposed(void)
 /* A primary read carrying the timeline it was answered on. */
 static void rd_tli(int64_t t0_us, int64_t t_us, const char *node, int tli)
 {
-	json_object *o = event_new("read");
+	json_object *o = synth_event("read");
 
 	json_object_object_add(o, "r", json_object_new_int(1));
 	json_object_object_add(o, "t0", event_time_new(t0_us));
@@ -290,7 +234,7 @@ static void rd_tli(int64_t t0_us, int64_t t_us, const char *node, int tli)
 	json_object_object_add(o, "seq_seen", json_object_new_int64(0));
 	json_object_object_add(o, "rec", json_object_new_boolean(false));
 	json_object_object_add(o, "tli", json_object_new_int(tli));
-	CU_ASSERT(event_log_append(log_, t_us, o));
+	synth_emit(t_us, o);
 }
 
 /*
@@ -303,7 +247,7 @@ static void test_deposed_read_timeline(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	node(MS(0), "gland", NODE_PRIMARY, 3);
 	node(MS(0), "geneva", NODE_REPLICA, 2);
 	node(MS(0), "lucerne", NODE_REPLICA, 3);
@@ -313,7 +257,7 @@ static void test_deposed_read_timeline(void)
 	rd_tli(MS(2050), MS(2060), "geneva", 4);
 	rd_tli(MS(2100), MS(2110), "lucerne", 2);
 	node(MS(2200), "geneva", NODE_PRIMARY, 4);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.deposed_reads, 1);
 	CU_ASSERT_STRING_EQUAL(m.deposed_node, "lucerne");
 	CU_ASSERT_EQUAL(m.first_deposed_us, MS(2110));
@@ -325,28 +269,26 @@ static void test_bad_read_event(void)
 	struct events ev;
 	json_object *o;
 
-	begin();
-	o = event_new("read");
+	synth_begin();
+	o = synth_event("read");
 	json_object_object_add(o, "r", json_object_new_int(0));
 	json_object_object_add(o, "t0", event_time_new(0));
 	json_object_object_add(o, "out", json_object_new_string("ok"));
 	json_object_object_add(o, "target", json_object_new_string("standby"));
-	CU_ASSERT(event_log_append(log_, MS(1), o));
+	synth_emit(MS(1), o);
 	rd(MS(2), MS(3), true, "a", READ_PRIMARY, false, 7);
-	event_log_close(log_);
-	log_ = NULL;
-	CU_ASSERT_FALSE(events_load(path, &ev));
+	CU_ASSERT_FALSE(synth_load(&ev));
 }
 
 static bool load_yaml(const char *text, struct scenario *sc, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(synth_path(), "w");
 	bool ok;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs(text, f);
 	fclose(f);
-	ok = scenario_load(path, sc, err, errlen);
+	ok = scenario_load(synth_path(), sc, err, errlen);
 	return ok;
 }
 
@@ -378,7 +320,7 @@ static void test_scenario_keys(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("metrics_reads", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("metrics_reads", suite_init, synth_suite_clean);
 
 	CU_add_test(s, "no reads: skipped", test_no_reads);
 	CU_add_test(s, "read window: longest gap", test_window_longest_gap);

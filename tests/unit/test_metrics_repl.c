@@ -5,6 +5,7 @@
  */
 #include "event.h"
 #include "metrics.h"
+#include "synthetic_log.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
@@ -14,49 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MS(x) ((int64_t)(x) * 1000)
 #define BASE UINT64_C(0x1000000)
-
-static char path[64];
-static struct event_log *log_;
 
 static int suite_init(void)
 {
-	int fd;
-
-	log_set_level(LOG_QUIET);
-	str_copy(path, sizeof(path), "/tmp/bise-test-repl-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return 1;
-	close(fd);
-	return 0;
-}
-
-static int suite_clean(void)
-{
-	unlink(path);
-	return 0;
-}
-
-static void begin(void)
-{
-	unlink(path);
-	log_ = event_log_open(path, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(log_);
-}
-
-static json_object *event_new(const char *type)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "ev", json_object_new_string(type));
-	return o;
-}
-
-static void emit(int64_t t_us, json_object *o)
-{
-	CU_ASSERT(event_log_append(log_, t_us, o));
+	return synth_suite_init("bise-test-repl");
 }
 
 static json_object *lsn_json(uint64_t lsn)
@@ -69,15 +32,15 @@ static json_object *lsn_json(uint64_t lsn)
 
 static void run_start(int poll_ms)
 {
-	json_object *o = event_new("run_start");
+	json_object *o = synth_event("run_start");
 
 	json_object_object_add(o, "poll_ms", json_object_new_int(poll_ms));
-	emit(0, o);
+	synth_emit(0, o);
 }
 
 static void node(int64_t t_us, const char *name, enum node_role role, int tli, uint64_t lsn, uint64_t rlsn)
 {
-	json_object *o = event_new("node");
+	json_object *o = synth_event("node");
 
 	json_object_object_add(o, "node", json_object_new_string(name));
 	json_object_object_add(o, "role", json_object_new_string(node_role_name(role)));
@@ -87,14 +50,14 @@ static void node(int64_t t_us, const char *name, enum node_role role, int tli, u
 		if (rlsn)
 			json_object_object_add(o, "rlsn", lsn_json(rlsn));
 	}
-	emit(t_us, o);
+	synth_emit(t_us, o);
 }
 
 /* A pg_stat_replication row; replay_lag < 0 is SQL NULL. */
 static void lag(int64_t t_us, const char *standby, const char *state, uint64_t primary_lsn, uint64_t replay,
 		double replay_lag)
 {
-	json_object *o = event_new("lag");
+	json_object *o = synth_event("lag");
 
 	json_object_object_add(o, "primary", json_object_new_string("a"));
 	json_object_object_add(o, "standby", json_object_new_string(standby));
@@ -108,67 +71,42 @@ static void lag(int64_t t_us, const char *standby, const char *state, uint64_t p
 	json_object_object_add(o, "write_lag", NULL);
 	json_object_object_add(o, "flush_lag", NULL);
 	json_object_object_add(o, "replay_lag", replay_lag >= 0 ? json_object_new_double(replay_lag) : NULL);
-	emit(t_us, o);
+	synth_emit(t_us, o);
 }
 
 static void fault(int64_t t_us, const char *action)
 {
-	json_object *o = event_new("fault");
+	json_object *o = synth_event("fault");
 
 	json_object_object_add(o, "action", json_object_new_string(action));
 	json_object_object_add(o, "fault", json_object_new_string("network-partition"));
 	json_object_object_add(o, "target", json_object_new_string("c"));
 	json_object_object_add(o, "node", json_object_new_string("c"));
 	json_object_object_add(o, "step", json_object_new_int(0));
-	emit(t_us, o);
+	synth_emit(t_us, o);
 }
 
 static void wr(int w, int64_t seq, int64_t t_us, enum write_outcome out, const char *name)
 {
-	json_object *o = event_new("write");
-
-	json_object_object_add(o, "w", json_object_new_int(w));
-	json_object_object_add(o, "seq", json_object_new_int64(seq));
-	json_object_object_add(o, "t0", event_time_new(t_us - MS(20)));
-	json_object_object_add(o, "out", json_object_new_string(write_outcome_name(out)));
-	json_object_object_add(o, "node", json_object_new_string(name));
-	emit(t_us, o);
+	synth_emit(t_us, synth_write(w, seq, t_us - MS(20), out, name));
 }
 
 static void readback(const char *name, int w, const int64_t *ranges, size_t n)
 {
-	json_object *o = event_new("readback"), *a = json_object_new_array();
+	json_object *o = synth_event("readback");
 
-	for (size_t i = 0; i < n; i++) {
-		json_object *p = json_object_new_array();
-
-		json_object_array_add(p, json_object_new_int64(ranges[2 * i]));
-		json_object_array_add(p, json_object_new_int64(ranges[2 * i + 1]));
-		json_object_array_add(a, p);
-	}
 	json_object_object_add(o, "node", json_object_new_string(name));
 	json_object_object_add(o, "w", json_object_new_int(w));
-	json_object_object_add(o, "ranges", a);
-	emit(MS(60000), o);
+	json_object_object_add(o, "ranges", synth_pairs(ranges, n));
+	synth_emit(MS(60000), o);
 }
 
 static void readback_done(const char *name)
 {
-	json_object *o = event_new("readback_done");
+	json_object *o = synth_event("readback_done");
 
 	json_object_object_add(o, "node", json_object_new_string(name));
-	emit(MS(60001), o);
-}
-
-static void finish(struct metrics *m)
-{
-	struct events ev;
-
-	event_log_close(log_);
-	log_ = NULL;
-	CU_ASSERT_FATAL(events_load(path, &ev));
-	metrics_compute(&ev, m);
-	events_free(&ev);
+	synth_emit(MS(60001), o);
 }
 
 static const struct standby_lag *standby(const struct metrics *m, const char *name)
@@ -215,9 +153,9 @@ static void test_lag(void)
 	const struct standby_lag *b, *c;
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	lag_log(10000);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.lag_seen);
 	CU_ASSERT_EQUAL_FATAL(m.nstandbys, 2);
 	CU_ASSERT_EQUAL(m.t_heal_us, MS(6100));
@@ -270,27 +208,27 @@ static void test_redundancy(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	lag_log(10000);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.redundancy_checked);
 	CU_ASSERT(m.redundancy_reached);
 	CU_ASSERT_EQUAL(m.heal_lsn, pos(6000));
 	CU_ASSERT_EQUAL(m.redundancy_dur_us, MS(900));
 
 	/* The log ends while c is still stuck: never. */
-	begin();
+	synth_begin();
 	lag_log(6800);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.redundancy_checked);
 	CU_ASSERT_FALSE(m.redundancy_reached);
 	CU_ASSERT_STRING_EQUAL(m.redundancy_missing, "c");
 
 	/* No fault: nothing to heal from. No lag events: nothing measured. */
-	begin();
+	synth_begin();
 	node(MS(100), "a", NODE_PRIMARY, 1, pos(100), 0);
 	node(MS(100), "b", NODE_REPLICA, 1, pos(100), 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_FALSE(m.redundancy_checked);
 	CU_ASSERT_FALSE(m.lag_seen);
 	CU_ASSERT_EQUAL(m.nstandbys, 0);
@@ -348,9 +286,9 @@ static void test_split_brain(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	split_brain_log(true);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.promote_seen);
 	CU_ASSERT_STRING_EQUAL(m.old_primary, "a");
 	CU_ASSERT_STRING_EQUAL(m.new_primary, "b");
@@ -376,7 +314,7 @@ static void test_split_brain_same_round(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	run_start(200);
 	node(MS(7801), "a", NODE_PRIMARY, 1, apos(7801), 0);
 	node(MS(7802), "b", NODE_REPLICA, 1, apos(7800), 0);
@@ -384,24 +322,24 @@ static void test_split_brain_same_round(void)
 	node(MS(8030), "b", NODE_PRIMARY, 2, apos(8002), 0);
 	node(MS(8201), "a", NODE_DOWN, 0, 0, 0);
 	node(MS(8202), "b", NODE_PRIMARY, 2, apos(8202), 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.split_brains, 1);
 	CU_ASSERT_STRING_EQUAL(m.split_brain_loser, "a");
 	CU_ASSERT_EQUAL(m.split_brain_dur_us, 0);
 
 	/* Consecutive rounds: a handover, not a split brain. */
-	begin();
+	synth_begin();
 	run_start(200);
 	node(MS(7801), "a", NODE_PRIMARY, 1, apos(7801), 0);
 	node(MS(8001), "a", NODE_DOWN, 0, 0, 0);
 	node(MS(8002), "b", NODE_PRIMARY, 2, apos(8002), 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.split_brains, 0);
 
 	/* One instance only: not checked. */
-	begin();
+	synth_begin();
 	node(MS(1), "a", NODE_PRIMARY, 1, apos(1), 0);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_FALSE(m.split_brain_checked);
 }
 
@@ -417,9 +355,9 @@ static void test_rpo(void)
 {
 	struct metrics m;
 
-	begin();
+	synth_begin();
 	split_brain_log(true);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.rpo_time_seen);
 	CU_ASSERT_EQUAL(m.rpo_dur_us, MS(7100));
 	CU_ASSERT(m.rpo_bytes_seen);
@@ -427,9 +365,9 @@ static void test_rpo(void)
 	CU_ASSERT_EQUAL(m.switch_lsn, apos(4850));
 	CU_ASSERT_EQUAL(m.rpo_bytes, 695100);
 
-	begin();
+	synth_begin();
 	split_brain_log(false);
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.split_brains, 0);
 	CU_ASSERT_EQUAL(m.split_brain_writes, 0);
 	CU_ASSERT_EQUAL(m.lost, 3);
@@ -439,11 +377,11 @@ static void test_rpo(void)
 	CU_ASSERT_EQUAL(m.rpo_bytes, 0);
 
 	/* No loss: RPO 0; no promotion: no RPO bytes. */
-	begin();
+	synth_begin();
 	wr(0, 1, MS(100), WRITE_OK, "a");
 	readback("a", 0, (const int64_t[]){ 1, 1 }, 1);
 	readback_done("a");
-	finish(&m);
+	synth_finish(&m);
 	CU_ASSERT(m.rpo_time_seen);
 	CU_ASSERT_EQUAL(m.rpo_dur_us, 0);
 	CU_ASSERT_FALSE(m.rpo_bytes_seen);
@@ -487,7 +425,7 @@ static void test_percentiles_and_trials(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("metrics: replication", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("metrics: replication", suite_init, synth_suite_clean);
 
 	CU_add_test(s, "lag per standby and phase", test_lag);
 	CU_add_test(s, "time to full redundancy", test_redundancy);
