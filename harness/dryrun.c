@@ -303,6 +303,11 @@ int dryrun_run(struct scenario *const *scenarios, int n, const struct run_option
 		log_error("--dry-run is for the kubernetes and kind backends, not %s", o->backend);
 		return BISE_EXIT_USAGE;
 	}
+	/* The plan calls the real backend: only its dry-run client keeps every call unsent. */
+	if (!k8s_driver_dry_run()) {
+		log_error("a dry run needs the kubernetes backend configured with dry_run (--dry-run)");
+		return BISE_EXIT_USAGE;
+	}
 	for (int i = 0; i < n; i++) {
 		int s = plan_scenario(scenarios[i], o, real, out);
 

@@ -251,82 +251,84 @@ bool wl_conn_dead(PGconn *c)
 	return false;
 }
 
-bool wl_command(PGconn *c, const char *sql, int64_t deadline_us, char *err, size_t errlen)
+/* Send sql on the non-blocking c by the deadline; false with err ("the <what>" unsent). */
+static bool send_sql(PGconn *c, const char *sql, const char *what, int64_t deadline_us, char *err,
+		     size_t errlen)
 {
-	bool ok = true;
-	PGresult *res;
-
 	if (PQsetnonblocking(c, 1) != 0 || !PQsendQuery(c, sql)) {
 		wl_error_text(PQerrorMessage(c), err, errlen);
 		return false;
 	}
 	if (!wl_flush(c, deadline_us)) {
-		str_copy(err, errlen, "could not send the command in time");
+		str_format(err, errlen, "could not send the %s in time", what);
 		return false;
 	}
-	for (;;) {
-		while (!PQisBusy(c)) {
-			res = PQgetResult(c);
-			if (!res)
-				return ok;
-			if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-				wl_error_text(PQresultErrorMessage(res), err, errlen);
-				ok = false;
-			}
-			PQclear(res);
-		}
+	return true;
+}
+
+/*
+ * The next result of what was sent, waiting up to the deadline: NULL at the end (*failed
+ * false), or when no answer came in time or the connection broke (*failed, err says why).
+ */
+static PGresult *next_result(PGconn *c, int64_t deadline_us, bool *failed, char *err, size_t errlen)
+{
+	*failed = false;
+	while (PQisBusy(c)) {
 		if (wl_wait_socket(c, false, deadline_us) <= 0) {
 			str_copy(err, errlen, "no answer in time");
-			return false;
+			*failed = true;
+			return NULL;
 		}
 		if (!PQconsumeInput(c)) {
 			wl_error_text(PQerrorMessage(c), err, errlen);
-			return false;
+			*failed = true;
+			return NULL;
 		}
 	}
+	return PQgetResult(c);
+}
+
+bool wl_command(PGconn *c, const char *sql, int64_t deadline_us, char *err, size_t errlen)
+{
+	bool ok = true, failed;
+	PGresult *res;
+
+	if (!send_sql(c, sql, "command", deadline_us, err, errlen))
+		return false;
+	while ((res = next_result(c, deadline_us, &failed, err, errlen))) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+			wl_error_text(PQresultErrorMessage(res), err, errlen);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	return ok && !failed;
 }
 
 bool wl_query_text(PGconn *c, const char *sql, int64_t deadline_us, char *out, size_t outlen, char *err,
 		   size_t errlen)
 {
-	bool got = false, ok = true;
+	bool got = false, ok = true, failed;
 	PGresult *res;
 
 	out[0] = '\0';
-	if (PQsetnonblocking(c, 1) != 0 || !PQsendQuery(c, sql)) {
-		wl_error_text(PQerrorMessage(c), err, errlen);
+	if (!send_sql(c, sql, "query", deadline_us, err, errlen))
 		return false;
+	while ((res = next_result(c, deadline_us, &failed, err, errlen))) {
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			wl_error_text(PQresultErrorMessage(res), err, errlen);
+			ok = false;
+		} else if (!got && PQntuples(res) > 0 && PQnfields(res) > 0) {
+			str_copy(out, outlen, PQgetvalue(res, 0, 0));
+			got = true;
+		}
+		PQclear(res);
 	}
-	if (!wl_flush(c, deadline_us)) {
-		str_copy(err, errlen, "could not send the query in time");
+	if (failed)
 		return false;
-	}
-	for (;;) {
-		while (!PQisBusy(c)) {
-			res = PQgetResult(c);
-			if (!res) {
-				if (ok && !got)
-					str_copy(err, errlen, "the query returned no row");
-				return ok && got;
-			}
-			if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-				wl_error_text(PQresultErrorMessage(res), err, errlen);
-				ok = false;
-			} else if (!got && PQntuples(res) > 0 && PQnfields(res) > 0) {
-				str_copy(out, outlen, PQgetvalue(res, 0, 0));
-				got = true;
-			}
-			PQclear(res);
-		}
-		if (wl_wait_socket(c, false, deadline_us) <= 0) {
-			str_copy(err, errlen, "no answer in time");
-			return false;
-		}
-		if (!PQconsumeInput(c)) {
-			wl_error_text(PQerrorMessage(c), err, errlen);
-			return false;
-		}
-	}
+	if (ok && !got)
+		str_copy(err, errlen, "the query returned no row");
+	return ok && got;
 }
 
 PGconn *wl_connect_rw(struct wl_shared *sh, const char *appname, bool read_write, int64_t deadline_us,

@@ -51,7 +51,9 @@ bool k8s_access_parse(const char *spec, const char *nodeport_host, const char *c
 		return true;
 	}
 	colon = strrchr(spec, ':');
-	if (!colon || colon == spec || (out->port = parse_port(colon + 1)) < 0) {
+	/* "[]:5432" names no host either. */
+	if (!colon || colon == spec || (out->port = parse_port(colon + 1)) < 0 ||
+	    (spec[0] == '[' && colon == spec + 2)) {
 		str_format(why, why_len, "--pg-access %s: want nodeport, none or HOST:PORT", spec);
 		return false;
 	}
@@ -95,8 +97,7 @@ static json_object *selector_map(const char *selector)
 json_object *k8s_access_service(const char *ns, const char *cluster, const char *what,
 				const char *selector, int node_port)
 {
-	json_object *o = json_object_new_object(), *meta = json_object_new_object();
-	json_object *labels = json_object_new_object(), *s = json_object_new_object();
+	json_object *o = json_object_new_object(), *s = json_object_new_object();
 	json_object *ports = json_object_new_array(), *p = json_object_new_object();
 	char name[K8S_NAME_LEN], run[32];
 
@@ -104,14 +105,7 @@ json_object *k8s_access_service(const char *ns, const char *cluster, const char 
 	str_format(run, sizeof(run), "bise-%ld", (long)getpid());
 	json_object_object_add(o, "apiVersion", json_object_new_string("v1"));
 	json_object_object_add(o, "kind", json_object_new_string("Service"));
-	json_object_object_add(meta, "name", json_object_new_string(name));
-	json_object_object_add(meta, "namespace", json_object_new_string(ns));
-	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(labels, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
-	json_object_object_add(labels, NETPOL_RUN_LABEL, json_object_new_string(run));
-	json_object_object_add(labels, ACCESS_LABEL, json_object_new_string(what));
-	json_object_object_add(meta, "labels", labels);
-	json_object_object_add(o, "metadata", meta);
+	json_object_object_add(o, "metadata", netpolicy_meta(name, ns, cluster, run, ACCESS_LABEL, what));
 
 	json_object_object_add(s, "type", json_object_new_string("NodePort"));
 	json_object_object_add(s, "selector", selector_map(selector));

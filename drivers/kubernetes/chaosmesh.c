@@ -34,19 +34,14 @@ int chaosmesh_available(struct k8s_client *c, char *why, size_t why_len)
 static json_object *meta(const char *name, const char *ns, const char *cluster, const char *fault_id,
 			 const char *member)
 {
-	json_object *m = json_object_new_object(), *l = json_object_new_object();
+	json_object *m;
 	char run[64];
 
 	netpolicy_run_of(fault_id, run, sizeof(run));
-	json_object_object_add(m, "name", json_object_new_string(name));
-	json_object_object_add(m, "namespace", json_object_new_string(ns));
-	json_object_object_add(l, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(l, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
-	json_object_object_add(l, NETPOL_RUN_LABEL, json_object_new_string(run));
-	json_object_object_add(l, NETPOL_FAULT_LABEL, json_object_new_string(fault_id));
+	m = netpolicy_meta(name, ns, cluster, run, NETPOL_FAULT_LABEL, fault_id);
 	if (member)
-		json_object_object_add(l, CHAOSMESH_MEMBER_LABEL, json_object_new_string(member));
-	json_object_object_add(m, "labels", l);
+		json_object_object_add(k8s_jget(m, "labels"), CHAOSMESH_MEMBER_LABEL,
+				       json_object_new_string(member));
 	return m;
 }
 
@@ -174,6 +169,51 @@ json_object *chaosmesh_network_object(const char *ns, const char *cluster, const
 		json_object_object_add(s, "bandwidth", sub);
 	}
 	return object("NetworkChaos", meta(f->id, ns, cluster, f->id, NULL), s);
+}
+
+static bool has_party(const char (*p)[ZONE_NAME_LEN], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(p[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool chaosmesh_client_as_rest(const struct cluster_spec *spec, const struct net_fault *f, struct net_fault *out,
+			      char *why, size_t why_len)
+{
+	bool in_a = has_party(f->a, f->na, PARTY_CLIENT);
+
+	*out = *f;
+	if (!in_a && !has_party(f->b, f->nb, PARTY_CLIENT))
+		return true;
+	if (in_a) {
+		if (f->one_way) {
+			str_format(why, why_len, "Chaos Mesh cannot select the client outside the cluster "
+				   "as the source of a one-way fault");
+			return false;
+		}
+		memcpy(out->a, f->b, sizeof(out->a));
+		out->na = f->nb;
+		memcpy(out->b, f->a, sizeof(out->b));
+		out->nb = f->na;
+	}
+	/* With no target the selected pods are cut from everything, each other included. */
+	if (out->na != 1) {
+		str_format(why, why_len, "Chaos Mesh can cut the client outside the cluster only from "
+			   "a single zone (%d zones on that side would be cut from each other too)",
+			   out->na);
+		return false;
+	}
+	for (int i = 0; i < spec->nzones; i++)
+		if (!has_party(out->a, out->na, spec->zones[i]) && !has_party(out->b, out->nb, spec->zones[i])) {
+			str_format(why, why_len, "Chaos Mesh can cut the client outside the cluster only "
+				   "together with every zone not on the other side (%s is on neither)",
+				   spec->zones[i]);
+			return false;
+		}
+	out->nb = 0;
+	return true;
 }
 
 json_object *chaosmesh_isolate_object(const char *ns, const char *cluster, const char *zone,

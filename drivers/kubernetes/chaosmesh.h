@@ -22,6 +22,15 @@
 int chaosmesh_available(struct k8s_client *c, char *why, size_t why_len);
 
 /*
+ * f as Chaos Mesh can select it, into out: pods, not the client outside the cluster. One
+ * zone against the client and every other zone of spec is that zone against "everything
+ * else" (out->nb 0: no target). Any other place of the client cannot be expressed: false,
+ * why says so.
+ */
+bool chaosmesh_client_as_rest(const struct cluster_spec *spec, const struct net_fault *f, struct net_fault *out,
+			      char *why, size_t why_len);
+
+/*
  * The NetworkChaos for f between the pods of cluster in zones f->a and f->b: partition
  * (loss 100%), loss, delay (with jitter), netem (delay and loss) or bandwidth; direction
  * both, or to when one_way. f->nb == 0 means everything else (no target: the client

@@ -54,27 +54,54 @@ static struct {
 	int64_t poll_us;
 } opts;
 
+void k8s_option_copy(char *buf, size_t len, const char *value)
+{
+	str_copy(buf, len, value ? value : "");
+}
+
+void k8s_option_env(char *buf, size_t len, const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v)
+		str_copy(buf, len, v);
+}
+
+const char *k8s_operator_name(const char *op)
+{
+	const char *env = getenv("BISE_K8S_OPERATOR");
+
+	return op && *op ? op : env && *env ? env : "cnpg";
+}
+
 void k8s_driver_configure(const struct k8s_options *o)
 {
 	memset(&opts, 0, sizeof(opts));
 	opts.set = true;
-	str_copy(opts.kubeconfig, sizeof(opts.kubeconfig), o->kubeconfig ? o->kubeconfig : "");
-	str_copy(opts.context, sizeof(opts.context), o->context ? o->context : "");
-	str_copy(opts.ns, sizeof(opts.ns), o->ns ? o->ns : "");
-	str_copy(opts.image, sizeof(opts.image), o->image ? o->image : "");
+	k8s_option_copy(opts.kubeconfig, sizeof(opts.kubeconfig), o->kubeconfig);
+	k8s_option_copy(opts.context, sizeof(opts.context), o->context);
+	k8s_option_copy(opts.ns, sizeof(opts.ns), o->ns);
+	k8s_option_copy(opts.image, sizeof(opts.image), o->image);
 	opts.dry_run = o->dry_run;
 	opts.poll_us = o->poll_us;
-	str_copy(opts.op, sizeof(opts.op), o->operator_name ? o->operator_name : "");
-	str_copy(opts.pg_access, sizeof(opts.pg_access), o->pg_access ? o->pg_access : "");
-	str_copy(opts.pg_host, sizeof(opts.pg_host), o->pg_host ? o->pg_host : "");
+	k8s_option_copy(opts.op, sizeof(opts.op), o->operator_name);
+	k8s_option_copy(opts.pg_access, sizeof(opts.pg_access), o->pg_access);
+	k8s_option_copy(opts.pg_host, sizeof(opts.pg_host), o->pg_host);
+	/* What the command line leaves out still comes from the environment. */
+	if (!opts.context[0])
+		k8s_option_env(opts.context, sizeof(opts.context), "BISE_K8S_CONTEXT");
+	if (!opts.ns[0])
+		k8s_option_env(opts.ns, sizeof(opts.ns), "BISE_K8S_NAMESPACE");
+	if (!opts.image[0])
+		k8s_option_env(opts.image, sizeof(opts.image), "BISE_K8S_IMAGE");
+	if (!opts.dry_run)
+		opts.dry_run = getenv("BISE_K8S_DRY_RUN") && strcmp(getenv("BISE_K8S_DRY_RUN"), "1") == 0;
 }
 
 /* The operator the options or BISE_K8S_OPERATOR name (cnpg by default); NULL if unknown. */
 static const struct k8s_operator *operator_selected(const char **name)
 {
-	const char *env = getenv("BISE_K8S_OPERATOR");
-
-	*name = opts.op[0] ? opts.op : env && *env ? env : "cnpg";
+	*name = k8s_operator_name(opts.op);
 	return k8s_operator_find(*name);
 }
 
@@ -84,12 +111,9 @@ static void env_options(void)
 
 	if (opts.set)
 		return;
-	if ((v = getenv("BISE_K8S_CONTEXT")))
-		str_copy(opts.context, sizeof(opts.context), v);
-	if ((v = getenv("BISE_K8S_NAMESPACE")))
-		str_copy(opts.ns, sizeof(opts.ns), v);
-	if ((v = getenv("BISE_K8S_IMAGE")))
-		str_copy(opts.image, sizeof(opts.image), v);
+	k8s_option_env(opts.context, sizeof(opts.context), "BISE_K8S_CONTEXT");
+	k8s_option_env(opts.ns, sizeof(opts.ns), "BISE_K8S_NAMESPACE");
+	k8s_option_env(opts.image, sizeof(opts.image), "BISE_K8S_IMAGE");
 	v = getenv("BISE_K8S_DRY_RUN");
 	opts.dry_run = v && strcmp(v, "1") == 0;
 }
@@ -240,6 +264,8 @@ struct driver *k8s_driver_open_kubeconfig(const struct cluster_spec *spec, const
 
 static void k8s_close(struct driver *d)
 {
+	/* The password read from the Secret must not linger in freed memory. */
+	explicit_bzero(&d->creds, sizeof(d->creds));
 	k8s_client_free(&d->c);
 	free(d);
 }
@@ -493,61 +519,6 @@ static int chaos_mesh(struct driver *d, char *why, size_t why_len)
 	return r;
 }
 
-/* A plain partition between zones, which a NetworkPolicy can express. */
-static bool partition_only(const struct net_fault *f)
-{
-	if (f->loss_pct < 100 || f->latency_us > 0 || f->rate_bps > 0 || f->one_way)
-		return false;
-	for (int i = 0; i < f->na + f->nb; i++)
-		if (strcmp(i < f->na ? f->a[i] : f->b[i - f->na], PARTY_CLIENT) == 0)
-			return false;
-	return true;
-}
-
-static bool has_party(const char (*p)[ZONE_NAME_LEN], int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(p[i], name) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Chaos Mesh selects pods, not the client outside the cluster: a side made of the client
- * and every zone the other side leaves out is "everything else" (no target, out->nb 0).
- * Any other place of the client cannot be expressed: false, why says so.
- */
-static bool client_as_rest(const struct driver *d, const struct net_fault *f, struct net_fault *out,
-			   char *why, size_t why_len)
-{
-	bool in_a = has_party(f->a, f->na, PARTY_CLIENT);
-
-	*out = *f;
-	if (!in_a && !has_party(f->b, f->nb, PARTY_CLIENT))
-		return true;
-	if (in_a) {
-		if (f->one_way) {
-			str_format(why, why_len, "Chaos Mesh cannot select the client outside the cluster "
-				   "as the source of a one-way fault");
-			return false;
-		}
-		memcpy(out->a, f->b, sizeof(out->a));
-		out->na = f->nb;
-		memcpy(out->b, f->a, sizeof(out->b));
-		out->nb = f->na;
-	}
-	for (int i = 0; i < d->spec.nzones; i++)
-		if (!has_party(out->a, out->na, d->spec.zones[i]) &&
-		    !has_party(out->b, out->nb, d->spec.zones[i])) {
-			str_format(why, why_len, "Chaos Mesh can cut the client outside the cluster only "
-				   "together with every zone not on the other side (%s is on neither)",
-				   d->spec.zones[i]);
-			return false;
-		}
-	out->nb = 0;
-	return true;
-}
-
 /*
  * Chaos Mesh when installed (its partition cuts established connections too, which a
  * NetworkPolicy may not); otherwise a partition as NetworkPolicies, anything else refused.
@@ -567,7 +538,7 @@ static bool k8s_net_apply(struct driver *d, const struct net_fault *f)
 	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
 		return false;
 	if (cm == 0) {
-		if (!partition_only(f)) {
+		if (!netpolicy_expressible(f)) {
 			log_error("network fault %s unsupported without Chaos Mesh (NetworkPolicies only cut "
 				  "zones apart, both ways): %s", f->id, why);
 			return false;
@@ -577,7 +548,7 @@ static bool k8s_net_apply(struct driver *d, const struct net_fault *f)
 		return netpolicy_partition(&d->c, d->ns, d->spec.name, m, n, f->a, f->na, f->b,
 					   f->nb, f->id);
 	}
-	if (!client_as_rest(d, f, &rest, why, sizeof(why))) {
+	if (!chaosmesh_client_as_rest(&d->spec, f, &rest, why, sizeof(why))) {
 		log_error("network fault %s unsupported: %s", f->id, why);
 		return false;
 	}
@@ -718,6 +689,19 @@ static const struct {
 	{ DRIVER_CAP_STORAGE_STALL, "storage faults (IOChaos)" },
 };
 
+/* What no Kubernetes cluster gives bise, Chaos Mesh or not. */
+static const struct {
+	unsigned cap;
+	const char *what;
+} never[] = {
+	{ DRIVER_CAP_PAUSE, "process-pause needs a freeze: Chaos Mesh has none (PodChaos only does "
+			    "pod-kill, pod-failure, container-kill)" },
+	{ DRIVER_CAP_IO_THROTTLE, "io-throttle needs a blkio limit on the member's processes: neither "
+				  "Kubernetes nor Chaos Mesh sets one" },
+	{ DRIVER_CAP_KILL_POSTMASTER, "process-kill needs the postmaster alone: on Kubernetes bise kills "
+				      "whole pods only" },
+};
+
 /*
  * Loss, client cuts, latency, bandwidth and disk faults exist only through Chaos Mesh:
  * without it, a skip. Asked about a capability the backend lacks, it says why.
@@ -732,21 +716,11 @@ static bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_
 			   "kind, HOST:PORT of the operator's external read-write service)");
 		return false;
 	}
-	if (caps & DRIVER_CAP_PAUSE) {
-		str_format(why, why_len, "process-pause needs a freeze: Chaos Mesh has none (PodChaos "
-			   "only does pod-kill, pod-failure, container-kill)");
-		return false;
-	}
-	if (caps & DRIVER_CAP_IO_THROTTLE) {
-		str_format(why, why_len, "io-throttle needs a blkio limit on the member's processes: "
-			   "neither Kubernetes nor Chaos Mesh sets one");
-		return false;
-	}
-	if (caps & DRIVER_CAP_KILL_POSTMASTER) {
-		str_format(why, why_len, "process-kill needs the postmaster alone: on Kubernetes bise "
-			   "kills whole pods only");
-		return false;
-	}
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (caps & never[i].cap) {
+			str_copy(why, why_len, never[i].what);
+			return false;
+		}
 	for (size_t i = 0; i < sizeof(chaos_only) / sizeof(chaos_only[0]) && !what; i++)
 		if (caps & chaos_only[i].cap)
 			what = chaos_only[i].what;

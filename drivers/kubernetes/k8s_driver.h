@@ -1,8 +1,8 @@
 /*
  * k8s_driver.h - settings of the kubernetes backend that the command line supplies
- * (--kubeconfig, --context, --namespace, --dry-run, the PostgreSQL image). Without a call
- * to k8s_driver_configure the environment is read: KUBECONFIG, BISE_K8S_CONTEXT,
- * BISE_K8S_NAMESPACE, BISE_K8S_DRY_RUN=1, BISE_K8S_IMAGE.
+ * (--kubeconfig, --context, --namespace, --dry-run, the PostgreSQL image). What they leave
+ * unset comes from the environment: KUBECONFIG, BISE_K8S_CONTEXT, BISE_K8S_NAMESPACE,
+ * BISE_K8S_DRY_RUN=1, BISE_K8S_IMAGE, BISE_K8S_OPERATOR, BISE_K8S_PG_ACCESS/_HOST.
  */
 #ifndef BISE_K8S_DRIVER_H
 #define BISE_K8S_DRIVER_H
@@ -25,7 +25,7 @@ struct k8s_options {
 	const char *pg_host;    /* where nodePorts answer; NULL: env BISE_K8S_PG_HOST, 127.0.0.1 */
 };
 
-/* Set the options for drivers opened from now on (strings are copied). */
+/* Options for drivers opened from now on (copied); those left unset come from the environment. */
 void k8s_driver_configure(const struct k8s_options *o);
 
 /* In dry-run, print the calls the driver recorded ("METHOD PATH" and the body). */
@@ -46,6 +46,15 @@ bool k8s_driver_dry_run(void);
  */
 struct driver *k8s_driver_open_kubeconfig(const struct cluster_spec *spec, const char *state_root,
 					  const char *kubeconfig, const char *default_ns);
+
+/* Copy an option's value (NULL: "") into buf: the options outlive the caller's strings. */
+void k8s_option_copy(char *buf, size_t len, const char *value);
+
+/* Copy the environment variable name into buf when it is set; buf is kept otherwise. */
+void k8s_option_env(char *buf, size_t len, const char *name);
+
+/* The operator: op when set, else BISE_K8S_OPERATOR when set, else cnpg. */
+const char *k8s_operator_name(const char *op);
 
 struct k8s_client;
 

@@ -54,25 +54,20 @@ void kind_driver_configure(const struct kind_options *o)
 {
 	memset(&opts, 0, sizeof(opts));
 	opts.set = true;
-	str_copy(opts.config, sizeof(opts.config), o->config ? o->config : "");
-	str_copy(opts.version, sizeof(opts.version), o->operator_version ? o->operator_version : "");
-	str_copy(opts.manifest, sizeof(opts.manifest), o->operator_manifest ? o->operator_manifest : "");
-	str_copy(opts.op, sizeof(opts.op), o->operator_name ? o->operator_name : "");
+	k8s_option_copy(opts.config, sizeof(opts.config), o->config);
+	k8s_option_copy(opts.version, sizeof(opts.version), o->operator_version);
+	k8s_option_copy(opts.manifest, sizeof(opts.manifest), o->operator_manifest);
+	k8s_option_copy(opts.op, sizeof(opts.op), o->operator_name);
 }
 
 static void env_options(void)
 {
-	const char *v;
-
 	if (opts.set)
 		return;
 	opts.set = true;
-	if ((v = getenv("BISE_KIND_CONFIG")))
-		str_copy(opts.config, sizeof(opts.config), v);
-	if ((v = getenv("BISE_OPERATOR_VERSION")))
-		str_copy(opts.version, sizeof(opts.version), v);
-	if ((v = getenv("BISE_OPERATOR_MANIFEST")))
-		str_copy(opts.manifest, sizeof(opts.manifest), v);
+	k8s_option_env(opts.config, sizeof(opts.config), "BISE_KIND_CONFIG");
+	k8s_option_env(opts.version, sizeof(opts.version), "BISE_OPERATOR_VERSION");
+	k8s_option_env(opts.manifest, sizeof(opts.manifest), "BISE_OPERATOR_MANIFEST");
 }
 
 void kind_cluster_name(const char *cluster, char *buf, size_t len)
@@ -186,18 +181,20 @@ static int run_cmd(char *const argv[], const char *out_path, bool quiet, int64_t
 		return -1;
 	}
 	if (pid == 0) {
+		setpgid(0, 0); /* its own group: a timeout ends its children (docker, kubectl) too */
 		dup2(fd, STDOUT_FILENO);
 		if (null >= 0)
 			dup2(null, STDERR_FILENO);
 		execv(prog, argv);
 		_exit(127);
 	}
+	setpgid(pid, pid); /* either side may run first */
 	close(fd);
 	if (null >= 0)
 		close(null);
 	while ((r = waitpid(pid, &status, WNOHANG)) == 0) {
 		if (mono_now_us() > deadline) {
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			str_format(why, why_len, "%s did not finish within %llds", argv[0],
 				   (long long)(timeout_us / 1000000));
@@ -279,9 +276,7 @@ static bool state_created(struct driver *d)
 /* The operator the kubernetes options name (cnpg by default): its manifest is installed. */
 static const char *operator_name(void)
 {
-	const char *env = getenv("BISE_K8S_OPERATOR");
-
-	return opts.op[0] ? opts.op : env && *env ? env : "cnpg";
+	return k8s_operator_name(opts.op);
 }
 
 static bool kind_preflight(const struct cluster_spec *spec, char *why, size_t why_len)
@@ -414,6 +409,7 @@ static bool kind_cluster_listed(struct driver *d, bool *listed)
 		return false;
 	if (run_cmd(argv, out, false, CMD_TIMEOUT_US, why, sizeof(why)) != 0) {
 		log_error("kind get clusters: %s", why);
+		unlink(out);
 		return false;
 	}
 	if ((text = file_read_all(out, &len))) {
@@ -534,7 +530,7 @@ static int zone_nodes(struct driver *d, const char *zone, char names[][K8S_NAME_
 	struct k8s_client *c = k8s_driver_client(d->k8s);
 	struct k8s_ref ref = { "nodes", NULL, NULL };
 	char sel[128], path[512], *esc;
-	json_object *items;
+	json_object *items = NULL;
 	int n = 0;
 
 	str_format(sel, sizeof(sel), CNPG_ZONE_LABEL "=%s", zone);
@@ -546,12 +542,13 @@ static int zone_nodes(struct driver *d, const char *zone, char names[][K8S_NAME_
 		enum log_level level = log_get_level();
 
 		log_set_level(LOG_QUIET);
-		k8s_list(c, path, &ref, 0, &items, NULL, 0);
+		if (!k8s_list(c, path, &ref, 0, &items, NULL, 0))
+			items = NULL;
 		log_set_level(level);
 	} else if (!k8s_list(c, path, &ref, 0, &items, NULL, 0)) {
 		return -1;
 	}
-	for (size_t i = 0; i < json_object_array_length(items) && n < max; i++) {
+	for (size_t i = 0; items && i < json_object_array_length(items) && n < max; i++) {
 		const char *name = k8s_jstr(json_object_array_get_idx(items, i), "metadata.name");
 
 		if (name)
@@ -575,18 +572,19 @@ static bool zone_power(struct driver *d, const char *zone, bool on)
 	int n = 0, k = 0;
 	bool ok;
 
-	if (!d->k8s) {
-		log_error("kind cluster %s is not up", d->name);
-		return false;
-	}
 	st = state_load(d);
 	if (!json_object_object_get_ex(st, "stopped", &stopped)) {
 		stopped = json_object_new_object();
 		json_object_object_add(st, "stopped", stopped);
 	}
 	if (on && json_object_object_get_ex(stopped, zone, &list)) {
+		/* What the state recorded needs no API: heal restarts it even without a kubeconfig. */
 		for (size_t i = 0; i < json_object_array_length(list) && n < MAX_ZONE_NODES; i++)
 			str_copy(names[n++], K8S_NAME_LEN, json_object_get_string(json_object_array_get_idx(list, i)));
+	} else if (!d->k8s) {
+		log_error("kind cluster %s is not up", d->name);
+		json_object_put(st);
+		return false;
 	} else if ((n = zone_nodes(d, zone, names, MAX_ZONE_NODES)) < 0) {
 		json_object_put(st);
 		return false;

@@ -188,8 +188,10 @@ static bool add_object(json_object *docs, json_object *o, const char *what, int 
 	    (items = k8s_jget(o, "items")) && json_object_is_type(items, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(items); i++)
 			if (!add_object(docs, json_object_get(json_object_array_get_idx(items, i)), what,
-					doc, line))
+					doc, line)) {
+				json_object_put(o);
 				return false;
+			}
 		json_object_put(o);
 		return true;
 	}
@@ -269,10 +271,15 @@ static json_object *discover(struct k8s_client *c, struct discovery *dc, const c
 		*failed = true;
 		return NULL;
 	}
-	if (dc->n < MAX_GROUP_VERSIONS) {
-		str_copy(dc->gv[dc->n], sizeof(dc->gv[dc->n]), gv);
-		dc->lists[dc->n++] = list;
+	/* The cache owns every answer: one it had no room for would leak at each object. */
+	if (dc->n == MAX_GROUP_VERSIONS) {
+		log_error("the manifest uses more than %d API group versions", MAX_GROUP_VERSIONS);
+		json_object_put(list);
+		*failed = true;
+		return NULL;
 	}
+	str_copy(dc->gv[dc->n], sizeof(dc->gv[dc->n]), gv);
+	dc->lists[dc->n++] = list;
 	return list;
 }
 

@@ -100,30 +100,35 @@ static json_object *peers(const char (*cut)[ZONE_NAME_LEN], int ncut)
 	return list;
 }
 
-json_object *netpolicy_object(const char *ns, const char *cluster, const char *zone,
-			      const char (*cut)[ZONE_NAME_LEN], int ncut, const char *fault_id)
+json_object *netpolicy_meta(const char *name, const char *ns, const char *cluster, const char *run,
+			    const char *key, const char *value)
 {
-	json_object *o = json_object_new_object(), *meta = json_object_new_object();
-	json_object *labels = json_object_new_object(), *s = json_object_new_object();
-	json_object *sel = json_object_new_object(), *ml = json_object_new_object();
-	json_object *types = json_object_new_array(), *in = json_object_new_array();
-	json_object *out = json_object_new_array(), *rule_in = json_object_new_object();
-	json_object *rule_out = json_object_new_object();
-	char name[K8S_NAME_LEN], run[64];
+	json_object *m = json_object_new_object(), *l = json_object_new_object();
 
-	netpolicy_run_of(fault_id, run, sizeof(run));
-	str_format(name, sizeof(name), "%s-%s", fault_id, zone);
+	json_object_object_add(m, "name", json_object_new_string(name));
+	json_object_object_add(m, "namespace", json_object_new_string(ns));
+	json_object_object_add(l, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
+	json_object_object_add(l, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
+	json_object_object_add(l, NETPOL_RUN_LABEL, json_object_new_string(run));
+	json_object_object_add(l, key, json_object_new_string(value));
+	json_object_object_add(m, "labels", l);
+	return m;
+}
+
+/*
+ * A NetworkPolicy of bise (labels as netpolicy_meta) selecting zone's pods of cluster,
+ * both directions; *spec is where the caller adds the rules.
+ */
+static json_object *policy_new(const char *ns, const char *name, const char *cluster, const char *run,
+			       const char *key, const char *value, const char *zone, json_object **spec)
+{
+	json_object *o = json_object_new_object(), *s = json_object_new_object();
+	json_object *sel = json_object_new_object(), *ml = json_object_new_object();
+	json_object *types = json_object_new_array();
+
 	json_object_object_add(o, "apiVersion", json_object_new_string("networking.k8s.io/v1"));
 	json_object_object_add(o, "kind", json_object_new_string("NetworkPolicy"));
-	json_object_object_add(meta, "name", json_object_new_string(name));
-	json_object_object_add(meta, "namespace", json_object_new_string(ns));
-	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(labels, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
-	json_object_object_add(labels, NETPOL_RUN_LABEL, json_object_new_string(run));
-	json_object_object_add(labels, NETPOL_FAULT_LABEL, json_object_new_string(fault_id));
-	json_object_object_add(meta, "labels", labels);
-	json_object_object_add(o, "metadata", meta);
-
+	json_object_object_add(o, "metadata", netpolicy_meta(name, ns, cluster, run, key, value));
 	json_object_object_add(ml, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
 	json_object_object_add(ml, K8S_ZONE_POD_LABEL, json_object_new_string(zone));
 	json_object_object_add(sel, "matchLabels", ml);
@@ -131,14 +136,38 @@ json_object *netpolicy_object(const char *ns, const char *cluster, const char *z
 	json_object_array_add(types, json_object_new_string("Ingress"));
 	json_object_array_add(types, json_object_new_string("Egress"));
 	json_object_object_add(s, "policyTypes", types);
+	json_object_object_add(o, "spec", s);
+	*spec = s;
+	return o;
+}
+
+json_object *netpolicy_object(const char *ns, const char *cluster, const char *zone,
+			      const char (*cut)[ZONE_NAME_LEN], int ncut, const char *fault_id)
+{
+	json_object *o, *s, *in = json_object_new_array(), *out = json_object_new_array();
+	json_object *rule_in = json_object_new_object(), *rule_out = json_object_new_object();
+	char name[K8S_NAME_LEN], run[64];
+
+	netpolicy_run_of(fault_id, run, sizeof(run));
+	str_format(name, sizeof(name), "%s-%s", fault_id, zone);
+	o = policy_new(ns, name, cluster, run, NETPOL_FAULT_LABEL, fault_id, zone, &s);
 	json_object_object_add(rule_in, "from", peers(cut, ncut));
 	json_object_array_add(in, rule_in);
 	json_object_object_add(s, "ingress", in);
 	json_object_object_add(rule_out, "to", peers(cut, ncut));
 	json_object_array_add(out, rule_out);
 	json_object_object_add(s, "egress", out);
-	json_object_object_add(o, "spec", s);
 	return o;
+}
+
+bool netpolicy_expressible(const struct net_fault *f)
+{
+	if (f->loss_pct < 100 || f->latency_us > 0 || f->rate_bps > 0 || f->one_way)
+		return false;
+	for (int i = 0; i < f->na + f->nb; i++)
+		if (strcmp(i < f->na ? f->a[i] : f->b[i - f->na], PARTY_CLIENT) == 0)
+			return false;
+	return true;
 }
 
 bool netpolicy_partition(struct k8s_client *c, const char *ns, const char *cluster,
@@ -239,34 +268,14 @@ int netpolicy_relabel(struct k8s_client *c, const char *ns, const char *cluster,
 json_object *netpolicy_isolate_object(const char *ns, const char *cluster, const char *zone,
 				      const char *run)
 {
-	json_object *o = json_object_new_object(), *meta = json_object_new_object();
-	json_object *labels = json_object_new_object(), *s = json_object_new_object();
-	json_object *sel = json_object_new_object(), *ml = json_object_new_object();
-	json_object *types = json_object_new_array();
+	json_object *o, *s;
 	char name[K8S_NAME_LEN];
 
 	str_format(name, sizeof(name), "%s-outage-%s", run, zone);
-	json_object_object_add(o, "apiVersion", json_object_new_string("networking.k8s.io/v1"));
-	json_object_object_add(o, "kind", json_object_new_string("NetworkPolicy"));
-	json_object_object_add(meta, "name", json_object_new_string(name));
-	json_object_object_add(meta, "namespace", json_object_new_string(ns));
-	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(labels, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
-	json_object_object_add(labels, NETPOL_RUN_LABEL, json_object_new_string(run));
-	json_object_object_add(labels, NETPOL_OUTAGE_LABEL, json_object_new_string(zone));
-	json_object_object_add(meta, "labels", labels);
-	json_object_object_add(o, "metadata", meta);
-	json_object_object_add(ml, NETPOL_CLUSTER_LABEL, json_object_new_string(cluster));
-	json_object_object_add(ml, K8S_ZONE_POD_LABEL, json_object_new_string(zone));
-	json_object_object_add(sel, "matchLabels", ml);
-	json_object_object_add(s, "podSelector", sel);
-	json_object_array_add(types, json_object_new_string("Ingress"));
-	json_object_array_add(types, json_object_new_string("Egress"));
-	json_object_object_add(s, "policyTypes", types);
+	o = policy_new(ns, name, cluster, run, NETPOL_OUTAGE_LABEL, zone, zone, &s);
 	/* No rule at all: nothing in, nothing out, the client outside the cluster included. */
 	json_object_object_add(s, "ingress", json_object_new_array());
 	json_object_object_add(s, "egress", json_object_new_array());
-	json_object_object_add(o, "spec", s);
 	return o;
 }
 

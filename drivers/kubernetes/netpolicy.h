@@ -32,6 +32,14 @@ struct netpolicy_active {
 void netpolicy_run_of(const char *fault_id, char *buf, size_t len);
 
 /*
+ * The metadata of an object bise creates: name, namespace and the labels every one carries
+ * (app.kubernetes.io/managed-by=bise, bise.io/cluster, bise.io/run) plus key=value, what
+ * deletes it by label (its fault, outage or access role).
+ */
+json_object *netpolicy_meta(const char *name, const char *ns, const char *cluster, const char *run,
+			    const char *key, const char *value);
+
+/*
  * Label every member's pod with bise.io/cluster=cluster and bise.io/zone=<its zone> (a
  * merge patch); false (logged) when one has no zone or a patch fails.
  */
@@ -47,6 +55,9 @@ bool netpolicy_unlabel_pods(struct k8s_client *c, const char *ns, const struct c
  */
 json_object *netpolicy_object(const char *ns, const char *cluster, const char *zone,
 			      const char (*cut)[ZONE_NAME_LEN], int ncut, const char *fault_id);
+
+/* Whether f is a plain partition between zones, both ways: what NetworkPolicies can express. */
+bool netpolicy_expressible(const struct net_fault *f);
 
 /*
  * Partition zones a from zones b: label the pods, then one policy per zone of a. On a

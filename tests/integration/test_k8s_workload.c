@@ -594,17 +594,12 @@ static const char scenario[] =
 	"  data_loss: \"== 0\"\n"
 	"  failover_time: \"< 30s\"\n";
 
-static json_object *get_path(json_object *o, const char *a, const char *b, const char *c)
+/* The value at JSON pointer ptr of o; NULL when absent. */
+static json_object *at(json_object *o, const char *ptr)
 {
-	json_object *x = o;
+	json_object *v;
 
-	if (a && !json_object_object_get_ex(x, a, &x))
-		return NULL;
-	if (b && !json_object_object_get_ex(x, b, &x))
-		return NULL;
-	if (c && !json_object_object_get_ex(x, c, &x))
-		return NULL;
-	return x;
+	return o && json_pointer_get(o, ptr, &v) == 0 ? v : NULL;
 }
 
 /* Run bise and wait (bounded); its exit status, or -1. */
@@ -678,19 +673,19 @@ static void test_workload_through_entry(void)
 	str_format(path, sizeof(path), "%s/k8s-entry/summary.json", dirs.out);
 	summary = json_object_from_file(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(summary);
-	trial = json_object_array_get_idx(get_path(summary, "trials", NULL, NULL), 0);
+	trial = json_object_array_get_idx(at(summary, "/trials"), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(trial);
-	CU_ASSERT(json_object_get_boolean(get_path(trial, "completed", NULL, NULL)));
-	x = get_path(trial, "metrics", "failover", "new_primary");
+	CU_ASSERT(json_object_get_boolean(at(trial, "/completed")));
+	x = at(trial, "/metrics/failover/new_primary");
 	CU_ASSERT(x && strcmp(json_object_get_string(x), NAME "-2") == 0);
-	x = get_path(trial, "metrics", "failover", "old_primary");
+	x = at(trial, "/metrics/failover/old_primary");
 	CU_ASSERT(x && strcmp(json_object_get_string(x), NAME "-1") == 0);
-	x = get_path(trial, "metrics", "failover", "failover_time_s");
+	x = at(trial, "/metrics/failover/failover_time_s");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
 	fprintf(stderr, "\nfailover_time through the entry: %.3f s\n", json_object_get_double(x));
 	CU_ASSERT(json_object_get_double(x) > 0.0 && json_object_get_double(x) < 30.0);
-	CU_ASSERT_EQUAL(json_object_get_int64(get_path(trial, "metrics", "data_loss", "lost")), 0);
-	CU_ASSERT(json_object_get_boolean(get_path(trial, "metrics", "data_loss", "balanced")));
+	CU_ASSERT_EQUAL(json_object_get_int64(at(trial, "/metrics/data_loss/lost")), 0);
+	CU_ASSERT(json_object_get_boolean(at(trial, "/metrics/data_loss/balanced")));
 
 	/* Every acknowledged write went through the entry and is named after its server. */
 	str_format(path, sizeof(path), "%s/k8s-entry/trial-1/events.jsonl", dirs.out);
@@ -715,13 +710,13 @@ static void test_workload_through_entry(void)
 			saw_new_primary = true;
 	fprintf(stderr, "acknowledged %lld: %lld on " NAME "-1, %lld on " NAME "-2, %lld unnamed; found %lld\n",
 		(long long)acked, (long long)acked_on[0], (long long)acked_on[1], (long long)unnamed,
-		(long long)json_object_get_int64(get_path(trial, "metrics", "data_loss", "found")));
+		(long long)json_object_get_int64(at(trial, "/metrics/data_loss/found")));
 	CU_ASSERT(acked > 100);
 	CU_ASSERT(acked_on[0] > 0);
 	CU_ASSERT(acked_on[1] > 0);
 	CU_ASSERT_EQUAL(unnamed, 0);
 	CU_ASSERT(saw_new_primary);
-	CU_ASSERT(json_object_get_int64(get_path(trial, "metrics", "data_loss", "found")) >= acked);
+	CU_ASSERT(json_object_get_int64(at(trial, "/metrics/data_loss/found")) >= acked);
 
 	/* The read-back's count is what the new primary holds. */
 	{
@@ -730,7 +725,7 @@ static void test_workload_through_entry(void)
 		str_format(sql, sizeof(sql), "SELECT count(*) FROM bise_writes WHERE run = '%s'", ev.run);
 		CU_ASSERT_FATAL(pg_value(PORT_LUCERNE, sql, buf, sizeof(buf)));
 		CU_ASSERT_EQUAL(strtoll(buf, NULL, 10),
-				json_object_get_int64(get_path(trial, "metrics", "data_loss", "found")));
+				json_object_get_int64(at(trial, "/metrics/data_loss/found")));
 	}
 	events_free(&ev);
 	json_object_put(summary);

@@ -9,6 +9,7 @@
  */
 #include "k8s_fake_server.c"
 #include "k8s_schema.c"
+#include "k8s_test_common.h"
 
 #include "kubernetes/access.h"
 #include "kubernetes/k8s_driver.h"
@@ -58,7 +59,6 @@ static const char service_defs[] =
 	"\"targetPort\":{\"$ref\":\"#/definitions/io.k8s.apimachinery.pkg.util.intstr.IntOrString\"}}}}";
 
 static json_object *swagger, *svc_schema;
-static char certdir[64];
 
 static int suite_init(void)
 {
@@ -74,14 +74,13 @@ static int suite_init(void)
 	json_object_put(extra);
 	if (!json_object_object_get_ex(defs, "io.k8s.api.core.v1.Service", &svc_schema))
 		return 1;
-	return fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
+	return k8s_test_suite_init();
 }
 
 static int suite_clean(void)
 {
 	json_object_put(swagger);
-	fake_rm_rf(certdir);
-	return 0;
+	return k8s_test_suite_clean();
 }
 
 static int svc_check(json_object *o, const char *what)
@@ -90,28 +89,11 @@ static int svc_check(json_object *o, const char *what)
 	return schema_check(svc_schema, o, what);
 }
 
-static bool str_at(json_object *o, const char *ptr, const char *want)
-{
-	json_object *v;
-
-	return json_pointer_get(o, ptr, &v) == 0 && strcmp(json_object_get_string(v), want) == 0;
-}
-
 static int int_at(json_object *o, const char *ptr)
 {
 	json_object *v;
 
 	return json_pointer_get(o, ptr, &v) == 0 ? json_object_get_int(v) : -1;
-}
-
-/* The i-th request with method and a target starting with path; NULL if none. */
-static struct fake_request *request(struct fake_server *s, const char *method, const char *path, int nth)
-{
-	for (int i = 0; i < s->nrequests; i++)
-		if (strcmp(s->requests[i].method, method) == 0 &&
-		    strncmp(s->requests[i].target, path, strlen(path)) == 0 && nth-- == 0)
-			return &s->requests[i];
-	return NULL;
 }
 
 /* Index of the first request with method and path, -1 if none (for ordering checks). */
@@ -150,6 +132,7 @@ static void test_parse(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "want nodeport, none or HOST:PORT"));
 	CU_ASSERT_FALSE(k8s_access_parse("db:99999", NULL, NULL, &a, why, sizeof(why)));
 	CU_ASSERT_FALSE(k8s_access_parse(":5432", NULL, NULL, &a, why, sizeof(why)));
+	CU_ASSERT_FALSE(k8s_access_parse("[]:5432", NULL, NULL, &a, why, sizeof(why)));
 	CU_ASSERT_FALSE(k8s_access_parse("2001:db8::7:5432", NULL, NULL, &a, why, sizeof(why)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "[ADDRESS]:PORT"));
 }
@@ -161,14 +144,14 @@ static void test_service_object(void)
 	char name[128];
 
 	CU_ASSERT_EQUAL(svc_check(o, "rw service"), 0);
-	CU_ASSERT(str_at(o, "/metadata/name", "bise-pg-rw"));
-	CU_ASSERT(str_at(o, "/metadata/labels/app.kubernetes.io~1managed-by", "bise"));
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1cluster", "pg"));
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1access", "rw"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/name", "bise-pg-rw"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/app.kubernetes.io~1managed-by", "bise"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1cluster", "pg"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1access", "rw"));
 	CU_ASSERT(strncmp(json_object_get_string(json_object_object_get(json_object_object_get(
 		json_object_object_get(o, "metadata"), "labels"), "bise.io/run")), "bise-", 5) == 0);
-	CU_ASSERT(str_at(o, "/spec/type", "NodePort"));
-	CU_ASSERT(str_at(o, "/spec/selector/cnpg.io~1instanceRole", "primary"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/type", "NodePort"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/selector/cnpg.io~1instanceRole", "primary"));
 	CU_ASSERT_EQUAL(int_at(o, "/spec/ports/0/nodePort"), 30432);
 	CU_ASSERT_EQUAL(int_at(o, "/spec/ports/0/targetPort"), 5432);
 	json_object_put(o);
@@ -182,12 +165,6 @@ static void test_service_object(void)
 						name, sizeof(name)));
 }
 
-static void spec_of(struct cluster_spec *spec, const char *name)
-{
-	cluster_spec_defaults(spec);
-	str_copy(spec->name, sizeof(spec->name), name);
-}
-
 /* The Cluster bise creates gives the workload the postgres user's Secret (<name>-superuser). */
 static void test_cnpg_superuser(void)
 {
@@ -195,33 +172,13 @@ static void test_cnpg_superuser(void)
 	struct cluster_spec spec;
 
 	CU_ASSERT_FATAL(crd != NULL);
-	spec_of(&spec, "pg");
+	k8s_test_spec(&spec, "pg");
 	o = cnpg_cluster_object(&spec, NS, NULL);
 	CU_ASSERT_EQUAL(schema_check(schema_of_crd(crd, "v1"), o, "cnpg cluster"), 0);
 	CU_ASSERT(json_object_get_boolean(json_object_object_get(json_object_object_get(o, "spec"),
 								 "enableSuperuserAccess")));
 	json_object_put(o);
 	json_object_put(crd);
-}
-
-static struct cnpg_member member(const char *name, const char *zone)
-{
-	struct cnpg_member m;
-
-	memset(&m, 0, sizeof(m));
-	str_copy(m.name, sizeof(m.name), name);
-	str_copy(m.zone, sizeof(m.zone), zone);
-	str_copy(m.node, sizeof(m.node), "kind-worker");
-	return m;
-}
-
-static bool client_for(struct fake_server *s, struct k8s_client *c)
-{
-	char kc[512];
-
-	return fake_server_start(s, false, certdir) &&
-	       fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)) &&
-	       k8s_client_init(c, kc, NULL, false);
 }
 
 /* Every operator: the rw Service selects its primary pod; the zone ones bise's zone label. */
@@ -236,10 +193,11 @@ static void test_ensure_per_operator(void)
 		{ "crunchy", "postgres-operator.crunchydata.com~1cluster", "pg",
 		  "postgres-operator.crunchydata.com~1role", "master" },
 	};
-	struct cnpg_member m[3] = { member("pg-1", "geneva"), member("pg-2", "lucerne"), member("pg-3", "gland") };
+	struct cnpg_member m[3];
 	struct cluster_spec spec;
 
-	spec_of(&spec, "pg");
+	k8s_test_members(m);
+	k8s_test_spec(&spec, "pg");
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		const struct k8s_operator *op = k8s_operator_find(cases[k].op);
 		struct fake_server s;
@@ -248,7 +206,7 @@ static void test_ensure_per_operator(void)
 		json_object *o;
 
 		CU_ASSERT_FATAL(op != NULL && op->primary_selector && op->secrets);
-		CU_ASSERT_FATAL(client_for(&s, &c));
+		CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 		for (int i = 0; i < 3; i++) {
 			char path[128];
 
@@ -261,28 +219,28 @@ static void test_ensure_per_operator(void)
 		/* The pods carry their zone before a Service selects it. */
 		CU_ASSERT(request_index(&s, "PATCH", PODS "/pg-3") < request_index(&s, "POST", SVCS));
 		for (int i = 0; i < 4; i++) {
-			r = request(&s, "POST", SVCS, i);
+			r = k8s_test_request(&s, "POST", SVCS, i);
 			CU_ASSERT_FATAL(r != NULL);
 			o = json_tokener_parse(r->body);
 			CU_ASSERT_EQUAL(svc_check(o, cases[k].op), 0);
-			CU_ASSERT(str_at(o, "/spec/type", "NodePort"));
+			CU_ASSERT(k8s_test_str_at(o, "/spec/type", "NodePort"));
 			CU_ASSERT_EQUAL(int_at(o, "/spec/ports/0/nodePort"), 30432 + i);
-			CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1cluster", "pg"));
+			CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1cluster", "pg"));
 			if (i == 0) {
 				char ptr[128];
 
-				CU_ASSERT(str_at(o, "/metadata/name", "bise-pg-rw"));
+				CU_ASSERT(k8s_test_str_at(o, "/metadata/name", "bise-pg-rw"));
 				str_format(ptr, sizeof(ptr), "/spec/selector/%s", cases[k].key);
-				CU_ASSERT(str_at(o, ptr, cases[k].value));
+				CU_ASSERT(k8s_test_str_at(o, ptr, cases[k].value));
 				str_format(ptr, sizeof(ptr), "/spec/selector/%s", cases[k].key2);
-				CU_ASSERT(str_at(o, ptr, cases[k].value2));
+				CU_ASSERT(k8s_test_str_at(o, ptr, cases[k].value2));
 			} else {
 				char name[64];
 
 				str_format(name, sizeof(name), "bise-pg-%s", spec.zones[i - 1]);
-				CU_ASSERT(str_at(o, "/metadata/name", name));
-				CU_ASSERT(str_at(o, "/spec/selector/bise.io~1zone", spec.zones[i - 1]));
-				CU_ASSERT(str_at(o, "/spec/selector/bise.io~1cluster", "pg"));
+				CU_ASSERT(k8s_test_str_at(o, "/metadata/name", name));
+				CU_ASSERT(k8s_test_str_at(o, "/spec/selector/bise.io~1zone", spec.zones[i - 1]));
+				CU_ASSERT(k8s_test_str_at(o, "/spec/selector/bise.io~1cluster", "pg"));
 				CU_ASSERT_EQUAL(json_object_object_length(json_object_object_get(
 					json_object_object_get(o, "spec"), "selector")), 2);
 			}
@@ -295,15 +253,16 @@ static void test_ensure_per_operator(void)
 
 static void test_ensure_errors(void)
 {
-	struct cnpg_member m[3] = { member("pg-1", "geneva"), member("pg-2", "lucerne"), member("pg-3", "gland") };
+	struct cnpg_member m[3];
 	const struct k8s_operator *op = k8s_operator_find("cnpg");
 	struct cluster_spec spec;
 	struct fake_server s;
 	struct k8s_client c;
 	char *log, *exists, *invalid;
 
-	spec_of(&spec, "pg");
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	k8s_test_members(m);
+	k8s_test_spec(&spec, "pg");
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	for (int i = 0; i < 3; i++) {
 		char path[128];
 
@@ -341,7 +300,7 @@ static void test_remove(void)
 	struct k8s_client c;
 	struct fake_request *r;
 
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	/* Nothing there (or no list route at all): done. */
 	CU_ASSERT(k8s_access_remove(&c, NS, "pg"));
 	fake_route_add(&s, "GET", SVCS, -1, 200, "{\"kind\":\"ServiceList\",\"apiVersion\":\"v1\",\"metadata\":{},"
@@ -349,7 +308,7 @@ static void test_remove(void)
 	fake_route_add(&s, "DELETE", SVCS "/bise-pg-rw", -1, 200, "{\"kind\":\"Service\"}");
 	fake_route_add(&s, "DELETE", SVCS "/bise-pg-geneva", 1, 404, "{\"kind\":\"Status\",\"code\":404}");
 	CU_ASSERT(k8s_access_remove(&c, NS, "pg"));
-	r = request(&s, "GET", SVCS, 1);
+	r = k8s_test_request(&s, "GET", SVCS, 1);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->target, SVCS "?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dbise"
 			       "%2Cbise.io%2Fcluster%3Dpg%2Cbise.io%2Faccess&limit=100");
@@ -389,7 +348,7 @@ static void test_credentials(void)
 		struct k8s_client c;
 		char path[256], *body, *log;
 
-		CU_ASSERT_FATAL(client_for(&s, &c));
+		CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 		str_format(path, sizeof(path), SECRETS "/%s", cases[k].secret);
 		body = secret(cases[k].secret, cases[k].user_key, cases[k].user_b64, cases[k].db_b64);
 		fake_route_add(&s, "GET", path, -1, 200, body);
@@ -420,7 +379,7 @@ static void test_credentials_fallback_and_missing(void)
 	struct k8s_client c;
 	char *body, *log;
 
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	/* A Cluster without superuser access: the app user and its database. */
 	body = secret("pg-app", "username", "YXBw", "YXBw");
 	fake_route_add(&s, "GET", SECRETS "/pg-app", 1, 200, body);
@@ -456,51 +415,14 @@ static void test_credentials_fallback_and_missing(void)
 
 /* ---- the driver ---- */
 
-static void add_cluster(struct fake_server *s)
+/* bise's Services accepted, and the superuser Secret of the CNPG cluster pg. */
+static void add_access(struct fake_server *s)
 {
-	static const char *const zones[] = { "geneva", "lucerne", "gland" };
-	char body[8192] = "{\"kind\":\"PodList\",\"metadata\":{},\"items\":[";
+	char *sec = secret("pg-superuser", "username", "cG9zdGdyZXM=", "Kg==");
 
-	for (int i = 1; i <= 3; i++) {
-		char path[128], node[512];
-		size_t used = strlen(body);
-
-		str_format(body + used, sizeof(body) - used,
-			   "%s{\"metadata\":{\"name\":\"pg-%d\",\"labels\":{\"cnpg.io/cluster\":\"pg\",\"cnpg.io/podRole\":"
-			   "\"instance\",\"cnpg.io/instanceRole\":\"%s\"}},\"spec\":{\"nodeName\":\"w%d\"},\"status\":"
-			   "{\"phase\":\"Running\",\"podIP\":\"10.244.%d.9\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
-			   i > 1 ? "," : "", i, i == 1 ? "primary" : "replica", i, i);
-		str_format(path, sizeof(path), "/api/v1/nodes/w%d", i);
-		str_format(node, sizeof(node), "{\"metadata\":{\"name\":\"w%d\",\"labels\":{\"topology.kubernetes.io/zone\":\"%s\"}}}",
-			   i, zones[i - 1]);
-		fake_route_add(s, "GET", path, -1, 200, node);
-		str_format(path, sizeof(path), PODS "/pg-%d", i);
-		fake_route_add(s, "PATCH", path, -1, 200, "{\"kind\":\"Pod\"}");
-	}
-	str_format(body + strlen(body), sizeof(body) - strlen(body), "]}");
-	fake_route_add(s, "GET", PODS, -1, 200, body);
 	fake_route_add(s, "POST", SVCS, -1, 201, "{\"kind\":\"Service\"}");
-	body[0] = '\0';
-	{
-		char *sec = secret("pg-superuser", "username", "cG9zdGdyZXM=", "Kg==");
-
-		fake_route_add(s, "GET", SECRETS "/pg-superuser", -1, 200, sec);
-		free(sec);
-	}
-}
-
-static struct driver *open_driver(struct fake_server *s, const char *access, const struct driver_ops **ops)
-{
-	static char kc[512];
-	struct k8s_options o = { .kubeconfig = kc, .ns = NS, .poll_us = 1000, .operator_name = "cnpg",
-				 .pg_access = access };
-	struct cluster_spec spec;
-
-	spec_of(&spec, "pg");
-	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)));
-	k8s_driver_configure(&o);
-	*ops = driver_find("kubernetes");
-	return (*ops)->open(&spec, NULL);
+	fake_route_add(s, "GET", SECRETS "/pg-superuser", -1, 200, sec);
+	free(sec);
 }
 
 static void test_driver_nodeport(void)
@@ -513,10 +435,8 @@ static void test_driver_nodeport(void)
 	char why[256] = "";
 	int n;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_cluster(&s);
-	d = open_driver(&s, "nodeport", &ops);
-	CU_ASSERT_FATAL(d != NULL);
+	d = k8s_test_start_cluster(&s, NS, "nodeport", 0, NULL, &ops);
+	add_access(&s);
 	CU_ASSERT(ops->caps & DRIVER_CAP_SQL);
 	CU_ASSERT(ops->supports(d, DRIVER_CAP_SQL, why, sizeof(why)));
 	CU_ASSERT_FATAL(ops->entry != NULL);
@@ -554,11 +474,9 @@ static void test_driver_address_and_none(void)
 	struct driver *d;
 	char why[256] = "";
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_cluster(&s);
 	/* A managed cluster's external read-write service: writers only, no Service made. */
-	d = open_driver(&s, "pg-rw.example.net:5433", &ops);
-	CU_ASSERT_FATAL(d != NULL);
+	d = k8s_test_start_cluster(&s, NS, "pg-rw.example.net:5433", 0, NULL, &ops);
+	add_access(&s);
 	CU_ASSERT(ops->supports(d, DRIVER_CAP_SQL, why, sizeof(why)));
 	CU_ASSERT_FATAL(ops->entry(d, &e));
 	CU_ASSERT_STRING_EQUAL(e.host, "pg-rw.example.net");
@@ -571,7 +489,7 @@ static void test_driver_address_and_none(void)
 	ops->close(d);
 
 	/* No access mode (not a kind context): no workload, and why. */
-	d = open_driver(&s, NULL, &ops);
+	d = k8s_test_open_driver(&s, NS, NULL, &ops);
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_SQL, why, sizeof(why)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "no access to PostgreSQL from here: use --pg-access"));
@@ -584,7 +502,7 @@ static void test_driver_address_and_none(void)
 	/* A bad mode is refused when the driver opens. */
 	CU_ASSERT_FATAL(fake_capture_start());
 	log_set_level(LOG_ERROR);
-	d = open_driver(&s, "balancer", &ops);
+	d = k8s_test_open_driver(&s, NS, "balancer", &ops);
 	log_set_level(LOG_QUIET);
 	{
 		char *log = fake_capture_end();

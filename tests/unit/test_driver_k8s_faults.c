@@ -9,6 +9,7 @@
  */
 #include "k8s_fake_server.c"
 #include "k8s_schema.c"
+#include "k8s_test_common.h"
 
 #include "kubernetes/chaosmesh.h"
 #include "kubernetes/k8s_driver.h"
@@ -28,7 +29,6 @@ static const char *const crd_files[3] = { "chaos-mesh/chaos-mesh.org_networkchao
 					  "chaos-mesh/chaos-mesh.org_iochaos.yaml",
 					  "chaos-mesh/chaos-mesh.org_podchaos.yaml" };
 enum { NETWORK, IO, POD };
-static char certdir[64];
 
 static int suite_init(void)
 {
@@ -42,7 +42,7 @@ static int suite_init(void)
 	for (int i = 0; i < 3; i++)
 		if (!(crds[i] = schema_load(crd_files[i])) || !(cm_schema[i] = schema_of_crd(crds[i], "v1alpha1")))
 			return 1;
-	return fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
+	return k8s_test_suite_init();
 }
 
 static int suite_clean(void)
@@ -50,8 +50,7 @@ static int suite_clean(void)
 	json_object_put(swagger);
 	for (int i = 0; i < 3; i++)
 		json_object_put(crds[i]);
-	fake_rm_rf(certdir);
-	return 0;
+	return k8s_test_suite_clean();
 }
 
 /* NetworkPolicies refer into the Swagger definitions. */
@@ -59,13 +58,6 @@ static int np_check(json_object *o, const char *what)
 {
 	schema_root = swagger;
 	return schema_check(np_schema, o, what);
-}
-
-static bool str_at(json_object *o, const char *ptr, const char *want)
-{
-	json_object *v;
-
-	return json_pointer_get(o, ptr, &v) == 0 && strcmp(json_object_get_string(v), want) == 0;
 }
 
 static const char zones_b[2][ZONE_NAME_LEN] = { "lucerne", "gland" };
@@ -77,14 +69,14 @@ static void test_netpolicy_object(void)
 	char run[64], *text;
 
 	CU_ASSERT_EQUAL(np_check(o, "netpolicy"), 0);
-	CU_ASSERT(str_at(o, "/metadata/name", FAULT_ID "-geneva"));
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1run", "bise-4242"));
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1fault", FAULT_ID));
-	CU_ASSERT(str_at(o, "/spec/podSelector/matchLabels/bise.io~1zone", "geneva"));
-	CU_ASSERT(str_at(o, "/spec/podSelector/matchLabels/bise.io~1cluster", "pg"));
-	CU_ASSERT(str_at(o, "/spec/policyTypes/1", "Egress"));
-	CU_ASSERT(str_at(o, "/spec/ingress/0/from/0/podSelector/matchExpressions/0/operator", "NotIn"));
-	CU_ASSERT(str_at(o, "/spec/egress/0/to/0/podSelector/matchExpressions/0/values/1", "gland"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/name", FAULT_ID "-geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1run", "bise-4242"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1fault", FAULT_ID));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/podSelector/matchLabels/bise.io~1zone", "geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/podSelector/matchLabels/bise.io~1cluster", "pg"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/policyTypes/1", "Egress"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/ingress/0/from/0/podSelector/matchExpressions/0/operator", "NotIn"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/egress/0/to/0/podSelector/matchExpressions/0/values/1", "gland"));
 	json_object_put(o);
 	netpolicy_run_of("odd", run, sizeof(run));
 	CU_ASSERT_STRING_EQUAL(run, "odd");
@@ -109,45 +101,16 @@ static void test_netpolicy_object(void)
 	}
 }
 
-static struct cnpg_member member(const char *name, const char *zone)
-{
-	struct cnpg_member m;
-
-	memset(&m, 0, sizeof(m));
-	str_copy(m.name, sizeof(m.name), name);
-	str_copy(m.zone, sizeof(m.zone), zone);
-	str_copy(m.node, sizeof(m.node), "kind-worker");
-	return m;
-}
-
-static bool client_for(struct fake_server *s, struct k8s_client *c)
-{
-	char kc[512];
-
-	return fake_server_start(s, false, certdir) &&
-	       fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)) &&
-	       k8s_client_init(c, kc, NULL, false);
-}
-
-/* The i-th request with method and a target starting with path; NULL if none. */
-static struct fake_request *request(struct fake_server *s, const char *method, const char *path, int nth)
-{
-	for (int i = 0; i < s->nrequests; i++)
-		if (strcmp(s->requests[i].method, method) == 0 &&
-		    strncmp(s->requests[i].target, path, strlen(path)) == 0 && nth-- == 0)
-			return &s->requests[i];
-	return NULL;
-}
-
 static void test_netpolicy_partition(void)
 {
-	struct cnpg_member m[3] = { member("pg-1", "geneva"), member("pg-2", "lucerne"), member("pg-3", "gland") };
+	struct cnpg_member m[3];
 	struct fake_server s;
 	struct k8s_client c;
 	struct fake_request *r;
 	json_object *o;
 
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	k8s_test_members(m);
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	for (int i = 0; i < 3; i++) {
 		char path[128];
 
@@ -159,25 +122,25 @@ static void test_netpolicy_partition(void)
 		       "\"networking.k8s.io/v1\",\"metadata\":{},\"items\":[]}");
 	CU_ASSERT(netpolicy_partition(&c, NS, "pg", m, 3, zone_a, 1, zones_b, 2, FAULT_ID));
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-2"), 1);
-	r = request(&s, "PATCH", PODS "/pg-2", 0);
+	r = k8s_test_request(&s, "PATCH", PODS "/pg-2", 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->body, "{\"metadata\":{\"labels\":{\"bise.io/cluster\":\"pg\",\"bise.io/zone\":\"lucerne\"}}}");
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->content_type, "merge-patch"));
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
-	r = request(&s, "POST", NETPOL, 0);
+	r = k8s_test_request(&s, "POST", NETPOL, 0);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(np_check(o, "netpolicy POST"), 0);
 	json_object_put(o);
 
 	CU_ASSERT(netpolicy_revert(&c, NS, FAULT_ID));
-	r = request(&s, "DELETE", NETPOL, 0);
+	r = k8s_test_request(&s, "DELETE", NETPOL, 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->target, NETPOL "?labelSelector=bise.io%2Ffault%3D" FAULT_ID);
 	CU_ASSERT(netpolicy_sweep(&c, NS, "pg"));
-	r = request(&s, "DELETE", NETPOL, 1);
+	r = k8s_test_request(&s, "DELETE", NETPOL, 1);
 	CU_ASSERT_STRING_EQUAL(r->target, NETPOL "?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dbise%2Cbise.io%2Fcluster%3Dpg");
 	CU_ASSERT(netpolicy_unlabel_pods(&c, NS, m, 3));
-	r = request(&s, "PATCH", PODS "/pg-3", 1);
+	r = k8s_test_request(&s, "PATCH", PODS "/pg-3", 1);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->body, "{\"metadata\":{\"labels\":{\"bise.io/cluster\":null,\"bise.io/zone\":null}}}");
 
@@ -191,16 +154,8 @@ static void test_netpolicy_partition(void)
 
 static struct net_fault net(double loss, int64_t latency_us, int64_t jitter_us, int64_t rate_bps)
 {
-	struct net_fault f;
+	struct net_fault f = k8s_test_partition(FAULT_ID, loss);
 
-	memset(&f, 0, sizeof(f));
-	str_copy(f.id, sizeof(f.id), FAULT_ID);
-	f.na = 1;
-	str_copy(f.a[0], sizeof(f.a[0]), "geneva");
-	f.nb = 2;
-	str_copy(f.b[0], sizeof(f.b[0]), "lucerne");
-	str_copy(f.b[1], sizeof(f.b[1]), "gland");
-	f.loss_pct = loss;
 	f.latency_us = latency_us;
 	f.jitter_us = jitter_us;
 	f.rate_bps = rate_bps;
@@ -231,11 +186,11 @@ static void test_chaosmesh_objects(void)
 		o = chaosmesh_network_object(NS, "pg", &f, why, sizeof(why));
 		CU_ASSERT_FATAL(o != NULL);
 		CU_ASSERT_EQUAL(schema_check(cm_schema[NETWORK], o, cases[i].action), 0);
-		CU_ASSERT(str_at(o, "/spec/action", cases[i].action));
-		CU_ASSERT(str_at(o, cases[i].ptr, cases[i].want));
-		CU_ASSERT(str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
-		CU_ASSERT(str_at(o, "/spec/target/selector/expressionSelectors/0/values/1", "gland"));
-		CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1fault", FAULT_ID));
+		CU_ASSERT(k8s_test_str_at(o, "/spec/action", cases[i].action));
+		CU_ASSERT(k8s_test_str_at(o, cases[i].ptr, cases[i].want));
+		CU_ASSERT(k8s_test_str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
+		CU_ASSERT(k8s_test_str_at(o, "/spec/target/selector/expressionSelectors/0/values/1", "gland"));
+		CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1fault", FAULT_ID));
 		json_object_put(o);
 	}
 	{
@@ -243,7 +198,7 @@ static void test_chaosmesh_objects(void)
 
 		f.one_way = true;
 		o = chaosmesh_network_object(NS, "pg", &f, why, sizeof(why));
-		CU_ASSERT(str_at(o, "/spec/direction", "to"));
+		CU_ASSERT(k8s_test_str_at(o, "/spec/direction", "to"));
 		json_object_put(o);
 		str_copy(f.b[1], sizeof(f.b[1]), PARTY_CLIENT);
 		CU_ASSERT_PTR_NULL(chaosmesh_network_object(NS, "pg", &f, why, sizeof(why)));
@@ -261,35 +216,35 @@ static void test_chaosmesh_objects(void)
 		json_object_put(o);
 		o = chaosmesh_isolate_object(NS, "pg", "gland", "bise-4242");
 		CU_ASSERT_EQUAL(schema_check(cm_schema[NETWORK], o, "zone isolation"), 0);
-		CU_ASSERT(str_at(o, "/metadata/name", "bise-4242-outage-gland"));
-		CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1run", "bise-4242"));
+		CU_ASSERT(k8s_test_str_at(o, "/metadata/name", "bise-4242-outage-gland"));
+		CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1run", "bise-4242"));
 		json_object_put(o);
 	}
 	o = chaosmesh_io_object(NS, "pg", "pg-1", "/var/lib/postgresql/data", &io, "bise-io-pg-1");
 	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "iochaos delay"), 0);
-	CU_ASSERT(str_at(o, "/spec/delay", "250ms"));
-	CU_ASSERT(str_at(o, "/spec/path", "/var/lib/postgresql/data/**/pg_wal/**/*"));
-	CU_ASSERT(str_at(o, "/spec/selector/pods/" NS "/0", "pg-1"));
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1member", "pg-1"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/delay", "250ms"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/path", "/var/lib/postgresql/data/**/pg_wal/**/*"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/selector/pods/" NS "/0", "pg-1"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1member", "pg-1"));
 	json_object_put(o);
 	io.mode = IO_STALL;
 	io.wal_only = false;
 	o = chaosmesh_io_object(NS, "pg", "pg-1", "/pgdata", &io, "bise-io-pg-1");
 	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "iochaos stall"), 0);
-	CU_ASSERT(str_at(o, "/spec/delay", "1h"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/delay", "1h"));
 	json_object_put(o);
 	io.mode = IO_ERROR;
 	o = chaosmesh_io_object(NS, "pg", "pg-1", "/pgdata", &io, "bise-io-pg-1");
 	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "iochaos fault"), 0);
-	CU_ASSERT(str_at(o, "/spec/errno", "5"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/errno", "5"));
 	json_object_put(o);
 	o = chaosmesh_pod_object(NS, "pg", "pg-2", NULL, FAULT_ID);
 	CU_ASSERT_EQUAL(schema_check(cm_schema[POD], o, "pod-kill"), 0);
-	CU_ASSERT(str_at(o, "/spec/gracePeriod", "0"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/gracePeriod", "0"));
 	json_object_put(o);
 	o = chaosmesh_pod_object(NS, "pg", "pg-2", "postgres", FAULT_ID);
 	CU_ASSERT_EQUAL(schema_check(cm_schema[POD], o, "container-kill"), 0);
-	CU_ASSERT(str_at(o, "/spec/containerNames/0", "postgres"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/containerNames/0", "postgres"));
 	json_object_put(o);
 }
 
@@ -323,7 +278,7 @@ static void test_chaosmesh_api(void)
 	char why[256];
 	json_object *o;
 
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	CU_ASSERT_EQUAL(chaosmesh_available(&c, why, sizeof(why)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Chaos Mesh is not installed on http://127.0.0.1:"));
 	/* Nothing of Chaos Mesh: deleting what is not there is fine. */
@@ -334,7 +289,7 @@ static void test_chaosmesh_api(void)
 	o = chaosmesh_pod_object(NS, "pg", "pg-2", NULL, FAULT_ID);
 	CU_ASSERT(chaosmesh_create(&c, NS, o));
 	json_object_put(o);
-	r = request(&s, "POST", CM "/namespaces/" NS "/podchaos", 0);
+	r = k8s_test_request(&s, "POST", CM "/namespaces/" NS "/podchaos", 0);
 	CU_ASSERT_FATAL(r != NULL);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(schema_check(cm_schema[POD], o, "podchaos POST"), 0);
@@ -347,7 +302,7 @@ static void test_chaosmesh_api(void)
 		fake_route_add(&s, "DELETE", path, -1, 200, "{\"kind\":\"List\",\"items\":[]}");
 	}
 	CU_ASSERT(chaosmesh_delete_selected(&c, NS, "bise.io/fault=" FAULT_ID));
-	r = request(&s, "DELETE", CM "/namespaces/" NS "/iochaos", 0);
+	r = k8s_test_request(&s, "DELETE", CM "/namespaces/" NS "/iochaos", 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->target, CM "/namespaces/" NS "/iochaos?labelSelector=bise.io%2Ffault%3D" FAULT_ID);
 	k8s_client_free(&c);
@@ -355,58 +310,6 @@ static void test_chaosmesh_api(void)
 }
 
 /* ---- the driver ---- */
-
-static void add_cnpg_pods(struct fake_server *s)
-{
-	static const char *const zones[] = { "geneva", "lucerne", "gland" };
-	char body[8192] = "{\"kind\":\"PodList\",\"metadata\":{},\"items\":[";
-
-	for (int i = 1; i <= 3; i++) {
-		char path[128], node[512];
-		size_t used = strlen(body);
-
-		str_format(body + used, sizeof(body) - used,
-			   "%s{\"metadata\":{\"name\":\"pg-%d\",\"labels\":{\"cnpg.io/cluster\":\"pg\",\"cnpg.io/podRole\":"
-			   "\"instance\",\"cnpg.io/instanceRole\":\"%s\"}},\"spec\":{\"nodeName\":\"w%d\"},\"status\":"
-			   "{\"phase\":\"Running\",\"podIP\":\"10.244.%d.9\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
-			   i > 1 ? "," : "", i, i == 1 ? "primary" : "replica", i, i);
-		str_format(path, sizeof(path), "/api/v1/nodes/w%d", i);
-		str_format(node, sizeof(node), "{\"metadata\":{\"name\":\"w%d\",\"labels\":{\"topology.kubernetes.io/zone\":\"%s\"}}}",
-			   i, zones[i - 1]);
-		fake_route_add(s, "GET", path, -1, 200, node);
-		str_format(path, sizeof(path), PODS "/pg-%d", i);
-		fake_route_add(s, "PATCH", path, -1, 200, "{\"kind\":\"Pod\"}");
-	}
-	str_format(body + strlen(body), sizeof(body) - strlen(body), "]}");
-	fake_route_add(s, "GET", PODS, -1, 200, body);
-}
-
-static void add_deletes(struct fake_server *s)
-{
-	static const char *const kinds[] = { "networkchaos", "iochaos", "podchaos" };
-
-	fake_route_add(s, "DELETE", NETPOL, -1, 200, "{\"kind\":\"NetworkPolicyList\",\"items\":[]}");
-	for (int i = 0; i < 3; i++) {
-		char path[256];
-
-		str_format(path, sizeof(path), CM "/namespaces/" NS "/%s", kinds[i]);
-		fake_route_add(s, "DELETE", path, -1, 200, "{\"kind\":\"List\",\"items\":[]}");
-	}
-}
-
-static struct driver *open_driver(struct fake_server *s, const struct driver_ops **ops)
-{
-	static char kc[512];
-	struct k8s_options o = { .kubeconfig = kc, .ns = NS, .poll_us = 1000, .operator_name = "cnpg" };
-	struct cluster_spec spec;
-
-	cluster_spec_defaults(&spec);
-	str_copy(spec.name, sizeof(spec.name), "pg");
-	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)));
-	k8s_driver_configure(&o);
-	*ops = driver_find("kubernetes");
-	return (*ops)->open(&spec, NULL);
-}
 
 static void test_driver_without_chaos_mesh(void)
 {
@@ -419,20 +322,16 @@ static void test_driver_without_chaos_mesh(void)
 	json_object *o;
 	char *log;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_cnpg_pods(&s);
-	add_deletes(&s);
+	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
 	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
-	d = open_driver(&s, &ops);
-	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->caps & DRIVER_CAP_NET_FAULT);
 	CU_ASSERT(ops->net_apply(d, &part));
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-3"), 1);
-	r = request(&s, "POST", NETPOL, 0);
+	r = k8s_test_request(&s, "POST", NETPOL, 0);
 	CU_ASSERT_FATAL(r != NULL);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(np_check(o, "driver netpolicy"), 0);
-	CU_ASSERT(str_at(o, "/metadata/name", FAULT_ID "-geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/name", FAULT_ID "-geneva"));
 	json_object_put(o);
 
 	/* Delay needs Chaos Mesh: the step is skipped with the reason; applied anyway, refused. */
@@ -485,37 +384,33 @@ static void test_driver_with_chaos_mesh(void)
 	struct driver *d;
 	json_object *o;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_cnpg_pods(&s);
-	add_deletes(&s);
+	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
 	fake_route_add(&s, "GET", CM, -1, 200, "{\"kind\":\"APIResourceList\"}");
 	fake_route_add(&s, "POST", CM "/namespaces/" NS "/networkchaos", -1, 201, "{}");
 	fake_route_add(&s, "POST", CM "/namespaces/" NS "/iochaos", -1, 201, "{}");
-	d = open_driver(&s, &ops);
-	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->supports(d, DRIVER_CAP_STORAGE_STALL | DRIVER_CAP_NET_LATENCY, (char[64]){ 0 }, 64));
 	CU_ASSERT(ops->net_apply(d, &delay));
 	CU_ASSERT(ops->net_apply(d, &part));
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 0); /* partitions go through Chaos Mesh too */
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-1"), 2);
 	for (int i = 0; i < 2; i++) {
-		r = request(&s, "POST", CM "/namespaces/" NS "/networkchaos", i);
+		r = k8s_test_request(&s, "POST", CM "/namespaces/" NS "/networkchaos", i);
 		CU_ASSERT_FATAL(r != NULL);
 		o = json_tokener_parse(r->body);
 		CU_ASSERT_EQUAL(schema_check(cm_schema[NETWORK], o, "driver networkchaos"), 0);
-		CU_ASSERT(str_at(o, "/spec/action", i ? "partition" : "delay"));
+		CU_ASSERT(k8s_test_str_at(o, "/spec/action", i ? "partition" : "delay"));
 		json_object_put(o);
 	}
 	CU_ASSERT(ops->io_fault(d, "pg-2", &io));
-	r = request(&s, "POST", CM "/namespaces/" NS "/iochaos", 0);
+	r = k8s_test_request(&s, "POST", CM "/namespaces/" NS "/iochaos", 0);
 	CU_ASSERT_FATAL(r != NULL);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(schema_check(cm_schema[IO], o, "driver iochaos"), 0);
-	CU_ASSERT(str_at(o, "/spec/volumePath", "/var/lib/postgresql/data"));
-	CU_ASSERT(str_at(o, "/metadata/name", "bise-io-pg-2"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/volumePath", "/var/lib/postgresql/data"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/name", "bise-io-pg-2"));
 	json_object_put(o);
 	CU_ASSERT(ops->io_heal(d, "pg-2"));
-	r = request(&s, "DELETE", CM "/namespaces/" NS "/iochaos", 0);
+	r = k8s_test_request(&s, "DELETE", CM "/namespaces/" NS "/iochaos", 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->target, CM "/namespaces/" NS "/iochaos?labelSelector=bise.io%2Fcluster%3Dpg%2Cbise.io%2Fmember%3Dpg-2");
 	ops->close(d);

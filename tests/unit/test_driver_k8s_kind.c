@@ -7,6 +7,7 @@
  * `docker stop` runs, so heal can start them; down leaves a kind cluster bise did not create.
  */
 #include "k8s_fake_server.c"
+#include "k8s_test_common.h"
 
 #include "kubernetes/k8s_driver.h"
 #include "kubernetes/kind.h"
@@ -22,26 +23,12 @@ static const char nodes_geneva[] =
 	"{\"metadata\":{\"name\":\"bise-kt-worker\",\"labels\":{\"kubernetes.io/hostname\":\"bise-kt-worker\","
 	"\"topology.kubernetes.io/zone\":\"geneva\"}},\"spec\":{\"podCIDR\":\"10.244.1.0/24\"}}]}";
 
-static char certdir[64];
 static const struct driver_ops *ops;
 
 static int suite_init(void)
 {
-	log_set_level(LOG_QUIET);
 	ops = driver_find("kind");
-	return ops && fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-	fake_rm_rf(certdir);
-	return 0;
-}
-
-static void spec_of(struct cluster_spec *spec, const char *name)
-{
-	cluster_spec_defaults(spec);
-	str_copy(spec->name, sizeof(spec->name), name);
+	return ops ? k8s_test_suite_init() : 1;
 }
 
 static void test_preflight(void)
@@ -53,7 +40,7 @@ static void test_preflight(void)
 	char found[1024];
 
 	CU_ASSERT_EQUAL(ops->caps & DRIVER_CAP_ZONE_OUTAGE, DRIVER_CAP_ZONE_OUTAGE);
-	spec_of(&spec, "kt");
+	k8s_test_spec(&spec, "kt");
 	k8s_driver_configure(&k);
 	kind_driver_configure(&ko);
 	/* Nothing on PATH: both pieces named in one line. */
@@ -157,11 +144,11 @@ static void test_dry_run(void)
 	long p;
 
 	str_format(manifest, sizeof(manifest), "%s/" FIXTURE, source_dir());
-	str_format(state, sizeof(state), "%s/state", certdir);
+	str_format(state, sizeof(state), "%s/state", k8s_test_certdir);
 	ko.operator_manifest = manifest;
 	k8s_driver_configure(&k);
 	kind_driver_configure(&ko);
-	spec_of(&spec, "kt");
+	k8s_test_spec(&spec, "kt");
 	x.d = ops->open(&spec, state);
 	CU_ASSERT_FATAL(x.d != NULL);
 	CU_ASSERT_FALSE(ops->exists(x.d));
@@ -203,19 +190,19 @@ static void test_zone_outage_recorded(void)
 	char dir[1100], kc[512], state_file[1200], cmd[2400], *text;
 	struct driver *d;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s.url, NULL, kc, sizeof(kc)));
-	str_format(dir, sizeof(dir), "%s/adopted/kind/kt", certdir);
+	CU_ASSERT_FATAL(fake_server_start(&s, false, k8s_test_certdir));
+	CU_ASSERT_FATAL(fake_kubeconfig(k8s_test_certdir, "token.kubeconfig", s.url, NULL, kc, sizeof(kc)));
+	str_format(dir, sizeof(dir), "%s/adopted/kind/kt", k8s_test_certdir);
 	CU_ASSERT_FATAL(mkdir_p(dir, 0700));
 	/* The kubeconfig names its CA relative to its own directory: bring the files along. */
 	str_format(cmd, sizeof(cmd), "find %s -maxdepth 1 -type f -exec cp {} %s/ \\; && cp %s %s/kubeconfig",
-		   certdir, dir, kc, dir);
+		   k8s_test_certdir, dir, kc, dir);
 	CU_ASSERT_FATAL(system(cmd) == 0);
 	fake_route_add(&s, "GET", NODES, -1, 200, nodes_geneva);
 	k8s_driver_configure(&k);
 	kind_driver_configure(&ko);
-	spec_of(&spec, "kt");
-	str_format(dir, sizeof(dir), "%s/adopted", certdir);
+	k8s_test_spec(&spec, "kt");
+	str_format(dir, sizeof(dir), "%s/adopted", k8s_test_certdir);
 	log_set_level(LOG_ERROR);
 	d = ops->open(&spec, dir);
 	log_set_level(LOG_QUIET);
@@ -239,12 +226,25 @@ static void test_zone_outage_recorded(void)
 	CU_ASSERT(text && strstr(text, "\"bise-kt-worker\""));
 	free(text);
 	ops->close(d);
+	/* Without its kubeconfig (nothing to ask the API), heal still starts what is recorded. */
+	str_format(cmd, sizeof(cmd), "%s/kind/kt/kubeconfig", dir);
+	CU_ASSERT_FATAL(unlink(cmd) == 0);
+	d = ops->open(&spec, dir);
+	CU_ASSERT_FATAL(d != NULL);
+	CU_ASSERT_FATAL(fake_capture_start());
+	log_set_level(LOG_ERROR);
+	CU_ASSERT_FALSE(ops->sweep(d));
+	log_set_level(LOG_QUIET);
+	text = fake_capture_end();
+	CU_ASSERT(text && strstr(text, "docker start") && !strstr(text, "is not up"));
+	free(text);
+	ops->close(d);
 	fake_server_stop(&s);
 }
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("k8s_kind", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("k8s_kind", suite_init, k8s_test_suite_clean);
 
 	CU_add_test(s, "preflight names what is missing", test_preflight);
 	CU_add_test(s, "dry run: up, zone-outage, down", test_dry_run);

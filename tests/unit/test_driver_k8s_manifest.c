@@ -9,6 +9,7 @@
  */
 #include "k8s_fake_server.c"
 #include "k8s_schema.c"
+#include "k8s_test_common.h"
 
 #include "kubernetes/manifest.h"
 #include "kubernetes/operators.h"
@@ -81,20 +82,6 @@ static const char dep_available[] =
 	"{\"type\":\"Available\",\"status\":\"True\",\"reason\":\"MinimumReplicasAvailable\","
 	"\"message\":\"Deployment has minimum availability.\"},{\"type\":\"Progressing\",\"status\":\"True\","
 	"\"reason\":\"NewReplicaSetAvailable\"}]}}";
-
-static char certdir[64];
-
-static int suite_init(void)
-{
-	log_set_level(LOG_QUIET);
-	return fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-	fake_rm_rf(certdir);
-	return 0;
-}
 
 static json_object *fixture_docs(void)
 {
@@ -210,7 +197,7 @@ static void test_fetch(void)
 	CU_ASSERT(text != NULL && len > 1000 && strstr(text, "cnpg-controller-manager"));
 	free(text);
 	/* Only verified HTTPS: plain http is refused, and a certificate no system CA signed too. */
-	CU_ASSERT_FATAL(fake_server_start(&s, true, certdir));
+	CU_ASSERT_FATAL(fake_server_start(&s, true, k8s_test_certdir));
 	fake_route_add(&s, "GET", "/cnpg.yaml", -1, 200, "apiVersion: v1\n");
 	fake_capture_start();
 	log_set_level(LOG_ERROR);
@@ -227,15 +214,6 @@ static void test_fetch(void)
 	CU_ASSERT_EQUAL(fake_count(&s, "GET", "/cnpg.yaml"), 0);
 	free(log);
 	fake_server_stop(&s);
-}
-
-static bool client_for(struct fake_server *s, struct k8s_client *c)
-{
-	char kc[512];
-
-	return fake_server_start(s, false, certdir) &&
-	       fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)) &&
-	       k8s_client_init(c, kc, NULL, false);
 }
 
 /* Discovery and the objects' answers of a healthy install. */
@@ -278,7 +256,7 @@ static void test_apply_order(void)
 	size_t nwant = sizeof(want) / sizeof(want[0]);
 
 	CU_ASSERT_FATAL(docs != NULL);
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	routes(&s, disc_apps, true);
 	CU_ASSERT(manifest_apply(&c, docs, "default", 10 * 1000000LL, 1000));
 	CU_ASSERT_EQUAL(s.nrequests, (int)nwant);
@@ -306,6 +284,27 @@ static void test_apply_order(void)
 	json_object_put(docs);
 }
 
+/* manifest_apply of docs on c, which must fail: the errors it logged. */
+static char *apply_failing(struct k8s_client *c, json_object *docs, int64_t timeout_us, int64_t poll_us)
+{
+	char *log;
+
+	CU_ASSERT_FATAL(fake_capture_start());
+	log_set_level(LOG_ERROR);
+	CU_ASSERT_FALSE(manifest_apply(c, docs, "default", timeout_us, poll_us));
+	log_set_level(LOG_QUIET);
+	log = fake_capture_end();
+	CU_ASSERT_FATAL(log != NULL);
+	return log;
+}
+
+/* The client and its server gone. */
+static void stop(struct fake_server *s, struct k8s_client *c)
+{
+	k8s_client_free(c);
+	fake_server_stop(s);
+}
+
 static void test_apply_errors(void)
 {
 	struct fake_server s;
@@ -315,63 +314,46 @@ static void test_apply_errors(void)
 
 	CU_ASSERT_FATAL(docs != NULL && invalid != NULL);
 	/* A 422 on the Deployment: the error names it and the API's reason. */
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	fake_route_add(&s, "PATCH", DEP_PATH, -1, 422, invalid);
 	routes(&s, disc_apps, true);
-	fake_capture_start();
-	log_set_level(LOG_ERROR);
-	CU_ASSERT_FALSE(manifest_apply(&c, docs, "default", 10 * 1000000LL, 1000));
-	log = fake_capture_end();
+	log = apply_failing(&c, docs, 10 * 1000000LL, 1000);
 	CU_ASSERT(strstr(log, "patch Deployment cnpg-system/cnpg-controller-manager: Invalid (HTTP 422)") != NULL);
 	CU_ASSERT_EQUAL(fake_count(&s, "GET", DEP_PATH), 0);
 	free(log);
-	k8s_client_free(&c);
-	fake_server_stop(&s);
+	stop(&s, &c);
 
 	/* apps/v1 served without Deployments: an unknown kind, named. */
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	routes(&s, disc_apps_no_deploy, true);
-	fake_capture_start();
-	log_set_level(LOG_ERROR);
-	CU_ASSERT_FALSE(manifest_apply(&c, docs, "default", 10 * 1000000LL, 1000));
-	log = fake_capture_end();
+	log = apply_failing(&c, docs, 10 * 1000000LL, 1000);
 	CU_ASSERT(strstr(log, "Deployment cnpg-controller-manager: unknown kind: the API server's "
 			 "discovery of apps/v1 lists no kind Deployment") != NULL);
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", DEP_PATH), 0);
 	free(log);
-	k8s_client_free(&c);
-	fake_server_stop(&s);
+	stop(&s, &c);
 
 	/* rbac not served at all (404 on discovery). */
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	fake_route_add(&s, "GET", "/apis/rbac.authorization.k8s.io/v1", -1, 404,
 		       "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"NotFound\","
 		       "\"code\":404}");
 	routes(&s, disc_apps, true);
-	fake_capture_start();
-	log_set_level(LOG_ERROR);
-	CU_ASSERT_FALSE(manifest_apply(&c, docs, "default", 10 * 1000000LL, 1000));
-	log = fake_capture_end();
+	log = apply_failing(&c, docs, 10 * 1000000LL, 1000);
 	CU_ASSERT(strstr(log, "ClusterRole cnpg-manager: the API server does not serve "
 			 "rbac.authorization.k8s.io/v1") != NULL);
 	free(log);
-	k8s_client_free(&c);
-	fake_server_stop(&s);
+	stop(&s, &c);
 
 	/* A CRD that stays not Established: nothing else is applied, the condition is quoted. */
-	CU_ASSERT_FATAL(client_for(&s, &c));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, false));
 	routes(&s, disc_apps, false);
-	fake_capture_start();
-	log_set_level(LOG_ERROR);
-	CU_ASSERT_FALSE(manifest_apply(&c, docs, "default", 50 * 1000LL, 10 * 1000LL));
-	log = fake_capture_end();
+	log = apply_failing(&c, docs, 50 * 1000LL, 10 * 1000LL);
 	CU_ASSERT(strstr(log, "CustomResourceDefinition scheduledbackups.postgresql.cnpg.io not "
 			 "Established in time: the initial names have not been accepted yet") != NULL);
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", NS_PATH), 0);
 	free(log);
-	log_set_level(LOG_QUIET);
-	k8s_client_free(&c);
-	fake_server_stop(&s);
+	stop(&s, &c);
 	free(invalid);
 	json_object_put(docs);
 }
@@ -381,13 +363,10 @@ static void test_apply_dry_run(void)
 {
 	struct fake_server s;
 	struct k8s_client c;
-	char kc[512];
 	json_object *docs = fixture_docs();
 
 	CU_ASSERT_FATAL(docs != NULL);
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s.url, NULL, kc, sizeof(kc)));
-	CU_ASSERT_FATAL(k8s_client_init(&c, kc, NULL, true));
+	CU_ASSERT_FATAL(k8s_test_client(&s, &c, true));
 	CU_ASSERT(manifest_apply(&c, docs, "default", 1000000LL, 1000));
 	CU_ASSERT_EQUAL(s.nrequests, 0);
 	CU_ASSERT_EQUAL(c.ncalls, 9);
@@ -404,7 +383,7 @@ static void test_apply_dry_run(void)
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("k8s_manifest", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("k8s_manifest", k8s_test_suite_init, k8s_test_suite_clean);
 
 	CU_add_test(s, "release URL by version", test_release_url);
 	CU_add_test(s, "split the fixture", test_split_fixture);

@@ -10,6 +10,7 @@
  */
 #include "k8s_fake_server.c"
 #include "k8s_schema.c"
+#include "k8s_test_common.h"
 
 #include "fault.h"
 #include "kubernetes/chaosmesh.h"
@@ -31,7 +32,7 @@
 #define FAULT_ID "bise-4242-7"
 
 static json_object *swagger, *defs, *nc_crd, *nc_schema;
-static char certdir[64], workdir[128];
+static char workdir[128];
 
 static int suite_init(void)
 {
@@ -45,7 +46,7 @@ static int suite_init(void)
 	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-k8s-zone-XXXXXX");
 	if (!mkdtemp(workdir))
 		return 1;
-	return fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
+	return k8s_test_suite_init();
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -57,7 +58,7 @@ static int suite_clean(void)
 {
 	json_object_put(swagger);
 	json_object_put(nc_crd);
-	fake_rm_rf(certdir);
+	k8s_test_suite_clean();
 	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -72,146 +73,18 @@ static int core_check(const char *def, json_object *obj, const char *what)
 	return schema_check(schema, obj, what);
 }
 
-static bool str_at(json_object *o, const char *ptr, const char *want)
-{
-	json_object *v;
-
-	return json_pointer_get(o, ptr, &v) == 0 && strcmp(json_object_get_string(v), want) == 0;
-}
-
-/* The nth request with method and a target starting with path; NULL if none. */
-static struct fake_request *request(struct fake_server *s, const char *method, const char *path, int nth)
-{
-	for (int i = 0; i < s->nrequests; i++)
-		if (strcmp(s->requests[i].method, method) == 0 &&
-		    strncmp(s->requests[i].target, path, strlen(path)) == 0 && nth-- == 0)
-			return &s->requests[i];
-	return NULL;
-}
-
-/* Requests sent so far with method (any path). */
-static int count_method(struct fake_server *s, const char *method)
-{
-	int n = 0;
-
-	pthread_mutex_lock(&s->lock);
-	for (int i = 0; i < s->nrequests; i++)
-		n += strcmp(s->requests[i].method, method) == 0;
-	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
 static const char *const zones[] = { "geneva", "lucerne", "gland" };
-
-/*
- * The CNPG instance pods pg-1..3 on nodes w1..w3 (one per zone), as a PodList. labelled:
- * bitmask of the pods carrying bise's labels; pod 1 gets uid (a recreated pod has a new one).
- */
-static void pod_list(char *body, size_t len, unsigned labelled, const char *uid1)
-{
-	size_t used;
-
-	str_copy(body, len, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"7\"},\"items\":[");
-	for (int i = 1; i <= 3; i++) {
-		char extra[128] = "";
-
-		if (labelled & (1u << i))
-			str_format(extra, sizeof(extra), ",\"bise.io/cluster\":\"pg\",\"bise.io/zone\":\"%s\"", zones[i - 1]);
-		used = strlen(body);
-		str_format(body + used, len - used,
-			   "%s{\"metadata\":{\"name\":\"pg-%d\",\"uid\":\"%s\",\"labels\":{\"cnpg.io/cluster\":\"pg\","
-			   "\"cnpg.io/podRole\":\"instance\",\"cnpg.io/instanceRole\":\"%s\"%s}},\"spec\":{\"nodeName\":\"w%d\"},"
-			   "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.244.%d.9\",\"conditions\":[{\"type\":\"Ready\","
-			   "\"status\":\"True\"}]}}",
-			   i > 1 ? "," : "", i, i == 1 ? uid1 : "uid-x", i == 1 ? "primary" : "replica", extra, i, i);
-	}
-	used = strlen(body);
-	str_format(body + used, len - used, "]}");
-}
-
-/* Pods, their nodes and label patches; returns the pods route (its body can be swapped). */
-static struct fake_route *add_pods(struct fake_server *s, unsigned labelled)
-{
-	char body[8192];
-
-	for (int i = 1; i <= 3; i++) {
-		char path[128], node[512];
-
-		str_format(path, sizeof(path), NODES "/w%d", i);
-		str_format(node, sizeof(node), "{\"kind\":\"Node\",\"metadata\":{\"name\":\"w%d\",\"labels\":"
-			   "{\"topology.kubernetes.io/zone\":\"%s\"}}}", i, zones[i - 1]);
-		fake_route_add(s, "GET", path, -1, 200, node);
-		str_format(path, sizeof(path), PODS "/pg-%d", i);
-		fake_route_add(s, "PATCH", path, -1, 200, "{\"kind\":\"Pod\"}");
-	}
-	pod_list(body, sizeof(body), labelled, "uid-1");
-	return fake_route_add(s, "GET", PODS, -1, 200, body);
-}
-
-/* Answer the pods list with labelled pods (bitmask) and pod 1's uid from now on. */
-static void set_pods(struct fake_server *s, struct fake_route *r, unsigned labelled, const char *uid1)
-{
-	char body[8192];
-
-	pod_list(body, sizeof(body), labelled, uid1);
-	pthread_mutex_lock(&s->lock);
-	free(r->body);
-	r->body = xstrdup(body);
-	pthread_mutex_unlock(&s->lock);
-}
 
 /* The operator recreated pod 1: new uid, none of bise's labels. */
 static void recreate_pod1(struct fake_server *s, struct fake_route *r, unsigned labelled)
 {
-	set_pods(s, r, labelled & ~2u, "uid-1-recreated");
-}
-
-static void add_deletes(struct fake_server *s)
-{
-	static const char *const kinds[] = { "networkchaos", "iochaos", "podchaos" };
-
-	fake_route_add(s, "DELETE", NETPOL, -1, 200, "{\"kind\":\"NetworkPolicyList\",\"items\":[]}");
-	for (int i = 0; i < 3; i++) {
-		char path[256];
-
-		str_format(path, sizeof(path), CM "/namespaces/" NS "/%s", kinds[i]);
-		fake_route_add(s, "DELETE", path, -1, 200, "{\"kind\":\"List\",\"items\":[]}");
-	}
-}
-
-static struct driver *open_driver(struct fake_server *s, const struct driver_ops **ops)
-{
-	static char kc[512];
-	struct k8s_options o = { .kubeconfig = kc, .ns = NS, .poll_us = 1000, .operator_name = "cnpg" };
-	struct cluster_spec spec;
-
-	cluster_spec_defaults(&spec);
-	str_copy(spec.name, sizeof(spec.name), "pg");
-	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)));
-	k8s_driver_configure(&o);
-	*ops = driver_find("kubernetes");
-	return (*ops)->open(&spec, NULL);
-}
-
-static struct net_fault partition(void)
-{
-	struct net_fault f;
-
-	memset(&f, 0, sizeof(f));
-	str_copy(f.id, sizeof(f.id), FAULT_ID);
-	f.na = 1;
-	str_copy(f.a[0], sizeof(f.a[0]), "geneva");
-	f.nb = 2;
-	str_copy(f.b[0], sizeof(f.b[0]), "lucerne");
-	str_copy(f.b[1], sizeof(f.b[1]), "gland");
-	f.loss_pct = 100;
-	return f;
+	k8s_test_set_pods(s, r, labelled & ~2u, "uid-1-recreated");
 }
 
 static void test_tick_relabels(void)
 {
 	const struct driver_ops *ops;
-	struct net_fault f = partition();
+	struct net_fault f = k8s_test_partition(FAULT_ID, 100);
 	struct fake_server s;
 	struct fake_route *pods;
 	struct fake_request *r;
@@ -219,12 +92,8 @@ static void test_tick_relabels(void)
 	json_object *o;
 	int patches;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	pods = add_pods(&s, 0);
-	add_deletes(&s);
+	d = k8s_test_start_cluster(&s, NS, NULL, 0, &pods, &ops);
 	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
-	d = open_driver(&s, &ops);
-	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ops->tick);
 
 	/* No fault: a tick sends nothing at all. */
@@ -233,12 +102,12 @@ static void test_tick_relabels(void)
 
 	CU_ASSERT(ops->net_apply(d, &f));
 	recreate_pod1(&s, pods, 0xe); /* 2 and 3 keep the apply's labels; 1 came back bare */
-	patches = count_method(&s, "PATCH");
+	patches = k8s_test_count_method(&s, "PATCH");
 	CU_ASSERT_EQUAL(patches, 3);
 	CU_ASSERT(ops->tick(d));
-	CU_ASSERT_EQUAL(count_method(&s, "PATCH"), patches + 1);
+	CU_ASSERT_EQUAL(k8s_test_count_method(&s, "PATCH"), patches + 1);
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-1"), 2);
-	r = request(&s, "PATCH", PODS "/pg-1", 1);
+	r = k8s_test_request(&s, "PATCH", PODS "/pg-1", 1);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->body, "{\"metadata\":{\"labels\":{\"bise.io/cluster\":\"pg\",\"bise.io/zone\":\"geneva\"}}}");
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->content_type, "merge-patch"));
@@ -246,15 +115,15 @@ static void test_tick_relabels(void)
 	CU_ASSERT_EQUAL(core_check("io.k8s.api.core.v1.Pod", o, "relabel patch"), 0);
 	json_object_put(o);
 	/* The tick listed the operator's instance pods. */
-	r = request(&s, "GET", PODS "?", 1);
+	r = k8s_test_request(&s, "GET", PODS "?", 1);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->target, "labelSelector=cnpg.io%2Fcluster%3Dpg"));
 
 	/* Labelled now: the next tick lists and patches nothing. */
-	set_pods(&s, pods, 0xe, "uid-1-recreated");
-	patches = count_method(&s, "PATCH");
+	k8s_test_set_pods(&s, pods, 0xe, "uid-1-recreated");
+	patches = k8s_test_count_method(&s, "PATCH");
 	CU_ASSERT(ops->tick(d));
-	CU_ASSERT_EQUAL(count_method(&s, "PATCH"), patches);
+	CU_ASSERT_EQUAL(k8s_test_count_method(&s, "PATCH"), patches);
 
 	/* Reverted: nothing is active, a recreated pod is left alone, no request at all. */
 	CU_ASSERT(ops->net_revert(d, FAULT_ID));
@@ -265,7 +134,7 @@ static void test_tick_relabels(void)
 		CU_ASSERT(ops->tick(d));
 		CU_ASSERT_EQUAL(s.nrequests, before);
 	}
-	CU_ASSERT_EQUAL(count_method(&s, "PATCH"), patches);
+	CU_ASSERT_EQUAL(k8s_test_count_method(&s, "PATCH"), patches);
 	ops->close(d);
 	fake_server_stop(&s);
 }
@@ -299,14 +168,10 @@ static void test_zone_outage(void)
 	json_object *o, *ref;
 	char *text, run[32];
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_pods(&s, 0);
-	add_deletes(&s);
+	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
 	add_nodes(&s, false);
 	add_nodes(&s, true);
 	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
-	d = open_driver(&s, &ops);
-	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->caps & DRIVER_CAP_ZONE_OUTAGE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ops->zone_stop);
 	CU_ASSERT(ops->supports(d, DRIVER_CAP_ZONE_OUTAGE, (char[64]){ 0 }, 64));
@@ -315,17 +180,17 @@ static void test_zone_outage(void)
 	/* Only the schedulable node, with the reference cordon and bise's marks. */
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", NODES "/w1"), 1);
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", NODES "/w1b"), 0);
-	r = request(&s, "GET", NODES "?", 0);
+	r = k8s_test_request(&s, "GET", NODES "?", 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->target, "labelSelector=topology.kubernetes.io%2Fzone%3Dgeneva"));
-	r = request(&s, "PATCH", NODES "/w1", 0);
+	r = k8s_test_request(&s, "PATCH", NODES "/w1", 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->content_type, "merge-patch"));
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(core_check("io.k8s.api.core.v1.Node", o, "cordon patch"), 0);
 	str_format(run, sizeof(run), "bise-%d", (int)getpid());
-	CU_ASSERT(str_at(o, "/metadata/annotations/bise.io~1cordoned-by", run));
-	CU_ASSERT(str_at(o, "/metadata/annotations/bise.io~1cordoned-for", NS "/pg"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/annotations/bise.io~1cordoned-by", run));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/annotations/bise.io~1cordoned-for", NS "/pg"));
 	text = fake_fixture("patch-node-cordon.merge-patch.json");
 	ref = json_tokener_parse(text);
 	{
@@ -349,15 +214,15 @@ static void test_zone_outage(void)
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-1"), 1);
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", CM_NET), 0);
-	r = request(&s, "POST", NETPOL, 0);
+	r = k8s_test_request(&s, "POST", NETPOL, 0);
 	CU_ASSERT_FATAL(r != NULL);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(core_check("io.k8s.api.networking.v1.NetworkPolicy", o, "isolate policy"), 0);
-	CU_ASSERT(str_at(o, "/spec/podSelector/matchLabels/bise.io~1zone", "geneva"));
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1outage", "geneva"));
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1run", run));
-	CU_ASSERT(str_at(o, "/spec/policyTypes/0", "Ingress"));
-	CU_ASSERT(str_at(o, "/spec/policyTypes/1", "Egress"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/podSelector/matchLabels/bise.io~1zone", "geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1outage", "geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1run", run));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/policyTypes/0", "Ingress"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/policyTypes/1", "Egress"));
 	CU_ASSERT_EQUAL(json_object_array_length(k8s_jget(o, "spec.ingress")), 0);
 	CU_ASSERT_EQUAL(json_object_array_length(k8s_jget(o, "spec.egress")), 0);
 	json_object_put(o);
@@ -377,23 +242,23 @@ static void test_zone_outage(void)
 
 	/* zone_start: policies and experiments of the outage by label, only bise's cordon. */
 	CU_ASSERT(ops->zone_start(d, "geneva"));
-	r = request(&s, "DELETE", NETPOL, 0);
+	r = k8s_test_request(&s, "DELETE", NETPOL, 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->target, NETPOL "?labelSelector=bise.io%2Fcluster%3Dpg%2Cbise.io%2Foutage%3Dgeneva");
-	r = request(&s, "DELETE", CM_NET, 0);
+	r = k8s_test_request(&s, "DELETE", CM_NET, 0);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->target, CM_NET "?labelSelector=bise.io%2Fcluster%3Dpg%2Cbise.io%2Foutage%3Dgeneva");
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", NODES "/w1"), 2);
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", NODES "/w1b"), 0);
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", NODES "/w1c"), 0); /* another cluster's */
-	r = request(&s, "PATCH", NODES "/w1", 1);
+	r = k8s_test_request(&s, "PATCH", NODES "/w1", 1);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_STRING_EQUAL(r->body, "{\"metadata\":{\"annotations\":{\"bise.io/cordoned-by\":null,"
 			       "\"bise.io/cordoned-for\":null}},\"spec\":{\"unschedulable\":null}}");
 	/* Idempotent; sweep uncordons bise's nodes of every zone. */
 	CU_ASSERT(ops->zone_start(d, "geneva"));
 	CU_ASSERT(ops->sweep(d));
-	r = request(&s, "GET", NODES "?limit=", 0); /* the sweep lists every node */
+	r = k8s_test_request(&s, "GET", NODES "?limit=", 0); /* the sweep lists every node */
 	CU_ASSERT_PTR_NOT_NULL(r);
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", NODES "/w1"), 4);
 	ops->close(d);
@@ -409,26 +274,22 @@ static void test_zone_outage_chaos_mesh(void)
 	struct driver *d;
 	json_object *o;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	pods = add_pods(&s, 0);
-	add_deletes(&s);
+	d = k8s_test_start_cluster(&s, NS, NULL, 0, &pods, &ops);
 	add_nodes(&s, false);
 	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
 	fake_route_add(&s, "GET", CM, -1, 200, "{\"kind\":\"APIResourceList\"}");
 	fake_route_add(&s, "POST", CM_NET, -1, 201, "{}");
-	d = open_driver(&s, &ops);
-	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->zone_stop(d, "geneva"));
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
-	r = request(&s, "POST", CM_NET, 0);
+	r = k8s_test_request(&s, "POST", CM_NET, 0);
 	CU_ASSERT_FATAL(r != NULL);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(schema_check(nc_schema, o, "outage networkchaos"), 0);
-	CU_ASSERT(str_at(o, "/spec/action", "partition"));
-	CU_ASSERT(str_at(o, "/spec/direction", "both"));
-	CU_ASSERT(str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/action", "partition"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/direction", "both"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
 	CU_ASSERT_PTR_NULL(k8s_jget(o, "spec.target")); /* everything, the client too */
-	CU_ASSERT(str_at(o, "/metadata/labels/bise.io~1outage", "geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/metadata/labels/bise.io~1outage", "geneva"));
 	json_object_put(o);
 
 	/* The outage counts as a fault in force: a recreated pod is labelled. */
@@ -441,55 +302,68 @@ static void test_zone_outage_chaos_mesh(void)
 
 static void test_client_cut_with_chaos_mesh(void)
 {
+	json_object *x;
 	const struct driver_ops *ops;
-	struct net_fault f = partition();
+	struct net_fault f = k8s_test_partition(FAULT_ID, 100);
 	struct fake_server s;
 	struct fake_request *r;
 	struct driver *d;
 	json_object *o;
 	char *log;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_pods(&s, 0);
-	add_deletes(&s);
+	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
 	fake_route_add(&s, "GET", CM, -1, 200, "{\"kind\":\"APIResourceList\"}");
 	fake_route_add(&s, "POST", CM_NET, -1, 201, "{}");
-	d = open_driver(&s, &ops);
-	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->supports(d, DRIVER_CAP_NET_CLIENT | DRIVER_CAP_NET_LOSS, (char[256]){ 0 }, 256));
 	/* The default partition: geneva against the other zones and the client. */
 	f.nb = 3;
 	str_copy(f.b[2], sizeof(f.b[2]), PARTY_CLIENT);
 	f.loss_pct = 30;
 	CU_ASSERT(ops->net_apply(d, &f));
-	r = request(&s, "POST", CM_NET, 0);
+	r = k8s_test_request(&s, "POST", CM_NET, 0);
 	CU_ASSERT_FATAL(r != NULL);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(schema_check(nc_schema, o, "client loss"), 0);
-	CU_ASSERT(str_at(o, "/spec/action", "loss"));
-	CU_ASSERT(str_at(o, "/spec/loss/loss", "30"));
-	CU_ASSERT(str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/action", "loss"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/loss/loss", "30"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
 	CU_ASSERT_PTR_NULL(k8s_jget(o, "spec.target"));
 	json_object_put(o);
-	/* The client first, the rest second: the same cut, selected from the zone's side. */
+	/* The client's side first: the same cut, selected from the zone's side. */
 	memset(&f, 0, sizeof(f));
 	str_copy(f.id, sizeof(f.id), "bise-4242-8");
-	f.na = 1;
+	f.na = 3;
 	str_copy(f.a[0], sizeof(f.a[0]), PARTY_CLIENT);
-	f.nb = 3;
-	for (int i = 0; i < 3; i++)
-		str_copy(f.b[i], sizeof(f.b[i]), zones[i]);
+	str_copy(f.a[1], sizeof(f.a[1]), zones[1]);
+	str_copy(f.a[2], sizeof(f.a[2]), zones[2]);
+	f.nb = 1;
+	str_copy(f.b[0], sizeof(f.b[0]), zones[0]);
 	f.loss_pct = 100;
 	CU_ASSERT(ops->net_apply(d, &f));
-	r = request(&s, "POST", CM_NET, 1);
+	r = k8s_test_request(&s, "POST", CM_NET, 1);
 	CU_ASSERT_FATAL(r != NULL);
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(schema_check(nc_schema, o, "client partition"), 0);
-	CU_ASSERT(str_at(o, "/spec/selector/expressionSelectors/0/values/2", "gland"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/action", "partition"));
+	CU_ASSERT(k8s_test_str_at(o, "/spec/selector/expressionSelectors/0/values/0", "geneva"));
+	CU_ASSERT_NOT_EQUAL(json_pointer_get(o, "/spec/selector/expressionSelectors/0/values/1", &x), 0);
 	CU_ASSERT_PTR_NULL(k8s_jget(o, "spec.target"));
 	json_object_put(o);
+	/* The client against every zone: no target would cut the zones from each other too. */
+	f.na = 1;
+	f.nb = 3;
+	for (int i = 0; i < 3; i++)
+		str_copy(f.b[i], sizeof(f.b[i]), zones[i]);
+	CU_ASSERT_FATAL(fake_capture_start());
+	log_set_level(LOG_ERROR);
+	CU_ASSERT_FALSE(ops->net_apply(d, &f));
+	log_set_level(LOG_QUIET);
+	log = fake_capture_end();
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "only from a single zone"));
+	free(log);
 	/* The client against geneva alone, lucerne and gland untouched: not expressible. */
 	f.nb = 1;
+	str_copy(f.b[0], sizeof(f.b[0]), zones[0]);
 	CU_ASSERT_FATAL(fake_capture_start());
 	log_set_level(LOG_ERROR);
 	CU_ASSERT_FALSE(ops->net_apply(d, &f));
@@ -590,45 +464,63 @@ static int read_skips(const char *path, char (*faults)[32], char (*reasons)[256]
 	return n;
 }
 
-static void test_runner_skips_without_chaos_mesh(void)
+/* Scenario text (and extra steps, or NULL) written to workdir/<name>.yaml and loaded into sc. */
+static bool load_scenario(const char *name, const char *text, const char *extra, struct scenario *sc)
 {
-	char path[256], out[256], events[512], errbuf[4096], faults[16][32], reasons[16][256];
+	char path[256], errbuf[4096], *all = xmalloc(strlen(text) + (extra ? strlen(extra) : 0) + 1);
+	bool ok;
+
+	str_format(path, sizeof(path), "%s/%s.yaml", workdir, name);
+	str_format(all, strlen(text) + (extra ? strlen(extra) : 0) + 1, "%s%s", text, extra ? extra : "");
+	memset(sc, 0, sizeof(*sc));
+	ok = file_write_atomic(path, all, strlen(all)) && scenario_load(path, sc, errbuf, sizeof(errbuf));
+	free(all);
+	return ok;
+}
+
+/*
+ * The backend configured on the fake server s (d, opened on it, only closed), then the
+ * runner on scenario text (workdir/<name>.yaml, run directory workdir/<out>): its exit
+ * status, -1 when the scenario did not load; *sent: the requests the run sent.
+ */
+static int run_scenario(struct fake_server *s, const struct driver_ops *ops, struct driver *d, const char *name,
+			const char *text, const char *out, int *sent)
+{
+	char out_dir[256];
 	struct scenario sc;
 	struct scenario *list[1] = { &sc };
 	struct run_options opt;
-	struct fake_server s;
-	const struct driver_ops *ops;
-	struct driver *d;
-	FILE *f;
-	int status, n, before;
+	int status, before;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_pods(&s, 0);
-	add_deletes(&s);
-	add_healthy_cluster(&s);
-	d = open_driver(&s, &ops); /* configures the backend on the fake server */
-	CU_ASSERT_FATAL(d != NULL);
 	ops->close(d);
-
-	str_format(path, sizeof(path), "%s/k8s-skips.yaml", workdir);
-	str_format(out, sizeof(out), "%s/run", workdir);
-	f = fopen(path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	fputs(skip_scenario, f);
-	fclose(f);
-	memset(&sc, 0, sizeof(sc));
-	CU_ASSERT_FATAL(scenario_load(path, &sc, errbuf, sizeof(errbuf)));
+	if (!load_scenario(name, text, NULL, &sc))
+		return -1;
+	str_format(out_dir, sizeof(out_dir), "%s/%s", workdir, out);
 	run_options_defaults(&opt);
 	opt.backend = "kubernetes";
-	opt.out_dir = out;
+	opt.out_dir = out_dir;
 	opt.seed = 7;
 	opt.state_root = workdir;
-	before = s.nrequests;
+	before = s->nrequests;
 	status = runner_run(list, 1, &opt);
-	CU_ASSERT_EQUAL(status, BISE_EXIT_OK);
-	CU_ASSERT(s.nrequests > before);
+	*sent = s->nrequests - before;
+	scenario_free(&sc);
+	return status;
+}
 
-	str_format(events, sizeof(events), "%s/k8s-skips/trial-1/events.jsonl", out);
+static void test_runner_skips_without_chaos_mesh(void)
+{
+	char events[512], faults[16][32], reasons[16][256];
+	const struct driver_ops *ops;
+	struct fake_server s;
+	struct driver *d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
+	int n, sent;
+
+	add_healthy_cluster(&s);
+	CU_ASSERT_EQUAL(run_scenario(&s, ops, d, "k8s-skips", skip_scenario, "run", &sent), BISE_EXIT_OK);
+	CU_ASSERT(sent > 0);
+
+	str_format(events, sizeof(events), "%s/run/k8s-skips/trial-1/events.jsonl", workdir);
 	n = read_skips(events, faults, reasons, 16);
 	CU_ASSERT_EQUAL_FATAL(n, (int)(sizeof(want_skips) / sizeof(want_skips[0])));
 	for (int i = 0; i < n; i++) {
@@ -639,9 +531,8 @@ static void test_runner_skips_without_chaos_mesh(void)
 	}
 	CU_ASSERT_PTR_NOT_NULL(strstr(reasons[0], "Chaos Mesh is not installed on http://127.0.0.1:"));
 	/* Nothing was created or patched: every step was skipped before touching the cluster. */
-	CU_ASSERT_EQUAL(count_method(&s, "POST"), 0);
-	CU_ASSERT_EQUAL(count_method(&s, "PATCH"), 0);
-	scenario_free(&sc);
+	CU_ASSERT_EQUAL(k8s_test_count_method(&s, "POST"), 0);
+	CU_ASSERT_EQUAL(k8s_test_count_method(&s, "PATCH"), 0);
 	fake_server_stop(&s);
 }
 
@@ -663,40 +554,16 @@ static const char partition_scenario[] =
  */
 static void test_runner_ticks(void)
 {
-	char path[256], out[256], errbuf[4096];
-	struct scenario sc;
-	struct scenario *list[1] = { &sc };
-	struct run_options opt;
-	struct fake_server s;
 	const struct driver_ops *ops;
-	struct driver *d;
-	FILE *f;
-	int status, relabels;
+	struct fake_server s;
+	/* pod 1 bare all along, as if recreated again and again */
+	struct driver *d = k8s_test_start_cluster(&s, NS, NULL, 0xc, NULL, &ops);
+	int relabels, sent;
 
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	add_pods(&s, 0xc); /* pod 1 bare all along, as if recreated again and again */
-	add_deletes(&s);
 	add_healthy_cluster(&s);
 	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
-	d = open_driver(&s, &ops);
-	CU_ASSERT_FATAL(d != NULL);
-	ops->close(d);
-
-	str_format(path, sizeof(path), "%s/k8s-relabel.yaml", workdir);
-	str_format(out, sizeof(out), "%s/run-relabel", workdir);
-	f = fopen(path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	fputs(partition_scenario, f);
-	fclose(f);
-	memset(&sc, 0, sizeof(sc));
-	CU_ASSERT_FATAL(scenario_load(path, &sc, errbuf, sizeof(errbuf)));
-	run_options_defaults(&opt);
-	opt.backend = "kubernetes";
-	opt.out_dir = out;
-	opt.seed = 7;
-	opt.state_root = workdir;
-	status = runner_run(list, 1, &opt);
-	CU_ASSERT_EQUAL(status, BISE_EXIT_OK);
+	CU_ASSERT_EQUAL(run_scenario(&s, ops, d, "k8s-relabel", partition_scenario, "run-relabel", &sent),
+			BISE_EXIT_OK);
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
 	CU_ASSERT(fake_count(&s, "DELETE", NETPOL) >= 1);
 	/* The apply labels each pod once; pod 1 again at each tick of the 1.6 s partition. */
@@ -706,27 +573,17 @@ static void test_runner_ticks(void)
 	CU_ASSERT(relabels >= 1 && relabels <= 4);
 	if (getenv("BISE_TEST_SHOW") || relabels < 1 || relabels > 4)
 		fprintf(stderr, "\npod 1 relabelled %d times during a 1.6 s partition\n", relabels);
-	scenario_free(&sc);
 	fake_server_stop(&s);
 }
 
 /* fault_step_needs: what decides the skips above, and the local backend keeps them all. */
 static void test_step_needs(void)
 {
-	char path[256], errbuf[4096];
 	struct scenario sc;
-	FILE *f;
 	const struct driver_ops *local = driver_find("local");
 
-	str_format(path, sizeof(path), "%s/needs.yaml", workdir);
-	f = fopen(path, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	fputs(skip_scenario, f);
-	fputs("  - fault: packet-loss\n    target: geneva\n    loss: 100%\n    between: [[geneva], [lucerne]]\n"
-	      "    duration: 1s\n", f);
-	fclose(f);
-	memset(&sc, 0, sizeof(sc));
-	CU_ASSERT_FATAL(scenario_load(path, &sc, errbuf, sizeof(errbuf)));
+	CU_ASSERT_FATAL(load_scenario("needs", skip_scenario, "  - fault: packet-loss\n    target: geneva\n"
+				      "    loss: 100%\n    between: [[geneva], [lucerne]]\n    duration: 1s\n", &sc));
 	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[0]), DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LOSS);
 	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[1]), DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT);
 	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[2]), DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT);

@@ -6,6 +6,7 @@
  */
 #include "k8s_fake_server.c"
 #include "k8s_schema.c"
+#include "k8s_test_common.h"
 
 #include "dryrun.h"
 #include "kubernetes/k8s_driver.h"
@@ -33,20 +34,6 @@ static const char scenario_text[] =
 	"slo:\n"
 	"  data_loss: \"== 0\"\n";
 
-static char certdir[64];
-
-static int suite_init(void)
-{
-	log_set_level(LOG_QUIET);
-	return fake_certs(certdir, sizeof(certdir)) ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-	fake_rm_rf(certdir);
-	return 0;
-}
-
 /* Offset of needle in text at or after from; -1 when absent. */
 static long find_from(const char *text, const char *needle, long from)
 {
@@ -61,7 +48,7 @@ static void test_dry_run_plan(void)
 	struct scenario sc;
 	struct scenario *list[1] = { &sc };
 	struct run_options o;
-	char kc[512], path[] = "/tmp/bise-dryrun-XXXXXX", out_path[] = "/tmp/bise-dryrun-out-XXXXXX";
+	char path[] = "/tmp/bise-dryrun-XXXXXX", out_path[] = "/tmp/bise-dryrun-out-XXXXXX";
 	char errbuf[4096], *text;
 	struct k8s_options ko = { .ns = "chaos", .dry_run = true, .poll_us = 1000 };
 	int fd = mkstemp(path), ofd = mkstemp(out_path);
@@ -73,13 +60,11 @@ static void test_dry_run_plan(void)
 	close(fd);
 	memset(&sc, 0, sizeof(sc));
 	CU_ASSERT_FATAL(scenario_load(path, &sc, errbuf, sizeof(errbuf)));
-	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
-	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s.url, NULL, kc, sizeof(kc)));
-	ko.kubeconfig = kc;
-	k8s_driver_configure(&ko);
+	CU_ASSERT_FATAL(fake_server_start(&s, false, k8s_test_certdir));
+	CU_ASSERT_FATAL(k8s_test_configure(&s, &ko));
 	run_options_defaults(&o);
 	o.backend = "kubernetes";
-	o.state_root = certdir;
+	o.state_root = k8s_test_certdir;
 	out = fdopen(ofd, "w+");
 	CU_ASSERT_FATAL(out != NULL);
 	CU_ASSERT_EQUAL(dryrun_run(list, 1, &o, out), BISE_EXIT_OK);
@@ -133,11 +118,19 @@ static void test_dry_run_refused_elsewhere(void)
 	CU_ASSERT_FALSE(dryrun_supported("local"));
 	CU_ASSERT(dryrun_supported("kind"));
 	CU_ASSERT_EQUAL(dryrun_run(NULL, 0, &o, stdout), BISE_EXIT_USAGE);
+	/* The kubernetes backend not in dry-run mode: the plan would send its calls, refused. */
+	{
+		struct k8s_options ko = { .ns = "chaos" };
+
+		k8s_driver_configure(&ko);
+		o.backend = "kubernetes";
+		CU_ASSERT_EQUAL(dryrun_run(NULL, 0, &o, stdout), BISE_EXIT_USAGE);
+	}
 }
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("runner_dryrun", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("runner_dryrun", k8s_test_suite_init, k8s_test_suite_clean);
 
 	CU_add_test(s, "pod-kill and partition planned, nothing sent", test_dry_run_plan);
 	CU_add_test(s, "only kubernetes and kind", test_dry_run_refused_elsewhere);
