@@ -1,28 +1,23 @@
 /*
  * driver.c - the kubernetes backend: a cluster of the selected operator (CloudNativePG by
  * default; Cozystack, Zalando, Crunchy: see operators.h), one instance per zone, in a
- * namespace bise may touch. Zone partitions are NetworkPolicies (netpolicy.h), or Chaos
- * Mesh experiments when it is installed, as are delay, loss, bandwidth and disk faults. pod-kill is a DELETE of the pod with gracePeriodSeconds 0; the
- * operator recreates it, so restart has nothing to do. zone-outage cordons the zone's
- * nodes and isolates its pods (nodes.h, netpolicy.h): not a power loss. tick labels pods
- * recreated during a fault. Safety rule: bise acts on a
- * namespace only if it carries bise.io/chaos=allowed, bise created it, or the command line
- * named it.
+ * namespace bise may touch: options, preflight, up/down, members, health, pod-kill (a
+ * DELETE of the pod with gracePeriodSeconds 0; the operator recreates it, so restart has
+ * nothing to do) and the workload's entry (access.h). The faults are in driver_faults.c.
+ * Safety rule: bise acts on a namespace only if it carries bise.io/chaos=allowed, bise
+ * created it, or the command line named it.
  */
 #include "k8s_driver.h"
+#include "driver_int.h"
 
 #include "access.h"
-#include "chaosmesh.h"
 #include "cnpg.h"
 #include "cozystack.h"
-#include "netpolicy.h"
-#include "nodes.h"
 #include "operators.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define OPERATOR_NAMES "cnpg, cozystack, zalando, crunchy"
 
@@ -33,18 +28,6 @@
 #define DEFAULT_POLL_US (2 * 1000000LL)
 #define PREFLIGHT_TIMEOUT_US (5 * 1000000LL)
 
-struct driver {
-	struct cluster_spec spec;
-	struct k8s_client c;
-	char ns[64];
-	bool ns_explicit;
-	char image[256];
-	int64_t poll_us;
-	const struct k8s_operator *op;
-	struct netpolicy_active active; /* network faults in force: tick relabels recreated pods */
-	struct k8s_access access;       /* how the workload reaches PostgreSQL (access.h) */
-	struct pg_endpoint creds;       /* user, password, dbname from the operator's Secret */
-};
 
 static struct {
 	bool set;
@@ -295,7 +278,7 @@ static int ns_check(struct driver *d, bool *created_by_bise)
 }
 
 /* The safety rule; logs the refusal. */
-static bool ns_allowed(struct driver *d, const char *action)
+bool k8s_ns_allowed(struct driver *d, const char *action)
 {
 	bool mine;
 	int r;
@@ -365,7 +348,7 @@ static bool k8s_up(struct driver *d, double *seconds)
 	bool ok;
 
 	*seconds = 0;
-	if (!ns_ensure(d) || !ns_allowed(d, "create a cluster"))
+	if (!ns_ensure(d) || !k8s_ns_allowed(d, "create a cluster"))
 		return false;
 	cluster = d->op->object(&d->spec, d->ns, d->image[0] ? d->image : NULL);
 	ok = d->op->create(&d->c, d->ns, cluster);
@@ -383,8 +366,6 @@ static bool k8s_up(struct driver *d, double *seconds)
 	return true;
 }
 
-static bool k8s_sweep(struct driver *d);
-
 static bool k8s_down(struct driver *d)
 {
 	int64_t deadline = mono_now_us() + DOWN_TIMEOUT_US;
@@ -394,7 +375,7 @@ static bool k8s_down(struct driver *d)
 	r = ns_check(d, &mine);
 	if (r == -1 && !d->c.dry_run)
 		return true; /* no namespace: nothing of ours there (a dry run shows the deletes) */
-	if (r == -2 || !ns_allowed(d, "delete a cluster"))
+	if (r == -2 || !k8s_ns_allowed(d, "delete a cluster"))
 		return false;
 	/* Faults first: a namespace bise did not create keeps what is left in it. */
 	if (!k8s_sweep(d) || !d->op->remove(&d->c, d->ns, d->spec.name))
@@ -493,7 +474,7 @@ static bool k8s_kill(struct driver *d, const char *member, enum kill_scope scope
 		log_error("kubernetes backend: only a whole pod can be killed, not the postmaster alone");
 		return false;
 	}
-	if (!ns_allowed(d, "delete a pod"))
+	if (!k8s_ns_allowed(d, "delete a pod"))
 		return false;
 	/* gracePeriodSeconds 0: the kubelet SIGKILLs at once, as a node failure would. */
 	opts_obj = json_tokener_parse("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
@@ -509,245 +490,6 @@ static bool k8s_restart(struct driver *d, const char *member)
 	return true; /* the operator recreates a deleted pod by itself */
 }
 
-/* Chaos Mesh present: 1, absent: 0 (why says so), -1 the API failed (logged). */
-static int chaos_mesh(struct driver *d, char *why, size_t why_len)
-{
-	int r = chaosmesh_available(&d->c, why, why_len);
-
-	if (r < 0)
-		log_error("%s", why);
-	return r;
-}
-
-/*
- * Chaos Mesh when installed (its partition cuts established connections too, which a
- * NetworkPolicy may not); otherwise a partition as NetworkPolicies, anything else refused.
- */
-static bool k8s_net_apply(struct driver *d, const struct net_fault *f)
-{
-	struct cnpg_member m[DRIVER_MAX_MEMBERS];
-	struct net_fault rest;
-	char why[512];
-	json_object *o;
-	int n, cm;
-	bool ok;
-
-	if (!ns_allowed(d, "inject a network fault"))
-		return false;
-	if ((n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS)) < 0 ||
-	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
-		return false;
-	if (cm == 0) {
-		if (!netpolicy_expressible(f)) {
-			log_error("network fault %s unsupported without Chaos Mesh (NetworkPolicies only cut "
-				  "zones apart, both ways): %s", f->id, why);
-			return false;
-		}
-		/* Recorded first: a half-made partition still gets its recreated pods labelled. */
-		netpolicy_active_add(&d->active, f->id);
-		return netpolicy_partition(&d->c, d->ns, d->spec.name, m, n, f->a, f->na, f->b,
-					   f->nb, f->id);
-	}
-	if (!chaosmesh_client_as_rest(&d->spec, f, &rest, why, sizeof(why))) {
-		log_error("network fault %s unsupported: %s", f->id, why);
-		return false;
-	}
-	netpolicy_active_add(&d->active, f->id);
-	if (!netpolicy_label_pods(&d->c, d->ns, d->spec.name, m, n))
-		return false;
-	if (!(o = chaosmesh_network_object(d->ns, d->spec.name, &rest, why, sizeof(why)))) {
-		log_error("network fault %s unsupported: %s", f->id, why);
-		return false;
-	}
-	ok = chaosmesh_create(&d->c, d->ns, o);
-	json_object_put(o);
-	return ok;
-}
-
-static bool k8s_net_revert(struct driver *d, const char *id)
-{
-	char sel[128];
-	bool ok = netpolicy_revert(&d->c, d->ns, id);
-
-	str_format(sel, sizeof(sel), NETPOL_FAULT_LABEL "=%s", id);
-	ok = chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
-	if (ok)
-		netpolicy_active_remove(&d->active, id);
-	return ok;
-}
-
-/* "<namespace>/<cluster>": whose node cordons these are. */
-static void cordon_owner(const struct driver *d, char *buf, size_t len)
-{
-	str_format(buf, len, "%s/%s", d->ns, d->spec.name);
-}
-
-/*
- * A zone outage on a real cluster, where bise has no power switch: the zone's nodes are
- * cordoned (nothing new lands there) and its pods cut off from everything, both ways,
- * the client included: a NetworkPolicy, plus a NetworkChaos when Chaos Mesh is installed
- * (it also cuts established connections). The pods keep running: isolation, not a power
- * loss (the kind backend stops the node containers instead).
- */
-static bool k8s_zone_stop(struct driver *d, const char *zone)
-{
-	struct cnpg_member m[DRIVER_MAX_MEMBERS];
-	char run[64], owner[192], why[512], id[96];
-	json_object *o;
-	int n, cm;
-	bool ok;
-
-	if (!ns_allowed(d, "take a zone down"))
-		return false;
-	str_format(run, sizeof(run), "bise-%d", (int)getpid());
-	cordon_owner(d, owner, sizeof(owner));
-	if ((n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS)) < 0 ||
-	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
-		return false;
-	str_format(id, sizeof(id), "outage-%s", zone);
-	netpolicy_active_add(&d->active, id);
-	if (nodes_cordon_zone(&d->c, zone, run, owner) < 0 ||
-	    !netpolicy_isolate_zone(&d->c, d->ns, d->spec.name, m, n, zone, run))
-		return false;
-	if (cm == 0)
-		return true;
-	o = chaosmesh_isolate_object(d->ns, d->spec.name, zone, run);
-	ok = chaosmesh_create(&d->c, d->ns, o);
-	json_object_put(o);
-	return ok;
-}
-
-/* Undo k8s_zone_stop whatever run did it: policies and experiments by label, bise's cordons. */
-static bool k8s_zone_start(struct driver *d, const char *zone)
-{
-	char sel[256], owner[192], id[96];
-	bool ok = netpolicy_zone_restore(&d->c, d->ns, d->spec.name, zone);
-
-	str_format(sel, sizeof(sel), NETPOL_CLUSTER_LABEL "=%s," NETPOL_OUTAGE_LABEL "=%s", d->spec.name,
-		   zone);
-	ok = chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
-	cordon_owner(d, owner, sizeof(owner));
-	ok = nodes_uncordon(&d->c, zone, owner) && ok;
-	str_format(id, sizeof(id), "outage-%s", zone);
-	if (ok)
-		netpolicy_active_remove(&d->active, id);
-	return ok;
-}
-
-/*
- * While a network fault or zone outage holds, an instance pod the operator recreates
- * comes back without bise.io/zone and so outside the policy or experiment: label it.
- */
-static bool k8s_tick(struct driver *d)
-{
-	char sel[256];
-
-	if (d->active.n == 0 || d->c.dry_run)
-		return true;
-	k8s_operator_selector(d->op, d->spec.name, sel, sizeof(sel));
-	return netpolicy_relabel(&d->c, d->ns, d->spec.name, sel) >= 0;
-}
-
-static bool k8s_io_fault(struct driver *d, const char *member, const struct io_fault *f)
-{
-	char why[512], id[K8S_NAME_LEN];
-	json_object *o;
-	int cm;
-	bool ok;
-
-	if (!ns_allowed(d, "inject a storage fault") || (cm = chaos_mesh(d, why, sizeof(why))) < 0)
-		return false;
-	if (cm == 0) {
-		log_error("storage fault on %s unsupported: %s", member, why);
-		return false;
-	}
-	str_format(id, sizeof(id), "bise-io-%s", member);
-	o = chaosmesh_io_object(d->ns, d->spec.name, member, d->op->data_path, f, id);
-	ok = chaosmesh_create(&d->c, d->ns, o);
-	json_object_put(o);
-	return ok;
-}
-
-static bool k8s_io_heal(struct driver *d, const char *member)
-{
-	char sel[256];
-
-	str_format(sel, sizeof(sel), NETPOL_CLUSTER_LABEL "=%s," CHAOSMESH_MEMBER_LABEL "=%s",
-		   d->spec.name, member);
-	return chaosmesh_delete_selected(&d->c, d->ns, sel);
-}
-
-/* What only Chaos Mesh provides, as a skip reason names it. */
-static const struct {
-	unsigned cap;
-	const char *what;
-} chaos_only[] = {
-	{ DRIVER_CAP_NET_LOSS, "random packet loss (a NetworkPolicy only cuts)" },
-	{ DRIVER_CAP_NET_CLIENT, "cutting the client (a NetworkPolicy selects pods only)" },
-	{ DRIVER_CAP_NET_LATENCY, "latency" },
-	{ DRIVER_CAP_NET_BANDWIDTH, "bandwidth limits" },
-	{ DRIVER_CAP_STORAGE_STALL, "storage faults (IOChaos)" },
-};
-
-/* What no Kubernetes cluster gives bise, Chaos Mesh or not. */
-static const struct {
-	unsigned cap;
-	const char *what;
-} never[] = {
-	{ DRIVER_CAP_PAUSE, "process-pause needs a freeze: Chaos Mesh has none (PodChaos only does "
-			    "pod-kill, pod-failure, container-kill)" },
-	{ DRIVER_CAP_IO_THROTTLE, "io-throttle needs a blkio limit on the member's processes: neither "
-				  "Kubernetes nor Chaos Mesh sets one" },
-	{ DRIVER_CAP_KILL_POSTMASTER, "process-kill needs the postmaster alone: on Kubernetes bise kills "
-				      "whole pods only" },
-};
-
-/*
- * Loss, client cuts, latency, bandwidth and disk faults exist only through Chaos Mesh:
- * without it, a skip. Asked about a capability the backend lacks, it says why.
- */
-static bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
-{
-	char reason[512];
-	const char *what = NULL;
-
-	if ((caps & DRIVER_CAP_SQL) && d->access.mode == K8S_ACCESS_NONE) {
-		str_format(why, why_len, "no access to PostgreSQL from here: use --pg-access (nodeport on "
-			   "kind, HOST:PORT of the operator's external read-write service)");
-		return false;
-	}
-	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
-		if (caps & never[i].cap) {
-			str_copy(why, why_len, never[i].what);
-			return false;
-		}
-	for (size_t i = 0; i < sizeof(chaos_only) / sizeof(chaos_only[0]) && !what; i++)
-		if (caps & chaos_only[i].cap)
-			what = chaos_only[i].what;
-	if (!what || d->c.dry_run)
-		return true;
-	/* An API failure is no reason to skip: the apply will fail and say so. */
-	if (chaosmesh_available(&d->c, reason, sizeof(reason)) != 0)
-		return true;
-	str_format(why, why_len, "needs Chaos Mesh: %s; %s", what, reason);
-	return false;
-}
-
-static bool k8s_sweep(struct driver *d)
-{
-	char sel[256], owner[192];
-	bool ok = netpolicy_sweep(&d->c, d->ns, d->spec.name);
-
-	str_format(sel, sizeof(sel), "app.kubernetes.io/managed-by=bise," NETPOL_CLUSTER_LABEL "=%s",
-		   d->spec.name);
-	ok = chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
-	cordon_owner(d, owner, sizeof(owner));
-	ok = nodes_uncordon(&d->c, NULL, owner) && ok;
-	ok = k8s_access_remove(&d->c, d->ns, d->spec.name) && ok;
-	if (ok)
-		d->active.n = 0;
-	return ok;
-}
 
 /* The operator's image from its Deployment (standard labels of the manifest and the chart). */
 static void operator_image(struct driver *d, char *buf, size_t len)
@@ -818,7 +560,7 @@ static bool k8s_entry(struct driver *d, struct pg_endpoint *out)
 	memset(out, 0, sizeof(*out));
 	if (d->access.mode == K8S_ACCESS_NONE || d->c.dry_run)
 		return true;
-	if (!ns_allowed(d, "expose PostgreSQL"))
+	if (!k8s_ns_allowed(d, "expose PostgreSQL"))
 		return false;
 	if (d->access.mode == K8S_ACCESS_NODEPORT && !access_services(d))
 		return false;

@@ -1,0 +1,42 @@
+/*
+ * driver_int.h - the kubernetes backend's state, shared by driver.c (lifecycle, members,
+ * pod-kill) and driver_faults.c (network, zone and disk faults, tick, sweep). Private to
+ * drivers/kubernetes/.
+ */
+#ifndef BISE_K8S_DRIVER_INT_H
+#define BISE_K8S_DRIVER_INT_H
+
+#include "access.h"
+#include "client.h"
+#include "driver.h"
+#include "netpolicy.h"
+#include "operators.h"
+
+struct driver {
+	struct cluster_spec spec;
+	struct k8s_client c;
+	char ns[64];
+	bool ns_explicit;
+	char image[256];
+	int64_t poll_us;
+	const struct k8s_operator *op;
+	struct netpolicy_active active; /* network faults in force: tick relabels recreated pods */
+	struct k8s_access access;       /* how the workload reaches PostgreSQL (access.h) */
+	struct pg_endpoint creds;       /* user, password, dbname from the operator's Secret */
+};
+
+/* Whether bise may act on d's namespace (labelled, created by bise, or named); logs why not. */
+bool k8s_ns_allowed(struct driver *d, const char *action);
+
+/* The fault ops of driver_kubernetes (see driver.h for each). */
+bool k8s_net_apply(struct driver *d, const struct net_fault *f);
+bool k8s_net_revert(struct driver *d, const char *id);
+bool k8s_zone_stop(struct driver *d, const char *zone);
+bool k8s_zone_start(struct driver *d, const char *zone);
+bool k8s_tick(struct driver *d);
+bool k8s_io_fault(struct driver *d, const char *member, const struct io_fault *f);
+bool k8s_io_heal(struct driver *d, const char *member);
+bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len);
+bool k8s_sweep(struct driver *d);
+
+#endif
