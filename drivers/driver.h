@@ -144,6 +144,13 @@ struct driver_ops {
 	bool (*net_apply)(struct driver *d, const struct net_fault *f);
 	bool (*net_revert)(struct driver *d, const char *id);
 
+	/*
+	 * Whether this backend can set f up as it is: its shape is only known at injection
+	 * (where the client stands, what is in force already). False: why says so, nothing was
+	 * touched, and the step is skipped. NULL: every fault the capability bits allow.
+	 */
+	bool (*net_supported)(struct driver *d, const struct net_fault *f, char *why, size_t why_len);
+
 	/* SIGSTOP (frozen) or SIGCONT a member's processes. Idempotent. */
 	bool (*pause)(struct driver *d, const char *member, enum pause_what what, bool frozen);
 

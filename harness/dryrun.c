@@ -150,14 +150,15 @@ static bool plan_fault(struct plan *p, const struct step *st, int index, int64_t
 	struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc };
 	char member[MEMBER_NAME_LEN], why[160], fault_id[48], rep_text[32] = "";
 	int64_t revert_after = -1;
-	unsigned missing = st->fault->needs & ~p->real->caps;
+	unsigned needs = fault_step_needs(st), missing = needs & ~p->real->caps;
+	bool applied;
 
 	if (!revert_due(p, at_us, false))
 		return false;
 	p->now_us = at_us;
 	if (st->count > 1)
 		str_format(rep_text, sizeof(rep_text), " (%d of %d)", rep, st->count);
-	if (missing || (p->ops.supports && !p->ops.supports(p->drv, st->fault->needs, why, sizeof(why)))) {
+	if (missing || (p->ops.supports && !p->ops.supports(p->drv, needs, why, sizeof(why)))) {
 		if (missing)
 			str_format(why, sizeof(why), "the %s backend cannot do what %s needs", p->real->name,
 				   st->fault->name);
@@ -175,7 +176,13 @@ static bool plan_fault(struct plan *p, const struct step *st, int index, int64_t
 	fc.fault_id = fault_id;
 	header(p, "+%.3fs step %d%s: %s on %s (target %s): apply (%s)", (double)at_us / 1e6, index + 1,
 	       rep_text, st->fault->name, member, st->target, fault_id);
-	if (!done(p, st->fault->apply(&fc, st, member, &revert_after)))
+	applied = st->fault->apply(&fc, st, member, &revert_after);
+	if (!applied && fc.skip[0]) {
+		flush(p);
+		fprintf(p->out, "# step %d skipped: %s\n", index + 1, fc.skip);
+		return true;
+	}
+	if (!done(p, applied))
 		return false;
 	if (revert_after >= 0 && st->fault->revert) {
 		struct planned *f;

@@ -20,6 +20,8 @@ struct fault_ctx {
 	struct driver *drv;
 	const struct scenario *scenario; /* NULL when healing from a journal */
 	const char *fault_id; /* unique per applied fault ("bise-<pid>-<n>"): tags what it sets up */
+	/* Set by an apply that returns false because the backend cannot do this shape: a SKIP. */
+	char skip[256];
 };
 
 struct fault_ops {

@@ -376,6 +376,13 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	fc.fault_id = fault_id;
 	t_inject = mono_now_us();
 	if (!st->fault->apply(&fc, st, member, &revert_after)) {
+		if (fc.skip[0]) {
+			/* The backend cannot do this shape and touched nothing: a skip, not a failure. */
+			journal_reverted(c->journal, journal_id);
+			emit_fault(c, "skip", st, index, member, fc.skip);
+			log_warn("step %d skipped: %s", index + 1, fc.skip);
+			return true;
+		}
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, member))
 			journal_reverted(c->journal, journal_id);

@@ -435,8 +435,9 @@ static bool request(struct k8s_client *c, const char *method, const char *path, 
 			c->status = 404;
 			ref_format(ref, what, sizeof(what));
 			str_format(c->error, sizeof(c->error), "%s %s: dry run, not sent", verb_of(method), what);
+			/* Expected in a dry run: the caller goes on as if the object were absent. */
 			if (!(flags & K8S_QUIET_404))
-				log_error("%s", c->error);
+				log_debug("%s", c->error);
 			return false;
 		}
 		c->status = 200;

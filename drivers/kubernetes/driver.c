@@ -595,6 +595,7 @@ const struct driver_ops driver_kubernetes = {
 	.versions = k8s_versions,
 	.net_apply = k8s_net_apply,
 	.net_revert = k8s_net_revert,
+	.net_supported = k8s_net_supported,
 	.io_fault = k8s_io_fault,
 	.io_heal = k8s_io_heal,
 	.supports = k8s_supports,

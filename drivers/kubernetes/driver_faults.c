@@ -24,39 +24,130 @@ static int chaos_mesh(struct driver *d, char *why, size_t why_len)
 	return r;
 }
 
+/* The fault whose NetworkPolicy selects zone now, or NULL. */
+static const char *policied_by(const struct driver *d, const char *zone)
+{
+	for (int i = 0; i < d->npolicied; i++)
+		if (strcmp(d->policied[i].zone, zone) == 0)
+			return d->policied[i].id;
+	return NULL;
+}
+
+static void policied_add(struct driver *d, const char *id, const char *zone)
+{
+	if (d->npolicied == K8S_MAX_POLICIED) {
+		log_warn("more than %d zones under NetworkPolicies at once: overlaps go unchecked",
+			 K8S_MAX_POLICIED);
+		return;
+	}
+	str_copy(d->policied[d->npolicied].id, sizeof(d->policied[0].id), id);
+	str_copy(d->policied[d->npolicied].zone, sizeof(d->policied[0].zone), zone);
+	d->npolicied++;
+}
+
+static void policied_remove(struct driver *d, const char *id)
+{
+	for (int i = 0; i < d->npolicied;)
+		if (strcmp(d->policied[i].id, id) == 0)
+			d->policied[i] = d->policied[--d->npolicied];
+		else
+			i++;
+}
+
+/* The zones of one side of f, the client left out. */
+static int side_zones(const char (*side)[ZONE_NAME_LEN], int n, char (*out)[ZONE_NAME_LEN])
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(side[i], PARTY_CLIENT) != 0)
+			str_copy(out[k++], ZONE_NAME_LEN, side[i]);
+	return k;
+}
+
 /*
- * Chaos Mesh when installed (its partition cuts established connections too, which a
- * NetworkPolicy may not); otherwise a partition as NetworkPolicies, anything else refused.
+ * How f can be set up: 1 as a NetworkChaos (when Chaos Mesh is there, cm 1, and can select
+ * it), 0 as NetworkPolicies on the side without the client, on zones no other policy of
+ * bise selects (policies add up: a second one would widen the first), -1 neither: why
+ * says so. cm_why: why Chaos Mesh is absent, when it is.
+ */
+static int net_method(struct driver *d, const struct net_fault *f, int cm, const char *cm_why, char *why,
+		      size_t why_len)
+{
+	char zones[NET_MAX_PARTIES][ZONE_NAME_LEN], cm_no[512] = "";
+	struct net_fault rest;
+	const char *other;
+	bool policied_a;
+	int n;
+
+	if (cm == 1) {
+		if (chaosmesh_client_as_rest(&d->spec, f, &rest, cm_no, sizeof(cm_no)))
+			return 1;
+		cm_why = cm_no;
+	}
+	if (!netpolicy_expressible(f, &policied_a, why, why_len)) {
+		n = (int)strlen(why);
+		str_format(why + n, why_len - (size_t)n, "; %s%s", cm == 1 ? "" : "needs Chaos Mesh: ",
+			   cm_why);
+		return -1;
+	}
+	n = policied_a ? side_zones(f->a, f->na, zones) : side_zones(f->b, f->nb, zones);
+	for (int i = 0; i < n; i++)
+		if ((other = policied_by(d, zones[i]))) {
+			str_format(why, why_len, "%s is already under a NetworkPolicy of %s, and policies add "
+				   "up (a second one would widen the first); %s%s", zones[i], other,
+				   cm == 1 ? "" : "needs Chaos Mesh: ", cm_why);
+			return -1;
+		}
+	return 0;
+}
+
+bool k8s_net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len)
+{
+	char reason[512];
+	int cm = chaosmesh_available(&d->c, reason, sizeof(reason));
+
+	/* An API failure is no reason to skip: the apply will fail and say why. */
+	return cm < 0 || net_method(d, f, cm, reason, why, why_len) >= 0;
+}
+
+/*
+ * Chaos Mesh when installed and able to select f (its partition cuts established
+ * connections too, which a NetworkPolicy may not); otherwise NetworkPolicies.
  */
 bool k8s_net_apply(struct driver *d, const struct net_fault *f)
 {
 	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	char why[512], reason[512], side[NET_MAX_PARTIES][ZONE_NAME_LEN];
+	char cut[NET_MAX_PARTIES][ZONE_NAME_LEN];
 	struct net_fault rest;
-	char why[512];
 	json_object *o;
-	int n, cm;
-	bool ok;
+	int n, cm, nside, ncut;
+	bool ok, policied_a;
 
 	if (!k8s_ns_allowed(d, "inject a network fault"))
 		return false;
 	if ((n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS)) < 0 ||
-	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
+	    (cm = chaos_mesh(d, reason, sizeof(reason))) < 0)
 		return false;
-	if (cm == 0) {
-		if (!netpolicy_expressible(f)) {
-			log_error("network fault %s unsupported without Chaos Mesh (NetworkPolicies only cut "
-				  "zones apart, both ways): %s", f->id, why);
-			return false;
-		}
+	switch (net_method(d, f, cm, reason, why, sizeof(why))) {
+	case 0:
+		netpolicy_expressible(f, &policied_a, why, sizeof(why));
+		nside = policied_a ? side_zones(f->a, f->na, side) : side_zones(f->b, f->nb, side);
+		ncut = policied_a ? side_zones(f->b, f->nb, cut) : side_zones(f->a, f->na, cut);
 		/* Recorded first: a half-made partition still gets its recreated pods labelled. */
 		netpolicy_active_add(&d->active, f->id);
-		return netpolicy_partition(&d->c, d->ns, d->spec.name, m, n, f->a, f->na, f->b,
-					   f->nb, f->id);
-	}
-	if (!chaosmesh_client_as_rest(&d->spec, f, &rest, why, sizeof(why))) {
+		for (int i = 0; i < nside; i++)
+			policied_add(d, f->id, side[i]);
+		return netpolicy_partition(&d->c, d->ns, d->spec.name, m, n, side, nside, cut, ncut,
+					   f->id);
+	case 1:
+		break;
+	default:
 		log_error("network fault %s unsupported: %s", f->id, why);
 		return false;
 	}
+	chaosmesh_client_as_rest(&d->spec, f, &rest, why, sizeof(why));
 	netpolicy_active_add(&d->active, f->id);
 	if (!netpolicy_label_pods(&d->c, d->ns, d->spec.name, m, n))
 		return false;
@@ -76,8 +167,10 @@ bool k8s_net_revert(struct driver *d, const char *id)
 
 	str_format(sel, sizeof(sel), NETPOL_FAULT_LABEL "=%s", id);
 	ok = chaosmesh_delete_selected(&d->c, d->ns, sel) && ok;
-	if (ok)
+	if (ok) {
 		netpolicy_active_remove(&d->active, id);
+		policied_remove(d, id);
+	}
 	return ok;
 }
 
@@ -110,7 +203,14 @@ bool k8s_zone_stop(struct driver *d, const char *zone)
 	    (cm = chaos_mesh(d, why, sizeof(why))) < 0)
 		return false;
 	str_format(id, sizeof(id), "outage-%s", zone);
+	if (cm == 0 && policied_by(d, zone)) {
+		log_error("zone-outage of %s: the zone is under a NetworkPolicy of %s already, which would "
+			  "let through what the outage's policy denies (policies add up): needs Chaos Mesh",
+			  zone, policied_by(d, zone));
+		return false;
+	}
 	netpolicy_active_add(&d->active, id);
+	policied_add(d, id, zone);
 	if (nodes_cordon_zone(&d->c, zone, run, owner) < 0 ||
 	    !netpolicy_isolate_zone(&d->c, d->ns, d->spec.name, m, n, zone, run))
 		return false;
@@ -134,8 +234,10 @@ bool k8s_zone_start(struct driver *d, const char *zone)
 	cordon_owner(d, owner, sizeof(owner));
 	ok = nodes_uncordon(&d->c, zone, owner) && ok;
 	str_format(id, sizeof(id), "outage-%s", zone);
-	if (ok)
+	if (ok) {
 		netpolicy_active_remove(&d->active, id);
+		policied_remove(d, id);
+	}
 	return ok;
 }
 
@@ -188,7 +290,6 @@ static const struct {
 	const char *what;
 } chaos_only[] = {
 	{ DRIVER_CAP_NET_LOSS, "random packet loss (a NetworkPolicy only cuts)" },
-	{ DRIVER_CAP_NET_CLIENT, "cutting the client (a NetworkPolicy selects pods only)" },
 	{ DRIVER_CAP_NET_LATENCY, "latency" },
 	{ DRIVER_CAP_NET_BANDWIDTH, "bandwidth limits" },
 	{ DRIVER_CAP_STORAGE_STALL, "storage faults (IOChaos)" },
@@ -249,7 +350,9 @@ bool k8s_sweep(struct driver *d)
 	cordon_owner(d, owner, sizeof(owner));
 	ok = nodes_uncordon(&d->c, NULL, owner) && ok;
 	ok = k8s_access_remove(&d->c, d->ns, d->spec.name) && ok;
-	if (ok)
+	if (ok) {
 		d->active.n = 0;
+		d->npolicied = 0;
+	}
 	return ok;
 }

@@ -12,6 +12,8 @@
 #include "netpolicy.h"
 #include "operators.h"
 
+#define K8S_MAX_POLICIED 32
+
 struct driver {
 	struct cluster_spec spec;
 	struct k8s_client c;
@@ -23,6 +25,12 @@ struct driver {
 	struct netpolicy_active active; /* network faults in force: tick relabels recreated pods */
 	struct k8s_access access;       /* how the workload reaches PostgreSQL (access.h) */
 	struct pg_endpoint creds;       /* user, password, dbname from the operator's Secret */
+	/* Zones a bise NetworkPolicy selects now, by fault: policies add up, so one per zone. */
+	int npolicied;
+	struct {
+		char id[64];
+		char zone[ZONE_NAME_LEN];
+	} policied[K8S_MAX_POLICIED];
 };
 
 /* Whether bise may act on d's namespace (labelled, created by bise, or named); logs why not. */
@@ -31,6 +39,7 @@ bool k8s_ns_allowed(struct driver *d, const char *action);
 /* The fault ops of driver_kubernetes (see driver.h for each). */
 bool k8s_net_apply(struct driver *d, const struct net_fault *f);
 bool k8s_net_revert(struct driver *d, const char *id);
+bool k8s_net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len);
 bool k8s_zone_stop(struct driver *d, const char *zone);
 bool k8s_zone_start(struct driver *d, const char *zone);
 bool k8s_tick(struct driver *d);

@@ -690,6 +690,11 @@ static bool kind_net_revert(struct driver *d, const char *id)
 	return !d->k8s || driver_kubernetes.net_revert(d->k8s, id);
 }
 
+static bool kind_net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len)
+{
+	return !d->k8s || driver_kubernetes.net_supported(d->k8s, f, why, why_len);
+}
+
 static bool kind_io_fault(struct driver *d, const char *member, const struct io_fault *f)
 {
 	return need_cluster(d) && driver_kubernetes.io_fault(d->k8s, member, f);
@@ -764,6 +769,7 @@ const struct driver_ops driver_kind = {
 	.versions = kind_versions,
 	.net_apply = kind_net_apply,
 	.net_revert = kind_net_revert,
+	.net_supported = kind_net_supported,
 	.zone_stop = kind_zone_stop,
 	.zone_start = kind_zone_start,
 	.io_fault = kind_io_fault,

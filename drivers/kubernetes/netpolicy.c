@@ -93,7 +93,11 @@ static json_object *peers(const char (*cut)[ZONE_NAME_LEN], int ncut)
 	json_object_object_add(e, "operator", json_object_new_string("NotIn"));
 	json_object_object_add(e, "values", vals);
 	json_object_array_add(exprs, e);
-	json_object_object_add(ps, "matchExpressions", exprs);
+	/* No zone cut (only the client): every pod; NotIn needs values. */
+	if (ncut > 0)
+		json_object_object_add(ps, "matchExpressions", exprs);
+	else
+		json_object_put(exprs);
 	json_object_object_add(peer, "namespaceSelector", json_object_new_object());
 	json_object_object_add(peer, "podSelector", ps);
 	json_object_array_add(list, peer);
@@ -160,13 +164,29 @@ json_object *netpolicy_object(const char *ns, const char *cluster, const char *z
 	return o;
 }
 
-bool netpolicy_expressible(const struct net_fault *f)
+static bool has_client(const char (*side)[ZONE_NAME_LEN], int n)
 {
-	if (f->loss_pct < 100 || f->latency_us > 0 || f->rate_bps > 0 || f->one_way)
+	for (int i = 0; i < n; i++)
+		if (strcmp(side[i], PARTY_CLIENT) == 0)
+			return true;
+	return false;
+}
+
+bool netpolicy_expressible(const struct net_fault *f, bool *policied_a, char *why, size_t why_len)
+{
+	bool in_a = has_client(f->a, f->na), in_b = has_client(f->b, f->nb);
+
+	if (f->loss_pct < 100 || f->latency_us > 0 || f->rate_bps > 0 || f->one_way) {
+		str_copy(why, why_len, "a NetworkPolicy only cuts, both ways (no loss rate, delay, "
+			 "bandwidth or one-way fault)");
 		return false;
-	for (int i = 0; i < f->na + f->nb; i++)
-		if (strcmp(i < f->na ? f->a[i] : f->b[i - f->na], PARTY_CLIENT) == 0)
-			return false;
+	}
+	if (!in_a && !in_b) {
+		str_copy(why, why_len, "a NetworkPolicy on the isolated pods also cuts them from outside "
+			 "the cluster, where the client is, which this fault leaves connected");
+		return false;
+	}
+	*policied_a = !in_a;
 	return true;
 }
 

@@ -56,8 +56,13 @@ bool netpolicy_unlabel_pods(struct k8s_client *c, const char *ns, const struct c
 json_object *netpolicy_object(const char *ns, const char *cluster, const char *zone,
 			      const char (*cut)[ZONE_NAME_LEN], int ncut, const char *fault_id);
 
-/* Whether f is a plain partition between zones, both ways: what NetworkPolicies can express. */
-bool netpolicy_expressible(const struct net_fault *f);
+/*
+ * Whether NetworkPolicies can express f: a cut both ways with the client on one side. A
+ * policy on a zone's pods cuts them from the cut zones' pods and from everything outside
+ * the cluster, the client included, so the policies go on the side without the client
+ * (*policied_a: on a's zones, else b's). False: why says what it would take.
+ */
+bool netpolicy_expressible(const struct net_fault *f, bool *policied_a, char *why, size_t why_len);
 
 /*
  * Partition zones a from zones b: label the pods, then one policy per zone of a. On a

@@ -114,28 +114,77 @@ bool net_subnet_free(const struct driver *d, char *why, size_t why_len)
 	return true;
 }
 
+/* Run `ip [-n netns] -batch path` with the lines in text; on failure the output goes to why. */
+static bool ip_batch(const char *path, const char *netns, const char *text, char *why,
+		     size_t why_len)
+{
+	char *argv[8], out[512];
+	int n = 0;
+
+	if (!file_write_atomic(path, text, strlen(text))) {
+		str_format(why, why_len, "cannot write %s", path);
+		return false;
+	}
+	argv[n++] = (char *)ip_bin();
+	if (netns) {
+		argv[n++] = "-n";
+		argv[n++] = (char *)netns;
+	}
+	argv[n++] = "-batch";
+	argv[n++] = (char *)path;
+	argv[n] = NULL;
+	if (proc_run(argv, out, sizeof(out)) != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		str_format(why, why_len, "ip %s%s-batch %s: %s", netns ? "-n " : "", netns ? netns : "",
+			   path, out);
+		return false;
+	}
+	unlink(path);
+	return true;
+}
+
+/*
+ * One `ip -batch` for the root namespace and one per zone: 21 separate `ip` runs took
+ * 0.3-0.8 s on a loaded 2-core machine, all of it before etcd and Patroni can start.
+ */
 bool net_up(struct driver *d, char *why, size_t why_len)
 {
-	char cidr[32];
+	char path[LOCAL_PATH_LEN + 32], text[4096], line[256];
+	size_t used = 0;
 
-	str_format(cidr, sizeof(cidr), "%s/24", d->bridge_ip);
-	if (!ip(why, why_len, "link", "add", d->bridge, "type", "bridge", NULL) ||
-	    !ip(why, why_len, "addr", "add", cidr, "dev", d->bridge, NULL) ||
-	    !ip(why, why_len, "link", "set", d->bridge, "up", NULL))
+	str_format(path, sizeof(path), "%s/net.batch", d->dir);
+#define LINE(...)                                                                       \
+	do {                                                                            \
+		if (!str_format(line, sizeof(line), __VA_ARGS__) ||                         \
+		    !str_format(text + used, sizeof(text) - used, "%s\n", line)) {          \
+			str_format(why, why_len, "ip batch too long");                      \
+			return false;                                                   \
+		}                                                                       \
+		used += strlen(text + used);                                            \
+	} while (0)
+	LINE("link add %s type bridge", d->bridge);
+	LINE("addr add %s/24 dev %s", d->bridge_ip, d->bridge);
+	LINE("link set %s up", d->bridge);
+	for (int i = 0; i < d->nzones; i++) {
+		const struct local_zone *z = &d->zones[i];
+
+		LINE("netns add %s", z->netns);
+		LINE("link add %s type veth peer name eth0 netns %s", z->veth, z->netns);
+		LINE("link set %s master %s up", z->veth, d->bridge);
+	}
+	if (!ip_batch(path, NULL, text, why, why_len))
 		return false;
 	for (int i = 0; i < d->nzones; i++) {
-		struct local_zone *z = &d->zones[i];
+		const struct local_zone *z = &d->zones[i];
 
-		str_format(cidr, sizeof(cidr), "%s/24", z->ip);
-		if (!ip(why, why_len, "netns", "add", z->netns, NULL) ||
-		    !ip(why, why_len, "link", "add", z->veth, "type", "veth", "peer", "name", "eth0",
-			"netns", z->netns, NULL) ||
-		    !ip(why, why_len, "link", "set", z->veth, "master", d->bridge, "up", NULL) ||
-		    !ip(why, why_len, "-n", z->netns, "addr", "add", cidr, "dev", "eth0", NULL) ||
-		    !ip(why, why_len, "-n", z->netns, "link", "set", "eth0", "up", NULL) ||
-		    !ip(why, why_len, "-n", z->netns, "link", "set", "lo", "up", NULL))
+		used = 0;
+		LINE("addr add %s/24 dev eth0", z->ip);
+		LINE("link set eth0 up");
+		LINE("link set lo up");
+		if (!ip_batch(path, z->netns, text, why, why_len))
 			return false;
 	}
+#undef LINE
 	return true;
 }
 

@@ -114,6 +114,15 @@ static int rest_of(net_group *groups, const int *sizes, int from, char zones[][Z
 	return n;
 }
 
+/* The fault between groups g and h, into f's parties. */
+static void pair_of(struct net_fault *f, net_group *groups, const int *sizes, int g, int h)
+{
+	f->na = sizes[g];
+	memcpy(f->a, groups[g], sizeof(f->a));
+	f->nb = sizes[h];
+	memcpy(f->b, groups[h], sizeof(f->b));
+}
+
 bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
 		    struct net_fault *f, int64_t *revert_after_us)
 {
@@ -166,17 +175,20 @@ bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *me
 		}
 	}
 	str_copy(f->id, sizeof(f->id), ctx->fault_id);
-	for (int g = 0; g < ngroups; g++)
-		for (int h = g + 1; h < ngroups; h++) {
-			f->na = sizes[g];
-			memcpy(f->a, groups[g], sizeof(f->a));
-			f->nb = sizes[h];
-			memcpy(f->b, groups[h], sizeof(f->b));
-			if (!ctx->ops->net_apply(ctx->drv, f)) {
-				ctx->ops->net_revert(ctx->drv, ctx->fault_id);
-				return false;
+	/* Every pair the backend cannot do is known before anything is touched: a skip. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int g = 0; g < ngroups; g++)
+			for (int h = g + 1; h < ngroups; h++) {
+				pair_of(f, groups, sizes, g, h);
+				if (pass == 0) {
+					if (ctx->ops->net_supported &&
+					    !ctx->ops->net_supported(ctx->drv, f, ctx->skip, sizeof(ctx->skip)))
+						return false;
+				} else if (!ctx->ops->net_apply(ctx->drv, f)) {
+					ctx->ops->net_revert(ctx->drv, ctx->fault_id);
+					return false;
+				}
 			}
-		}
 	*revert_after_us = st->duration_us;
 	return true;
 }

@@ -325,6 +325,10 @@ static void test_driver_without_chaos_mesh(void)
 	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
 	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
 	CU_ASSERT(ops->caps & DRIVER_CAP_NET_FAULT);
+	/* The default partition: geneva against the other zones and the client. */
+	part.nb = 3;
+	str_copy(part.b[2], sizeof(part.b[2]), PARTY_CLIENT);
+	CU_ASSERT(ops->net_supported(d, &part, (char[256]){ 0 }, 256));
 	CU_ASSERT(ops->net_apply(d, &part));
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-3"), 1);
 	r = k8s_test_request(&s, "POST", NETPOL, 0);
@@ -332,7 +336,35 @@ static void test_driver_without_chaos_mesh(void)
 	o = json_tokener_parse(r->body);
 	CU_ASSERT_EQUAL(np_check(o, "driver netpolicy"), 0);
 	CU_ASSERT(k8s_test_str_at(o, "/metadata/name", FAULT_ID "-geneva"));
+	/* The cut zones' pods are denied, the client by the policy itself: not in the list. */
+	CU_ASSERT(k8s_test_str_at(o, "/spec/ingress/0/from/0/podSelector/matchExpressions/0/values/1",
+				  "gland"));
+	{
+		json_object *x;
+
+		CU_ASSERT_NOT_EQUAL(json_pointer_get(o, "/spec/ingress/0/from/0/podSelector/"
+						"matchExpressions/0/values/2", &x), 0);
+	}
 	json_object_put(o);
+	/* Policies add up: a second one on geneva would widen the first. Skipped, not sent. */
+	{
+		struct net_fault again = part, zones_only = net(100, 0, 0, 0);
+		char why[512] = "";
+
+		str_copy(again.id, sizeof(again.id), "bise-4242-9");
+		CU_ASSERT_FALSE(ops->net_supported(d, &again, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "geneva is already under a NetworkPolicy of " FAULT_ID));
+		/* Zones cut apart while the client keeps every zone: a policy would cut it too. */
+		str_copy(zones_only.id, sizeof(zones_only.id), "bise-4242-10");
+		zones_only.na = 1;
+		str_copy(zones_only.a[0], sizeof(zones_only.a[0]), "lucerne");
+		zones_only.nb = 1;
+		str_copy(zones_only.b[0], sizeof(zones_only.b[0]), "gland");
+		CU_ASSERT_FALSE(ops->net_supported(d, &zones_only, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "also cuts them from outside the cluster"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs Chaos Mesh"));
+		CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
+	}
 
 	/* Delay needs Chaos Mesh: the step is skipped with the reason; applied anyway, refused. */
 	{
@@ -345,8 +377,8 @@ static void test_driver_without_chaos_mesh(void)
 		/* Random loss and the client as a party: NetworkPolicies cannot; skipped too. */
 		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LOSS, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs Chaos Mesh: random packet loss"));
-		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT, why, sizeof(why)));
-		CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs Chaos Mesh: cutting the client"));
+		/* The client as a party: whether a policy can do it depends on the sides (above). */
+		CU_ASSERT(ops->supports(d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT, why, sizeof(why)));
 		CU_ASSERT(strlen(why) < 256);
 		/* No freeze on Kubernetes, Chaos Mesh or not: a reason, not a crash. */
 		CU_ASSERT_FALSE(ops->caps & DRIVER_CAP_PAUSE);
@@ -359,7 +391,7 @@ static void test_driver_without_chaos_mesh(void)
 	CU_ASSERT_FALSE(ops->io_fault(d, "pg-1", &io));
 	log_set_level(LOG_QUIET);
 	log = fake_capture_end();
-	CU_ASSERT_PTR_NOT_NULL(strstr(log, "network fault " FAULT_ID " unsupported without Chaos Mesh"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "network fault " FAULT_ID " unsupported: a NetworkPolicy only cuts"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, "storage fault on pg-1 unsupported: Chaos Mesh is not installed"));
 	free(log);
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
@@ -370,6 +402,33 @@ static void test_driver_without_chaos_mesh(void)
 	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", CM "/namespaces/" NS "/networkchaos"), 2);
 	CU_ASSERT(ops->sweep(d));
 	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", NETPOL), 3);
+
+	/* Clients cut from gland, the zones still connected: every pod stays allowed. */
+	{
+		struct net_fault cut = part;
+
+		str_copy(cut.id, sizeof(cut.id), "bise-4242-11");
+		cut.na = 1;
+		str_copy(cut.a[0], sizeof(cut.a[0]), PARTY_CLIENT);
+		cut.nb = 1;
+		str_copy(cut.b[0], sizeof(cut.b[0]), "gland");
+		CU_ASSERT(ops->net_supported(d, &cut, (char[256]){ 0 }, 256));
+		CU_ASSERT(ops->net_apply(d, &cut));
+		r = k8s_test_request(&s, "POST", NETPOL, 1);
+		CU_ASSERT_FATAL(r != NULL);
+		o = json_tokener_parse(r->body);
+		CU_ASSERT_EQUAL(np_check(o, "client-only cut"), 0);
+		CU_ASSERT(k8s_test_str_at(o, "/metadata/name", "bise-4242-11-gland"));
+		{
+			json_object *x;
+
+			CU_ASSERT(json_pointer_get(o, "/spec/ingress/0/from/0/podSelector", &x) == 0 &&
+				  json_object_object_length(x) == 0);
+		}
+		json_object_put(o);
+		/* After the sweep geneva is free again: the partition is possible once more. */
+		CU_ASSERT(ops->net_supported(d, &part, (char[256]){ 0 }, 256));
+	}
 	ops->close(d);
 	fake_server_stop(&s);
 }

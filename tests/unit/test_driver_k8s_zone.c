@@ -100,6 +100,8 @@ static void test_tick_relabels(void)
 	CU_ASSERT(ops->tick(d));
 	CU_ASSERT_EQUAL(s.nrequests, 0);
 
+	f.nb = 3; /* the default partition: the other zones and the client */
+	str_copy(f.b[2], sizeof(f.b[2]), PARTY_CLIENT);
 	CU_ASSERT(ops->net_apply(d, &f));
 	recreate_pod1(&s, pods, 0xe); /* 2 and 3 keep the apply's labels; 1 came back bare */
 	patches = k8s_test_count_method(&s, "PATCH");
@@ -349,28 +351,42 @@ static void test_client_cut_with_chaos_mesh(void)
 	CU_ASSERT_NOT_EQUAL(json_pointer_get(o, "/spec/selector/expressionSelectors/0/values/1", &x), 0);
 	CU_ASSERT_PTR_NULL(k8s_jget(o, "spec.target"));
 	json_object_put(o);
-	/* The client against every zone: no target would cut the zones from each other too. */
+	/*
+	 * The client against every zone: a NetworkChaos with no target would cut the zones from
+	 * each other too, so NetworkPolicies do it (they deny only what is not a pod).
+	 */
+	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
 	f.na = 1;
 	f.nb = 3;
 	for (int i = 0; i < 3; i++)
 		str_copy(f.b[i], sizeof(f.b[i]), zones[i]);
-	CU_ASSERT_FATAL(fake_capture_start());
-	log_set_level(LOG_ERROR);
-	CU_ASSERT_FALSE(ops->net_apply(d, &f));
-	log_set_level(LOG_QUIET);
-	log = fake_capture_end();
-	CU_ASSERT_PTR_NOT_NULL(strstr(log, "only from a single zone"));
-	free(log);
-	/* The client against geneva alone, lucerne and gland untouched: not expressible. */
+	CU_ASSERT(ops->net_supported(d, &f, (char[512]){ 0 }, 512));
+	CU_ASSERT(ops->net_apply(d, &f));
+	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 3);
+	CU_ASSERT(ops->net_revert(d, f.id));
+	/* The client against geneva alone, lucerne and gland untouched: one policy. */
 	f.nb = 1;
 	str_copy(f.b[0], sizeof(f.b[0]), zones[0]);
+	CU_ASSERT(ops->net_apply(d, &f));
+	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 4);
+	CU_ASSERT(ops->net_revert(d, f.id));
+	/* One way from the client: neither can. */
+	f.one_way = true;
+	{
+		char why[512] = "";
+
+		CU_ASSERT_FALSE(ops->net_supported(d, &f, why, sizeof(why)));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "a NetworkPolicy only cuts, both ways"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "as the source of a one-way fault"));
+	}
 	CU_ASSERT_FATAL(fake_capture_start());
 	log_set_level(LOG_ERROR);
 	CU_ASSERT_FALSE(ops->net_apply(d, &f));
 	log_set_level(LOG_QUIET);
 	log = fake_capture_end();
-	CU_ASSERT_PTR_NOT_NULL(strstr(log, "lucerne is on neither"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "unsupported"));
 	free(log);
+	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 4);
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", CM_NET), 2);
 	ops->close(d);
 	fake_server_stop(&s);
@@ -390,10 +406,11 @@ static const char skip_scenario[] =
 	"    duration: 1s\n"
 	"  - fault: network-partition\n"
 	"    target: geneva\n"
+	"    between: [[geneva], [lucerne]]\n"
 	"    duration: 1s\n"
 	"  - fault: network-partition\n"
 	"    target: geneva\n"
-	"    between: [[client], [target]]\n"
+	"    between: [[geneva], [lucerne], [gland, client]]\n"
 	"    duration: 1s\n"
 	"  - fault: latency\n"
 	"    target: geneva\n"
@@ -421,8 +438,8 @@ static const struct {
 	const char *fault, *reason;
 } want_skips[] = {
 	{ "packet-loss", "needs Chaos Mesh: random packet loss" },
-	{ "network-partition", "needs Chaos Mesh: cutting the client" },
-	{ "network-partition", "needs Chaos Mesh: cutting the client" },
+	{ "network-partition", "also cuts them from outside the cluster, where the client is" },
+	{ "network-partition", "also cuts them from outside the cluster, where the client is" },
 	{ "latency", "needs Chaos Mesh: latency" },
 	{ "bandwidth", "needs Chaos Mesh: bandwidth" },
 	{ "storage-stall", "needs Chaos Mesh: storage faults" },
@@ -544,7 +561,6 @@ static const char partition_scenario[] =
 	"  - at: 700ms\n"
 	"    fault: network-partition\n"
 	"    target: geneva\n"
-	"    between: [[geneva], [lucerne, gland]]\n"
 	"    duration: 1600ms\n"
 	"  - wait: 2200ms\n";
 
@@ -585,7 +601,7 @@ static void test_step_needs(void)
 	CU_ASSERT_FATAL(load_scenario("needs", skip_scenario, "  - fault: packet-loss\n    target: geneva\n"
 				      "    loss: 100%\n    between: [[geneva], [lucerne]]\n    duration: 1s\n", &sc));
 	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[0]), DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LOSS);
-	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[1]), DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT);
+	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[1]), DRIVER_CAP_NET_FAULT);
 	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[2]), DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT);
 	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[3]), DRIVER_CAP_NET_LATENCY);
 	CU_ASSERT_EQUAL(fault_step_needs(&sc.steps[9]), DRIVER_CAP_NET_FAULT); /* loss 100%: a cut */

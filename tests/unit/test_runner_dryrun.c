@@ -27,7 +27,7 @@ static const char scenario_text[] =
 	"  - at: 10s\n"
 	"    fault: network-partition\n"
 	"    target: lucerne\n"
-	"    between: [[geneva], [lucerne, gland]]\n"
+	"    between: [[target], [client, geneva, gland]]\n"
 	"    duration: 20s\n"
 	"  - wait: healthy\n"
 	"    timeout: 60s\n"
