@@ -7,6 +7,7 @@
 #ifndef BISE_DRIVER_H
 #define BISE_DRIVER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,7 @@ struct io_fault {
 };
 
 struct driver; /* a backend's own state */
+struct event_log; /* harness/event.h */
 
 struct driver_ops {
 	int version; /* DRIVER_OPS_VERSION */
@@ -198,6 +200,16 @@ struct driver_ops {
 	 * none. False on an error (logged). NULL: writers race every member.
 	 */
 	bool (*entry)(struct driver *d, struct pg_endpoint *out);
+
+	/*
+	 * Watch the members' roles as the platform's control plane labels them, appending
+	 * {"ev":"api_role","node":POD,"role":"primary|replica|unknown|deleted"} to log for each
+	 * member as first seen and at every change, until *stop is set (then return within about
+	 * a second, a few more when the platform's API hangs). The runner calls it in a thread of its own for the workload phase of a
+	 * trial, so it must use no state another thread uses (a client of its own). False on an
+	 * error it could not get past (logged). NULL: the backend has no such view (local, null).
+	 */
+	bool (*observe)(struct driver *d, struct event_log *log, atomic_bool *stop);
 };
 
 #define DRIVER_TICK_US 500000

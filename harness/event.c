@@ -194,6 +194,24 @@ const char *read_target_name(enum read_target t)
 	return (unsigned)t < sizeof(target_names) / sizeof(target_names[0]) ? target_names[t] : "?";
 }
 
+static const char *const api_role_names[] = { "unknown", "primary", "replica", "deleted" };
+
+const char *api_role_name(enum api_role r)
+{
+	return (unsigned)r < sizeof(api_role_names) / sizeof(api_role_names[0]) ? api_role_names[r] : "?";
+}
+
+bool api_role_parse(const char *name, enum api_role *out)
+{
+	for (size_t i = 0; i < sizeof(api_role_names) / sizeof(api_role_names[0]); i++) {
+		if (strcmp(name, api_role_names[i]) == 0) {
+			*out = (enum api_role)i;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool read_target_parse(const char *name, enum read_target *out)
 {
 	for (size_t i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++) {
@@ -268,7 +286,7 @@ struct loader {
 	const char *path;
 	size_t line;
 	struct events *out;
-	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags, cap_reads;
+	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags, cap_reads, cap_api_roles;
 };
 
 /* Geometric growth so a million writes cost a few dozen reallocs. */
@@ -521,6 +539,25 @@ static bool load_fault(struct loader *ld, struct json_object *o, int64_t t_us)
 	return true;
 }
 
+static bool load_api_role(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct api_role_event a;
+	char role[32] = "";
+
+	memset(&a, 0, sizeof(a));
+	a.t_us = t_us;
+	if (!get_string(ld, o, "node", true, a.node, sizeof(a.node)) ||
+	    !get_string(ld, o, "role", true, role, sizeof(role)))
+		return false;
+	/* A role a newer bise names is still a change: keep it as unknown. */
+	if (!api_role_parse(role, &a.role))
+		a.role = API_ROLE_UNKNOWN;
+	ev->api_roles = grow(ev->api_roles, &ld->cap_api_roles, ev->napi_roles + 1, sizeof(a));
+	ev->api_roles[ev->napi_roles++] = a;
+	return true;
+}
+
 /* [[a,b],...] (ranges) or [[seq,count],...] (dups) -> pairs; *n = 0 when absent. */
 static bool get_pairs(struct loader *ld, struct json_object *o, const char *key, int64_t **pairs, size_t *n)
 {
@@ -617,6 +654,8 @@ static bool load_event(struct loader *ld, struct json_object *o)
 		return load_fault(ld, o, t_us);
 	if (strcmp(type, "lag") == 0)
 		return load_lag(ld, o, t_us);
+	if (strcmp(type, "api_role") == 0)
+		return load_api_role(ld, o, t_us);
 	if (strcmp(type, "readback") == 0)
 		return load_readback(ld, o);
 	if (strcmp(type, "run_start") == 0)
@@ -740,6 +779,7 @@ void events_free(struct events *ev)
 	free(ev->nodes);
 	free(ev->faults);
 	free(ev->lags);
+	free(ev->api_roles);
 	memset(ev, 0, sizeof(*ev));
 	ev->provision_seconds = -1;
 }

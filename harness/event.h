@@ -31,6 +31,10 @@
  *   readback   node, w, ranges, dups          sequence ranges [[a,b],...] found for writer w on
  *                                             the final primary; dups = [[seq,count],...]
  *   readback_done node, rows                  the read-back finished (rows = all rows of this run)
+ *   api_role   node, role                     a member's role as the platform's API labels it
+ *                                             (Kubernetes watch): role = primary | replica |
+ *                                             unknown | deleted; logged when first seen and at
+ *                                             every change
  *   run_end    status
  *
  * The reader ignores unknown event types and a torn last line, so older and interrupted
@@ -112,6 +116,15 @@ struct lag_event {
 
 enum read_target { READ_PRIMARY, READ_REPLICA, READ_ANY };
 
+enum api_role { API_ROLE_UNKNOWN, API_ROLE_PRIMARY, API_ROLE_REPLICA, API_ROLE_DELETED };
+
+/* One api_role event: the role label of a member's pod changed (or was first seen). */
+struct api_role_event {
+	int64_t t_us;
+	char node[EVENT_NODE_LEN];
+	enum api_role role;
+};
+
 /* One reader probe; start_us = t0 (sent), end_us = t (outcome known). */
 struct read_event {
 	int64_t start_us;
@@ -176,6 +189,8 @@ struct events {
 	struct lag_event *lags;
 	size_t nreadbacks;
 	struct readback_event *readbacks;
+	size_t napi_roles;
+	struct api_role_event *api_roles; /* in log order */
 	bool readback_done; /* a readback_done event was seen (even with zero rows) */
 	int64_t readback_rows;
 	char readback_node[EVENT_NODE_LEN];
@@ -189,11 +204,13 @@ void events_free(struct events *ev);
 const char *write_outcome_name(enum write_outcome o);
 const char *node_role_name(enum node_role r);
 const char *read_target_name(enum read_target t);
+const char *api_role_name(enum api_role r);
 
 /* Inverse of the *_name functions; false for an unknown name. */
 bool write_outcome_parse(const char *name, enum write_outcome *out);
 bool node_role_parse(const char *name, enum node_role *out);
 bool read_target_parse(const char *name, enum read_target *out);
+bool api_role_parse(const char *name, enum api_role *out);
 
 /* PostgreSQL's text LSN "X/Y" (two hex numbers of up to 8 digits) -> (X << 32) | Y. */
 bool lsn_parse(const char *text, uint64_t *out);

@@ -43,6 +43,7 @@ void metrics_compute(const struct events *ev, struct metrics *out)
 	memset(out, 0, sizeof(*out));
 	count_outcomes(ev, out);
 	metrics_failover(ev, out);
+	metrics_label_switch(ev, out);
 	metrics_loss(ev, out);
 	metrics_lag(ev, out);
 	metrics_split_brain(ev, out);

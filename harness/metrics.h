@@ -79,6 +79,14 @@ struct metrics {
 	int64_t resolution_us;        /* mean spacing of write attempts before the fault */
 	int64_t t_heal_us;            /* last fault revert (the first apply when nothing reverts) */
 
+	/* the platform's view of roles (api_role events: a Kubernetes watch of the pods) */
+	bool api_roles_seen;          /* the backend logged api_role events */
+	bool label_switch_seen;       /* after the fault another pod was labelled primary */
+	int64_t t_label_switch_us;
+	int64_t label_switch_dur_us;  /* t_fault -> t_label_switch = label_switch_time */
+	char label_old_primary[EVENT_NODE_LEN]; /* labelled primary at the fault ("" unknown) */
+	char label_new_primary[EVENT_NODE_LEN];
+
 	/* data loss, from the read-back of the final primary */
 	bool readback_seen;
 	int64_t found;                /* rows read back, duplicates included */
@@ -168,6 +176,7 @@ enum metric_id {
 	METRIC_READ_UNAVAILABILITY,
 	METRIC_MAX_STALENESS,
 	METRIC_DEPOSED_READS,
+	METRIC_LABEL_SWITCH_TIME,
 	METRIC_COUNT
 };
 
@@ -213,6 +222,7 @@ double metrics_percentile(const double *sorted, int64_t n, double pct);
 bool metrics_acked(enum write_outcome o);
 
 void metrics_failover(const struct events *ev, struct metrics *m);
+void metrics_label_switch(const struct events *ev, struct metrics *m); /* after metrics_failover */
 void metrics_loss(const struct events *ev, struct metrics *m);   /* after metrics_failover */
 void metrics_lag(const struct events *ev, struct metrics *m);    /* after metrics_failover */
 void metrics_split_brain(const struct events *ev, struct metrics *m); /* after metrics_loss */

@@ -1,6 +1,7 @@
 /*
  * metrics_failover.c - the client's view of a failover: the write-unavailability window,
- * promotion and routing phases, and the resolution they are known to. Pure.
+ * promotion and routing phases, the resolution they are known to, and when the platform's
+ * role labels followed the new primary (label switch). Pure.
  */
 #include "metrics.h"
 #include "util.h"
@@ -195,4 +196,49 @@ void metrics_failover(const struct events *ev, struct metrics *m)
 	resolution(ev, m);
 	if (m->fault_seen)
 		find_heal(ev, m);
+}
+
+/*
+ * The platform's view (api_role events from a Kubernetes watch): the pod labelled primary
+ * at the fault is the last to become primary at or before it and not relabelled since
+ * (else the watcher's old primary); the switch is the first api_role primary after the
+ * fault on another pod, the moment an operator's read-write service follows the new one.
+ */
+void metrics_label_switch(const struct events *ev, struct metrics *m)
+{
+	const struct api_role_event *first = NULL;
+
+	m->api_roles_seen = ev->napi_roles > 0;
+	if (!m->api_roles_seen || !m->fault_seen)
+		return;
+	for (size_t i = 0; i < ev->napi_roles; i++) {
+		const struct api_role_event *a = &ev->api_roles[i];
+
+		if (a->t_us > m->t_fault_us)
+			continue;
+		if (a->role == API_ROLE_PRIMARY)
+			str_copy(m->label_old_primary, sizeof(m->label_old_primary), a->node);
+		else if (strcmp(a->node, m->label_old_primary) == 0)
+			m->label_old_primary[0] = '\0';
+	}
+	if (!m->label_old_primary[0])
+		str_copy(m->label_old_primary, sizeof(m->label_old_primary), m->old_primary);
+	if (!m->label_old_primary[0])
+		return;
+	for (size_t i = 0; i < ev->napi_roles; i++) {
+		const struct api_role_event *a = &ev->api_roles[i];
+
+		if (a->t_us <= m->t_fault_us || a->role != API_ROLE_PRIMARY ||
+		    strcmp(a->node, m->label_old_primary) == 0)
+			continue;
+		/* Appends from several threads may land slightly out of order: take the earliest. */
+		if (!first || a->t_us < first->t_us)
+			first = a;
+	}
+	if (!first)
+		return;
+	m->label_switch_seen = true;
+	m->t_label_switch_us = first->t_us;
+	m->label_switch_dur_us = first->t_us - m->t_fault_us;
+	str_copy(m->label_new_primary, sizeof(m->label_new_primary), first->node);
 }

@@ -26,6 +26,7 @@ static const char *const names[METRIC_COUNT] = {
 	[METRIC_READ_UNAVAILABILITY] = "read_unavailability",
 	[METRIC_MAX_STALENESS] = "max_staleness",
 	[METRIC_DEPOSED_READS] = "deposed_reads",
+	[METRIC_LABEL_SWITCH_TIME] = "label_switch_time",
 };
 
 static const char no_readback[] = "no read-back: the run ended before recovery";
@@ -63,6 +64,19 @@ static void value_failover(const struct metrics *m, struct metric_value *o)
 		o->observed = true;
 		o->value = (double)m->wuw_dur_us;
 	}
+}
+
+static void value_label_switch(const struct metrics *m, struct metric_value *o)
+{
+	if (!m->api_roles_seen)
+		o->reason = "no role events from the platform's API (the backend has no watch)";
+	else if (!m->fault_seen)
+		o->reason = "no fault was applied";
+	else if (!m->label_switch_seen)
+		o->reason = m->label_old_primary[0] ? "no other pod was labelled primary after the fault" :
+						      "no pod was labelled primary at the fault";
+	o->observed = m->label_switch_seen;
+	o->value = m->label_switch_seen ? (double)m->label_switch_dur_us : 0;
 }
 
 static void value_recovery(const struct metrics *m, struct metric_value *o)
@@ -153,6 +167,9 @@ void metric_value(const struct metrics *m, enum metric_id id, struct metric_valu
 	case METRIC_MAX_STALENESS:
 	case METRIC_DEPOSED_READS:
 		metrics_reads_value(m, id, o);
+		break;
+	case METRIC_LABEL_SWITCH_TIME:
+		value_label_switch(m, o);
 		break;
 	case METRIC_COUNT:
 		o->reason = "unknown metric";

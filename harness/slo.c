@@ -34,6 +34,7 @@ static const struct metric_def metric_defs[] = {
 	{ METRIC_READ_UNAVAILABILITY, SLO_UNIT_DURATION },
 	{ METRIC_MAX_STALENESS, SLO_UNIT_DURATION },
 	{ METRIC_DEPOSED_READS, SLO_UNIT_COUNT },
+	{ METRIC_LABEL_SWITCH_TIME, SLO_UNIT_DURATION },
 };
 
 #define NDEFS (sizeof(metric_defs) / sizeof(metric_defs[0]))
@@ -42,7 +43,7 @@ static const struct metric_def metric_defs[] = {
 static const char metric_names[] =
 	"failover_time, promotion_time, data_loss, indeterminate_writes, phantom_writes, recovery_time, "
 	"max_lag_bytes, max_lag_time, split_brain_time, split_brain_writes, rpo_time, rpo_bytes, "
-	"redundancy_time, read_unavailability, max_staleness, deposed_reads";
+	"redundancy_time, read_unavailability, max_staleness, deposed_reads, label_switch_time";
 
 /* Statistics over trials: "p95(failover_time)" is judged once over all trials. */
 enum slo_stat { STAT_NONE, STAT_MIN, STAT_P50, STAT_P95, STAT_MAX };

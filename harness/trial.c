@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,10 @@ struct trial_ctx {
 	int npending;
 	struct pending pending[MAX_PENDING];
 	char error[256];
+	/* The backend's observe op in a thread of its own (driver.h), while the workload runs. */
+	pthread_t observer;
+	bool observing;
+	atomic_bool observe_stop;
 };
 
 /* splitmix64: a tiny seeded generator so a random targeting can be replayed. */
@@ -607,6 +612,39 @@ static bool start_workload(struct trial_ctx *c)
 	return true;
 }
 
+static void *observe_main(void *arg)
+{
+	struct trial_ctx *c = arg;
+
+	/* Optional: a failure is logged by the backend and only leaves the metric unobserved. */
+	c->ops->observe(c->drv, c->log, &c->observe_stop);
+	return NULL;
+}
+
+static void start_observer(struct trial_ctx *c)
+{
+	int rc;
+
+	if (!c->ops->observe)
+		return;
+	atomic_store(&c->observe_stop, false);
+	rc = pthread_create(&c->observer, NULL, observe_main, c);
+	if (rc != 0) {
+		log_warn("cannot start the role observer: %s", strerror(rc));
+		return;
+	}
+	c->observing = true;
+}
+
+static void stop_observer(struct trial_ctx *c)
+{
+	if (!c->observing)
+		return;
+	atomic_store(&c->observe_stop, true);
+	pthread_join(c->observer, NULL);
+	c->observing = false;
+}
+
 static void finish_workload(struct trial_ctx *c, bool readback)
 {
 	struct member m[DRIVER_MAX_MEMBERS];
@@ -693,15 +731,20 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	/* Replicas must stream before a scenario starts, or its numbers mean nothing. */
 	if (!wait_healthy(&c, PREFLIGHT_HEALTH_TIMEOUT_US, why, sizeof(why))) {
 		str_format(c.error, sizeof(c.error), "cluster not healthy before the trial: %s", why);
-	} else if (start_workload(&c)) {
-		c.t0_us = mono_now_us();
-		emit_phase(&c, "baseline");
-		log_info("trial %d: workload started (%d writers)", trial,
-			 workload_total_writers(&sc->workload));
-		run_steps(&c);
+	} else {
+		/* Before the workload: the roles at the fault must already be known. */
+		start_observer(&c);
+		if (start_workload(&c)) {
+			c.t0_us = mono_now_us();
+			emit_phase(&c, "baseline");
+			log_info("trial %d: workload started (%d writers)", trial,
+				 workload_total_writers(&sc->workload));
+			run_steps(&c);
+		}
 	}
 	/* Faults never outlive the trial, whatever happened. */
 	process_reverts(&c, true);
+	stop_observer(&c);
 	finish_workload(&c, !runner_interrupted() && !c.error[0]);
 	emit_phase(&c, "end");
 	{

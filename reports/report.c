@@ -181,6 +181,13 @@ static void print_trial(const struct scenario_result *r, const struct trial_resu
 		fprintf(out, "  new primary %s (timeline %d) seen %s after the fault (old primary %s)\n",
 			m->new_primary, m->new_timeline, buf, m->old_primary[0] ? m->old_primary : "?");
 	}
+	/* The platform's role label (a Kubernetes watch); n/a where the backend has none. */
+	if (m->label_switch_seen) {
+		duration_format(m->label_switch_dur_us, buf, sizeof(buf));
+		fprintf(out, "  primary label on %s %s after the fault\n", m->label_new_primary, buf);
+	} else {
+		fputs("  primary label switch: n/a\n", out);
+	}
 	if (m->readback_seen)
 		fprintf(out,
 			"  read back %lld rows: %lld lost, %lld indeterminate found, %lld phantom; accounting %s\n",

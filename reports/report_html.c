@@ -187,6 +187,15 @@ static void trial_headline(FILE *out, const struct trial_result *t)
 			fputc(')', out);
 		}
 	}
+	/* The platform's role label (a Kubernetes watch); n/a where the backend has none. */
+	if (m->label_switch_seen) {
+		duration_format(m->label_switch_dur_us, buf, sizeof(buf));
+		fputs(" · primary label on <b>", out);
+		text(out, m->label_new_primary);
+		fprintf(out, "</b> %s after the fault", buf);
+	} else {
+		fputs(" · primary label switch: n/a", out);
+	}
 	if (m->healthy_seen && m->healthy_ok) {
 		duration_format((int64_t)(m->healthy_seconds * 1e6), buf, sizeof(buf));
 		fprintf(out, " · healthy again after %s", buf);

@@ -52,6 +52,10 @@ static json_object *failover_json(const struct metrics *m)
 	json_object_object_add(o, "old_timeline", json_object_new_int(m->old_timeline));
 	json_object_object_add(o, "new_timeline",
 			       m->promote_seen ? json_object_new_int(m->new_timeline) : NULL);
+	/* The platform's role labels (Kubernetes watch); null where the backend has none. */
+	json_object_object_add(o, "label_switch_s", seconds_or_null(m->label_switch_seen, m->label_switch_dur_us));
+	json_object_object_add(o, "label_new_primary",
+			       m->label_switch_seen ? json_object_new_string(m->label_new_primary) : NULL);
 	return o;
 }
 

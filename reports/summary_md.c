@@ -40,6 +40,15 @@ static void headline(FILE *out, const struct trial_result *t)
 		duration_format(m->promotion_dur_us, buf, sizeof(buf));
 		fprintf(out, " on timeline %d after %s)", m->new_timeline, buf);
 	}
+	/* The platform's role label (a Kubernetes watch); n/a where the backend has none. */
+	if (m->label_switch_seen) {
+		duration_format(m->label_switch_dur_us, buf, sizeof(buf));
+		fputs(" · primary label on ", out);
+		report_md_text(out, m->label_new_primary);
+		fprintf(out, " after %s", buf);
+	} else {
+		fputs(" · primary label switch: n/a", out);
+	}
 	if (m->readback_seen)
 		fprintf(out, " · **%" PRId64 "** of %" PRId64 " acknowledged writes lost", m->lost,
 			m->ok + m->ok_unreplicated);

@@ -203,6 +203,8 @@ static struct driver *k8s_open(const struct cluster_spec *spec, const char *stat
 		free(d);
 		return NULL;
 	}
+	str_copy(d->kubeconfig, sizeof(d->kubeconfig), opts.kubeconfig);
+	str_copy(d->context, sizeof(d->context), opts.context);
 	d->ns_explicit = opts.ns[0] != '\0';
 	str_copy(d->ns, sizeof(d->ns), d->ns_explicit ? opts.ns : d->c.kc.namespace);
 	str_copy(d->image, sizeof(d->image), opts.image);
@@ -604,4 +606,5 @@ const struct driver_ops driver_kubernetes = {
 	.zone_start = k8s_zone_start,
 	.tick = k8s_tick,
 	.entry = k8s_entry,
+	.observe = k8s_observe,
 };

@@ -17,6 +17,9 @@
 struct driver {
 	struct cluster_spec spec;
 	struct k8s_client c;
+	/* What c was opened on ("": the defaults), for clients of other threads (observe.c). */
+	char kubeconfig[2048];
+	char context[K8S_NAME_LEN];
 	char ns[64];
 	bool ns_explicit;
 	char image[256];
@@ -47,5 +50,8 @@ bool k8s_io_fault(struct driver *d, const char *member, const struct io_fault *f
 bool k8s_io_heal(struct driver *d, const char *member);
 bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len);
 bool k8s_sweep(struct driver *d);
+
+/* The observe op of driver_kubernetes (driver.h; observe.c). */
+bool k8s_observe(struct driver *d, struct event_log *log, atomic_bool *stop);
 
 #endif

@@ -747,6 +747,12 @@ static bool kind_entry(struct driver *d, struct pg_endpoint *out)
 	return true;
 }
 
+/* Runs in the runner's observer thread: d->k8s is only read, and set before a trial starts. */
+static bool kind_observe(struct driver *d, struct event_log *log, atomic_bool *stop)
+{
+	return !d->k8s || !driver_kubernetes.observe || driver_kubernetes.observe(d->k8s, log, stop);
+}
+
 const struct driver_ops driver_kind = {
 	.version = DRIVER_OPS_VERSION,
 	.name = "kind",
@@ -778,4 +784,5 @@ const struct driver_ops driver_kind = {
 	.sweep = kind_sweep,
 	.tick = kind_tick,
 	.entry = kind_entry,
+	.observe = kind_observe,
 };
