@@ -155,6 +155,7 @@ static bool load_summary(struct comparison *cmp, int column, const char *path)
 		str_copy(c->overall, sizeof(c->overall), json_object_get_string(x));
 	collect(trials, "failover", "failover_time_s", &c->failover_s);
 	collect(trials, "failover", "promotion_s", &c->promotion_s);
+	collect(trials, "failover", "label_switch_s", &c->label_switch_s);
 	collect(trials, "data_loss", "lost", &c->lost);
 	collect(trials, "writes", "indeterminate", &c->indeterminate);
 	collect(trials, "recovery", "seconds", &c->recovery_s);

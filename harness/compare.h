@@ -32,6 +32,7 @@ struct compare_cell {
 	int trials;
 	struct compare_stat failover_s;
 	struct compare_stat promotion_s;
+	struct compare_stat label_switch_s; /* the operator's role label (Kubernetes) */
 	struct compare_stat lost;
 	struct compare_stat indeterminate;
 	struct compare_stat recovery_s;

@@ -71,6 +71,7 @@ struct metric_row {
 static const struct metric_row metric_rows[] = {
 	{ "failover time (write unavailability)", " s", 2, offsetof(struct compare_cell, failover_s) },
 	{ "promotion seen after", " s", 2, offsetof(struct compare_cell, promotion_s) },
+	{ "primary label switched after", " s", 2, offsetof(struct compare_cell, label_switch_s) },
 	{ "acknowledged writes lost", "", 0, offsetof(struct compare_cell, lost) },
 	{ "indeterminate writes", "", 0, offsetof(struct compare_cell, indeterminate) },
 	{ "recovery time", " s", 2, offsetof(struct compare_cell, recovery_s) },
