@@ -16,7 +16,7 @@ static bool tty;
 static bool line_shown;
 static int64_t last_draw_us;
 static int64_t last_ok;
-static int64_t last_attempted;
+static int64_t last_attempted, last_failed;
 static int64_t last_rate_us;
 static double ok_rate, err_rate;
 
@@ -28,7 +28,7 @@ void progress_init(void)
 	line_shown = false;
 	last_draw_us = 0;
 	last_rate_us = 0;
-	last_ok = last_attempted = 0;
+	last_ok = last_attempted = last_failed = 0;
 	ok_rate = err_rate = 0;
 }
 
@@ -48,6 +48,7 @@ static void update_rates(const struct progress_snapshot *s, int64_t now)
 	if (last_rate_us == 0 || s->attempted < last_attempted) {
 		last_rate_us = now;
 		last_ok = s->ok;
+		last_failed = s->failed;
 		last_attempted = s->attempted;
 		return;
 	}
@@ -55,9 +56,10 @@ static void update_rates(const struct progress_snapshot *s, int64_t now)
 	if (dt < 0.5)
 		return;
 	ok_rate = (double)(s->ok - last_ok) / dt;
-	err_rate = (double)((s->attempted - s->ok) - (last_attempted - last_ok)) / dt;
+	err_rate = (double)(s->failed - last_failed) / dt;
 	last_rate_us = now;
 	last_ok = s->ok;
+	last_failed = s->failed;
 	last_attempted = s->attempted;
 }
 

@@ -17,6 +17,7 @@ struct progress_snapshot {
 	const char *primary;   /* as the watcher last saw it, "" if none */
 	int64_t attempted;     /* writes so far */
 	int64_t ok;
+	int64_t failed;        /* finished without an acknowledgement (in-flight ones are neither) */
 	double elapsed_s;      /* since the workload started */
 	double planned_s;      /* the scenario's known length (offsets and waits), 0 if unknown */
 };

@@ -154,7 +154,7 @@ static void tick(struct trial_ctx *c)
 
 	memset(&s, 0, sizeof(s));
 	if (c->workload) {
-		workload_counts(c->workload, &s.attempted, &s.ok);
+		workload_counts(c->workload, &s.attempted, &s.ok, &s.failed);
 		workload_current_primary(c->workload, primary, sizeof(primary));
 	}
 	s.scenario = c->sc->name;

@@ -195,6 +195,7 @@ struct workload *workload_start_entry(const char *run_id, const struct workload_
 	sh->log = log;
 	atomic_init(&sh->stop, false);
 	atomic_init(&sh->attempted, 0);
+	atomic_init(&sh->failed, 0);
 	atomic_init(&sh->ok, 0);
 	atomic_init(&sh->rounds, 0);
 	pthread_mutex_init(&sh->primary_lock, NULL);
@@ -258,8 +259,10 @@ void workload_stop(struct workload *w)
 	free(w);
 }
 
-void workload_counts(struct workload *w, int64_t *attempted, int64_t *ok)
+void workload_counts(struct workload *w, int64_t *attempted, int64_t *ok, int64_t *failed)
 {
+	if (failed)
+		*failed = w ? (int64_t)atomic_load(&w->sh.failed) : 0;
 	if (attempted)
 		*attempted = w ? (int64_t)atomic_load(&w->sh.attempted) : 0;
 	if (ok)

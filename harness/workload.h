@@ -57,8 +57,8 @@ struct workload *workload_start_entry(const char *run_id, const struct workload_
 /* Stop writers (in-flight writes finish or time out), then the watcher; frees. */
 void workload_stop(struct workload *w);
 
-/* Writes attempted so far, ok so far (for progress lines). */
-void workload_counts(struct workload *w, int64_t *attempted, int64_t *ok);
+/* Writes attempted, acknowledged and finished unacknowledged so far (for progress lines). */
+void workload_counts(struct workload *w, int64_t *attempted, int64_t *ok, int64_t *failed);
 
 /* Name of the member the watcher last saw as primary ("" if none). */
 void workload_current_primary(struct workload *w, char *buf, size_t len);
@@ -102,6 +102,7 @@ struct wl_shared {
 	atomic_bool stop;
 	atomic_int_fast64_t attempted;
 	atomic_int_fast64_t ok; /* ok and ok_unreplicated */
+	atomic_int_fast64_t failed; /* fail and indeterminate: finished, not acknowledged */
 	pthread_mutex_t primary_lock;
 	char primary[MEMBER_NAME_LEN];
 	bool has_entry;                              /* connections go through entry */

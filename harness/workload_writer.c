@@ -165,6 +165,8 @@ static void record(struct wl_writer *wr, int64_t t0, int64_t t1, const struct wr
 
 	if (r->out == WRITE_OK || r->out == WRITE_OK_UNREPLICATED)
 		atomic_fetch_add(&sh->ok, 1);
+	else
+		atomic_fetch_add(&sh->failed, 1);
 	if (!sh->log)
 		return;
 	o = json_object_new_object();

@@ -468,7 +468,7 @@ static void test_crash_restart(void)
 	t_restart = event_log_rel_us(log, mono_now_us());
 	CU_ASSERT_FATAL(start_postgres());
 	sleep_us(1500000);
-	workload_counts(w, &attempted, &okc);
+	workload_counts(w, &attempted, &okc, NULL);
 	workload_stop(w);
 	CU_ASSERT(workload_readback(run, &m, 1, spec.writers, 10000000, log));
 	event_log_close(log);
