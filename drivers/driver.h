@@ -131,8 +131,12 @@ struct driver_ops {
 	 */
 	bool (*wait_healthy)(struct driver *d, int64_t timeout_us, char *why, size_t why_len);
 
-	/* Kill a member's processes (SIGKILL). */
-	bool (*kill)(struct driver *d, const char *member, enum kill_scope scope);
+	/*
+	 * Kill a member's processes (SIGKILL). grace_us > 0 (KILL_POD only): a pod deletion
+	 * with a grace period instead: SIGTERM to the HA agent, which stops PostgreSQL and
+	 * gives up its lease, then SIGKILL of whatever is left after grace_us.
+	 */
+	bool (*kill)(struct driver *d, const char *member, enum kill_scope scope, int64_t grace_us);
 
 	/* Start again what a KILL_POD took down (the kubelet's restart). Idempotent. */
 	bool (*restart)(struct driver *d, const char *member);

@@ -465,11 +465,13 @@ static bool k8s_wait_healthy(struct driver *d, int64_t timeout_us, char *why, si
 	}
 }
 
-static bool k8s_kill(struct driver *d, const char *member, enum kill_scope scope)
+static bool k8s_kill(struct driver *d, const char *member, enum kill_scope scope, int64_t grace_us)
 {
 	char path[512];
 	struct k8s_ref ref = { "pod", d->ns, member };
 	json_object *opts_obj;
+	/* Whole seconds, as the API takes them; a grace under a second is still a grace. */
+	int64_t grace_s = grace_us > 0 ? (grace_us + 999999) / 1000000 : 0;
 	bool ok;
 
 	if (scope != KILL_POD) {
@@ -479,8 +481,8 @@ static bool k8s_kill(struct driver *d, const char *member, enum kill_scope scope
 	if (!k8s_ns_allowed(d, "delete a pod"))
 		return false;
 	/* gracePeriodSeconds 0: the kubelet SIGKILLs at once, as a node failure would. */
-	opts_obj = json_tokener_parse("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
-				      "\"gracePeriodSeconds\":0}");
+	opts_obj = json_tokener_parse("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\"}");
+	json_object_object_add(opts_obj, "gracePeriodSeconds", json_object_new_int64(grace_s));
 	str_format(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", d->ns, member);
 	ok = k8s_delete(&d->c, path, &ref, opts_obj, 0, NULL);
 	json_object_put(opts_obj);

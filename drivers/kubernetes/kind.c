@@ -659,9 +659,9 @@ static bool kind_wait_healthy(struct driver *d, int64_t timeout_us, char *why, s
 	return driver_kubernetes.wait_healthy(d->k8s, timeout_us, why, why_len);
 }
 
-static bool kind_kill(struct driver *d, const char *member, enum kill_scope scope)
+static bool kind_kill(struct driver *d, const char *member, enum kill_scope scope, int64_t grace_us)
 {
-	return need_cluster(d) && driver_kubernetes.kill(d->k8s, member, scope);
+	return need_cluster(d) && driver_kubernetes.kill(d->k8s, member, scope, grace_us);
 }
 
 static bool kind_restart(struct driver *d, const char *member)

@@ -429,7 +429,7 @@ static bool local_wait_healthy(struct driver *d, int64_t timeout_us, char *why, 
 	return wait_healthy(d, timeout_us, why, why_len);
 }
 
-static bool local_kill(struct driver *d, const char *member, enum kill_scope scope)
+static bool local_kill(struct driver *d, const char *member, enum kill_scope scope, int64_t grace_us)
 {
 	int i = local_find_zone(d, member);
 	char why[256];
@@ -438,6 +438,8 @@ static bool local_kill(struct driver *d, const char *member, enum kill_scope sco
 		log_error("local kill: no member %s", member);
 		return false;
 	}
+	if (scope == KILL_POD && grace_us > 0)
+		return procfault_terminate(&d->zones[i], grace_us) && cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US);
 	if (scope == KILL_POD)
 		return cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US);
 	if (!proc_kill_postmaster(&d->zones[i], why, sizeof(why))) {

@@ -214,6 +214,28 @@ static bool thaw_pids(const char *who, const pid_t *set, int n)
 	return true;
 }
 
+bool procfault_terminate(const struct local_zone *z, int64_t grace_us)
+{
+	pid_t set[MAX_PIDS];
+	int64_t deadline = mono_now_us() + grace_us;
+	int n = pause_set(z, PAUSE_PATRONI, set, MAX_PIDS);
+
+	if (n == 0)
+		n = pause_set(z, PAUSE_BOTH, set, MAX_PIDS);
+	if (n < 0) {
+		log_error("graceful kill: cannot list the processes of %s", z->cg_pg);
+		return false;
+	}
+	for (int i = 0; i < n; i++)
+		if (kill(set[i], SIGTERM) != 0 && errno != ESRCH) {
+			log_error("graceful kill: SIGTERM to %d: %s", (int)set[i], strerror(errno));
+			return false;
+		}
+	while (cg_nprocs(z->cg_pg) > 0 && mono_now_us() < deadline)
+		sleep_us(20000);
+	return true;
+}
+
 bool procfault_pause(struct driver *d, const char *member, enum pause_what what, bool frozen)
 {
 	int i = local_find_zone(d, member);

@@ -24,6 +24,14 @@
  */
 bool procfault_pause(struct driver *d, const char *member, enum pause_what what, bool frozen);
 
+/*
+ * A pod deletion with a grace period, as the kubelet does it: SIGTERM to Patroni (by PID;
+ * it stops PostgreSQL and gives up the leader key), or to every process of the pg cgroup
+ * when no Patroni runs there; then wait up to grace_us for the cgroup to empty. True when
+ * the signals went out; the caller SIGKILLs what is left.
+ */
+bool procfault_terminate(const struct local_zone *z, int64_t grace_us);
+
 /* Power loss of a zone: its veth goes down, then etcd and Patroni/PostgreSQL are SIGKILLed. */
 bool procfault_zone_stop(struct driver *d, const char *zone);
 

@@ -111,7 +111,7 @@ static void null_failover(struct driver *d)
 	}
 }
 
-static bool null_kill(struct driver *d, const char *member, enum kill_scope scope)
+static bool null_kill(struct driver *d, const char *member, enum kill_scope scope, int64_t grace_us)
 {
 	int i = member_index(d, member);
 

@@ -8,7 +8,7 @@ static bool process_kill_apply(struct fault_ctx *ctx, const struct step *st, con
 			       int64_t *revert_after_us)
 {
 	*revert_after_us = -1;
-	return ctx->ops->kill(ctx->drv, member, KILL_POSTMASTER);
+	return ctx->ops->kill(ctx->drv, member, KILL_POSTMASTER, 0);
 }
 
 const struct fault_ops fault_process_kill = {

@@ -187,7 +187,7 @@ static void test_kill_postmaster(void)
 	before = postmaster_pid(zone);
 	CU_ASSERT(before > 1);
 	t0 = mono_now_us();
-	CU_ASSERT_FATAL(ops->kill(drv, zone, KILL_POSTMASTER));
+	CU_ASSERT_FATAL(ops->kill(drv, zone, KILL_POSTMASTER, 0));
 	deadline = t0 + 5000000;
 	while (!went_down && mono_now_us() < deadline) {
 		ops->members(drv, m, DRIVER_MAX_MEMBERS);
@@ -218,7 +218,7 @@ static void test_kill_pod_failover_restart(void)
 	CU_ASSERT_FATAL(p >= 0);
 	str_copy(old, sizeof(old), m[p].name);
 	t0 = mono_now_us();
-	CU_ASSERT_FATAL(ops->kill(drv, old, KILL_POD));
+	CU_ASSERT_FATAL(ops->kill(drv, old, KILL_POD, 0));
 	deadline = t0 + 25 * 1000000LL;
 	while (!newp[0] && mono_now_us() < deadline) {
 		int q = find_role(MEMBER_PRIMARY, m, &n);

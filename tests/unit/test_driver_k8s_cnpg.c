@@ -329,7 +329,7 @@ static void test_driver_safety(void)
 	configure(&s, NULL, false);
 	d = ops->open(&spec, NULL);
 	CU_ASSERT_FATAL(d != NULL);
-	CU_ASSERT_FALSE(ops->kill(d, "cluster-example-1", KILL_POD));
+	CU_ASSERT_FALSE(ops->kill(d, "cluster-example-1", KILL_POD, 0));
 	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", "/api/v1/namespaces/chaos/pods/cluster-example-1"), 0);
 	ops->close(d);
 	fake_server_stop(&s);
@@ -341,8 +341,8 @@ static void test_driver_safety(void)
 	add_namespace(&s, "chaos", "\"bise.io/chaos\":\"allowed\"");
 	configure(&s, NULL, false);
 	d = ops->open(&spec, NULL);
-	CU_ASSERT(ops->kill(d, "cluster-example-1", KILL_POD));
-	CU_ASSERT_FALSE(ops->kill(d, "cluster-example-1", KILL_POSTMASTER));
+	CU_ASSERT(ops->kill(d, "cluster-example-1", KILL_POD, 0));
+	CU_ASSERT_FALSE(ops->kill(d, "cluster-example-1", KILL_POSTMASTER, 0));
 	CU_ASSERT_EQUAL_FATAL(fake_count(&s, "DELETE", "/api/v1/namespaces/chaos/pods/cluster-example-1"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s.requests[s.nrequests - 1].body, "\"gracePeriodSeconds\":0"));
 	CU_ASSERT(ops->restart(d, "cluster-example-1"));
@@ -354,8 +354,12 @@ static void test_driver_safety(void)
 	fake_route_add(&s, "DELETE", PODS "/cluster-example-1", -1, 200, "{\"kind\":\"Status\",\"status\":\"Success\"}");
 	configure(&s, NS, false);
 	d = ops->open(&spec, NULL);
-	CU_ASSERT(ops->kill(d, "cluster-example-1", KILL_POD));
+	CU_ASSERT(ops->kill(d, "cluster-example-1", KILL_POD, 0));
 	CU_ASSERT_EQUAL(s.nrequests, 1);
+	/* A graceful deletion: whole seconds, rounded up. */
+	CU_ASSERT(ops->kill(d, "cluster-example-1", KILL_POD, 2500000));
+	CU_ASSERT_EQUAL_FATAL(s.nrequests, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s.requests[1].body, "\"gracePeriodSeconds\":3"));
 	ops->close(d);
 	fake_server_stop(&s);
 }
@@ -452,7 +456,7 @@ static void test_driver_dry_run(void)
 	d = ops->open(&spec, NULL);
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->up(d, &secs));
-	CU_ASSERT(ops->kill(d, "cluster-example-2", KILL_POD));
+	CU_ASSERT(ops->kill(d, "cluster-example-2", KILL_POD, 0));
 	f = open_memstream(&text, &len);
 	k8s_driver_print_calls(d, f);
 	fclose(f);
