@@ -189,6 +189,16 @@ struct driver_ops {
 	bool (*sweep)(struct driver *d);
 
 	/*
+	 * Where this driver acts beyond the cluster's name and state directory (kubeconfig,
+	 * context, namespace), as one line retarget takes back. The runner records it in the
+	 * fault journal so that `bise heal` after a crash acts on that cluster, not on
+	 * whatever the defaults are by then. NULL (both): the name and state directory suffice.
+	 */
+	bool (*target)(struct driver *d, char *buf, size_t len);
+	/* Drivers opened from now on act where target said; logs its own error. */
+	bool (*retarget)(const char *target);
+
+	/*
 	 * Periodic upkeep while a trial runs: the runner calls it from its step loop (idle
 	 * waits, health waits) at most every DRIVER_TICK_US. The kubernetes backend labels
 	 * instance pods recreated during a network fault with their zone, so they stay inside

@@ -25,6 +25,14 @@ struct heal_state {
 	int failed;   /* faults that could not be reverted */
 };
 
+/* The backend's driver for jc's cluster, where the run that wrote jc acted; NULL (logged). */
+static struct driver *open_for(const struct driver_ops *ops, const struct journal_contents *jc)
+{
+	if (jc->target[0] && ops->retarget && !ops->retarget(jc->target))
+		return NULL;
+	return ops->open(&jc->cluster, jc->state_root);
+}
+
 static bool revert_entry(const struct journal_contents *jc, const struct journal_entry *e)
 {
 	const struct fault_ops *fault = fault_find(e->fault);
@@ -50,7 +58,7 @@ static bool revert_entry(const struct journal_contents *jc, const struct journal
 	fault_id_format(fault_id, sizeof(fault_id), (int)jc->pid, e->id);
 	ctx.fault_id = fault_id;
 	ctx.ops = ops;
-	ctx.drv = ops->open(&jc->cluster, jc->state_root);
+	ctx.drv = open_for(ops, jc);
 	if (!ctx.drv)
 		return false;
 	ok = fault->revert(&ctx, &st, e->member);
@@ -104,7 +112,7 @@ static void sweep_cluster(const struct journal_contents *jc)
 
 	if (!ops || !ops->sweep)
 		return;
-	d = ops->open(&jc->cluster, jc->state_root);
+	d = open_for(ops, jc);
 	if (!d)
 		return;
 	if (ops->exists(d) && !ops->sweep(d))

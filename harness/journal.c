@@ -41,7 +41,7 @@ static bool append_record(int fd, json_object *o, const char *path)
 }
 
 struct journal *journal_create(const char *state_root, const char *run_id, const char *backend,
-			       const struct cluster_spec *cluster)
+			       const char *target, const struct cluster_spec *cluster)
 {
 	char dir[4096];
 	struct journal *j;
@@ -84,6 +84,8 @@ struct journal *journal_create(const char *state_root, const char *run_id, const
 	json_object_object_add(o, "cluster", json_object_new_string(cluster->name));
 	json_object_object_add(o, "zones", zones);
 	json_object_object_add(o, "state_root", json_object_new_string(state_root));
+	if (target && target[0])
+		json_object_object_add(o, "target", json_object_new_string(target));
 	if (!append_record(j->fd, o, j->path)) {
 		close(j->fd);
 		unlink(j->path);
@@ -169,6 +171,8 @@ static void load_header(json_object *o, struct journal_contents *out)
 		str_copy(out->cluster.name, sizeof(out->cluster.name), s);
 	if ((s = get_str(o, "state_root")))
 		str_copy(out->state_root, sizeof(out->state_root), s);
+	if ((s = get_str(o, "target")))
+		str_copy(out->target, sizeof(out->target), s);
 	if (json_object_object_get_ex(o, "zones", &v) && json_object_is_type(v, json_type_array)) {
 		size_t n = json_object_array_length(v);
 

@@ -48,6 +48,7 @@ struct journal_contents {
 	char backend[32];
 	struct cluster_spec cluster;
 	char state_root[1024];
+	char target[2048]; /* the backend's target (driver.h), "" when it has none */
 	int nentries;
 	struct journal_entry entries[JOURNAL_MAX_ENTRIES];
 };
@@ -57,7 +58,7 @@ struct journal_contents {
  * descriptor: the watchdog) and write its header. Logs its own error.
  */
 struct journal *journal_create(const char *state_root, const char *run_id, const char *backend,
-			       const struct cluster_spec *cluster);
+			       const char *target, const struct cluster_spec *cluster);
 
 /* Record a fault about to be applied; returns its id (> 0) or -1. fsync'd before return. */
 int journal_intent(struct journal *j, const struct step *st, const char *member, int64_t deadline_epoch);

@@ -198,10 +198,13 @@ static int ensure_cluster(struct scenario_run *r, const struct scenario *sc, boo
 		log_info("cluster up in %.2f s", seconds);
 	}
 	{
-		char name[160];
+		char name[160], target[2048] = "";
 
 		str_format(name, sizeof(name), "%s-%s", r->run_id, sc->cluster.name);
-		r->journal = journal_create(r->opt->state_root, name, r->ops->name, &sc->cluster);
+		/* Where the backend acts goes into the journal: heal must act on the same cluster. */
+		if (r->ops->target && !r->ops->target(r->drv, target, sizeof(target)))
+			return BISE_EXIT_ENV;
+		r->journal = journal_create(r->opt->state_root, name, r->ops->name, target, &sc->cluster);
 	}
 	if (!r->journal)
 		return BISE_EXIT_ENV;

@@ -555,6 +555,49 @@ static bool k8s_versions(struct driver *d, char *buf, size_t len)
 }
 
 /*
+ * Where this driver acts, for the fault journal: the kubeconfig files (as given, or as
+ * KUBECONFIG said), the context actually used, the namespace and the operator. A heal
+ * after the user switched contexts still acts on the run's cluster.
+ */
+static bool k8s_target(struct driver *d, char *buf, size_t len)
+{
+	json_object *o = json_object_new_object();
+	const char *kc = d->kubeconfig[0] ? d->kubeconfig : getenv("KUBECONFIG");
+	bool ok;
+
+	if (kc && *kc)
+		json_object_object_add(o, "kubeconfig", json_object_new_string(kc));
+	json_object_object_add(o, "context", json_object_new_string(d->c.kc.context));
+	json_object_object_add(o, "namespace", json_object_new_string(d->ns));
+	json_object_object_add(o, "operator", json_object_new_string(d->op->name));
+	ok = str_copy(buf, len, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	if (!ok)
+		log_error("kubernetes target too long for the journal (%zu bytes at most)", len);
+	return ok;
+}
+
+static bool k8s_retarget(const char *target)
+{
+	json_object *o = json_tokener_parse(target);
+	struct k8s_options k = { 0 };
+
+	if (!o || !json_object_is_type(o, json_type_object) || !k8s_jstr(o, "context") ||
+	    !k8s_jstr(o, "namespace")) {
+		log_error("the journal's kubernetes target is not what bise writes: %s", target);
+		json_object_put(o);
+		return false;
+	}
+	k.kubeconfig = k8s_jstr(o, "kubeconfig");
+	k.context = k8s_jstr(o, "context");
+	k.ns = k8s_jstr(o, "namespace");
+	k.operator_name = k8s_jstr(o, "operator");
+	k8s_driver_configure(&k); /* copies the strings */
+	json_object_put(o);
+	return true;
+}
+
+/*
  * The read-write entry for the workload: in nodeport mode the Services are made to exist
  * (a cluster bise did not bring up in this run gets them now); the credentials are read
  * from the operator's Secret once and kept for the members' endpoints too.
@@ -604,6 +647,8 @@ const struct driver_ops driver_kubernetes = {
 	.io_heal = k8s_io_heal,
 	.supports = k8s_supports,
 	.sweep = k8s_sweep,
+	.target = k8s_target,
+	.retarget = k8s_retarget,
 	.zone_stop = k8s_zone_stop,
 	.zone_start = k8s_zone_start,
 	.tick = k8s_tick,

@@ -690,6 +690,19 @@ static bool kind_net_revert(struct driver *d, const char *id)
 	return !d->k8s || driver_kubernetes.net_revert(d->k8s, id);
 }
 
+static bool kind_target(struct driver *d, char *buf, size_t len)
+{
+	/* The kind cluster's kubeconfig follows from the state directory; the rest as kubernetes. */
+	if (!d->k8s)
+		return str_copy(buf, len, "");
+	return driver_kubernetes.target(d->k8s, buf, len);
+}
+
+static bool kind_retarget(const char *target)
+{
+	return !target[0] || driver_kubernetes.retarget(target);
+}
+
 static bool kind_net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len)
 {
 	return !d->k8s || driver_kubernetes.net_supported(d->k8s, f, why, why_len);
@@ -782,6 +795,8 @@ const struct driver_ops driver_kind = {
 	.io_heal = kind_io_heal,
 	.supports = kind_supports,
 	.sweep = kind_sweep,
+	.target = kind_target,
+	.retarget = kind_retarget,
 	.tick = kind_tick,
 	.entry = kind_entry,
 	.observe = kind_observe,

@@ -514,6 +514,48 @@ static void test_driver_address_and_none(void)
 	fake_server_stop(&s);
 }
 
+/*
+ * What the runner journals: a heal started later, with other defaults (another namespace
+ * here), is taken back to the run's kubeconfig, context and namespace.
+ */
+static void test_target(void)
+{
+	const struct driver_ops *ops;
+	struct k8s_options other = { 0 };
+	struct cluster_spec spec;
+	struct fake_server s;
+	struct driver *d;
+	char target[2048], again[2048];
+	json_object *o;
+
+	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ops->target);
+	CU_ASSERT_FATAL(ops->target(d, target, sizeof(target)));
+	ops->close(d);
+	o = json_tokener_parse(target);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT(k8s_test_str_at(o, "/namespace", NS));
+	CU_ASSERT(k8s_test_str_at(o, "/operator", "cnpg"));
+	CU_ASSERT(json_object_object_get_ex(o, "context", NULL) && json_object_object_get_ex(o, "kubeconfig", NULL));
+	json_object_put(o);
+
+	other.ns = "elsewhere";
+	k8s_driver_configure(&other);
+	CU_ASSERT_FATAL(ops->retarget(target));
+	k8s_test_spec(&spec, "pg");
+	d = ops->open(&spec, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT(ops->target(d, again, sizeof(again)));
+	CU_ASSERT_STRING_EQUAL(again, target);
+	ops->close(d);
+	/* Not what bise writes: refused, nothing configured from it. */
+	log_set_level(LOG_QUIET);
+	CU_ASSERT_FALSE(ops->retarget("{\"namespace\":1}"));
+	CU_ASSERT_FALSE(ops->retarget("not json"));
+	fake_server_stop(&s);
+}
+
 void tests_register(void)
 {
 	CU_pSuite s = CU_add_suite("k8s_access", suite_init, suite_clean);
@@ -528,4 +570,5 @@ void tests_register(void)
 	CU_add_test(s, "app fallback, missing Secret, missing key, 403", test_credentials_fallback_and_missing);
 	CU_add_test(s, "driver: nodeport entry, members, sweep", test_driver_nodeport);
 	CU_add_test(s, "driver: HOST:PORT, none, bad mode", test_driver_address_and_none);
+	CU_add_test(s, "the journal's target brings heal back to the run's namespace", test_target);
 }

@@ -64,7 +64,7 @@ static bool dead_run_with_watchdog(const char *name, int life_ms, char *path, si
 		st.kind = STEP_FAULT;
 		st.fault = fault_find("process-kill");
 		str_copy(st.target, sizeof(st.target), "geneva");
-		j = journal_create(root, name, "null", &spec);
+		j = journal_create(root, name, "null", NULL, &spec);
 		if (!j || journal_intent(j, &st, "geneva", 0) < 0)
 			_exit(1);
 		if (fork() == 0) {

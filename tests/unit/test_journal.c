@@ -64,7 +64,7 @@ static void test_intent_revert_and_torn_line(void)
 	str_copy(st.options[0].key, sizeof(st.options[0].key), "restart_delay");
 	str_copy(st.options[0].value, sizeof(st.options[0].value), "3s");
 	st.noptions = 1;
-	j = journal_create(root, "run-a", "local", &spec);
+	j = journal_create(root, "run-a", "local", "{\"context\":\"kind-a\"}", &spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	a = journal_intent(j, &st, "geneva", 1000);
 	b = journal_intent(j, &st, "lucerne", 2000);
@@ -80,6 +80,7 @@ static void test_intent_revert_and_torn_line(void)
 	CU_ASSERT_FATAL(journal_load(path, jc));
 	CU_ASSERT_EQUAL(jc->pid, getpid());
 	CU_ASSERT_STRING_EQUAL(jc->backend, "local");
+	CU_ASSERT_STRING_EQUAL(jc->target, "{\"context\":\"kind-a\"}");
 	CU_ASSERT_EQUAL(jc->cluster.nzones, 3);
 	CU_ASSERT_EQUAL_FATAL(jc->nentries, 2);
 	CU_ASSERT(jc->entries[0].reverted);
@@ -120,7 +121,7 @@ static void test_clean_run_leaves_no_journal(void)
 
 	cluster_spec_defaults(&spec);
 	make_step(&st, "process-kill", "replica");
-	j = journal_create(root, "run-b", "local", &spec);
+	j = journal_create(root, "run-b", "local", NULL, &spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	id = journal_intent(j, &st, "gland", 0);
 	CU_ASSERT(journal_reverted(j, id));
@@ -141,13 +142,14 @@ static void test_double_revert(void)
 
 	cluster_spec_defaults(&spec);
 	make_step(&st, "pod-kill", "gland");
-	j = journal_create(root, "run-c", "local", &spec);
+	j = journal_create(root, "run-c", "local", NULL, &spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	id = journal_intent(j, &st, "gland", 0);
 	str_format(path, sizeof(path), "%s/journal/run-c.jsonl", root);
 	CU_ASSERT(journal_append_reverted(path, id));
 	CU_ASSERT(journal_append_reverted(path, id));
 	CU_ASSERT_FATAL(journal_load(path, jc));
+	CU_ASSERT_STRING_EQUAL(jc->target, ""); /* none recorded */
 	CU_ASSERT_EQUAL(jc->nentries, 1);
 	CU_ASSERT(jc->entries[0].reverted);
 	free(jc);
@@ -211,7 +213,7 @@ static void test_created_journal_records_start_and_locks(void)
 
 	cluster_spec_defaults(&spec);
 	CU_ASSERT_FATAL(journal_proc_start(getpid(), &mine));
-	j = journal_create(root, "run-lock", "null", &spec);
+	j = journal_create(root, "run-lock", "null", NULL, &spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_FATAL(journal_load(journal_path(j), jc));
 	CU_ASSERT_EQUAL(jc->pid_start, mine);
