@@ -330,9 +330,12 @@ bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
 	for (size_t i = 0; i < sizeof(chaos_only) / sizeof(chaos_only[0]) && !what; i++)
 		if (caps & chaos_only[i].cap)
 			what = chaos_only[i].what;
-	if (!what || d->c.dry_run)
+	if (!what)
 		return true;
-	/* An API failure is no reason to skip: the apply will fail and say so. */
+	/*
+	 * An API failure is no reason to skip: the apply will fail and say so. A dry run reads
+	 * nothing, so Chaos Mesh looks absent there, as it would to the apply.
+	 */
 	if (chaosmesh_available(&d->c, reason, sizeof(reason)) != 0)
 		return true;
 	str_format(why, why_len, "needs Chaos Mesh: %s; %s", what, reason);
