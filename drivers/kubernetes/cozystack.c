@@ -5,27 +5,18 @@
 
 #include <string.h>
 
-#define KIND "postgres.apps.cozystack.io"
 #define COZY_VERSION "v15"
 #define COZY_STORAGE "1Gi"
 
+static const struct k8s_crd crd = { "postgres.apps.cozystack.io", COZYSTACK_API, "postgreses" };
+
 json_object *cozystack_object(const struct cluster_spec *spec, const char *ns, const char *image)
 {
-	json_object *o = json_object_new_object(), *meta = json_object_new_object();
-	json_object *labels = json_object_new_object(), *s = json_object_new_object();
+	json_object *s, *o = k8s_crd_object("apps.cozystack.io/v1alpha1", "Postgres", spec, ns, &s);
 	json_object *q = json_object_new_object();
 	int sync = spec->replication == REPLICATION_SYNC ? 1 : 0;
 
 	(void)image;
-	json_object_object_add(o, "apiVersion", json_object_new_string("apps.cozystack.io/v1alpha1"));
-	json_object_object_add(o, "kind", json_object_new_string("Postgres"));
-	json_object_object_add(meta, "name", json_object_new_string(spec->name));
-	json_object_object_add(meta, "namespace", json_object_new_string(ns));
-	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(labels, "bise.io/cluster", json_object_new_string(spec->name));
-	json_object_object_add(meta, "labels", labels);
-	json_object_object_add(o, "metadata", meta);
-
 	json_object_object_add(s, "replicas", json_object_new_int(spec->nzones));
 	json_object_object_add(s, "size", json_object_new_string(COZY_STORAGE));
 	json_object_object_add(s, "version", json_object_new_string(COZY_VERSION));
@@ -33,7 +24,6 @@ json_object *cozystack_object(const struct cluster_spec *spec, const char *ns, c
 	json_object_object_add(q, "minSyncReplicas", json_object_new_int(sync));
 	json_object_object_add(q, "maxSyncReplicas", json_object_new_int(sync));
 	json_object_object_add(s, "quorum", q);
-	json_object_object_add(o, "spec", s);
 	return o;
 }
 
@@ -44,34 +34,12 @@ void cozystack_cluster_name(const char *name, char *buf, size_t len)
 
 bool cozystack_create(struct k8s_client *c, const char *ns, json_object *obj)
 {
-	char path[512];
-	struct k8s_ref ref = { KIND, ns, k8s_jstr(obj, "metadata.name") };
-
-	str_format(path, sizeof(path), COZYSTACK_API "/namespaces/%s/postgreses", ns);
-	return k8s_create(c, path, &ref, obj, 0, NULL);
-}
-
-/* GET the Postgres; *o NULL and no error when it does not exist. */
-static bool get(struct k8s_client *c, const char *ns, const char *name, json_object **o)
-{
-	char path[512];
-	struct k8s_ref ref = { KIND, ns, name };
-
-	*o = NULL;
-	str_format(path, sizeof(path), COZYSTACK_API "/namespaces/%s/postgreses/%s", ns, name);
-	return k8s_get(c, path, &ref, K8S_QUIET_404, o) || c->status == 404;
+	return k8s_crd_create(&crd, c, ns, obj);
 }
 
 bool cozystack_exists(struct k8s_client *c, const char *ns, const char *name, bool *exists)
 {
-	json_object *o;
-
-	*exists = false;
-	if (!get(c, ns, name, &o))
-		return false;
-	*exists = o != NULL;
-	json_object_put(o);
-	return true;
+	return k8s_crd_exists(&crd, c, ns, name, exists);
 }
 
 int cozystack_members(struct k8s_client *c, const char *ns, const char *name, struct cnpg_member *out,
@@ -105,7 +73,7 @@ static bool ready_now(struct k8s_client *c, const char *ns, const char *name, ch
 	char cl[K8S_NAME_LEN], rel[256];
 	json_object *o;
 
-	if (!get(c, ns, name, &o)) {
+	if (!k8s_crd_get(&crd, c, ns, name, &o)) {
 		*failed = true;
 		str_format(why, why_len, "%s", c->error);
 		return false;
@@ -133,11 +101,7 @@ bool cozystack_wait_ready(struct k8s_client *c, const char *ns, const char *name
 
 bool cozystack_delete(struct k8s_client *c, const char *ns, const char *name)
 {
-	char path[512];
-	struct k8s_ref ref = { KIND, ns, name };
-
-	str_format(path, sizeof(path), COZYSTACK_API "/namespaces/%s/postgreses/%s", ns, name);
-	return k8s_delete_foreground(c, path, &ref);
+	return k8s_crd_delete(&crd, c, ns, name);
 }
 
 const struct k8s_operator k8s_operator_cozystack = {

@@ -7,26 +7,19 @@
 
 #define CRUNCHY_PG_VERSION 15
 #define CRUNCHY_STORAGE "1Gi"
-#define KIND "postgrescluster.postgres-operator.crunchydata.com"
+
+static const struct k8s_crd crd = { "postgrescluster.postgres-operator.crunchydata.com", CRUNCHY_API,
+				    "postgresclusters" };
 
 json_object *crunchy_object(const struct cluster_spec *spec, const char *ns, const char *image)
 {
-	json_object *o = json_object_new_object(), *meta = json_object_new_object();
-	json_object *labels = json_object_new_object(), *s = json_object_new_object();
+	json_object *s, *o = k8s_crd_object("postgres-operator.crunchydata.com/v1beta1", "PostgresCluster",
+					     spec, ns, &s);
 	json_object *sets = json_object_new_array(), *set = json_object_new_object();
 	json_object *pvc = json_object_new_object(), *modes = json_object_new_array();
 	json_object *res = json_object_new_object(), *reqs = json_object_new_object();
 	json_object *tscs = json_object_new_array(), *aff = json_object_new_object();
 	json_object *tsc;
-
-	json_object_object_add(o, "apiVersion", json_object_new_string("postgres-operator.crunchydata.com/v1beta1"));
-	json_object_object_add(o, "kind", json_object_new_string("PostgresCluster"));
-	json_object_object_add(meta, "name", json_object_new_string(spec->name));
-	json_object_object_add(meta, "namespace", json_object_new_string(ns));
-	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(labels, "bise.io/cluster", json_object_new_string(spec->name));
-	json_object_object_add(meta, "labels", labels);
-	json_object_object_add(o, "metadata", meta);
 
 	json_object_object_add(s, "postgresVersion", json_object_new_int(CRUNCHY_PG_VERSION));
 	if (image && *image)
@@ -56,40 +49,17 @@ json_object *crunchy_object(const struct cluster_spec *spec, const char *ns, con
 		json_object_object_add(pat, "dynamicConfiguration", dyn);
 		json_object_object_add(s, "patroni", pat);
 	}
-	json_object_object_add(o, "spec", s);
 	return o;
 }
 
 bool crunchy_create(struct k8s_client *c, const char *ns, json_object *obj)
 {
-	char path[512];
-	struct k8s_ref ref = { KIND, ns, k8s_jstr(obj, "metadata.name") };
-
-	str_format(path, sizeof(path), CRUNCHY_API "/namespaces/%s/postgresclusters", ns);
-	return k8s_create(c, path, &ref, obj, 0, NULL);
-}
-
-/* GET the object; *o NULL and no error when it does not exist. */
-static bool get(struct k8s_client *c, const char *ns, const char *name, json_object **o)
-{
-	char path[512];
-	struct k8s_ref ref = { KIND, ns, name };
-
-	*o = NULL;
-	str_format(path, sizeof(path), CRUNCHY_API "/namespaces/%s/postgresclusters/%s", ns, name);
-	return k8s_get(c, path, &ref, K8S_QUIET_404, o) || c->status == 404;
+	return k8s_crd_create(&crd, c, ns, obj);
 }
 
 bool crunchy_exists(struct k8s_client *c, const char *ns, const char *name, bool *exists)
 {
-	json_object *o;
-
-	*exists = false;
-	if (!get(c, ns, name, &o))
-		return false;
-	*exists = o != NULL;
-	json_object_put(o);
-	return true;
+	return k8s_crd_exists(&crd, c, ns, name, exists);
 }
 
 int crunchy_members(struct k8s_client *c, const char *ns, const char *name, struct cnpg_member *out,
@@ -105,11 +75,10 @@ int crunchy_members(struct k8s_client *c, const char *ns, const char *name, stru
 static bool ready_now(struct k8s_client *c, const char *ns, const char *name, char *why,
 		      size_t why_len, bool *failed)
 {
-	struct cnpg_member m[DRIVER_MAX_MEMBERS];
 	json_object *o, *sets, *v;
-	int want = 0, ready = 0, n;
+	int want = 0, ready = 0;
 
-	if (!get(c, ns, name, &o)) {
+	if (!k8s_crd_get(&crd, c, ns, name, &o)) {
 		*failed = true;
 		str_format(why, why_len, "%s", c->error);
 		return false;
@@ -130,13 +99,7 @@ static bool ready_now(struct k8s_client *c, const char *ns, const char *name, ch
 		str_format(why, why_len, "%d of %d replicas ready", ready, want);
 		return false;
 	}
-	n = crunchy_members(c, ns, name, m, DRIVER_MAX_MEMBERS);
-	if (n < 0) {
-		*failed = true;
-		str_format(why, why_len, "%s", c->error);
-		return false;
-	}
-	return k8s_members_healthy(m, n, want, why, why_len);
+	return k8s_members_ready(crunchy_members, c, ns, name, want, why, why_len, failed);
 }
 
 bool crunchy_wait_ready(struct k8s_client *c, const char *ns, const char *name, int64_t timeout_us,
@@ -147,11 +110,7 @@ bool crunchy_wait_ready(struct k8s_client *c, const char *ns, const char *name, 
 
 bool crunchy_delete(struct k8s_client *c, const char *ns, const char *name)
 {
-	char path[512];
-	struct k8s_ref ref = { KIND, ns, name };
-
-	str_format(path, sizeof(path), CRUNCHY_API "/namespaces/%s/postgresclusters/%s", ns, name);
-	return k8s_delete_foreground(c, path, &ref);
+	return k8s_crd_delete(&crd, c, ns, name);
 }
 
 const struct k8s_operator k8s_operator_crunchy = {

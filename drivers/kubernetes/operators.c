@@ -166,6 +166,93 @@ bool k8s_delete_foreground(struct k8s_client *c, const char *path, const struct 
 	return ok;
 }
 
+json_object *k8s_crd_object(const char *api_version, const char *kind, const struct cluster_spec *cs,
+			    const char *ns, json_object **spec)
+{
+	json_object *o = json_object_new_object(), *meta = json_object_new_object();
+	json_object *labels = json_object_new_object();
+
+	json_object_object_add(o, "apiVersion", json_object_new_string(api_version));
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(meta, "name", json_object_new_string(cs->name));
+	json_object_object_add(meta, "namespace", json_object_new_string(ns));
+	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
+	json_object_object_add(labels, "bise.io/cluster", json_object_new_string(cs->name));
+	json_object_object_add(meta, "labels", labels);
+	json_object_object_add(o, "metadata", meta);
+	/* Added now and filled by the caller: keys keep the order apiVersion..spec. */
+	*spec = json_object_new_object();
+	json_object_object_add(o, "spec", *spec);
+	return o;
+}
+
+/* The path of ns's collection of crd, or of the object name in it when name is not NULL. */
+static void crd_path(const struct k8s_crd *crd, const char *ns, const char *name, char *buf, size_t len)
+{
+	if (name)
+		str_format(buf, len, "%s/namespaces/%s/%s/%s", crd->api, ns, crd->plural, name);
+	else
+		str_format(buf, len, "%s/namespaces/%s/%s", crd->api, ns, crd->plural);
+}
+
+bool k8s_crd_create(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, json_object *obj)
+{
+	char path[512];
+	struct k8s_ref ref = { crd->kind, ns, k8s_jstr(obj, "metadata.name") };
+
+	crd_path(crd, ns, NULL, path, sizeof(path));
+	return k8s_create(c, path, &ref, obj, 0, NULL);
+}
+
+bool k8s_crd_get(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, const char *name,
+		 json_object **o)
+{
+	char path[512];
+	struct k8s_ref ref = { crd->kind, ns, name };
+
+	*o = NULL;
+	crd_path(crd, ns, name, path, sizeof(path));
+	return k8s_get(c, path, &ref, K8S_QUIET_404, o) || c->status == 404;
+}
+
+bool k8s_crd_exists(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, const char *name,
+		    bool *exists)
+{
+	json_object *o;
+
+	*exists = false;
+	if (!k8s_crd_get(crd, c, ns, name, &o))
+		return false;
+	*exists = o != NULL;
+	json_object_put(o);
+	return true;
+}
+
+bool k8s_crd_delete(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, const char *name)
+{
+	char path[512];
+	struct k8s_ref ref = { crd->kind, ns, name };
+
+	crd_path(crd, ns, name, path, sizeof(path));
+	return k8s_delete_foreground(c, path, &ref);
+}
+
+bool k8s_members_ready(int (*members_fn)(struct k8s_client *, const char *, const char *,
+					 struct cnpg_member *, int),
+		       struct k8s_client *c, const char *ns, const char *name, int want, char *why,
+		       size_t why_len, bool *failed)
+{
+	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	int n = members_fn(c, ns, name, m, DRIVER_MAX_MEMBERS);
+
+	if (n < 0) {
+		*failed = true;
+		str_format(why, why_len, "%s", c->error);
+		return false;
+	}
+	return k8s_members_healthy(m, n, want, why, why_len);
+}
+
 void k8s_operator_selector(const struct k8s_operator *op, const char *name, char *buf, size_t len)
 {
 	const char *p = strstr(op->pod_selector, "%s");

@@ -92,4 +92,41 @@ bool k8s_poll_ready(k8s_ready_fn ready, struct k8s_client *c, const char *ns, co
 /* DELETE path (Foreground propagation); a 404 counts as done. */
 bool k8s_delete_foreground(struct k8s_client *c, const char *path, const struct k8s_ref *ref);
 
+/* A custom resource type of an operator: where its objects live in the API. */
+struct k8s_crd {
+	const char *kind;   /* for messages: "postgrescluster.postgres-operator.crunchydata.com" */
+	const char *api;    /* API group version path: "/apis/acid.zalan.do/v1" */
+	const char *plural; /* resource name in paths: "postgresqls" */
+};
+
+/*
+ * A new object of the CRD's apiVersion and kind, named spec's cluster name in ns, labelled
+ * as bise's; *spec is its (empty) spec to fill.
+ */
+json_object *k8s_crd_object(const char *api_version, const char *kind, const struct cluster_spec *cs,
+			    const char *ns, json_object **spec);
+
+/* POST obj (named by its metadata.name) to ns's collection of crd. */
+bool k8s_crd_create(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, json_object *obj);
+
+/* GET the object; *o NULL and true (no log) when it does not exist; false on an error (logged). */
+bool k8s_crd_get(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, const char *name,
+		 json_object **o);
+
+/* *exists: whether the object is there; false on an error (logged). */
+bool k8s_crd_exists(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, const char *name,
+		    bool *exists);
+
+/* DELETE the object (Foreground propagation); a 404 counts as done. */
+bool k8s_crd_delete(const struct k8s_crd *crd, struct k8s_client *c, const char *ns, const char *name);
+
+/*
+ * The end of a readiness look: the operator's members (members_fn) are one ready primary
+ * and want-1 ready replicas; *failed and why set when listing them fails.
+ */
+bool k8s_members_ready(int (*members_fn)(struct k8s_client *, const char *, const char *,
+					 struct cnpg_member *, int),
+		       struct k8s_client *c, const char *ns, const char *name, int want, char *why,
+		       size_t why_len, bool *failed);
+
 #endif

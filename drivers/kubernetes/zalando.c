@@ -9,21 +9,13 @@
 #define ZALANDO_STORAGE "1Gi"
 #define ZALANDO_RUNNING "Running"
 
+static const struct k8s_crd crd = { "postgresql.acid.zalan.do", ZALANDO_API, "postgresqls" };
+
 json_object *zalando_object(const struct cluster_spec *spec, const char *ns, const char *image)
 {
-	json_object *o = json_object_new_object(), *meta = json_object_new_object();
-	json_object *labels = json_object_new_object(), *s = json_object_new_object();
+	json_object *s, *o = k8s_crd_object("acid.zalan.do/v1", "postgresql", spec, ns, &s);
 	json_object *vol = json_object_new_object(), *pg = json_object_new_object();
 	json_object *tscs = json_object_new_array();
-
-	json_object_object_add(o, "apiVersion", json_object_new_string("acid.zalan.do/v1"));
-	json_object_object_add(o, "kind", json_object_new_string("postgresql"));
-	json_object_object_add(meta, "name", json_object_new_string(spec->name));
-	json_object_object_add(meta, "namespace", json_object_new_string(ns));
-	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(labels, "bise.io/cluster", json_object_new_string(spec->name));
-	json_object_object_add(meta, "labels", labels);
-	json_object_object_add(o, "metadata", meta);
 
 	json_object_object_add(s, "teamId", json_object_new_string(ZALANDO_TEAM));
 	json_object_object_add(s, "numberOfInstances", json_object_new_int(spec->nzones));
@@ -43,32 +35,26 @@ json_object *zalando_object(const struct cluster_spec *spec, const char *ns, con
 	json_object_array_add(tscs, k8s_zone_spread("cluster-name", spec->name));
 	json_object_object_add(s, "topologySpreadConstraints", tscs);
 	json_object_object_add(s, "nodeAffinity", k8s_zone_node_affinity(spec));
-	json_object_object_add(o, "spec", s);
 	return o;
 }
 
 bool zalando_create(struct k8s_client *c, const char *ns, json_object *obj)
 {
-	char path[512];
-	struct k8s_ref ref = { "postgresql.acid.zalan.do", ns, k8s_jstr(obj, "metadata.name") };
-
-	str_format(path, sizeof(path), ZALANDO_API "/namespaces/%s/postgresqls", ns);
-	return k8s_create(c, path, &ref, obj, 0, NULL);
+	return k8s_crd_create(&crd, c, ns, obj);
 }
 
 bool zalando_status(struct k8s_client *c, const char *ns, const char *name, char *phase, size_t len,
 		    bool *exists)
 {
-	char path[512];
-	struct k8s_ref ref = { "postgresql.acid.zalan.do", ns, name };
 	json_object *o;
 	const char *s;
 
 	*exists = false;
 	phase[0] = '\0';
-	str_format(path, sizeof(path), ZALANDO_API "/namespaces/%s/postgresqls/%s", ns, name);
-	if (!k8s_get(c, path, &ref, K8S_QUIET_404, &o))
-		return c->status == 404;
+	if (!k8s_crd_get(&crd, c, ns, name, &o))
+		return false;
+	if (!o)
+		return true;
 	*exists = true;
 	if ((s = k8s_jstr(o, "status.PostgresClusterStatus")))
 		str_copy(phase, len, s);
@@ -89,20 +75,17 @@ int zalando_members(struct k8s_client *c, const char *ns, const char *name, stru
 static bool ready_now(struct k8s_client *c, const char *ns, const char *name, char *why,
 		      size_t why_len, bool *failed)
 {
-	struct cnpg_member m[DRIVER_MAX_MEMBERS];
-	char path[512], phase[64];
-	struct k8s_ref ref = { "postgresql.acid.zalan.do", ns, name };
+	char phase[64];
 	json_object *o, *v;
-	int want, n;
+	int want;
 
-	str_format(path, sizeof(path), ZALANDO_API "/namespaces/%s/postgresqls/%s", ns, name);
-	if (!k8s_get(c, path, &ref, K8S_QUIET_404, &o)) {
-		if (c->status == 404) {
-			str_format(why, why_len, "postgresql %s/%s does not exist", ns, name);
-			return false;
-		}
+	if (!k8s_crd_get(&crd, c, ns, name, &o)) {
 		*failed = true;
 		str_format(why, why_len, "%s", c->error);
+		return false;
+	}
+	if (!o) {
+		str_format(why, why_len, "postgresql %s/%s does not exist", ns, name);
 		return false;
 	}
 	want = (v = k8s_jget(o, "spec.numberOfInstances")) ? json_object_get_int(v) : 0;
@@ -113,13 +96,7 @@ static bool ready_now(struct k8s_client *c, const char *ns, const char *name, ch
 		str_format(why, why_len, "status: %s", phase[0] ? phase : "none");
 		return false;
 	}
-	n = zalando_members(c, ns, name, m, DRIVER_MAX_MEMBERS);
-	if (n < 0) {
-		*failed = true;
-		str_format(why, why_len, "%s", c->error);
-		return false;
-	}
-	return k8s_members_healthy(m, n, want, why, why_len);
+	return k8s_members_ready(zalando_members, c, ns, name, want, why, why_len, failed);
 }
 
 bool zalando_wait_ready(struct k8s_client *c, const char *ns, const char *name, int64_t timeout_us,
@@ -130,11 +107,7 @@ bool zalando_wait_ready(struct k8s_client *c, const char *ns, const char *name, 
 
 bool zalando_delete(struct k8s_client *c, const char *ns, const char *name)
 {
-	char path[512];
-	struct k8s_ref ref = { "postgresql.acid.zalan.do", ns, name };
-
-	str_format(path, sizeof(path), ZALANDO_API "/namespaces/%s/postgresqls/%s", ns, name);
-	return k8s_delete_foreground(c, path, &ref);
+	return k8s_crd_delete(&crd, c, ns, name);
 }
 
 static bool zalando_exists(struct k8s_client *c, const char *ns, const char *name, bool *exists)

@@ -1,12 +1,14 @@
 /* common.c - helpers shared by the integration tests (see common.h). */
 #include "common.h"
 
+#include "run_setup.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +142,15 @@ pid_t itest_spawn_bise(const char *const *args, const char *log_path)
 	return start_bise(args, log_path);
 }
 
+pid_t itest_spawn_run(const struct itest_dirs *d, const char *scenario)
+{
+	const char *args[] = { "run", "--state-dir", d->state, "--out", d->out, scenario, NULL };
+	char log_path[400];
+
+	str_format(log_path, sizeof(log_path), "%s/runner.log", d->work);
+	return itest_spawn_bise(args, log_path);
+}
+
 void itest_kill(pid_t *pid)
 {
 	if (*pid <= 0)
@@ -184,6 +195,82 @@ bool itest_capture(char *const argv[], bool with_stderr, char *out, size_t len)
 	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	return pid > 0;
+}
+
+bool itest_scenario_setup(struct itest_dirs *d, const char *prefix, const char *file, const char *text,
+			  char *path, size_t len, struct scenario *sc)
+{
+	return itest_dirs_make(d, prefix) && run_setup_scenario(d->work, file, text, path, len, sc);
+}
+
+int itest_heal(const char *state, char *out, size_t len)
+{
+	char cmd[700];
+	const char *binary = itest_binary();
+	size_t got;
+	FILE *heal;
+
+	out[0] = '\0';
+	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary ? binary : "bise", state);
+	heal = popen(cmd, "r");
+	if (!heal)
+		return -1;
+	got = fread(out, 1, len - 1, heal);
+	out[got] = '\0';
+	return pclose(heal);
+}
+
+bool itest_cmdline(const char *pid, char *buf, size_t len)
+{
+	char path[300];
+	size_t got;
+	FILE *f;
+
+	str_format(path, sizeof(path), "/proc/%s/cmdline", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	got = fread(buf, 1, len - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < got; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[got] = '\0';
+	return true;
+}
+
+void itest_conninfo(const struct member *m, char *buf, size_t len)
+{
+	str_format(buf, len, "host=%s port=%d user=%s password=%s dbname=%s connect_timeout=5",
+		   m->endpoint.host, m->endpoint.port, m->endpoint.user, m->endpoint.password,
+		   m->endpoint.dbname);
+}
+
+pid_t itest_spawn_as(char *const argv[], const char *dir, const char *log_path, uid_t uid, gid_t gid,
+		     bool own_group)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		/* Its own group lets a test SIGKILL every process of a server at once. */
+		if ((own_group && setpgid(0, 0) != 0) || chdir(dir) != 0 || setgroups(0, NULL) != 0 ||
+		    setgid(gid) != 0 || setuid(uid) != 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
 }
 
 void itest_spec(struct cluster_spec *s, const char *name, const char *subnet)

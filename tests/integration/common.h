@@ -49,11 +49,40 @@ int itest_run_bise(const char *const *args);
 /* Start BISE_BINARY with args in the background, stdout and stderr to log_path: PID or -1. */
 pid_t itest_spawn_bise(const char *const *args, const char *log_path);
 
+/*
+ * Start `bise run --state-dir <state> --out <out> scenario` in the background, its output
+ * to <work>/runner.log: PID or -1.
+ */
+pid_t itest_spawn_run(const struct itest_dirs *d, const char *scenario);
+
 /* SIGKILL and reap *pid when it is > 0 (a runner an assertion left); sets it to -1. */
 void itest_kill(pid_t *pid);
 
 /* Run argv (absolute path, no shell) and capture its stdout (and stderr with_stderr). */
 bool itest_capture(char *const argv[], bool with_stderr, char *out, size_t len);
+
+/*
+ * Make d (as itest_dirs_make), write text to <work>/<file> (its path to path) and load it
+ * into *sc. False on failure, said on stderr.
+ */
+bool itest_scenario_setup(struct itest_dirs *d, const char *prefix, const char *file, const char *text,
+			  char *path, size_t len, struct scenario *sc);
+
+/* Run `bise heal --state-dir state`, its stdout and stderr to out: pclose's status, -1. */
+int itest_heal(const char *state, char *out, size_t len);
+
+/* /proc/<pid>/cmdline with its NULs as spaces; false when the process is gone. */
+bool itest_cmdline(const char *pid, char *buf, size_t len);
+
+/* libpq conninfo of a member's endpoint, connect_timeout 5 s. */
+void itest_conninfo(const struct member *m, char *buf, size_t len);
+
+/*
+ * Fork, in its own process group when own_group, chdir to dir, drop to uid/gid and exec
+ * argv (absolute path), output appended to log_path: the child's PID or -1.
+ */
+pid_t itest_spawn_as(char *const argv[], const char *dir, const char *log_path, uid_t uid, gid_t gid,
+		     bool own_group);
 
 /*
  * The three-zone cluster the driver tests use: geneva, lucerne, gland; async replication,

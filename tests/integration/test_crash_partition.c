@@ -23,7 +23,6 @@
 
 static struct itest_dirs dirs;
 static char scenario_path[400];
-static const char *binary;
 static bool can_run;
 static struct scenario sc;
 static const struct driver_ops *ops;
@@ -47,20 +46,11 @@ static const char scenario_text[] =
 
 static int suite_init(void)
 {
-	char errbuf[2048];
 	double seconds;
 
-	binary = itest_binary();
-	if (!itest_dirs_make(&dirs, "bise-test-crash"))
+	if (!itest_scenario_setup(&dirs, "bise-test-crash", "partition-crash.yaml", scenario_text,
+				  scenario_path, sizeof(scenario_path), &sc))
 		return 1;
-	str_format(scenario_path, sizeof(scenario_path), "%s/partition-crash.yaml", dirs.work);
-	if (!file_write_atomic(scenario_path, scenario_text, strlen(scenario_text)))
-		return 1;
-	memset(&sc, 0, sizeof(sc));
-	if (!scenario_load(scenario_path, &sc, errbuf, sizeof(errbuf))) {
-		fprintf(stderr, "%s", errbuf);
-		return 1;
-	}
 	ops = &driver_local;
 	drv = itest_cluster_open(&sc.cluster, dirs.state, false);
 	can_run = drv && ops->up(drv, &seconds);
@@ -100,28 +90,17 @@ static int bise_rules(void)
 	return n;
 }
 
-static pid_t start_runner(void)
-{
-	const char *args[] = { "run", "--state-dir", dirs.state, "--out", dirs.out, scenario_path, NULL };
-	char log_path[400];
-
-	str_format(log_path, sizeof(log_path), "%s/runner.log", dirs.work);
-	return itest_spawn_bise(args, log_path);
-}
-
 static void test_watchdog_removes_the_partition(void)
 {
-	char out[1024] = "", cmd[700], why[256];
+	char out[1024] = "", why[256];
 	int64_t start, killed, cleared = -1;
-	size_t got;
-	FILE *heal;
 
 	if (!can_run) {
 		itest_cannot_run("cluster " CLUSTER " did not come up");
 		return;
 	}
 	CU_ASSERT_FATAL(bise_rules() == 0);
-	runner = start_runner();
+	runner = itest_spawn_run(&dirs, scenario_path);
 	CU_ASSERT_FATAL(runner > 0);
 	/* The runner checks health, starts writers and partitions the primary at 2 s. */
 	start = mono_now_us();
@@ -147,12 +126,7 @@ static void test_watchdog_removes_the_partition(void)
 	while (journal_scan(dirs.state, NULL, NULL) > 0 && mono_now_us() - killed < 10000000)
 		sleep_us(50000);
 	CU_ASSERT_EQUAL(journal_scan(dirs.state, NULL, NULL), 0);
-	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary, dirs.state);
-	heal = popen(cmd, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(heal);
-	got = fread(out, 1, sizeof(out) - 1, heal);
-	out[got] = '\0';
-	CU_ASSERT_EQUAL(pclose(heal), 0);
+	CU_ASSERT_EQUAL(itest_heal(dirs.state, out, sizeof(out)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "nothing to heal"));
 
 	/* The partition is gone: the cluster must come back to full health by itself. */

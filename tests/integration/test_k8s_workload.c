@@ -98,33 +98,13 @@ static struct {
 
 /* ---- PostgreSQL ---- */
 
-/* fork, drop to postgres, own process group, exec; output to dirs.work/logname. */
+/* As postgres, in its own group for "pod deletions"; output to dirs.work/logname. */
 static pid_t spawn_pg(char *const argv[], const char *logname)
 {
 	char logpath[512];
-	pid_t pid;
 
 	str_format(logpath, sizeof(logpath), "%s/%s", dirs.work, logname);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		/* Its own group: a "pod deletion" SIGKILLs every process of the server at once. */
-		if (setpgid(0, 0) != 0 || chdir(dirs.work) != 0 || setgroups(0, NULL) != 0 ||
-		    setgid(pg_gid) != 0 || setuid(pg_uid) != 0)
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	return itest_spawn_as(argv, dirs.work, logpath, pg_uid, pg_gid, true);
 }
 
 static bool run_pg(char *const argv[], const char *logname)

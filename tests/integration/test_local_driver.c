@@ -33,7 +33,7 @@ static const char *ip_path(void)
 /* Processes whose command line mentions the cluster's state directory. */
 static int our_processes(void)
 {
-	char dir[300], path[64], cmd[4096];
+	char dir[300], cmd[4096];
 	DIR *proc = opendir("/proc");
 	struct dirent *e;
 	int n = 0;
@@ -42,21 +42,8 @@ static int our_processes(void)
 	if (!proc)
 		return -1;
 	while ((e = readdir(proc))) {
-		FILE *f;
-		size_t r;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || !itest_cmdline(e->d_name, cmd, sizeof(cmd)))
 			continue;
-		str_format(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		r = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-		for (size_t i = 0; i < r; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = ' ';
-		cmd[r] = '\0';
 		if (strstr(cmd, dir)) {
 			fprintf(stderr, "  left over: pid %s: %s\n", e->d_name, cmd);
 			n++;

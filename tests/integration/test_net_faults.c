@@ -303,26 +303,14 @@ static int count_leftovers(bool verbose)
 	while (proc && (e = readdir(proc))) {
 		char path[300], exe[300], cmd[1024];
 		ssize_t r;
-		FILE *f;
-		size_t got;
 
 		str_format(path, sizeof(path), "/proc/%s/exe", e->d_name);
 		r = readlink(path, exe, sizeof(exe) - 1);
 		if (r <= 0)
 			continue;
 		exe[r] = '\0';
-		if (!strstr(exe, "bise-netdelay"))
+		if (!strstr(exe, "bise-netdelay") || !itest_cmdline(e->d_name, cmd, sizeof(cmd)))
 			continue;
-		str_format(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		got = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-		for (size_t i = 0; i < got; i++)
-			if (!cmd[i])
-				cmd[i] = ' ';
-		cmd[got] = '\0';
 		if (strstr(cmd, "/bise-" CLUSTER "-")) {
 			if (verbose)
 				fprintf(stderr, "\n  netdelay left: %s %s\n", e->d_name, cmd);

@@ -73,10 +73,7 @@ static bool read_rows(const struct member *primary, const char *run, int writers
 	PGresult *res;
 	bool ok;
 
-	str_format(conninfo, sizeof(conninfo),
-		   "host=%s port=%d user=%s password=%s dbname=%s connect_timeout=5",
-		   primary->endpoint.host, primary->endpoint.port, primary->endpoint.user,
-		   primary->endpoint.password, primary->endpoint.dbname);
+	itest_conninfo(primary, conninfo, sizeof(conninfo));
 	conn = PQconnectdb(conninfo);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		fprintf(stderr, "connect: %s", PQerrorMessage(conn));
@@ -118,22 +115,10 @@ static bool debris_free(char *what, size_t len)
 	if (p)
 		pclose(p);
 	while (clean && proc && (de = readdir(proc))) {
-		char path[300], cmd[1024];
-		size_t got;
-		FILE *f;
+		char cmd[1024];
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || !itest_cmdline(de->d_name, cmd, sizeof(cmd)))
 			continue;
-		str_format(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		got = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-		for (size_t k = 0; k < got; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
-		cmd[got] = '\0';
 		/* etcd, Patroni and the postmaster all name a path under the state directory. */
 		if (strstr(cmd, dirs.state)) {
 			str_format(what, len, "process left: pid %s (%.80s)", de->d_name, cmd);

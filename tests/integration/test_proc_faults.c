@@ -160,9 +160,7 @@ static PGconn *connect_to(const struct member *m)
 	char ci[512];
 	PGconn *c;
 
-	str_format(ci, sizeof(ci), "host=%s port=%d user=%s password=%s dbname=%s connect_timeout=5",
-		   m->endpoint.host, m->endpoint.port, m->endpoint.user, m->endpoint.password,
-		   m->endpoint.dbname);
+	itest_conninfo(m, ci, sizeof(ci));
 	c = PQconnectdb(ci);
 	if (PQstatus(c) != CONNECTION_OK) {
 		fprintf(stderr, "\n  cannot connect to %s: %s", m->name, PQerrorMessage(c));

@@ -30,7 +30,6 @@
 
 static struct itest_dirs dirs;
 static char scenario_path[400];
-static const char *binary;
 static bool can_run;
 static struct scenario sc;
 static const struct driver_ops *ops;
@@ -64,19 +63,9 @@ static bool skip_or_fail(void)
 
 static int suite_init(void)
 {
-	char errbuf[2048];
-
-	binary = itest_binary();
-	if (!itest_dirs_make(&dirs, "bise-test-stall"))
+	if (!itest_scenario_setup(&dirs, "bise-test-stall", "storage-stall-crash.yaml", scenario_text,
+				  scenario_path, sizeof(scenario_path), &sc))
 		return 1;
-	str_format(scenario_path, sizeof(scenario_path), "%s/storage-stall-crash.yaml", dirs.work);
-	if (!file_write_atomic(scenario_path, scenario_text, strlen(scenario_text)))
-		return 1;
-	memset(&sc, 0, sizeof(sc));
-	if (!scenario_load(scenario_path, &sc, errbuf, sizeof(errbuf))) {
-		fprintf(stderr, "%s", errbuf);
-		return 1;
-	}
 	ops = &driver_local;
 	/* Debris of an earlier, interrupted test run is taken down by test_up_with_fuse. */
 	drv = itest_cluster_open(&sc.cluster, dirs.state, true);
@@ -147,10 +136,7 @@ static PGconn *connect_to(const struct member *m)
 	char conninfo[512];
 	PGconn *c;
 
-	str_format(conninfo, sizeof(conninfo),
-		   "host=%s port=%d user=%s password=%s dbname=%s connect_timeout=5",
-		   m->endpoint.host, m->endpoint.port, m->endpoint.user, m->endpoint.password,
-		   m->endpoint.dbname);
+	itest_conninfo(m, conninfo, sizeof(conninfo));
 	c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK) {
 		fprintf(stderr, "connect %s: %s", m->name, PQerrorMessage(c));
@@ -225,6 +211,18 @@ static int64_t timed_write(const char *sql, int64_t timeout_us)
 	return timed_write_on(&p, sql, timeout_us);
 }
 
+/* Connect to the primary (into *p), then inject f on it: the connection (asserted). */
+static PGconn *connect_and_fault(struct member *p, const struct io_fault *f)
+{
+	PGconn *c;
+
+	CU_ASSERT_FATAL(find_primary(p));
+	c = connect_to(p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FATAL(ops->io_fault(drv, p->name, f));
+	return c;
+}
+
 /* Processes of our cluster (by cgroup) in uninterruptible sleep; waits up to timeout_us. */
 static int d_state_processes(int64_t timeout_us)
 {
@@ -278,22 +276,10 @@ static void leftovers(int *mounts, int *daemons)
 		(*mounts)++;
 	free(text);
 	while (proc && (de = readdir(proc))) {
-		char path[300], cmd[2048];
-		size_t got;
-		FILE *f;
+		char cmd[2048];
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || !itest_cmdline(de->d_name, cmd, sizeof(cmd)))
 			continue;
-		str_format(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		got = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-		for (size_t k = 0; k < got; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
-		cmd[got] = '\0';
 		if (strstr(cmd, "bise-stallfs") && strstr(cmd, dirs.state))
 			(*daemons)++;
 	}
@@ -330,10 +316,7 @@ static void test_wal_stall_holds_a_commit(void)
 
 	if (skip_or_fail() || !ops->exists(drv))
 		return;
-	CU_ASSERT_FATAL(find_primary(&p));
-	c = connect_to(&p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_FATAL(ops->io_fault(drv, p.name, &f));
+	c = connect_and_fault(&p, &f);
 	CU_ASSERT(ops->io_fault(drv, p.name, &f)); /* idempotent */
 	t0 = mono_now_us();
 	CU_ASSERT(PQsendQuery(c, "INSERT INTO stall_probe VALUES (1)"));
@@ -385,15 +368,6 @@ static void test_delay_slows_commits(void)
 }
 
 /* Start `bise run` on the crash scenario (stdout/stderr to a log in the work directory). */
-static pid_t start_runner(void)
-{
-	const char *args[] = { "run", "--state-dir", dirs.state, "--out", dirs.out, scenario_path, NULL };
-	char log_path[400];
-
-	str_format(log_path, sizeof(log_path), "%s/runner.log", dirs.work);
-	return itest_spawn_bise(args, log_path);
-}
-
 /* The zone whose daemon reports a stall, waiting up to timeout_us; false if none. */
 static bool stalled_zone(char *zone, size_t len, int64_t timeout_us)
 {
@@ -412,14 +386,12 @@ static bool stalled_zone(char *zone, size_t len, int64_t timeout_us)
 
 static void test_watchdog_heals_after_runner_sigkill(void)
 {
-	char zone[ZONE_NAME_LEN], status[256], out[1024] = "", cmd[700];
+	char zone[ZONE_NAME_LEN], status[256], out[1024] = "";
 	int64_t killed, healed = -1;
-	size_t got;
-	FILE *heal;
 
 	if (skip_or_fail() || !ops->exists(drv))
 		return;
-	runner = start_runner();
+	runner = itest_spawn_run(&dirs, scenario_path);
 	CU_ASSERT_FATAL(runner > 0);
 	/* The runner uses the running cluster, checks health, starts writers, stalls at 2 s. */
 	CU_ASSERT_FATAL(stalled_zone(zone, sizeof(zone), 90000000));
@@ -440,12 +412,7 @@ static void test_watchdog_heals_after_runner_sigkill(void)
 	CU_ASSERT_EQUAL(d_state_processes(3000000), 0);
 	CU_ASSERT(timed_write("INSERT INTO stall_probe VALUES (4)", 5000000) >= 0);
 	/* Nothing left for bise heal. */
-	str_format(cmd, sizeof(cmd), "%s heal --state-dir %s 2>&1", binary, dirs.state);
-	heal = popen(cmd, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(heal);
-	got = fread(out, 1, sizeof(out) - 1, heal);
-	out[got] = '\0';
-	CU_ASSERT_EQUAL(pclose(heal), 0);
+	CU_ASSERT_EQUAL(itest_heal(dirs.state, out, sizeof(out)), 0);
 	fprintf(stderr, "bise heal: %s", out);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "nothing to heal"));
 }
@@ -461,10 +428,7 @@ static void test_eio_takes_the_primary_down_and_heal_recovers(void)
 
 	if (skip_or_fail() || !ops->exists(drv))
 		return;
-	CU_ASSERT_FATAL(find_primary(&p));
-	c = connect_to(&p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_FATAL(ops->io_fault(drv, p.name, &f));
+	c = connect_and_fault(&p, &f);
 	/* The first WAL write fails: PostgreSQL PANICs, so the client sees an error or a lost link. */
 	rc = PQsendQuery(c, "INSERT INTO stall_probe VALUES (5)") ? wait_answer(c, 10000000, err, sizeof(err))
 								  : -1;

@@ -6,6 +6,7 @@
  * Needs root (initdb runs as the postgres user). Outside CI a non-root run skips with
  * a message; with CI=true it fails, so a CI job cannot pass without running it.
  */
+#include "common.h"
 #include "event.h"
 #include "util.h"
 #include "workload.h"
@@ -41,30 +42,13 @@ static bool ready;
 static uid_t pg_uid;
 static gid_t pg_gid;
 
-/* fork + drop to postgres + exec, output to logname in tmpdir; returns the child's PID. */
+/* Drop to postgres and exec in tmpdir, output to logname there; returns the child's PID. */
 static pid_t spawn_as_postgres(char *const argv[], const char *logname)
 {
 	char logpath[512];
-	pid_t pid;
 
 	str_format(logpath, sizeof(logpath), "%s/%s", tmpdir, logname);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		if (chdir(tmpdir) != 0 || setgroups(0, NULL) != 0 || setgid(pg_gid) != 0 || setuid(pg_uid) != 0)
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	return itest_spawn_as(argv, tmpdir, logpath, pg_uid, pg_gid, false);
 }
 
 static bool run_initdb(void)
@@ -79,6 +63,23 @@ static bool run_initdb(void)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* The parent of process pid (a /proc entry name), 0 when unreadable. */
+static long parent_of(const char *pid)
+{
+	char path[300], buf[512], *p;
+	long ppid = 0;
+	FILE *f;
+
+	str_format(path, sizeof(path), "/proc/%s/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %ld", &ppid);
+	fclose(f);
+	return ppid;
+}
+
 /* Orphaned backends of a killed postmaster are reparented to us (subreaper): reap them. */
 static int reap_and_count_children(void)
 {
@@ -90,23 +91,9 @@ static int reap_and_count_children(void)
 		;
 	if (!d)
 		return 0;
-	while ((de = readdir(d))) {
-		char path[300], buf[512], *p;
-		FILE *f;
-		long ppid = 0;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		str_format(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-			sscanf(p + 1, " %*c %ld", &ppid);
-		fclose(f);
-		if (ppid == (long)getpid())
+	while ((de = readdir(d)))
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && parent_of(de->d_name) == (long)getpid())
 			left++;
-	}
 	closedir(d);
 	return left;
 }
@@ -118,24 +105,10 @@ static void kill_children(void)
 
 	if (!d)
 		return;
-	while ((de = readdir(d))) {
-		char path[300], buf[512], *p;
-		FILE *f;
-		long ppid = 0;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		str_format(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-			sscanf(p + 1, " %*c %ld", &ppid);
-		fclose(f);
-		/* Only our own descendants (subreaper): a PID, never a name. */
-		if (ppid == (long)getpid())
+	/* Only our own descendants (subreaper): a PID, never a name. */
+	while ((de = readdir(d)))
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && parent_of(de->d_name) == (long)getpid())
 			kill((pid_t)strtol(de->d_name, NULL, 10), SIGKILL);
-	}
 	closedir(d);
 }
 

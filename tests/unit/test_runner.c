@@ -4,12 +4,12 @@
  * with a reason, recovery recorded, verdicts and summary.json written.
  */
 #include "event.h"
+#include "run_setup.h"
 #include "runner.h"
 #include "scenario.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,20 +18,14 @@
 
 static char workdir[256];
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int suite_init(void)
 {
-	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-runner-XXXXXX");
-	return mkdtemp(workdir) ? 0 : 1;
+	return run_setup_workdir_make(workdir, sizeof(workdir), "bise-test-runner");
 }
 
 static int suite_clean(void)
 {
-	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return run_setup_workdir_remove(workdir);
 }
 
 static const char scenario_text[] =
@@ -51,16 +45,6 @@ static const char scenario_text[] =
 	"  recovery_time: \"< 5s\"\n"
 	"  data_loss: \"== 0\"\n";
 
-static bool write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return false;
-	fputs(text, f);
-	return fclose(f) == 0;
-}
-
 static const struct fault_event *find_fault(const struct events *ev, const char *action,
 					    const char *fault)
 {
@@ -72,7 +56,7 @@ static const struct fault_event *find_fault(const struct events *ev, const char 
 
 static void test_null_run(void)
 {
-	char path[512], out[512], events_path[600], summary_path[600], errbuf[4096];
+	char path[512], out[512], events_path[600], summary_path[600];
 	struct scenario sc;
 	struct scenario *list[1] = { &sc };
 	struct run_options opt;
@@ -81,18 +65,10 @@ static void test_null_run(void)
 	json_object *summary;
 	int status;
 
-	str_format(path, sizeof(path), "%s/null-runner.yaml", workdir);
 	str_format(out, sizeof(out), "%s/run", workdir);
-	CU_ASSERT_FATAL(write_file(path, scenario_text));
-	memset(&sc, 0, sizeof(sc));
-	CU_ASSERT_FATAL(scenario_load(path, &sc, errbuf, sizeof(errbuf)));
-
-	run_options_defaults(&opt);
-	opt.backend = "null";
-	opt.out_dir = out;
-	opt.seed = 7;
-	opt.state_root = workdir;
-	log_set_level(LOG_ERROR);
+	CU_ASSERT_FATAL(run_setup_scenario(workdir, "null-runner.yaml", scenario_text, path, sizeof(path),
+					   &sc));
+	run_setup_options(&opt, out, workdir);
 	status = runner_run(list, 1, &opt);
 	CU_ASSERT_EQUAL(status, BISE_EXIT_OK);
 

@@ -3,12 +3,12 @@
  * one result directory per variant (<scenario>@<variant>), each summary named after its
  * variant, and <scenario>.compare.md/.html with a column per variant.
  */
+#include "run_setup.h"
 #include "runner.h"
 #include "scenario.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,20 +20,14 @@ void tests_register(void);
 
 static char workdir[256];
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int suite_init(void)
 {
-	str_copy(workdir, sizeof(workdir), "/tmp/bise-test-runner-variants-XXXXXX");
-	return mkdtemp(workdir) ? 0 : 1;
+	return run_setup_workdir_make(workdir, sizeof(workdir), "bise-test-runner-variants");
 }
 
 static int suite_clean(void)
 {
-	return nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return run_setup_workdir_remove(workdir);
 }
 
 static const char scenario_text[] =
@@ -52,16 +46,6 @@ static const char scenario_text[] =
 	"    timeout: 5s\n"
 	"slo:\n"
 	"  recovery_time: \"< 5s\"\n";
-
-static bool write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return false;
-	fputs(text, f);
-	return fclose(f) == 0;
-}
 
 static void check_summary(const char *out, const char *variant)
 {
@@ -82,7 +66,7 @@ static void check_summary(const char *out, const char *variant)
 
 static void test_two_variants(void)
 {
-	char path[512], out[512], file[700], errbuf[4096];
+	char path[512], out[512], file[700];
 	struct scenario sc;
 	struct scenario *list[1] = { &sc };
 	struct run_options opt;
@@ -90,18 +74,11 @@ static void test_two_variants(void)
 	char *md, *html;
 	size_t len;
 
-	str_format(path, sizeof(path), "%s/null-variants.yaml", workdir);
 	str_format(out, sizeof(out), "%s/run", workdir);
-	CU_ASSERT_FATAL(write_file(path, scenario_text));
-	CU_ASSERT_FATAL(scenario_load(path, &sc, errbuf, sizeof(errbuf)));
+	CU_ASSERT_FATAL(run_setup_scenario(workdir, "null-variants.yaml", scenario_text, path, sizeof(path),
+					   &sc));
 	CU_ASSERT_EQUAL_FATAL(sc.nvariants, 2);
-
-	run_options_defaults(&opt);
-	opt.backend = "null";
-	opt.out_dir = out;
-	opt.seed = 7;
-	opt.state_root = workdir;
-	log_set_level(LOG_ERROR);
+	run_setup_options(&opt, out, workdir);
 	CU_ASSERT_EQUAL(runner_run(list, 1, &opt), BISE_EXIT_OK);
 
 	check_summary(out, "etcd-v3");

@@ -267,6 +267,13 @@ static struct handle *handle_new(int fd, bool wal)
 	return h;
 }
 
+/* The handle itself; its descriptor or directory stream is closed by the caller. */
+static void handle_free(struct handle *h)
+{
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
 static int open_common(const char *path, int flags, mode_t mode, bool create,
 		       struct fuse_file_info *fi)
 {
@@ -381,8 +388,7 @@ static int sfs_release(const char *path, struct fuse_file_info *fi)
 	struct handle *h = handle_of(fi);
 
 	close(h->fd);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
+	handle_free(h);
 	return 0;
 }
 
@@ -416,8 +422,7 @@ static int sfs_opendir(const char *path, struct fuse_file_info *fi)
 	if (!h->dir) {
 		rc = -errno;
 		close(fd);
-		pthread_mutex_destroy(&h->lock);
-		free(h);
+		handle_free(h);
 		return rc;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
@@ -468,20 +473,8 @@ static int sfs_releasedir(const char *path, struct fuse_file_info *fi)
 	struct handle *h = handle_of(fi);
 
 	closedir(h->dir);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
+	handle_free(h);
 	return 0;
-}
-
-static int sfs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
-{
-	struct handle *h = handle_of(fi);
-	int rc = stallfs_gate(h->wal);
-
-	if (rc)
-		return rc;
-	rc = datasync ? fdatasync(h->fd) : fsync(h->fd);
-	return rc ? -errno : 0;
 }
 
 static int sfs_fallocate(const char *path, int mode, off_t off, off_t len, struct fuse_file_info *fi)
@@ -520,7 +513,7 @@ static const struct fuse_operations sfs_ops = {
 	.opendir = sfs_opendir,
 	.readdir = sfs_readdir,
 	.releasedir = sfs_releasedir,
-	.fsyncdir = sfs_fsyncdir,
+	.fsyncdir = sfs_fsync, /* a directory handle keeps its descriptor in fd too */
 	.fallocate = sfs_fallocate,
 };
 
