@@ -10,33 +10,8 @@
 #define CNPG_HEALTHY_PHASE "Cluster in healthy state"
 #define CNPG_STORAGE "1Gi"
 
-static json_object *jget(json_object *o, const char *path)
-{
-	char buf[256], *save = NULL;
-
-	str_copy(buf, sizeof(buf), path);
-	for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
-		if (!json_object_object_get_ex(o, k, &o))
-			return NULL;
-	return o;
-}
-
-static const char *jstr_at(json_object *o, const char *path)
-{
-	json_object *v = jget(o, path);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-/* A label's value; label keys hold dots, so no path lookup. */
-static const char *label(json_object *obj, const char *key)
-{
-	json_object *labels = jget(obj, "metadata.labels"), *v;
-
-	if (!labels || !json_object_object_get_ex(labels, key, &v))
-		return NULL;
-	return json_object_get_string(v);
-}
+/* Where CloudNativePG keeps its Clusters. */
+static const struct k8s_crd cnpg_crd = { "cluster.postgresql.cnpg.io", CNPG_API, "clusters" };
 
 json_object *cnpg_cluster_object(const struct cluster_spec *spec, const char *ns, const char *image)
 {
@@ -100,12 +75,7 @@ json_object *cnpg_cluster_object(const struct cluster_spec *spec, const char *ns
 
 bool cnpg_create(struct k8s_client *c, const char *ns, json_object *cluster)
 {
-	char path[512];
-	const char *name = jstr_at(cluster, "metadata.name");
-	struct k8s_ref ref = { "cluster.postgresql.cnpg.io", ns, name };
-
-	str_format(path, sizeof(path), CNPG_API "/namespaces/%s/clusters", ns);
-	return k8s_create(c, path, &ref, cluster, 0, NULL);
+	return k8s_crd_create(&cnpg_crd, c, ns, cluster);
 }
 
 bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct cnpg_status *st,
@@ -122,21 +92,21 @@ bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct 
 	if (!k8s_get(c, path, &ref, K8S_QUIET_404, &o))
 		return c->status == 404;
 	*exists = true;
-	if ((v = jget(o, "spec.instances")))
+	if ((v = k8s_jget(o, "spec.instances")))
 		st->instances = json_object_get_int(v);
-	if ((v = jget(o, "status.readyInstances")))
+	if ((v = k8s_jget(o, "status.readyInstances")))
 		st->ready = json_object_get_int(v);
-	if ((v = jget(o, "status.timelineID")))
+	if ((v = k8s_jget(o, "status.timelineID")))
 		st->timeline = json_object_get_int(v);
-	if ((s = jstr_at(o, "status.phase")))
+	if ((s = k8s_jstr(o, "status.phase")))
 		str_copy(st->phase, sizeof(st->phase), s);
-	if ((s = jstr_at(o, "status.currentPrimary")))
+	if ((s = k8s_jstr(o, "status.currentPrimary")))
 		str_copy(st->primary, sizeof(st->primary), s);
-	if ((s = jstr_at(o, "status.targetPrimary")))
+	if ((s = k8s_jstr(o, "status.targetPrimary")))
 		str_copy(st->target_primary, sizeof(st->target_primary), s);
-	if ((s = jstr_at(o, "status.currentPrimaryTimestamp")) && !k8s_time_parse(s, &st->primary_since, NULL))
+	if ((s = k8s_jstr(o, "status.currentPrimaryTimestamp")) && !k8s_time_parse(s, &st->primary_since, NULL))
 		st->primary_since = 0;
-	if ((s = jstr_at(o, "status.image")) || (s = jstr_at(o, "spec.imageName")))
+	if ((s = k8s_jstr(o, "status.image")) || (s = k8s_jstr(o, "spec.imageName")))
 		str_copy(st->image, sizeof(st->image), s);
 	json_object_put(o);
 	return true;
@@ -159,15 +129,15 @@ int cnpg_members(struct k8s_client *c, const char *ns, const char *name, struct 
 		return -1;
 	str_format(cpath, sizeof(cpath), CNPG_API "/namespaces/%s/clusters/%s", ns, name);
 	if (k8s_get(c, cpath, &cref, K8S_QUIET_404, &cluster))
-		reported = jget(cluster, "status.instancesReportedState");
+		reported = k8s_jget(cluster, "status.instancesReportedState");
 	for (size_t i = 0; i < json_object_array_length(items) && n < max; i++) {
 		json_object *pod = json_object_array_get_idx(items, i), *st, *tl;
 		struct cnpg_member *m = &out[n];
-		const char *pname = jstr_at(pod, "metadata.name"), *role, *pr = label(pod, "cnpg.io/podRole");
-		const char *node = jstr_at(pod, "spec.nodeName"), *ip = jstr_at(pod, "status.podIP");
+		const char *pname = k8s_jstr(pod, "metadata.name"), *role, *pr = k8s_label(pod, "cnpg.io/podRole");
+		const char *node = k8s_jstr(pod, "spec.nodeName"), *ip = k8s_jstr(pod, "status.podIP");
 
 		/* Jobs (initdb, join) carry the cluster label too; instances are what we want. */
-		if (!pname || (pr ? strcmp(pr, "instance") != 0 : !label(pod, "cnpg.io/instanceName")))
+		if (!pname || (pr ? strcmp(pr, "instance") != 0 : !k8s_label(pod, "cnpg.io/instanceName")))
 			continue;
 		memset(m, 0, sizeof(*m));
 		str_copy(m->name, sizeof(m->name), pname);
@@ -177,9 +147,9 @@ int cnpg_members(struct k8s_client *c, const char *ns, const char *name, struct 
 		}
 		if (ip)
 			str_copy(m->ip, sizeof(m->ip), ip);
-		role = label(pod, "cnpg.io/instanceRole");
+		role = k8s_label(pod, "cnpg.io/instanceRole");
 		if (!role)
-			role = label(pod, "role"); /* before CNPG 1.22 only this one */
+			role = k8s_label(pod, "role"); /* before CNPG 1.22 only this one */
 		m->ready = k8s_pod_ready(pod);
 		if (!m->ready)
 			m->role = MEMBER_DOWN;
@@ -231,16 +201,5 @@ bool cnpg_wait_ready(struct k8s_client *c, const char *ns, const char *name, int
 
 bool cnpg_delete(struct k8s_client *c, const char *ns, const char *name)
 {
-	char path[512];
-	struct k8s_ref ref = { "cluster.postgresql.cnpg.io", ns, name };
-	json_object *opts = json_object_new_object();
-	bool ok;
-
-	json_object_object_add(opts, "kind", json_object_new_string("DeleteOptions"));
-	json_object_object_add(opts, "apiVersion", json_object_new_string("v1"));
-	json_object_object_add(opts, "propagationPolicy", json_object_new_string("Foreground"));
-	str_format(path, sizeof(path), CNPG_API "/namespaces/%s/clusters/%s", ns, name);
-	ok = k8s_delete(c, path, &ref, opts, K8S_QUIET_404, NULL) || c->status == 404;
-	json_object_put(opts);
-	return ok;
+	return k8s_crd_delete(&cnpg_crd, c, ns, name);
 }

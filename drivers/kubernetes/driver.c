@@ -423,32 +423,17 @@ static int k8s_members(struct driver *d, struct member *out, int max)
 /* One look: healthy means the operator says so and the pods agree (one primary). */
 static bool healthy_now(struct driver *d, char *why, size_t why_len)
 {
-	struct member m[DRIVER_MAX_MEMBERS];
-	int n, primaries = 0;
+	struct cnpg_member m[DRIVER_MAX_MEMBERS];
+	int n;
 
 	if (!d->op->wait_ready(&d->c, d->ns, d->spec.name, 0, 0, why, why_len))
 		return false;
-	n = k8s_members(d, m, DRIVER_MAX_MEMBERS);
+	n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS);
 	if (n < 0) {
 		str_format(why, why_len, "%s", d->c.error);
 		return false;
 	}
-	if (n != d->spec.nzones) {
-		str_format(why, why_len, "%d of %d instance pods", n, d->spec.nzones);
-		return false;
-	}
-	for (int i = 0; i < n; i++) {
-		if (m[i].role != MEMBER_PRIMARY && m[i].role != MEMBER_REPLICA) {
-			str_format(why, why_len, "%s is not ready", m[i].name);
-			return false;
-		}
-		primaries += m[i].role == MEMBER_PRIMARY;
-	}
-	if (primaries != 1) {
-		str_format(why, why_len, "%d pods labelled primary", primaries);
-		return false;
-	}
-	return true;
+	return k8s_members_healthy(m, n, d->spec.nzones, why, why_len);
 }
 
 static bool k8s_wait_healthy(struct driver *d, int64_t timeout_us, char *why, size_t why_len)
