@@ -18,6 +18,7 @@
 #include "watchdog.h"
 #include "workload.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -27,6 +28,21 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Whether path is missing or an empty directory. */
+static bool dir_empty(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!dir)
+		return errno == ENOENT;
+	while (empty && (e = readdir(dir)))
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
 
 static volatile sig_atomic_t interrupted;
 
@@ -315,6 +331,15 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		str_copy(run_dir, sizeof(run_dir), o->out_dir);
 	else
 		str_format(run_dir, sizeof(run_dir), "runs/%s", stamp);
+	if (!o->out_dir && !dir_empty(run_dir)) /* two runs in one second */
+		str_format(run_dir, sizeof(run_dir), "runs/%s-%d", stamp, (int)getpid());
+	/* Event logs are appended to: a second run in the same directory would merge into the first. */
+	if (!dir_empty(run_dir)) {
+		log_error("run directory %s is not empty (an earlier run?): choose another --out or "
+			  "remove it", run_dir);
+		variants_free(runs, nruns);
+		return BISE_EXIT_USAGE;
+	}
 	if (!mkdir_p(run_dir, 0755)) {
 		variants_free(runs, nruns);
 		return BISE_EXIT_ENV;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char workdir[256];
@@ -112,6 +113,16 @@ static void test_null_run(void)
 		CU_ASSERT_STRING_EQUAL(json_object_get_string(s), "skip");
 	}
 	json_object_put(summary);
+
+	/* The same directory again: refused, the first run's event log untouched. */
+	{
+		struct stat before, after;
+
+		CU_ASSERT_FATAL(stat(events_path, &before) == 0);
+		CU_ASSERT_EQUAL(runner_run(list, 1, &opt), BISE_EXIT_USAGE);
+		CU_ASSERT_FATAL(stat(events_path, &after) == 0);
+		CU_ASSERT_EQUAL(after.st_size, before.st_size);
+	}
 	scenario_free(&sc);
 }
 
