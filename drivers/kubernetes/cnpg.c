@@ -15,24 +15,9 @@ static const struct k8s_crd cnpg_crd = { "cluster.postgresql.cnpg.io", CNPG_API,
 
 json_object *cnpg_cluster_object(const struct cluster_spec *spec, const char *ns, const char *image)
 {
-	json_object *o = json_object_new_object(), *meta = json_object_new_object();
-	json_object *labels = json_object_new_object(), *s = json_object_new_object();
-	json_object *aff = json_object_new_object(), *zones = json_object_new_array();
-	json_object *expr = json_object_new_object(), *exprs = json_object_new_array();
-	json_object *term = json_object_new_object(), *terms = json_object_new_array();
-	json_object *req = json_object_new_object(), *na = json_object_new_object();
-	json_object *tsc = json_object_new_object(), *tscs = json_object_new_array();
-	json_object *sel = json_object_new_object(), *ml = json_object_new_object();
+	json_object *s, *o = k8s_crd_object("postgresql.cnpg.io/v1", "Cluster", spec, ns, &s);
+	json_object *aff = json_object_new_object(), *tscs = json_object_new_array();
 	json_object *storage = json_object_new_object();
-
-	json_object_object_add(o, "apiVersion", json_object_new_string("postgresql.cnpg.io/v1"));
-	json_object_object_add(o, "kind", json_object_new_string("Cluster"));
-	json_object_object_add(meta, "name", json_object_new_string(spec->name));
-	json_object_object_add(meta, "namespace", json_object_new_string(ns));
-	json_object_object_add(labels, "app.kubernetes.io/managed-by", json_object_new_string("bise"));
-	json_object_object_add(labels, "bise.io/cluster", json_object_new_string(spec->name));
-	json_object_object_add(meta, "labels", labels);
-	json_object_object_add(o, "metadata", meta);
 
 	json_object_object_add(s, "instances", json_object_new_int(spec->nzones));
 	/* The workload reads the postgres user's password from <name>-superuser (access.c). */
@@ -49,27 +34,10 @@ json_object *cnpg_cluster_object(const struct cluster_spec *spec, const char *ns
 	json_object_object_add(aff, "enablePodAntiAffinity", json_object_new_boolean(1));
 	json_object_object_add(aff, "podAntiAffinityType", json_object_new_string("required"));
 	json_object_object_add(aff, "topologyKey", json_object_new_string(CNPG_ZONE_LABEL));
-	for (int i = 0; i < spec->nzones; i++)
-		json_object_array_add(zones, json_object_new_string(spec->zones[i]));
-	json_object_object_add(expr, "key", json_object_new_string(CNPG_ZONE_LABEL));
-	json_object_object_add(expr, "operator", json_object_new_string("In"));
-	json_object_object_add(expr, "values", zones);
-	json_object_array_add(exprs, expr);
-	json_object_object_add(term, "matchExpressions", exprs);
-	json_object_array_add(terms, term);
-	json_object_object_add(req, "nodeSelectorTerms", terms);
-	json_object_object_add(na, "requiredDuringSchedulingIgnoredDuringExecution", req);
-	json_object_object_add(aff, "nodeAffinity", na);
+	json_object_object_add(aff, "nodeAffinity", k8s_zone_node_affinity(spec));
 	json_object_object_add(s, "affinity", aff);
-	json_object_object_add(ml, "cnpg.io/cluster", json_object_new_string(spec->name));
-	json_object_object_add(sel, "matchLabels", ml);
-	json_object_object_add(tsc, "maxSkew", json_object_new_int(1));
-	json_object_object_add(tsc, "topologyKey", json_object_new_string(CNPG_ZONE_LABEL));
-	json_object_object_add(tsc, "whenUnsatisfiable", json_object_new_string("DoNotSchedule"));
-	json_object_object_add(tsc, "labelSelector", sel);
-	json_object_array_add(tscs, tsc);
+	json_object_array_add(tscs, k8s_zone_spread("cnpg.io/cluster", spec->name));
 	json_object_object_add(s, "topologySpreadConstraints", tscs);
-	json_object_object_add(o, "spec", s);
 	return o;
 }
 
