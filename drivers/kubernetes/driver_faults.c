@@ -69,29 +69,28 @@ static int side_zones(const char (*side)[ZONE_NAME_LEN], int n, char (*out)[ZONE
  * How f can be set up: 1 as a NetworkChaos (when Chaos Mesh is there, cm 1, and can select
  * it), 0 as NetworkPolicies on the side without the client, on zones no other policy of
  * bise selects (policies add up: a second one would widen the first), -1 neither: why
- * says so. cm_why: why Chaos Mesh is absent, when it is.
+ * says so. cm_why: why Chaos Mesh is absent, when it is. *policied_a (for 0): the
+ * policies go on a's zones, else b's; *rest (for 1): f as Chaos Mesh selects it.
  */
-static int net_method(struct driver *d, const struct net_fault *f, int cm, const char *cm_why, char *why,
-		      size_t why_len)
+static int net_method(struct driver *d, const struct net_fault *f, int cm, const char *cm_why,
+		      bool *policied_a, struct net_fault *rest, char *why, size_t why_len)
 {
 	char zones[NET_MAX_PARTIES][ZONE_NAME_LEN], cm_no[512] = "";
-	struct net_fault rest;
 	const char *other;
-	bool policied_a;
 	int n;
 
 	if (cm == 1) {
-		if (chaosmesh_client_as_rest(&d->spec, f, &rest, cm_no, sizeof(cm_no)))
+		if (chaosmesh_client_as_rest(&d->spec, f, rest, cm_no, sizeof(cm_no)))
 			return 1;
 		cm_why = cm_no;
 	}
-	if (!netpolicy_expressible(f, &policied_a, why, why_len)) {
+	if (!netpolicy_expressible(f, policied_a, why, why_len)) {
 		n = (int)strlen(why);
 		str_format(why + n, why_len - (size_t)n, "; %s%s", cm == 1 ? "" : "needs Chaos Mesh: ",
 			   cm_why);
 		return -1;
 	}
-	n = policied_a ? side_zones(f->a, f->na, zones) : side_zones(f->b, f->nb, zones);
+	n = *policied_a ? side_zones(f->a, f->na, zones) : side_zones(f->b, f->nb, zones);
 	for (int i = 0; i < n; i++)
 		if ((other = policied_by(d, zones[i]))) {
 			str_format(why, why_len, "%s is already under a NetworkPolicy of %s, and policies add "
@@ -106,9 +105,11 @@ bool k8s_net_supported(struct driver *d, const struct net_fault *f, char *why, s
 {
 	char reason[512];
 	int cm = chaosmesh_available(&d->c, reason, sizeof(reason));
+	struct net_fault rest;
+	bool policied_a;
 
 	/* An API failure is no reason to skip: the apply will fail and say why. */
-	return cm < 0 || net_method(d, f, cm, reason, why, why_len) >= 0;
+	return cm < 0 || net_method(d, f, cm, reason, &policied_a, &rest, why, why_len) >= 0;
 }
 
 /*
@@ -130,9 +131,8 @@ bool k8s_net_apply(struct driver *d, const struct net_fault *f)
 	if ((n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS)) < 0 ||
 	    (cm = chaos_mesh(d, reason, sizeof(reason))) < 0)
 		return false;
-	switch (net_method(d, f, cm, reason, why, sizeof(why))) {
+	switch (net_method(d, f, cm, reason, &policied_a, &rest, why, sizeof(why))) {
 	case 0:
-		netpolicy_expressible(f, &policied_a, why, sizeof(why));
 		nside = policied_a ? side_zones(f->a, f->na, side) : side_zones(f->b, f->nb, side);
 		ncut = policied_a ? side_zones(f->b, f->nb, cut) : side_zones(f->a, f->na, cut);
 		/* Recorded first: a half-made partition still gets its recreated pods labelled. */
@@ -147,7 +147,6 @@ bool k8s_net_apply(struct driver *d, const struct net_fault *f)
 		log_error("network fault %s unsupported: %s", f->id, why);
 		return false;
 	}
-	chaosmesh_client_as_rest(&d->spec, f, &rest, why, sizeof(why));
 	netpolicy_active_add(&d->active, f->id);
 	if (!netpolicy_label_pods(&d->c, d->ns, d->spec.name, m, n))
 		return false;
