@@ -3,6 +3,7 @@
 
 #include "driver.h"
 #include "fault.h"
+#include "plan.h"
 #include "kubernetes/k8s_driver.h"
 #include "kubernetes/kind.h"
 #include "util.h"
@@ -12,33 +13,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_PLANNED 64
-
-/* A fault applied in the plan, owed a revert at due_us (offset from the workload start). */
-struct planned {
-	const struct step *step;
-	int index;
-	char member[MEMBER_NAME_LEN];
-	char fault_id[48];
-	int64_t due_us;
-};
-
-struct plan {
+struct dry {
 	const struct scenario *sc;
 	const struct driver_ops *real;
 	struct driver_ops ops; /* the backend's, members answered by placeholders */
-	struct driver *drv;
+	struct driver *drv;    /* NULL: the backend records no calls, only the timeline is printed */
 	FILE *out;
-	int64_t now_us;
+	struct plan plan;
+	char (*members)[MEMBER_NAME_LEN]; /* per apply entry: the placeholder it resolved to */
+	char (*ids)[48];                  /* per apply entry: its fault id */
+	bool *applied;                    /* per apply entry: it was applied (not skipped) */
 	int next_id;
-	int npending;
-	struct planned pending[MAX_PLANNED];
 };
 
 /* The placeholders' spec: the ops table's members op has no room for it. One plan at a time. */
 static const struct cluster_spec *placeholder_spec;
 
-bool dryrun_supported(const char *backend)
+/* Whether the backend can record the calls it would make instead of making them. */
+static bool records_calls(const char *backend)
 {
 	return strcmp(backend, "kubernetes") == 0 || strcmp(backend, "kind") == 0;
 }
@@ -64,8 +56,10 @@ static int placeholder_members(struct driver *d, struct member *out, int max)
 }
 
 /* Print what the backend recorded since the last flush. */
-static void flush(struct plan *p)
+static void flush(struct dry *p)
 {
+	if (!p->drv)
+		return;
 	if (strcmp(p->real->name, "kind") == 0)
 		kind_driver_flush_calls(p->drv, p->out);
 	else
@@ -74,8 +68,8 @@ static void flush(struct plan *p)
 }
 
 /* A comment line announcing the calls that follow it. */
-static void header(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void header(struct plan *p, const char *fmt, ...)
+static void header(struct dry *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void header(struct dry *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -89,7 +83,7 @@ static void header(struct plan *p, const char *fmt, ...)
 }
 
 /* After an action: its calls, and a line when it failed. */
-static bool done(struct plan *p, bool ok)
+static bool done(struct dry *p, bool ok)
 {
 	flush(p);
 	if (!ok)
@@ -98,7 +92,7 @@ static bool done(struct plan *p, bool ok)
 }
 
 /* The placeholder a target resolves to: primary the first zone's, replica the second's. */
-static bool resolve(const struct plan *p, const struct step *st, char *member, size_t len)
+static bool resolve(const struct dry *p, const struct step *st, char *member, size_t len)
 {
 	const struct cluster_spec *spec = &p->sc->cluster;
 
@@ -118,154 +112,96 @@ static bool resolve(const struct plan *p, const struct step *st, char *member, s
 	return false;
 }
 
-/* Revert, in due order, every planned fault due by until_us (all when all). */
-static bool revert_due(struct plan *p, int64_t until_us, bool all)
+static bool dry_apply(struct dry *p, int i, const char *when, const char *what)
 {
-	bool ok = true;
-
-	for (;;) {
-		struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc };
-		int first = -1;
-		struct planned f;
-
-		for (int i = 0; i < p->npending; i++)
-			if ((all || p->pending[i].due_us <= until_us) &&
-			    (first < 0 || p->pending[i].due_us < p->pending[first].due_us))
-				first = i;
-		if (first < 0)
-			return ok;
-		f = p->pending[first];
-		p->pending[first] = p->pending[--p->npending];
-		if (f.due_us > p->now_us)
-			p->now_us = f.due_us;
-		fc.fault_id = f.fault_id;
-		header(p, "+%.3fs step %d: %s on %s: revert (%s)", (double)f.due_us / 1e6, f.index + 1,
-		       f.step->fault->name, f.member, f.fault_id);
-		ok = done(p, f.step->fault->revert(&fc, f.step, f.member)) && ok;
-	}
-}
-
-static bool plan_fault(struct plan *p, const struct step *st, int index, int64_t at_us, int rep)
-{
+	const struct plan_entry *e = &p->plan.entries[i];
+	const struct step *st = &p->sc->steps[e->step];
 	struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc };
-	char member[MEMBER_NAME_LEN], why[160], fault_id[48], rep_text[32] = "";
-	int64_t revert_after = -1;
+	char why[160];
 	unsigned needs = fault_step_needs(st), missing = needs & ~p->real->caps;
 	bool applied;
 
-	if (!revert_due(p, at_us, false))
-		return false;
-	p->now_us = at_us;
-	if (st->count > 1)
-		str_format(rep_text, sizeof(rep_text), " (%d of %d)", rep, st->count);
-	if (missing || (p->ops.supports && !p->ops.supports(p->drv, needs, why, sizeof(why)))) {
+	if (missing || (p->drv && p->ops.supports && !p->ops.supports(p->drv, needs, why, sizeof(why)))) {
 		if (missing)
 			str_format(why, sizeof(why), "the %s backend cannot do what %s needs", p->real->name,
 				   st->fault->name);
-		fprintf(p->out, "# +%.3fs step %d%s: %s skipped: %s\n", (double)at_us / 1e6, index + 1,
-			rep_text, st->fault->name, why);
+		fprintf(p->out, "# %s: %s skipped: %s\n", when, st->fault->name, why);
 		return true;
 	}
-	if (!resolve(p, st, member, sizeof(member))) {
-		log_error("step %d: target %s is no zone of cluster %s", index + 1, st->target,
+	if (!p->drv) {
+		/* The timeline alone: the target as the scenario names it. */
+		header(p, "%s", what);
+		p->applied[i] = true;
+		return true;
+	}
+	if (!resolve(p, st, p->members[i], sizeof(p->members[i]))) {
+		log_error("step %d: target %s is no zone of cluster %s", e->step + 1, st->target,
 			  p->sc->cluster.name);
 		return false;
 	}
 	/* The id a run would give it: "bise-<runner pid>-<journal id>". */
-	fault_id_format(fault_id, sizeof(fault_id), getpid(), ++p->next_id);
-	fc.fault_id = fault_id;
-	header(p, "+%.3fs step %d%s: %s on %s (target %s): apply (%s)", (double)at_us / 1e6, index + 1,
-	       rep_text, st->fault->name, member, st->target, fault_id);
-	applied = st->fault->apply(&fc, st, member, &revert_after);
+	fault_id_format(p->ids[i], sizeof(p->ids[i]), getpid(), ++p->next_id);
+	header(p, "%s: %s on %s (target %s): apply (%s)", when, st->fault->name, p->members[i], st->target,
+	       p->ids[i]);
+	fc.fault_id = p->ids[i];
+	applied = st->fault->apply(&fc, st, p->members[i]);
 	if (!applied && fc.skip[0]) {
 		flush(p);
-		fprintf(p->out, "# step %d skipped: %s\n", index + 1, fc.skip);
+		fprintf(p->out, "# step %d skipped: %s\n", e->step + 1, fc.skip);
 		return true;
 	}
-	if (!done(p, applied))
-		return false;
-	if (revert_after >= 0 && st->fault->revert) {
-		struct planned *f;
+	p->applied[i] = applied;
+	return done(p, applied);
+}
 
-		if (p->npending == MAX_PLANNED) {
-			log_error("step %d: more than %d faults in force at once", index + 1, MAX_PLANNED);
-			return false;
+static bool dry_revert(struct dry *p, int i, const char *when)
+{
+	const struct plan_entry *e = &p->plan.entries[i];
+	const struct step *st = &p->sc->steps[e->step];
+	struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc,
+				.fault_id = p->ids[e->apply] };
+
+	if (!p->applied[e->apply])
+		return true;
+	if (!p->drv) {
+		header(p, "%s: %s on %s: revert", when, st->fault->name, st->target);
+		return true;
+	}
+	header(p, "%s: %s on %s: revert (%s)", when, st->fault->name, p->members[e->apply], p->ids[e->apply]);
+	return done(p, st->fault->revert(&fc, st, p->members[e->apply]));
+}
+
+/* The plan of one trial: every entry at its planned offset; health waits are not waited for. */
+static bool dry_walk(struct dry *p)
+{
+	for (int i = 0; i < p->plan.n; i++) {
+		const struct plan_entry *e = &p->plan.entries[i];
+		char what[256], when[96];
+		bool ok = true;
+
+		plan_entry_when(&p->plan, i, p->sc, when, sizeof(when));
+		plan_entry_describe(&p->plan, i, p->sc, what, sizeof(what));
+		switch (e->action) {
+		case PLAN_APPLY:
+			ok = dry_apply(p, i, when, what);
+			break;
+		case PLAN_REVERT:
+			ok = dry_revert(p, i, when);
+			break;
+		case PLAN_WAIT:
+		case PLAN_WAIT_HEALTHY:
+			header(p, "%s", what);
+			break;
 		}
-		f = &p->pending[p->npending++];
-		f->step = st;
-		f->index = index;
-		str_copy(f->member, sizeof(f->member), member);
-		str_copy(f->fault_id, sizeof(f->fault_id), fault_id);
-		f->due_us = at_us + revert_after;
+		if (!ok)
+			return false;
 	}
 	return true;
 }
 
-/* The steps of one trial at their planned offsets; health waits are not waited for. */
-static bool plan_steps(struct plan *p)
+/* The members' placeholders, the one line a reader needs to follow the calls. */
+static void print_placeholders(const struct scenario *sc, FILE *out)
 {
-	const struct scenario *sc = p->sc;
-
-	for (int i = 0; i < sc->nsteps; i++) {
-		const struct step *st = &sc->steps[i];
-
-		switch (st->kind) {
-		case STEP_FAULT: {
-			int reps = st->count > 1 && st->every_us > 0 ? st->count : 1;
-			int64_t first = st->at_us >= 0 ? st->at_us : p->now_us;
-
-			for (int k = 0; k < reps; k++)
-				if (!plan_fault(p, st, i, first + (int64_t)k * st->every_us, k + 1))
-					return false;
-			break;
-		}
-		case STEP_WAIT_HEALTHY:
-			/* A run waits here until every fault has ended, then for health. */
-			if (!revert_due(p, 0, true))
-				return false;
-			fprintf(p->out, "# +%.3fs step %d: wait until healthy (up to %.0fs; polled, not "
-				"waited in a dry run)\n", (double)p->now_us / 1e6, i + 1,
-				(double)st->timeout_us / 1e6);
-			break;
-		case STEP_WAIT:
-			p->now_us += st->duration_us;
-			if (!revert_due(p, p->now_us, false))
-				return false;
-			fprintf(p->out, "# +%.3fs step %d: waited %.3fs\n", (double)p->now_us / 1e6, i + 1,
-				(double)st->duration_us / 1e6);
-			break;
-		}
-	}
-	/* Faults never outlive the trial. */
-	return revert_due(p, 0, true);
-}
-
-static int plan_scenario(const struct scenario *sc, const struct run_options *o, const struct driver_ops *real,
-			 FILE *out)
-{
-	struct plan *p = xcalloc(1, sizeof(*p));
-	char why[512];
-	bool ours = false, ok = true;
-	double seconds;
-	int status = BISE_EXIT_OK;
-
-	p->sc = sc;
-	p->real = real;
-	p->out = out;
-	p->ops = *real;
-	p->ops.members = placeholder_members;
-	placeholder_spec = &sc->cluster;
-	if (!real->preflight(&sc->cluster, why, sizeof(why))) {
-		log_error("%s", why);
-		free(p);
-		return BISE_EXIT_ENV;
-	}
-	if (!(p->drv = real->open(&sc->cluster, o->state_root))) {
-		free(p);
-		return BISE_EXIT_ENV;
-	}
-	fprintf(out, "# dry run of scenario %s on the %s backend: every API call a run would make, "
-		"in order; nothing is sent\n", sc->name, real->name);
 	fprintf(out, "# members are placeholders derived from the spec's zones (reads answer 404 in a "
 		"dry run):");
 	for (int i = 0; i < sc->cluster.nzones; i++) {
@@ -276,27 +212,85 @@ static int plan_scenario(const struct scenario *sc, const struct run_options *o,
 			i == 0 ? "primary" : "replica");
 	}
 	fprintf(out, "; no workload runs, nothing is waited for\n");
-	header(p, "is cluster %s there?", sc->cluster.name);
-	if (!real->exists(p->drv)) {
-		ours = true;
-		header(p, "up: cluster %s (it does not exist: reads answer 404)", sc->cluster.name);
-		ok = done(p, real->up(p->drv, &seconds));
-	} else {
-		header(p, "cluster %s is running: used as it is", sc->cluster.name);
+}
+
+/* The calls around the trial: the cluster brought up if absent, taken down after. */
+static bool dry_trial(struct dry *p, const struct run_options *o)
+{
+	const struct scenario *sc = p->sc;
+	double seconds;
+	bool ours = false, ok = true;
+
+	if (p->drv) {
+		header(p, "is cluster %s there?", sc->cluster.name);
+		if (!p->real->exists(p->drv)) {
+			ours = true;
+			header(p, "up: cluster %s (it does not exist: reads answer 404)", sc->cluster.name);
+			ok = done(p, p->real->up(p->drv, &seconds));
+		} else {
+			header(p, "cluster %s is running: used as it is", sc->cluster.name);
+		}
 	}
 	if (ok) {
-		fprintf(out, "# trial 1 of %d (offsets from the workload start)\n",
+		fprintf(p->out, "# trial 1 of %d (offsets from the workload start)\n",
 			o->repeat > 0 ? o->repeat : sc->repeat);
-		ok = plan_steps(p);
+		ok = dry_walk(p);
 	}
 	if (ok && ours && !o->keep) {
 		header(p, "down: cluster %s (run brought it up)", sc->cluster.name);
-		ok = done(p, real->down(p->drv));
+		ok = done(p, p->real->down(p->drv));
 	}
-	if (!ok)
-		status = BISE_EXIT_ABORTED;
-	real->close(p->drv);
+	return ok;
+}
+
+static int dry_scenario(const struct scenario *sc, const struct run_options *o, const struct driver_ops *real,
+			FILE *out)
+{
+	struct dry *p = xcalloc(1, sizeof(*p));
+	char why[512];
+	int status = BISE_EXIT_OK;
+
+	p->sc = sc;
+	p->real = real;
+	p->out = out;
+	p->ops = *real;
+	p->ops.members = placeholder_members;
+	if (!plan_build(sc, o->seed, 1, &p->plan, why, sizeof(why))) {
+		log_error("%s: %s", sc->name, why);
+		free(p);
+		return BISE_EXIT_USAGE;
+	}
+	p->members = xcalloc((size_t)p->plan.n + 1, sizeof(*p->members));
+	p->ids = xcalloc((size_t)p->plan.n + 1, sizeof(*p->ids));
+	p->applied = xcalloc((size_t)p->plan.n + 1, sizeof(*p->applied));
+	placeholder_spec = &sc->cluster;
+	if (records_calls(real->name)) {
+		if (!real->preflight(&sc->cluster, why, sizeof(why))) {
+			log_error("%s", why);
+			status = BISE_EXIT_ENV;
+		} else if (!(p->drv = real->open(&sc->cluster, o->state_root))) {
+			status = BISE_EXIT_ENV;
+		}
+	}
+	if (status == BISE_EXIT_OK) {
+		if (p->drv) {
+			fprintf(out, "# dry run of scenario %s on the %s backend: every API call a run would "
+				"make, in order; nothing is sent\n", sc->name, real->name);
+			print_placeholders(sc, out);
+		} else {
+			fprintf(out, "# dry run of scenario %s on the %s backend: its plan, nothing is "
+				"touched\n", sc->name, real->name);
+		}
+		if (!dry_trial(p, o))
+			status = BISE_EXIT_ABORTED;
+	}
+	if (p->drv)
+		real->close(p->drv);
 	placeholder_spec = NULL;
+	plan_free(&p->plan);
+	free(p->members);
+	free(p->ids);
+	free(p->applied);
 	free(p);
 	return status;
 }
@@ -306,17 +300,17 @@ int dryrun_run(struct scenario *const *scenarios, int n, const struct run_option
 	const struct driver_ops *real = driver_find(o->backend);
 	int status = BISE_EXIT_OK;
 
-	if (!real || !dryrun_supported(o->backend)) {
-		log_error("--dry-run is for the kubernetes and kind backends, not %s", o->backend);
+	if (!real) {
+		log_error("unknown backend %s (hint: %s)", o->backend, driver_names());
 		return BISE_EXIT_USAGE;
 	}
-	/* The plan calls the real backend: only its dry-run client keeps every call unsent. */
-	if (!k8s_driver_dry_run()) {
+	/* The plan calls a recording backend: only its dry-run client keeps every call unsent. */
+	if (records_calls(real->name) && !k8s_driver_dry_run()) {
 		log_error("a dry run needs the kubernetes backend configured with dry_run (--dry-run)");
 		return BISE_EXIT_USAGE;
 	}
 	for (int i = 0; i < n; i++) {
-		int s = plan_scenario(scenarios[i], o, real, out);
+		int s = dry_scenario(scenarios[i], o, real, out);
 
 		status = s > status ? s : status;
 		if (s == BISE_EXIT_ENV)

@@ -1,9 +1,9 @@
 /*
- * dryrun.h - `bise run --dry-run` on the kubernetes and kind backends: the plan of a run
- * printed as the API calls (and kind's commands) it would make, in order, sending none.
- * Reads answer 404 in a dry run, so the plan is walked without the workload and without
- * waiting: members are placeholders derived from the spec's zones, and every fault step's
- * apply and revert are printed at their planned offsets.
+ * dryrun.h - `bise run --dry-run`: the plan of a run (plan.h), each entry at its planned
+ * offset, touching nothing. On the kubernetes and kind backends every entry is followed by
+ * the API calls (and kind's commands) it would make, sending none: reads answer 404 in a
+ * dry run, so members are placeholders derived from the spec's zones. Other backends print
+ * the timeline alone.
  */
 #ifndef BISE_DRYRUN_H
 #define BISE_DRYRUN_H
@@ -13,9 +13,6 @@
 
 #include "runner.h"
 #include "scenario.h"
-
-/* Whether backend can print a dry run (kubernetes, kind). */
-bool dryrun_supported(const char *backend);
 
 /*
  * Print the plan of each scenario (its cluster brought up if absent, the steps of one

@@ -35,12 +35,14 @@ struct fault_ops {
 	/* Check the step's option values; write "reason (hint: ...)" to why. May be NULL. */
 	bool (*validate)(const struct step *st, char *why, size_t why_len);
 
+	/* Inject on member. When it is reverted is the plan's business (revert_after). */
+	bool (*apply)(struct fault_ctx *ctx, const struct step *st, const char *member);
+
 	/*
-	 * Inject on member. *revert_after_us receives when the runner must call revert
-	 * (microseconds from now), or -1 if the fault needs no revert.
+	 * How long after its apply the fault is reverted, from the step alone (the plan is
+	 * computed before anything runs). NULL: the step's duration when revert is set.
 	 */
-	bool (*apply)(struct fault_ctx *ctx, const struct step *st, const char *member,
-		      int64_t *revert_after_us);
+	int64_t (*revert_after)(const struct step *st, const struct scenario *sc);
 
 	/* Undo; must be idempotent. May be NULL when apply never asks for a revert. */
 	bool (*revert)(struct fault_ctx *ctx, const struct step *st, const char *member);

@@ -22,6 +22,17 @@ enum bise_exit {
 	BISE_EXIT_INTERRUPTED = 5, /* SIGINT/SIGTERM: faults reverted, partial results written */
 };
 
+/*
+ * Where the executor's time comes from. NULL in run_options: the monotonic clock. A
+ * simulated clock (tests, with a backend that runs no workload) makes a trial's schedule
+ * run in no time, its events stamped as a real run's would be.
+ */
+struct run_clock {
+	int64_t (*now_us)(void *arg);
+	void (*sleep_us)(void *arg, int64_t us);
+	void *arg;
+};
+
 struct run_options {
 	const char *backend;       /* "local" by default */
 	const char *state_root;    /* where backends keep cluster state */
@@ -30,6 +41,7 @@ struct run_options {
 	int repeat;                /* > 0 overrides the scenario's repeat */
 	uint64_t seed;             /* 0 = draw one (recorded in the summary) */
 	int64_t watch_interval_us; /* role watcher period */
+	const struct run_clock *clock; /* NULL: real time */
 };
 
 void run_options_defaults(struct run_options *o);

@@ -8,6 +8,7 @@
 #include "progress.h"
 #include "journal.h"
 #include "metrics.h"
+#include "plan.h"
 #include "report.h"
 #include "slo.h"
 #include "units.h"
@@ -26,22 +27,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PENDING 32
 #define RESOLVE_TIMEOUT_US (10 * 1000000LL)
 #define PREFLIGHT_HEALTH_TIMEOUT_US (90 * 1000000LL)
 #define READBACK_TIMEOUT_US (30 * 1000000LL)
 
-/* A fault applied and not yet reverted: the runner owes it a revert at due_us. */
-struct pending {
-	const struct step *step;
-	int step_index;
+/* What the executor knows of one plan entry once it ran. */
+struct entry_state {
+	bool done;
+	/* PLAN_APPLY only: */
+	bool in_force; /* applied, not yet reverted */
 	char member[MEMBER_NAME_LEN];
-	int64_t due_us;
-	int journal_id;
 	char fault_id[48];
+	int journal_id;
 };
 
-/* Everything one trial needs; lives on run_trial's stack. */
+/* Everything one trial needs; lives on trial_run's stack. */
 struct trial_ctx {
 	const struct scenario *sc;
 	const struct run_options *opt;
@@ -51,17 +51,17 @@ struct trial_ctx {
 	struct workload *workload;
 	struct journal *journal;
 	char run_id[96];
-	uint64_t rng;
-	int64_t t0_us;       /* workload start: step offsets count from here */
+	struct plan plan;
+	struct entry_state *state; /* one per plan entry */
+	/* When each entry ran (an apply took effect, a revert or wait ended): deadlines count from it. */
+	int64_t *actual;
+	int64_t t0_us;       /* workload start: plan offsets count from here */
 	int trial, trials;
 	int step_index;      /* 0-based step being run, for progress */
 	const char *phase;
-	double planned_s;
 	int64_t t_fault_us;  /* first fault applied, 0 if none yet */
 	int64_t t_tick_us;   /* last call of the backend's tick op */
 	struct pg_endpoint entry; /* the backend's entry (driver.h entry); host "" = none */
-	int npending;
-	struct pending pending[MAX_PENDING];
 	char error[256];
 	/* The backend's observe op in a thread of its own (driver.h), while the workload runs. */
 	pthread_t observer;
@@ -69,20 +69,26 @@ struct trial_ctx {
 	atomic_bool observe_stop;
 };
 
-/* splitmix64: a tiny seeded generator so a random targeting can be replayed. */
-static uint64_t rng_next(uint64_t *state)
+static int64_t now_us(const struct trial_ctx *c)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	const struct run_clock *k = c->opt->clock;
 
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return k ? k->now_us(k->arg) : mono_now_us();
 }
 
+static void nap(const struct trial_ctx *c, int64_t us)
+{
+	const struct run_clock *k = c->opt->clock;
+
+	if (k)
+		k->sleep_us(k->arg, us);
+	else
+		sleep_us(us);
+}
 
 static void emit(struct trial_ctx *c, json_object *o)
 {
-	event_log_append(c->log, mono_now_us(), o);
+	event_log_append(c->log, now_us(c), o);
 }
 
 static json_object *event_new(const char *type)
@@ -117,33 +123,22 @@ static json_object *fault_event(const char *action, const struct step *st, int i
 	return o;
 }
 
-static void emit_fault(struct trial_ctx *c, const char *action, const struct step *st, int index,
-		       const char *member, const char *reason)
+/* A fault event about plan entry i, stamped at t_us. */
+static void emit_fault_at(struct trial_ctx *c, int64_t t_us, const char *action, int i,
+			  const char *member, const char *reason)
 {
-	emit(c, fault_event(action, st, index, member, reason));
+	const struct plan_entry *e = &c->plan.entries[i];
+	const struct step *st = &c->sc->steps[e->step];
+	json_object *o = fault_event(action, st, e->step, member, reason);
+
+	if (st->count > 1)
+		json_object_object_add(o, "repeat", json_object_new_int(e->rep));
+	event_log_append(c->log, t_us, o);
 }
 
 static double elapsed_s(const struct trial_ctx *c)
 {
-	return (double)(mono_now_us() - c->t0_us) / 1e6;
-}
-
-/* The scenario's known length: fault offsets and plain waits (health waits are open-ended). */
-static double planned_seconds(const struct scenario *sc)
-{
-	int64_t t = 0;
-
-	for (int i = 0; i < sc->nsteps; i++) {
-		const struct step *st = &sc->steps[i];
-
-		int64_t last = st->at_us + (st->count > 1 ? st->every_us * (st->count - 1) : 0);
-
-		if (st->kind == STEP_FAULT && last > t)
-			t = last;
-		else if (st->kind == STEP_WAIT)
-			t += st->duration_us;
-	}
-	return (double)t / 1e6;
+	return (double)(now_us(c) - c->t0_us) / 1e6;
 }
 
 /* Feed the live status line. */
@@ -165,14 +160,14 @@ static void tick(struct trial_ctx *c)
 	s.nsteps = c->sc->nsteps;
 	s.primary = primary;
 	s.elapsed_s = elapsed_s(c);
-	s.planned_s = c->planned_s;
+	s.planned_s = (double)c->plan.end_us / 1e6;
 	progress_update(&s);
 }
 
 /* The backend's upkeep (driver.h tick), at most every DRIVER_TICK_US; it logs its own errors. */
 static void driver_tick(struct trial_ctx *c)
 {
-	int64_t now = mono_now_us();
+	int64_t now = now_us(c);
 
 	if (!c->ops->tick || now - c->t_tick_us < DRIVER_TICK_US)
 		return;
@@ -180,85 +175,107 @@ static void driver_tick(struct trial_ctx *c)
 	c->ops->tick(c->drv);
 }
 
-/* Revert every pending fault that is due (all of them when force). */
-static void process_reverts(struct trial_ctx *c, bool force)
+/* Undo the fault applied by plan entry a (in force); false when the revert failed. */
+static bool revert_applied(struct trial_ctx *c, int a)
 {
-	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
-	int64_t now = mono_now_us();
+	const struct plan_entry *e = &c->plan.entries[a];
+	const struct step *st = &c->sc->steps[e->step];
+	struct entry_state *s = &c->state[a];
+	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc, .fault_id = s->fault_id };
 
-	for (int i = 0; i < c->npending;) {
-		struct pending *p = &c->pending[i];
-
-		if (!force && p->due_us > now) {
-			i++;
-			continue;
-		}
-		fc.fault_id = p->fault_id;
-		if (p->step->fault->revert(&fc, p->step, p->member)) {
-			journal_reverted(c->journal, p->journal_id);
-			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
-			progress_note(elapsed_s(c), "%s reverted on %s", p->step->fault->name, p->member);
-		} else {
-			/* Left journaled for heal; the trial's numbers describe a cluster still faulted. */
-			emit_fault(c, "error", p->step, p->step_index, p->member, "revert failed");
-			if (!c->error[0])
-				str_format(c->error, sizeof(c->error),
-					   "%s could not be reverted on %s (run `bise heal`)",
-					   p->step->fault->name, p->member);
-		}
-		c->pending[i] = c->pending[--c->npending];
+	s->in_force = false;
+	if (st->fault->revert(&fc, st, s->member)) {
+		journal_reverted(c->journal, s->journal_id);
+		emit_fault_at(c, now_us(c), "revert", a, s->member, NULL);
+		progress_note(elapsed_s(c), "%s reverted on %s", st->fault->name, s->member);
+		return true;
 	}
+	/* Left journaled for heal; the trial's numbers describe a cluster still faulted. */
+	emit_fault_at(c, now_us(c), "error", a, s->member, "revert failed");
+	if (!c->error[0])
+		str_format(c->error, sizeof(c->error), "%s could not be reverted on %s (run `bise heal`)",
+			   st->fault->name, s->member);
+	return false;
+}
+
+/* Run the revert entry r now (its apply may have been skipped: nothing to undo then). */
+static void run_revert(struct trial_ctx *c, int r)
+{
+	int a = c->plan.entries[r].apply;
+
+	if (c->state[a].in_force)
+		revert_applied(c, a);
+	c->state[r].done = true;
+	c->actual[r] = now_us(c);
+}
+
+/*
+ * Reverts are the one kind of entry that must not wait for the entries before it: a fault
+ * is undone on time even while an apply retries or a health wait polls.
+ */
+static void run_due_reverts(struct trial_ctx *c)
+{
+	for (int r = 0; r < c->plan.n; r++) {
+		const struct plan_entry *e = &c->plan.entries[r];
+
+		if (e->action != PLAN_REVERT || c->state[r].done || !c->state[e->apply].done)
+			continue;
+		if (!c->state[e->apply].in_force || plan_deadline(&c->plan, r, c->actual, c->t0_us) <= now_us(c))
+			run_revert(c, r);
+	}
+}
+
+/* Every fault still in force, now: the trial ends early (error, signal). */
+static void revert_everything(struct trial_ctx *c)
+{
+	for (int a = 0; a < c->plan.n; a++)
+		if (c->state[a].in_force)
+			revert_applied(c, a);
 }
 
 /* Sleep until deadline while reverting what falls due; false if interrupted. */
 static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
 {
 	while (!runner_interrupted()) {
-		int64_t now = mono_now_us();
-		int64_t slice = deadline_us - now;
+		int64_t slice;
 
-		process_reverts(c, false);
+		run_due_reverts(c);
 		tick(c);
 		driver_tick(c);
+		slice = deadline_us - now_us(c);
 		if (slice <= 0)
 			return true;
-		sleep_us(slice < 20000 ? slice : 20000);
+		nap(c, slice < 20000 ? slice : 20000);
 	}
 	return false;
 }
 
 static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, size_t why_len)
 {
-	int64_t deadline = mono_now_us() + timeout_us;
+	int64_t deadline = now_us(c) + timeout_us;
 
 	str_copy(why, why_len, "timed out");
 	while (!runner_interrupted()) {
 		int64_t left;
 
-		process_reverts(c, false);
+		run_due_reverts(c);
 		tick(c);
 		driver_tick(c);
-		left = deadline - mono_now_us();
-		/*
-		 * Recovery is judged once every fault has ended: health probes can look fine
-		 * in the middle of a fault (a cut replica shows as streaming until the sender's
-		 * timeout). Short slices keep reverts on time.
-		 */
-		if (c->npending == 0) {
-			if (c->ops->wait_healthy(c->drv, left < 500000 ? (left > 0 ? left : 0) : 500000,
-						 why, why_len))
-				return true;
-		} else {
-			sleep_us(50000);
-		}
-		if (mono_now_us() >= deadline)
+		left = deadline - now_us(c);
+		/* Short slices keep the backend's upkeep and the status line going. */
+		if (c->ops->wait_healthy(c->drv, left < 500000 ? (left > 0 ? left : 0) : 500000, why, why_len))
+			return true;
+		if (now_us(c) >= deadline)
 			return false;
+		if (c->opt->clock)
+			nap(c, 500000); /* a simulated clock does not move by itself */
 	}
 	str_copy(why, why_len, "interrupted");
 	return false;
 }
 
-static int pick_member(struct trial_ctx *c, const struct member *m, int n, enum member_role want)
+/* The candidate the plan's draw picks among the members in role want (UNKNOWN: any live one). */
+static int pick_member(const struct member *m, int n, enum member_role want, uint64_t draw)
 {
 	int candidates[DRIVER_MAX_MEMBERS];
 	int k = 0;
@@ -269,12 +286,12 @@ static int pick_member(struct trial_ctx *c, const struct member *m, int n, enum 
 	}
 	if (k == 0)
 		return -1;
-	return candidates[rng_next(&c->rng) % (uint64_t)k];
+	return candidates[draw % (uint64_t)k];
 }
 
 /* Resolve a zone name or a role to a member at injection time. */
-static bool resolve_target_once(struct trial_ctx *c, const struct step *st, char *member,
-				size_t len, char *why, size_t why_len)
+static bool resolve_target_once(struct trial_ctx *c, const struct step *st, uint64_t draw,
+				char *member, size_t len, char *why, size_t why_len)
 {
 	struct member m[DRIVER_MAX_MEMBERS];
 	int n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
@@ -289,9 +306,9 @@ static bool resolve_target_once(struct trial_ctx *c, const struct step *st, char
 			if (m[i].role == MEMBER_PRIMARY && (pick < 0 || m[i].timeline > m[pick].timeline))
 				pick = i;
 	} else if (strcmp(st->target, "replica") == 0) {
-		pick = pick_member(c, m, n, MEMBER_REPLICA);
+		pick = pick_member(m, n, MEMBER_REPLICA, draw);
 	} else if (strcmp(st->target, "any") == 0) {
-		pick = pick_member(c, m, n, MEMBER_UNKNOWN);
+		pick = pick_member(m, n, MEMBER_UNKNOWN, draw);
 	} else {
 		for (int i = 0; i < n; i++)
 			if (strcmp(m[i].zone, st->target) == 0)
@@ -308,31 +325,24 @@ static bool resolve_target_once(struct trial_ctx *c, const struct step *st, char
  * Roles move (a failover in progress) and a loaded machine can time a probe out: look
  * again for a few seconds before calling a target impossible.
  */
-static bool resolve_target(struct trial_ctx *c, const struct step *st, char *member, size_t len,
-			   char *why, size_t why_len)
+static bool resolve_target(struct trial_ctx *c, const struct step *st, uint64_t draw, char *member,
+			   size_t len, char *why, size_t why_len)
 {
-	int64_t deadline = mono_now_us() + RESOLVE_TIMEOUT_US;
+	int64_t deadline = now_us(c) + RESOLVE_TIMEOUT_US;
 
-	while (!resolve_target_once(c, st, member, len, why, why_len)) {
-		if (mono_now_us() >= deadline || runner_interrupted())
+	while (!resolve_target_once(c, st, draw, member, len, why, why_len)) {
+		if (now_us(c) >= deadline || runner_interrupted())
 			return false;
-		process_reverts(c, false);
-		sleep_us(250000);
+		run_due_reverts(c);
+		nap(c, 250000);
 	}
 	return true;
 }
 
-/* Seconds after which nobody should keep this fault: its own length, capped by max_fault. */
-static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st)
+/* Seconds after which nobody should keep this fault: its time in force, capped by max_fault. */
+static int64_t fault_deadline_s(const struct scenario *sc, const struct plan_entry *e)
 {
-	int64_t us = st->duration_us > sc->cluster.restart_delay_us ? st->duration_us
-								   : sc->cluster.restart_delay_us;
-	const char *delay = step_option(st, "restart_delay");
-	int64_t step_delay;
-
-	/* A step's own restart delay is how long its pod stays down. */
-	if (delay && duration_parse(delay, &step_delay, NULL, 0) && step_delay > us)
-		us = step_delay;
+	int64_t us = e->in_force_us > 0 ? e->in_force_us : 0;
 
 	if (sc->max_fault_us > 0 && us > sc->max_fault_us)
 		us = sc->max_fault_us;
@@ -340,102 +350,93 @@ static int64_t fault_deadline_s(const struct scenario *sc, const struct step *st
 	return us / 1000000 + 30;
 }
 
-/* One application of a fault step; rep counts from 1 (steps with count > 1 repeat). */
-static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index, int rep)
+/* A step the backend cannot do: skipped with the reason, nothing touched. */
+static void skip_entry(struct trial_ctx *c, int i, const char *member, const char *why)
 {
+	emit_fault_at(c, now_us(c), "skip", i, member, why);
+	log_warn("step %d skipped: %s", c->plan.entries[i].step + 1, why);
+}
+
+/* Plan entry i: apply its step's fault. False when the trial must stop (c->error says why). */
+static bool run_apply(struct trial_ctx *c, int i)
+{
+	const struct plan_entry *e = &c->plan.entries[i];
+	const struct step *st = &c->sc->steps[e->step];
+	struct entry_state *s = &c->state[i];
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
-	char member[MEMBER_NAME_LEN], why[256], fault_id[48];
-	int64_t revert_after = -1, t_inject;
+	char why[256];
+	int64_t t_inject;
 	json_object *o;
-	int journal_id;
 	unsigned needs = fault_step_needs(st), missing = needs & ~c->ops->caps;
 
+	c->actual[i] = now_us(c);
 	if (missing) {
 		/* The backend may know why it lacks the capability (e.g. no freeze on Kubernetes). */
 		why[0] = '\0';
 		if (!c->ops->supports || c->ops->supports(c->drv, missing, why, sizeof(why)) || !why[0])
 			str_format(why, sizeof(why), "the %s backend cannot do what %s needs",
 				   c->ops->name, st->fault->name);
-		emit_fault(c, "skip", st, index, NULL, why);
-		log_warn("step %d skipped: %s", index + 1, why);
+		skip_entry(c, i, NULL, why);
 		return true;
 	}
 	/* Static capabilities hold, but this cluster as provisioned may still lack one. */
 	if (c->ops->supports && !c->ops->supports(c->drv, needs, why, sizeof(why))) {
-		emit_fault(c, "skip", st, index, NULL, why);
-		log_warn("step %d skipped: %s", index + 1, why);
+		skip_entry(c, i, NULL, why);
 		return true;
 	}
-	if (!resolve_target(c, st, member, sizeof(member), why, sizeof(why))) {
-		emit_fault(c, "error", st, index, NULL, why);
-		str_format(c->error, sizeof(c->error), "step %d (%s): %s", index + 1, st->fault->name, why);
+	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, sizeof(why))) {
+		emit_fault_at(c, now_us(c), "error", i, NULL, why);
+		str_format(c->error, sizeof(c->error), "step %d (%s): %s", e->step + 1, st->fault->name, why);
 		return false;
 	}
 	/* Journaled (fsync'd) before it is applied, so nothing can outlive a crash unseen. */
-	journal_id = journal_intent(c->journal, st, member, time(NULL) + fault_deadline_s(c->sc, st));
-	if (journal_id < 0) {
-		str_format(c->error, sizeof(c->error), "step %d: cannot journal the fault", index + 1);
+	s->journal_id = journal_intent(c->journal, st, s->member, time(NULL) + fault_deadline_s(c->sc, e));
+	if (s->journal_id < 0) {
+		str_format(c->error, sizeof(c->error), "step %d: cannot journal the fault", e->step + 1);
 		return false;
 	}
-	fault_id_format(fault_id, sizeof(fault_id), getpid(), journal_id);
-	fc.fault_id = fault_id;
-	t_inject = mono_now_us();
-	if (!st->fault->apply(&fc, st, member, &revert_after)) {
+	fault_id_format(s->fault_id, sizeof(s->fault_id), getpid(), s->journal_id);
+	fc.fault_id = s->fault_id;
+	t_inject = now_us(c);
+	if (!st->fault->apply(&fc, st, s->member)) {
 		if (fc.skip[0]) {
 			/* The backend cannot do this shape and touched nothing: a skip, not a failure. */
-			journal_reverted(c->journal, journal_id);
-			emit_fault(c, "skip", st, index, member, fc.skip);
-			log_warn("step %d skipped: %s", index + 1, fc.skip);
+			journal_reverted(c->journal, s->journal_id);
+			skip_entry(c, i, s->member, fc.skip);
 			return true;
 		}
 		/* It may have half-happened: leave it journaled for a revert attempt. */
-		if (st->fault->revert && st->fault->revert(&fc, st, member))
-			journal_reverted(c->journal, journal_id);
-		emit_fault(c, "error", st, index, member, "injection failed");
-		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", index + 1,
-			   st->fault->name, member);
+		if (st->fault->revert && st->fault->revert(&fc, st, s->member))
+			journal_reverted(c->journal, s->journal_id);
+		emit_fault_at(c, now_us(c), "error", i, s->member, "injection failed");
+		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", e->step + 1,
+			   st->fault->name, s->member);
 		return false;
 	}
 	/*
-	 * Stamped when the injection started (a SIGKILL or a rule takes effect at once), with
-	 * how long the injector took to verify it: clients may see the fault before it returns.
+	 * In force from when the apply returned: the revert's deadline counts from there. The
+	 * event is stamped when the injection started (a SIGKILL or a rule takes effect at
+	 * once), with how long the injector took: clients may see the fault before it returns.
 	 */
-	o = fault_event("apply", st, index, member, NULL);
-	json_object_object_add(o, "verified_ms",
-			       json_object_new_double((double)(mono_now_us() - t_inject) / 1e3));
+	c->actual[i] = now_us(c);
+	o = fault_event("apply", st, e->step, s->member, NULL);
+	json_object_object_add(o, "verified_ms", json_object_new_double((double)(c->actual[i] - t_inject) / 1e3));
 	if (st->count > 1)
-		json_object_object_add(o, "repeat", json_object_new_int(rep));
+		json_object_object_add(o, "repeat", json_object_new_int(e->rep));
 	event_log_append(c->log, t_inject, o);
 	if (c->t_fault_us == 0)
 		c->t_fault_us = t_inject;
-	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, member, st->target);
-	if (revert_after >= 0 && st->fault->revert) {
-		struct pending *p;
-
-		if (c->npending == MAX_PENDING) {
-			/* Never cut a fault short silently: refuse the step, its revert runs now. */
-			if (st->fault->revert(&fc, st, member))
-				journal_reverted(c->journal, journal_id);
-			str_format(c->error, sizeof(c->error),
-				   "more than %d faults in force at once", MAX_PENDING);
-			return false;
-		}
-		p = &c->pending[c->npending++];
-		p->step = st;
-		p->step_index = index;
-		str_copy(p->member, sizeof(p->member), member);
-		p->due_us = mono_now_us() + revert_after;
-		p->journal_id = journal_id;
-		str_copy(p->fault_id, sizeof(p->fault_id), fault_id);
-	} else {
-		journal_reverted(c->journal, journal_id); /* nothing of it left to undo */
-	}
+	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, s->member, st->target);
+	if (e->revert >= 0)
+		s->in_force = true;
+	else
+		journal_reverted(c->journal, s->journal_id); /* nothing of it left to undo */
 	return true;
 }
 
-static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
+static void run_wait_healthy(struct trial_ctx *c, const struct step *st)
 {
-	int64_t start = mono_now_us();
+	int64_t start = now_us(c);
 	char why[256];
 	bool ok = wait_healthy(c, st->timeout_us, why, sizeof(why));
 	int64_t from = c->t_fault_us ? c->t_fault_us : start;
@@ -443,12 +444,11 @@ static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
 
 	/* An interrupted wait says nothing about recovery: record no verdict-bearing event. */
 	if (!ok && runner_interrupted())
-		return true;
+		return;
 	o = event_new("healthy");
-
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	/* Time to recovery counts from the first fault: what a user waits for. */
-	json_object_object_add(o, "seconds", json_object_new_double((double)(mono_now_us() - from) / 1e6));
+	json_object_object_add(o, "seconds", json_object_new_double((double)(now_us(c) - from) / 1e6));
 	if (!ok)
 		json_object_object_add(o, "reason", json_object_new_string(why));
 	emit(c, o);
@@ -457,52 +457,42 @@ static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
 	else
 		progress_note(elapsed_s(c), "cluster NOT healthy within %.0f s: %s",
 			      (double)st->timeout_us / 1e6, why);
-	return true;
 }
 
-/*
- * A fault step applies count times (once when count <= 1), every every_us apart from the
- * first application; each is journaled and reverted after its own duration, so they
- * overlap when duration > every. False if interrupted while waiting.
- */
-static bool run_fault_repeats(struct trial_ctx *c, const struct step *st, int index)
+/* Walk the plan: each entry at its deadline, reverts as soon as they fall due. */
+static void run_plan(struct trial_ctx *c)
 {
-	int reps = st->count > 1 && st->every_us > 0 ? st->count : 1;
-	int64_t first = st->at_us >= 0 ? c->t0_us + st->at_us : mono_now_us();
+	for (int i = 0; i < c->plan.n && !runner_interrupted() && !c->error[0]; i++) {
+		const struct plan_entry *e = &c->plan.entries[i];
+		struct entry_state *s = &c->state[i];
 
-	for (int k = 0; k < reps && !runner_interrupted() && !c->error[0]; k++) {
-		if (k > 0 && !idle_until(c, first + (int64_t)k * st->every_us))
-			return false;
-		run_fault_step(c, st, index, k + 1);
-	}
-	return true;
-}
-
-static void run_steps(struct trial_ctx *c)
-{
-	const struct scenario *sc = c->sc;
-
-	for (int i = 0; i < sc->nsteps && !runner_interrupted() && !c->error[0]; i++) {
-		const struct step *st = &sc->steps[i];
-
-		c->step_index = i;
-		switch (st->kind) {
-		case STEP_FAULT:
-			if (st->at_us >= 0 && !idle_until(c, c->t0_us + st->at_us))
-				return;
-			if (i == 0 || sc->steps[i - 1].kind != STEP_FAULT || !c->t_fault_us)
+		if (s->done)
+			continue;
+		if (!idle_until(c, plan_deadline(&c->plan, i, c->actual, c->t0_us)))
+			return;
+		if (s->done) /* a revert run while idling */
+			continue;
+		c->step_index = e->step;
+		switch (e->action) {
+		case PLAN_APPLY:
+			if (!c->phase || strcmp(c->phase, "fault") != 0)
 				emit_phase(c, "fault");
-			if (!run_fault_repeats(c, st, i))
+			if (!run_apply(c, i))
 				return;
 			break;
-		case STEP_WAIT_HEALTHY:
-			emit_phase(c, "recovery");
-			run_wait_healthy_step(c, st);
+		case PLAN_REVERT:
+			run_revert(c, i);
 			break;
-		case STEP_WAIT:
-			idle_until(c, mono_now_us() + st->duration_us);
+		case PLAN_WAIT:
+			c->actual[i] = now_us(c);
+			break;
+		case PLAN_WAIT_HEALTHY:
+			emit_phase(c, "recovery");
+			run_wait_healthy(c, &c->sc->steps[e->step]);
+			c->actual[i] = now_us(c);
 			break;
 		}
+		s->done = true;
 	}
 }
 
@@ -580,6 +570,11 @@ static bool start_workload(struct trial_ctx *c)
 
 	if (!(c->ops->caps & DRIVER_CAP_SQL) || total == 0)
 		return true;
+	if (c->opt->clock) {
+		/* Writers stamp their events with the real clock: the two cannot share a log. */
+		str_copy(c->error, sizeof(c->error), "a simulated clock cannot drive a workload");
+		return false;
+	}
 	/* The backend may have no way to PostgreSQL from here (kubernetes without --pg-access). */
 	if (c->ops->supports && !c->ops->supports(c->drv, DRIVER_CAP_SQL, why, sizeof(why))) {
 		log_warn("no workload: %s", why);
@@ -704,23 +699,30 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	c.ops = r->ops;
 	c.drv = r->drv;
 	c.journal = r->journal;
-	c.rng = r->seed + (uint64_t)trial;
 	c.trial = trial;
 	c.trials = trials;
-	c.planned_s = planned_seconds(sc);
 	str_format(c.run_id, sizeof(c.run_id), "%s-%s-t%d", r->run_id, sc->name, trial);
 	t->trial = trial;
+	if (!plan_build(sc, r->seed, trial, &c.plan, why, sizeof(why))) {
+		str_format(t->error, sizeof(t->error), "%s: %s", sc->name, why);
+		log_error("%s", t->error);
+		return BISE_EXIT_USAGE;
+	}
 	if (!str_format(tdir, sizeof(tdir), "%s/trial-%d", dir, trial) || !mkdir_p(tdir, 0755) ||
 	    !str_format(t->events_path, sizeof(t->events_path), "%s/events.jsonl", tdir)) {
 		str_copy(t->error, sizeof(t->error), "cannot create the trial directory");
+		plan_free(&c.plan);
 		return BISE_EXIT_ENV;
 	}
-	c.log = event_log_open(t->events_path, mono_now_us());
+	c.log = event_log_open(t->events_path, now_us(&c));
 	if (!c.log) {
 		str_copy(t->error, sizeof(t->error), "cannot open the event log");
+		plan_free(&c.plan);
 		return BISE_EXIT_ENV;
 	}
-	c.t0_us = mono_now_us();
+	c.state = xcalloc((size_t)c.plan.n + 1, sizeof(*c.state));
+	c.actual = xcalloc((size_t)c.plan.n + 1, sizeof(*c.actual));
+	c.t0_us = now_us(&c);
 	emit_run_start(&c, trial, r->seed, r->host);
 	if (trial == 1 && r->provision_seconds >= 0) {
 		json_object *o = event_new("provision");
@@ -735,15 +737,15 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 		/* Before the workload: the roles at the fault must already be known. */
 		start_observer(&c);
 		if (start_workload(&c)) {
-			c.t0_us = mono_now_us();
+			c.t0_us = now_us(&c);
 			emit_phase(&c, "baseline");
 			log_info("trial %d: workload started (%d writers)", trial,
 				 workload_total_writers(&sc->workload));
-			run_steps(&c);
+			run_plan(&c);
 		}
 	}
 	/* Faults never outlive the trial, whatever happened. */
-	process_reverts(&c, true);
+	revert_everything(&c);
 	stop_observer(&c);
 	finish_workload(&c, !runner_interrupted() && !c.error[0]);
 	emit_phase(&c, "end");
@@ -756,6 +758,9 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	}
 	event_log_close(c.log);
 	progress_done();
+	free(c.state);
+	free(c.actual);
+	plan_free(&c.plan);
 	t->completed = !runner_interrupted() && !c.error[0];
 	if (runner_interrupted()) {
 		str_copy(t->error, sizeof(t->error), "interrupted by a signal");

@@ -51,8 +51,7 @@ static bool bandwidth_validate(const struct step *st, char *why, size_t why_len)
 	return net_step_validate(st, why, why_len) && rate_of(st, &rate, why, why_len);
 }
 
-static bool bandwidth_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-			    int64_t *revert_after_us)
+static bool bandwidth_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	struct net_fault f = { .rate_bps = 0 };
 	char why[160];
@@ -61,7 +60,7 @@ static bool bandwidth_apply(struct fault_ctx *ctx, const struct step *st, const 
 		log_error("bandwidth: %s", why);
 		return false;
 	}
-	return net_step_apply(ctx, st, member, &f, revert_after_us);
+	return net_step_apply(ctx, st, member, &f);
 }
 
 const struct fault_ops fault_bandwidth = {

@@ -85,8 +85,7 @@ static bool io_throttle_validate(const struct step *st, char *why, size_t why_le
 	return limits_of(st, &iops, &bps, why, why_len);
 }
 
-static bool io_throttle_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-			      int64_t *revert_after_us)
+static bool io_throttle_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	int64_t iops, bps;
 	char why[160];
@@ -95,7 +94,6 @@ static bool io_throttle_apply(struct fault_ctx *ctx, const struct step *st, cons
 		log_error("io-throttle: %s", why);
 		return false;
 	}
-	*revert_after_us = st->duration_us;
 	return ctx->ops->io_throttle(ctx->drv, member, iops, bps);
 }
 

@@ -42,8 +42,7 @@ static bool latency_validate(const struct step *st, char *why, size_t why_len)
 	return net_step_validate(st, why, why_len) && delay_of(st, &delay, &jitter, why, why_len);
 }
 
-static bool latency_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-			  int64_t *revert_after_us)
+static bool latency_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	struct net_fault f = { .latency_us = 0 };
 	char why[160];
@@ -52,7 +51,7 @@ static bool latency_apply(struct fault_ctx *ctx, const struct step *st, const ch
 		log_error("latency: %s", why);
 		return false;
 	}
-	return net_step_apply(ctx, st, member, &f, revert_after_us);
+	return net_step_apply(ctx, st, member, &f);
 }
 
 const struct fault_ops fault_latency = {

@@ -124,7 +124,7 @@ static void pair_of(struct net_fault *f, net_group *groups, const int *sizes, in
 }
 
 bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-		    struct net_fault *f, int64_t *revert_after_us)
+		    struct net_fault *f)
 {
 	net_group groups[NET_MAX_GROUPS];
 	char zones[DRIVER_MAX_MEMBERS][ZONE_NAME_LEN], member_zone[ZONE_NAME_LEN], why[200];
@@ -189,7 +189,6 @@ bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *me
 					return false;
 				}
 			}
-	*revert_after_us = st->duration_us;
 	return true;
 }
 

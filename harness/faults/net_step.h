@@ -24,10 +24,9 @@ bool net_step_validate(const struct step *st, char *why, size_t why_len);
 /*
  * Apply f (its loss, latency or rate set by the caller) between the groups of the step,
  * every pair tagged with ctx->fault_id; on failure what was set up is removed again.
- * *revert_after_us receives the step's duration.
  */
 bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-		    struct net_fault *f, int64_t *revert_after_us);
+		    struct net_fault *f);
 
 /*
  * DRIVER_CAP_NET_CLIENT when the step makes the client a party (between names it, has one

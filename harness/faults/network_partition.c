@@ -9,11 +9,11 @@
 static const char *const network_partition_options[] = { "between", "one_way", NULL };
 
 static bool network_partition_apply(struct fault_ctx *ctx, const struct step *st,
-				    const char *member, int64_t *revert_after_us)
+				    const char *member)
 {
 	struct net_fault f = { .loss_pct = 100.0 };
 
-	return net_step_apply(ctx, st, member, &f, revert_after_us);
+	return net_step_apply(ctx, st, member, &f);
 }
 
 const struct fault_ops fault_network_partition = {

@@ -41,8 +41,7 @@ static bool packet_loss_validate(const struct step *st, char *why, size_t why_le
 	return net_step_validate(st, why, why_len) && loss_of(st, &loss, why, why_len);
 }
 
-static bool packet_loss_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-			      int64_t *revert_after_us)
+static bool packet_loss_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	struct net_fault f = { .loss_pct = 0 };
 	char why[128];
@@ -51,7 +50,7 @@ static bool packet_loss_apply(struct fault_ctx *ctx, const struct step *st, cons
 		log_error("packet-loss: %s", why);
 		return false;
 	}
-	return net_step_apply(ctx, st, member, &f, revert_after_us);
+	return net_step_apply(ctx, st, member, &f);
 }
 
 /* Random drops (below 100%) are a capability of their own: a NetworkPolicy cannot do them. */

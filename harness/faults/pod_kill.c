@@ -38,18 +38,24 @@ static bool pod_kill_validate(const struct step *st, char *why, size_t why_len)
 	return restart_delay_of(st, NULL, &delay, why, why_len) && grace_of(st, &grace, why, why_len);
 }
 
-static bool pod_kill_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-			   int64_t *revert_after_us)
+static bool pod_kill_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	char why[128];
 	int64_t grace;
 
-	if (!restart_delay_of(st, ctx->scenario, revert_after_us, why, sizeof(why)) ||
-	    !grace_of(st, &grace, why, sizeof(why))) {
+	if (!grace_of(st, &grace, why, sizeof(why))) {
 		log_error("pod-kill: %s", why);
 		return false;
 	}
 	return ctx->ops->kill(ctx->drv, member, KILL_POD, grace);
+}
+
+/* The pod stays down for its restart delay (the step's, else the cluster's). */
+static int64_t pod_kill_revert_after(const struct step *st, const struct scenario *sc)
+{
+	int64_t delay;
+
+	return restart_delay_of(st, sc, &delay, NULL, 0) ? delay : 0;
 }
 
 static bool pod_kill_revert(struct fault_ctx *ctx, const struct step *st, const char *member)
@@ -68,4 +74,5 @@ const struct fault_ops fault_pod_kill = {
 	.validate = pod_kill_validate,
 	.apply = pod_kill_apply,
 	.revert = pod_kill_revert,
+	.revert_after = pod_kill_revert_after,
 };

@@ -4,10 +4,8 @@
  */
 #include "fault.h"
 
-static bool process_kill_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-			       int64_t *revert_after_us)
+static bool process_kill_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
-	*revert_after_us = -1;
 	return ctx->ops->kill(ctx->drv, member, KILL_POSTMASTER, 0);
 }
 

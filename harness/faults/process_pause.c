@@ -36,8 +36,7 @@ static bool process_pause_validate(const struct step *st, char *why, size_t why_
 	return what_of(st, &what, why, why_len);
 }
 
-static bool process_pause_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-				int64_t *revert_after_us)
+static bool process_pause_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	enum pause_what what;
 	char why[128];
@@ -50,7 +49,6 @@ static bool process_pause_apply(struct fault_ctx *ctx, const struct step *st, co
 		log_error("process-pause: the %s backend cannot freeze processes", ctx->ops->name);
 		return false;
 	}
-	*revert_after_us = st->duration_us;
 	return ctx->ops->pause(ctx->drv, member, what, true);
 }
 

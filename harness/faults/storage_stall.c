@@ -69,8 +69,7 @@ static bool storage_stall_validate(const struct step *st, char *why, size_t why_
 	return io_fault_of(st, &f, why, why_len);
 }
 
-static bool storage_stall_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-				int64_t *revert_after_us)
+static bool storage_stall_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	struct io_fault f;
 	char why[200];
@@ -79,7 +78,6 @@ static bool storage_stall_apply(struct fault_ctx *ctx, const struct step *st, co
 		log_error("storage-stall: %s", why);
 		return false;
 	}
-	*revert_after_us = st->duration_us;
 	/* The backend names what is missing (e.g. a local cluster without cluster.fuse). */
 	return ctx->ops->io_fault(ctx->drv, member, &f);
 }

@@ -28,8 +28,7 @@ static bool zone_of(struct fault_ctx *ctx, const char *member, char *zone, size_
 	return str_copy(zone, len, member);
 }
 
-static bool zone_outage_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-			      int64_t *revert_after_us)
+static bool zone_outage_apply(struct fault_ctx *ctx, const struct step *st, const char *member)
 {
 	char zone[ZONE_NAME_LEN];
 
@@ -41,7 +40,6 @@ static bool zone_outage_apply(struct fault_ctx *ctx, const struct step *st, cons
 		log_error("zone-outage: no zone for member %s", member);
 		return false;
 	}
-	*revert_after_us = st->duration_us;
 	return ctx->ops->zone_stop(ctx->drv, zone);
 }
 

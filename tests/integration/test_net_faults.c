@@ -26,6 +26,7 @@
 #include "common.h"
 #include "driver.h"
 #include "fault.h"
+#include "plan.h"
 #include "util.h"
 
 #define CLUSTER "bnet"
@@ -571,7 +572,6 @@ static void test_fault_layer(void)
 	struct step st;
 	struct fault_ctx ctx = { .ops = ops, .drv = drv, .scenario = NULL };
 	char id[48], why[200];
-	int64_t after = -1;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(part);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(loss);
@@ -607,8 +607,8 @@ static void test_fault_layer(void)
 	st.noptions = 0;
 	fault_id_format(id, sizeof(id), (int)getpid(), ++fault_seq);
 	ctx.fault_id = id;
-	CU_ASSERT_TRUE_FATAL(part->apply(&ctx, &st, "gland", &after));
-	CU_ASSERT_EQUAL(after, st.duration_us);
+	CU_ASSERT_TRUE_FATAL(part->apply(&ctx, &st, "gland"));
+	CU_ASSERT_EQUAL(plan_revert_after(NULL, &st), st.duration_us);
 	CU_ASSERT_TRUE(connect_ms(GENEVA, GLAND, 400) < 0);
 	CU_ASSERT_TRUE(connect_ms(LUCERNE, GLAND, 400) < 0);
 	CU_ASSERT_TRUE(connect_ms(CLIENT, GLAND, 400) < 0);
@@ -629,7 +629,7 @@ static void test_fault_layer(void)
 	st.noptions = 1;
 	str_copy(st.options[0].value, sizeof(st.options[0].value), "[[geneva],[lucerne],[gland,client]]");
 	fault_id_format(id, sizeof(id), (int)getpid(), ++fault_seq);
-	CU_ASSERT_TRUE_FATAL(part->apply(&ctx, &st, "gland", &after));
+	CU_ASSERT_TRUE_FATAL(part->apply(&ctx, &st, "gland"));
 	CU_ASSERT_TRUE(connect_ms(GENEVA, LUCERNE, 400) < 0);
 	CU_ASSERT_TRUE(connect_ms(GENEVA, GLAND, 400) < 0);
 	CU_ASSERT_TRUE(connect_ms(LUCERNE, GLAND, 400) < 0);

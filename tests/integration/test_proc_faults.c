@@ -28,6 +28,7 @@
 #include "common.h"
 #include "driver.h"
 #include "fault.h"
+#include "plan.h"
 #include "util.h"
 
 #define CLUSTER "bproc"
@@ -248,16 +249,15 @@ static void make_step(struct step *st, const char *fault, int64_t duration_us, c
 static bool fault_apply(const struct step *st, const char *member)
 {
 	struct fault_ctx fc = { .ops = ops, .drv = drv, .scenario = &scenario, .fault_id = "bise-test-1" };
-	int64_t after = -1;
 	char why[256] = "";
 
 	if (!st->fault || (st->fault->validate && !st->fault->validate(st, why, sizeof(why)))) {
 		fprintf(stderr, "\n  invalid step: %s", why);
 		return false;
 	}
-	if (!st->fault->apply(&fc, st, member, &after))
+	if (!st->fault->apply(&fc, st, member))
 		return false;
-	return after == st->duration_us;
+	return plan_revert_after(&scenario, st) == st->duration_us;
 }
 
 static bool fault_revert(const struct step *st, const char *member)
