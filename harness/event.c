@@ -529,7 +529,9 @@ static bool load_fault(struct loader *ld, struct json_object *o, int64_t t_us)
 
 	memset(&f, 0, sizeof(f));
 	f.t_us = t_us;
-	if (!get_string(ld, o, "action", true, f.action, sizeof(f.action)) ||
+	f.rep = 1;
+	if (!get_int(ld, o, "repeat", false, &f.rep) ||
+	    !get_string(ld, o, "action", true, f.action, sizeof(f.action)) ||
 	    !get_string(ld, o, "fault", false, f.fault, sizeof(f.fault)) ||
 	    !get_string(ld, o, "target", false, f.target, sizeof(f.target)) ||
 	    !get_string(ld, o, "node", false, f.node, sizeof(f.node)) || !get_int(ld, o, "step", false, &f.step))
@@ -663,6 +665,15 @@ static bool load_event(struct loader *ld, struct json_object *o)
 		       get_string(ld, o, "scenario", false, ev->scenario, sizeof(ev->scenario)) &&
 		       get_int(ld, o, "trial", false, &ev->trial) && get_int(ld, o, "writers", false, &ev->writers) &&
 		       get_int(ld, o, "poll_ms", false, &ev->poll_ms);
+	if (strcmp(type, "phase") == 0) {
+		char name[32] = "";
+
+		if (!get_string(ld, o, "name", true, name, sizeof(name)))
+			return false;
+		if (strcmp(name, "baseline") == 0 && ev->baseline_us < 0)
+			ev->baseline_us = t_us;
+		return true;
+	}
 	if (strcmp(type, "provision") == 0)
 		return get_double(ld, o, "seconds", true, &ev->provision_seconds);
 	if (strcmp(type, "healthy") == 0) {
@@ -727,6 +738,7 @@ bool events_load(const char *path, struct events *out)
 
 	memset(out, 0, sizeof(*out));
 	out->provision_seconds = -1;
+	out->baseline_us = -1;
 	f = fopen(path, "re");
 	if (!f) {
 		log_error("cannot open event log %s: %s", path, strerror(errno));
@@ -782,4 +794,5 @@ void events_free(struct events *ev)
 	free(ev->api_roles);
 	memset(ev, 0, sizeof(*ev));
 	ev->provision_seconds = -1;
+	ev->baseline_us = -1;
 }

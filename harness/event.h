@@ -145,6 +145,7 @@ struct fault_event {
 	char target[32];
 	char node[EVENT_NODE_LEN];
 	int step;
+	int rep; /* 1-based repetition of a step with count > 1; 1 otherwise */
 };
 
 struct seq_range {
@@ -172,6 +173,7 @@ struct events {
 	int trial;
 	int writers;
 	int poll_ms;
+	int64_t baseline_us; /* when the workload started: plan offsets count from here; -1 if never */
 	double provision_seconds; /* < 0 when the run used an existing cluster */
 	bool healthy_seen;
 	bool healthy_ok;

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #define RESOLVE_TIMEOUT_US (10 * 1000000LL)
+/* An apply is prepared (target resolved, intent journaled and fsync'd) this long before it is due. */
+#define PREPARE_LEAD_US (100 * 1000LL)
 #define PREFLIGHT_HEALTH_TIMEOUT_US (90 * 1000000LL)
 #define READBACK_TIMEOUT_US (30 * 1000000LL)
 
@@ -185,8 +187,10 @@ static bool revert_applied(struct trial_ctx *c, int a)
 
 	s->in_force = false;
 	if (st->fault->revert(&fc, st, s->member)) {
+		int64_t t_done = now_us(c); /* not counting the journal's fsync that follows */
+
 		journal_reverted(c->journal, s->journal_id);
-		emit_fault_at(c, now_us(c), "revert", a, s->member, NULL);
+		emit_fault_at(c, t_done, "revert", a, s->member, NULL);
 		progress_note(elapsed_s(c), "%s reverted on %s", st->fault->name, s->member);
 		return true;
 	}
@@ -357,46 +361,58 @@ static void skip_entry(struct trial_ctx *c, int i, const char *member, const cha
 	log_warn("step %d skipped: %s", c->plan.entries[i].step + 1, why);
 }
 
-/* Plan entry i: apply its step's fault. False when the trial must stop (c->error says why). */
-static bool run_apply(struct trial_ctx *c, int i)
+enum prepared { PREPARED, PREPARED_SKIP, PREPARED_ERROR };
+
+/*
+ * What an apply needs before its deadline: whether the backend can do it, the member its
+ * target names now, and the journal's fsync'd intent. Done PREPARE_LEAD_US ahead so that
+ * the apply itself starts on time; a role target is resolved that much early.
+ */
+static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t why_len)
 {
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
 	struct entry_state *s = &c->state[i];
-	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
-	char why[256];
-	int64_t t_inject;
-	json_object *o;
 	unsigned needs = fault_step_needs(st), missing = needs & ~c->ops->caps;
 
-	c->actual[i] = now_us(c);
 	if (missing) {
 		/* The backend may know why it lacks the capability (e.g. no freeze on Kubernetes). */
 		why[0] = '\0';
-		if (!c->ops->supports || c->ops->supports(c->drv, missing, why, sizeof(why)) || !why[0])
-			str_format(why, sizeof(why), "the %s backend cannot do what %s needs",
-				   c->ops->name, st->fault->name);
-		skip_entry(c, i, NULL, why);
-		return true;
+		if (!c->ops->supports || c->ops->supports(c->drv, missing, why, why_len) || !why[0])
+			str_format(why, why_len, "the %s backend cannot do what %s needs", c->ops->name,
+				   st->fault->name);
+		return PREPARED_SKIP;
 	}
 	/* Static capabilities hold, but this cluster as provisioned may still lack one. */
-	if (c->ops->supports && !c->ops->supports(c->drv, needs, why, sizeof(why))) {
-		skip_entry(c, i, NULL, why);
-		return true;
-	}
-	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, sizeof(why))) {
+	if (c->ops->supports && !c->ops->supports(c->drv, needs, why, why_len))
+		return PREPARED_SKIP;
+	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, why_len)) {
 		emit_fault_at(c, now_us(c), "error", i, NULL, why);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", e->step + 1, st->fault->name, why);
-		return false;
+		return PREPARED_ERROR;
 	}
 	/* Journaled (fsync'd) before it is applied, so nothing can outlive a crash unseen. */
 	s->journal_id = journal_intent(c->journal, st, s->member, time(NULL) + fault_deadline_s(c->sc, e));
 	if (s->journal_id < 0) {
 		str_format(c->error, sizeof(c->error), "step %d: cannot journal the fault", e->step + 1);
-		return false;
+		return PREPARED_ERROR;
 	}
 	fault_id_format(s->fault_id, sizeof(s->fault_id), getpid(), s->journal_id);
-	fc.fault_id = s->fault_id;
+	return PREPARED;
+}
+
+/* Apply prepared entry i now. False when the trial must stop (c->error says why). */
+static bool apply_prepared(struct trial_ctx *c, int i)
+{
+	const struct plan_entry *e = &c->plan.entries[i];
+	const struct step *st = &c->sc->steps[e->step];
+	struct entry_state *s = &c->state[i];
+	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc, .fault_id = s->fault_id };
+	int64_t t_inject;
+	json_object *o;
+
+	if (!c->phase || strcmp(c->phase, "fault") != 0)
+		emit_phase(c, "fault");
 	t_inject = now_us(c);
 	if (!st->fault->apply(&fc, st, s->member)) {
 		if (fc.skip[0]) {
@@ -434,6 +450,33 @@ static bool run_apply(struct trial_ctx *c, int i)
 	return true;
 }
 
+/* Plan entry i, due at deadline: prepared ahead, applied on time. False: stop the trial. */
+static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
+{
+	enum prepared p;
+	char why[256];
+
+	if (!idle_until(c, deadline - PREPARE_LEAD_US))
+		return false;
+	p = prepare_apply(c, i, why, sizeof(why));
+	if (p == PREPARED_ERROR) {
+		c->actual[i] = now_us(c);
+		return false;
+	}
+	if (!idle_until(c, deadline)) {
+		if (p == PREPARED)
+			journal_reverted(c->journal, c->state[i].journal_id); /* never applied */
+		return false;
+	}
+	if (p == PREPARED_SKIP) {
+		/* Decided before anything was touched, recorded when the step was due. */
+		c->actual[i] = now_us(c);
+		skip_entry(c, i, NULL, why);
+		return true;
+	}
+	return apply_prepared(c, i);
+}
+
 static void run_wait_healthy(struct trial_ctx *c, const struct step *st)
 {
 	int64_t start = now_us(c);
@@ -466,25 +509,32 @@ static void run_plan(struct trial_ctx *c)
 		const struct plan_entry *e = &c->plan.entries[i];
 		struct entry_state *s = &c->state[i];
 
+		int64_t deadline = plan_deadline(&c->plan, i, c->actual, c->t0_us);
+
 		if (s->done)
 			continue;
-		if (!idle_until(c, plan_deadline(&c->plan, i, c->actual, c->t0_us)))
+		/*
+		 * An apply idles on its own (it is prepared ahead); a plain wait only where the
+		 * trial ends, since the next entry's deadline already includes it and idling here
+		 * would delay that entry's preparation.
+		 */
+		if ((e->action == PLAN_REVERT || e->action == PLAN_WAIT_HEALTHY ||
+		     (e->action == PLAN_WAIT && i == c->plan.n - 1)) &&
+		    !idle_until(c, deadline))
 			return;
 		if (s->done) /* a revert run while idling */
 			continue;
 		c->step_index = e->step;
 		switch (e->action) {
 		case PLAN_APPLY:
-			if (!c->phase || strcmp(c->phase, "fault") != 0)
-				emit_phase(c, "fault");
-			if (!run_apply(c, i))
+			if (!run_apply(c, i, deadline))
 				return;
 			break;
 		case PLAN_REVERT:
 			run_revert(c, i);
 			break;
 		case PLAN_WAIT:
-			c->actual[i] = now_us(c);
+			c->actual[i] = deadline;
 			break;
 		case PLAN_WAIT_HEALTHY:
 			emit_phase(c, "recovery");
