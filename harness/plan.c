@@ -20,6 +20,7 @@ struct builder {
 	int segment; /* the last health wait: later entries count from it; -1: workload start */
 	int nowed;
 	struct owed owed[PLAN_MAX_IN_FORCE];
+	int step;   /* the step being planned, for errors */
 	char *why;
 	size_t why_len;
 };
@@ -144,8 +145,8 @@ static bool plan_fault_step(struct builder *b, int i, int64_t *cursor)
 	return true;
 }
 
-bool plan_build(const struct scenario *sc, uint64_t seed, int trial, struct plan *out, char *why,
-		size_t why_len)
+static bool build(const struct scenario *sc, uint64_t seed, int trial, struct plan *out, int *bad_step,
+		  char *why, size_t why_len)
 {
 	struct builder b;
 	int64_t cursor = 0;
@@ -164,6 +165,7 @@ bool plan_build(const struct scenario *sc, uint64_t seed, int trial, struct plan
 		bool ok = true;
 		int e;
 
+		b.step = i;
 		switch (st->kind) {
 		case STEP_FAULT:
 			ok = plan_fault_step(&b, i, &cursor);
@@ -184,15 +186,36 @@ bool plan_build(const struct scenario *sc, uint64_t seed, int trial, struct plan
 			break;
 		}
 		if (!ok) {
+			if (bad_step)
+				*bad_step = i;
 			plan_free(out);
 			return false;
 		}
 	}
 	/* Faults never outlive the trial, and are not cut short either. */
 	if (!revert_due(&b, 0, true)) {
+		if (bad_step)
+			*bad_step = sc->nsteps - 1;
 		plan_free(out);
 		return false;
 	}
+	return true;
+}
+
+bool plan_build(const struct scenario *sc, uint64_t seed, int trial, struct plan *out, char *why,
+		size_t why_len)
+{
+	return build(sc, seed, trial, out, NULL, why, why_len);
+}
+
+bool plan_check(const struct scenario *sc, int *bad_step, char *why, size_t why_len)
+{
+	struct plan p;
+
+	*bad_step = -1;
+	if (!build(sc, 0, 1, &p, bad_step, why, why_len))
+		return false;
+	plan_free(&p);
 	return true;
 }
 

@@ -67,6 +67,12 @@ bool plan_build(const struct scenario *sc, uint64_t seed, int trial, struct plan
 void plan_free(struct plan *p);
 
 /*
+ * Whether sc can be planned within the limits (checked when a scenario is loaded). False:
+ * *bad_step is the step (0-based) where a limit was passed, why says which.
+ */
+bool plan_check(const struct scenario *sc, int *bad_step, char *why, size_t why_len);
+
+/*
  * When entry i is due, from when the entries it counts from actually ran: actual_us[k] is
  * the time entry k ran (its apply took effect, its health wait ended), t0_us the workload
  * start. Entries before i that it counts from must have run.

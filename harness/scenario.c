@@ -9,6 +9,7 @@
  * scenario_steps.c, the generic YAML helpers in scenario_yaml.c.
  */
 #include "scenario.h"
+#include "plan.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -614,6 +615,17 @@ void workload_spec_defaults(struct workload_spec *w)
 	w->read_from = READ_PRIMARY;
 }
 
+/* The schedule's limits (faults in force at once, actions per trial) hold: plan.h. */
+static void check_plan(struct loader *ld, const struct scenario *sc)
+{
+	char why[256];
+	int bad;
+
+	if (!plan_check(sc, &bad, why, sizeof(why)))
+		sy_report(ld, bad >= 0 ? sc->steps[bad].pos : (struct source_pos){ 1, 1 },
+			  "spread the faults out or shorten them", "%s", why);
+}
+
 bool scenario_load(const char *path, struct scenario *out, char *errbuf, size_t errlen)
 {
 	struct loader ld = { .path = path, .sc = out };
@@ -633,6 +645,8 @@ bool scenario_load(const char *path, struct scenario *out, char *errbuf, size_t 
 			  "cannot read the scenario: %s", strerror(errno));
 	else
 		parse_document(&ld, out->text, len);
+	if (ld.nerrors == 0)
+		check_plan(&ld, out);
 	sy_flush(&ld, errbuf, errlen);
 	if (ld.nerrors == 0)
 		return true;

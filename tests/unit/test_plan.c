@@ -115,11 +115,18 @@ static void test_plan_limits_and_draws(void)
 					 "  - at: %ds\n    fault: process-pause\n    target: any\n"
 					 "    duration: 40s\n", i + 1);
 	CU_ASSERT_FATAL(used < sizeof(text));
+	/* Refused when the scenario is loaded, at the step that passes the limit. */
+	CU_ASSERT_FALSE(run_setup_scenario(workdir, "many.yaml", text, path, sizeof(path), &sc));
+	{
+		char errbuf[1024];
+
+		CU_ASSERT_FALSE(scenario_load(path, &sc, errbuf, sizeof(errbuf)));
+		CU_ASSERT(strstr(errbuf, "many.yaml:131:5: error: step 33: more than 32 faults in force at once") !=
+			  NULL);
+	}
+	/* One fewer is fine. */
+	text[strlen(text) - strlen("  - at: 33s\n    fault: process-pause\n    target: any\n    duration: 40s\n")] = '\0';
 	CU_ASSERT_FATAL(run_setup_scenario(workdir, "many.yaml", text, path, sizeof(path), &sc));
-	CU_ASSERT_FALSE(plan_build(&sc, 1, 1, &a, why, sizeof(why)));
-	CU_ASSERT(strstr(why, "more than 32 faults in force at once") != NULL);
-	CU_ASSERT_EQUAL(a.n, 0);
-	sc.nsteps = PLAN_MAX_IN_FORCE;
 	CU_ASSERT_FATAL(plan_build(&sc, 1, 1, &a, why, sizeof(why)));
 	CU_ASSERT_EQUAL(a.max_in_force, PLAN_MAX_IN_FORCE);
 	/* The draws are the seed's and the trial's: replayable, different per trial. */
@@ -324,10 +331,12 @@ static void test_stock_scenarios_agree(void)
 }
 
 /*
- * The same on the real clock: a step waits for its deadline in slices of at most 20 ms
- * and the next entry is due from the actual time of the one it counts from. Measured on
- * this 2-core machine: at most 0.3 ms late idle, 2 ms under a full build; 50 ms leaves a
- * margin for a loaded CI machine and still fails a schedule off by one poll or one step.
+ * The same on the real clock: an apply is prepared 100 ms ahead and starts at its
+ * deadline, a revert's deadline counts from its apply, what follows a health wait from its
+ * end (an apply right after one is prepared then: its journal fsync delays it). Measured
+ * on this 2-core machine with a load average of 6 to 12 (parallel builds): worst entry 10
+ * to 72 ms off its planned offset over 6 runs. 150 ms leaves a margin for a loaded CI
+ * machine and still fails a schedule off by one poll of a health wait or one step.
  */
 static void test_late_case_real_clock(void)
 {
@@ -336,7 +345,7 @@ static void test_late_case_real_clock(void)
 	int64_t worst = 0;
 
 	CU_ASSERT_FATAL(run_setup_scenario(workdir, "late-real.yaml", late_case, path, sizeof(path), &sc));
-	check_agreement(&sc, NULL, 50000, &worst);
+	check_agreement(&sc, NULL, 150000, &worst);
 	fprintf(stderr, "\n  real clock: worst offset %.3f ms\n", (double)worst / 1e3);
 	scenario_free(&sc);
 }
