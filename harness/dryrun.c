@@ -3,8 +3,6 @@
 
 #include "driver.h"
 #include "fault.h"
-#include "kubernetes/k8s_driver.h"
-#include "kubernetes/kind.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -40,7 +38,9 @@ static const struct cluster_spec *placeholder_spec;
 
 bool dryrun_supported(const char *backend)
 {
-	return strcmp(backend, "kubernetes") == 0 || strcmp(backend, "kind") == 0;
+	const struct driver_ops *ops = driver_find(backend);
+
+	return ops && ops->flush_calls && driver_option_find(ops->options, DRIVER_OPTION_DRY_RUN);
 }
 
 static void placeholder_name(const struct cluster_spec *spec, int i, char *buf, size_t len)
@@ -66,10 +66,7 @@ static int placeholder_members(struct driver *d, struct member *out, int max)
 /* Print what the backend recorded since the last flush. */
 static void flush(struct plan *p)
 {
-	if (strcmp(p->real->name, "kind") == 0)
-		kind_driver_flush_calls(p->drv, p->out);
-	else
-		k8s_driver_flush_calls(p->drv, p->out);
+	p->real->flush_calls(p->drv, p->out);
 	fflush(p->out);
 }
 
@@ -150,39 +147,29 @@ static bool plan_fault(struct plan *p, const struct step *st, int index, int64_t
 	struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc };
 	char member[MEMBER_NAME_LEN], why[160], fault_id[48], rep_text[32] = "";
 	int64_t revert_after = -1;
-	unsigned needs = fault_step_needs(st), missing = needs & ~p->real->caps;
-	bool applied;
 
 	if (!revert_due(p, at_us, false))
 		return false;
 	p->now_us = at_us;
 	if (st->count > 1)
 		str_format(rep_text, sizeof(rep_text), " (%d of %d)", rep, st->count);
-	if (missing || (p->ops.supports && !p->ops.supports(p->drv, needs, why, sizeof(why)))) {
-		if (missing)
-			str_format(why, sizeof(why), "the %s backend cannot do what %s needs", p->real->name,
-				   st->fault->name);
-		fprintf(p->out, "# +%.3fs step %d%s: %s skipped: %s\n", (double)at_us / 1e6, index + 1,
-			rep_text, st->fault->name, why);
-		return true;
-	}
 	if (!resolve(p, st, member, sizeof(member))) {
 		log_error("step %d: target %s is no zone of cluster %s", index + 1, st->target,
 			  p->sc->cluster.name);
 		return false;
+	}
+	if (!fault_supported(&fc, st, member, why, sizeof(why))) {
+		flush(p);
+		fprintf(p->out, "# +%.3fs step %d%s: %s skipped: %s\n", (double)at_us / 1e6, index + 1,
+			rep_text, st->fault->name, why);
+		return true;
 	}
 	/* The id a run would give it: "bise-<runner pid>-<journal id>". */
 	fault_id_format(fault_id, sizeof(fault_id), getpid(), ++p->next_id);
 	fc.fault_id = fault_id;
 	header(p, "+%.3fs step %d%s: %s on %s (target %s): apply (%s)", (double)at_us / 1e6, index + 1,
 	       rep_text, st->fault->name, member, st->target, fault_id);
-	applied = st->fault->apply(&fc, st, member, &revert_after);
-	if (!applied && fc.skip[0]) {
-		flush(p);
-		fprintf(p->out, "# step %d skipped: %s\n", index + 1, fc.skip);
-		return true;
-	}
-	if (!done(p, applied))
+	if (!done(p, st->fault->apply(&fc, st, member, &revert_after)))
 		return false;
 	if (revert_after >= 0 && st->fault->revert) {
 		struct planned *f;
@@ -255,12 +242,12 @@ static int plan_scenario(const struct scenario *sc, const struct run_options *o,
 	p->ops = *real;
 	p->ops.members = placeholder_members;
 	placeholder_spec = &sc->cluster;
-	if (!real->preflight(&sc->cluster, why, sizeof(why))) {
+	if (!real->preflight(&sc->cluster, o->driver_opts, why, sizeof(why))) {
 		log_error("%s", why);
 		free(p);
 		return BISE_EXIT_ENV;
 	}
-	if (!(p->drv = real->open(&sc->cluster, o->state_root))) {
+	if (!(p->drv = real->open(&sc->cluster, o->state_root, o->driver_opts))) {
 		free(p);
 		return BISE_EXIT_ENV;
 	}
@@ -311,8 +298,8 @@ int dryrun_run(struct scenario *const *scenarios, int n, const struct run_option
 		return BISE_EXIT_USAGE;
 	}
 	/* The plan calls the real backend: only its dry-run client keeps every call unsent. */
-	if (!k8s_driver_dry_run()) {
-		log_error("a dry run needs the kubernetes backend configured with dry_run (--dry-run)");
+	if (!driver_option_flag(o->driver_opts, DRIVER_OPTION_DRY_RUN)) {
+		log_error("a dry run needs the %s backend's --dry-run option", o->backend);
 		return BISE_EXIT_USAGE;
 	}
 	for (int i = 0; i < n; i++) {

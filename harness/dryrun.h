@@ -14,13 +14,13 @@
 #include "runner.h"
 #include "scenario.h"
 
-/* Whether backend can print a dry run (kubernetes, kind). */
+/* Whether backend can print a dry run: it declares --dry-run and has the flush_calls op. */
 bool dryrun_supported(const char *backend);
 
 /*
  * Print the plan of each scenario (its cluster brought up if absent, the steps of one
  * trial, the cluster taken down unless o->keep) to out. The backend must be configured
- * for a dry run (k8s_driver_configure). Returns a bise_exit code.
+ * for a dry run (its --dry-run option in o->driver_opts). Returns a bise_exit code.
  */
 int dryrun_run(struct scenario *const *scenarios, int n, const struct run_options *o, FILE *out);
 

@@ -22,8 +22,11 @@ enum bise_exit {
 	BISE_EXIT_INTERRUPTED = 5, /* SIGINT/SIGTERM: faults reverted, partial results written */
 };
 
+struct driver_options;
+
 struct run_options {
 	const char *backend;       /* "local" by default */
+	const struct driver_options *driver_opts; /* the backend's options (NULL: none given) */
 	const char *state_root;    /* where backends keep cluster state */
 	const char *out_dir;       /* run directory; NULL = runs/<timestamp> */
 	bool keep;                 /* leave a cluster this run brought up running */

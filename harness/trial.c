@@ -348,28 +348,17 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	int64_t revert_after = -1, t_inject;
 	json_object *o;
 	int journal_id;
-	unsigned needs = fault_step_needs(st), missing = needs & ~c->ops->caps;
 
-	if (missing) {
-		/* The backend may know why it lacks the capability (e.g. no freeze on Kubernetes). */
-		why[0] = '\0';
-		if (!c->ops->supports || c->ops->supports(c->drv, missing, why, sizeof(why)) || !why[0])
-			str_format(why, sizeof(why), "the %s backend cannot do what %s needs",
-				   c->ops->name, st->fault->name);
-		emit_fault(c, "skip", st, index, NULL, why);
-		log_warn("step %d skipped: %s", index + 1, why);
-		return true;
-	}
-	/* Static capabilities hold, but this cluster as provisioned may still lack one. */
-	if (c->ops->supports && !c->ops->supports(c->drv, needs, why, sizeof(why))) {
-		emit_fault(c, "skip", st, index, NULL, why);
-		log_warn("step %d skipped: %s", index + 1, why);
-		return true;
-	}
 	if (!resolve_target(c, st, member, sizeof(member), why, sizeof(why))) {
 		emit_fault(c, "error", st, index, NULL, why);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", index + 1, st->fault->name, why);
 		return false;
+	}
+	/* Whether the backend can do it at all, decided before anything is touched. */
+	if (!fault_supported(&fc, st, member, why, sizeof(why))) {
+		emit_fault(c, "skip", st, index, member, why);
+		log_warn("step %d skipped: %s", index + 1, why);
+		return true;
 	}
 	/* Journaled (fsync'd) before it is applied, so nothing can outlive a crash unseen. */
 	journal_id = journal_intent(c->journal, st, member, time(NULL) + fault_deadline_s(c->sc, st));
@@ -381,13 +370,6 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	fc.fault_id = fault_id;
 	t_inject = mono_now_us();
 	if (!st->fault->apply(&fc, st, member, &revert_after)) {
-		if (fc.skip[0]) {
-			/* The backend cannot do this shape and touched nothing: a skip, not a failure. */
-			journal_reverted(c->journal, journal_id);
-			emit_fault(c, "skip", st, index, member, fc.skip);
-			log_warn("step %d skipped: %s", index + 1, fc.skip);
-			return true;
-		}
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, member))
 			journal_reverted(c->journal, journal_id);
@@ -581,7 +563,8 @@ static bool start_workload(struct trial_ctx *c)
 	if (!(c->ops->caps & DRIVER_CAP_SQL) || total == 0)
 		return true;
 	/* The backend may have no way to PostgreSQL from here (kubernetes without --pg-access). */
-	if (c->ops->supports && !c->ops->supports(c->drv, DRIVER_CAP_SQL, why, sizeof(why))) {
+	if (c->ops->can && !c->ops->can(c->drv, &(struct fault_request){ .caps = DRIVER_CAP_SQL }, why,
+					sizeof(why))) {
 		log_warn("no workload: %s", why);
 		return true;
 	}
