@@ -4,7 +4,7 @@
  * one selecting each operator's primary, one per zone selecting bise.io/zone; every one
  * passes the core API's v1 Service definition and carries bise's labels), their removal,
  * the credentials decoded from each operator's Secret (the password never logged; a
- * missing Secret named), and the driver's entry/members/supports/sweep against the fake
+ * missing Secret named), and the driver's entry/members/can/sweep against the fake
  * API server.
  */
 #include "k8s_fake_server.c"

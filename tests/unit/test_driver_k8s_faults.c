@@ -4,7 +4,7 @@
  * their zone; revert and sweep delete by label) and Chaos Mesh experiments (NetworkChaos,
  * IOChaos, PodChaos pass their CRDs; unsupported combinations say why; detection of the
  * API group). Then the driver's net_apply/net_revert/io_fault/io_heal/sweep against the
- * fake API server, with and without Chaos Mesh, and its skip reasons (supports). Zone
+ * fake API server, with and without Chaos Mesh, and its skip reasons (can). Zone
  * outages, re-labelling and the runner's skips: test_driver_k8s_zone.c.
  */
 #include "k8s_fake_server.c"
