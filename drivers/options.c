@@ -99,10 +99,10 @@ void driver_options_help(const struct driver_ops *ops, FILE *out, int indent)
 		char flag[64];
 
 		str_format(flag, sizeof(flag), "--%s%s%s", opt->name, opt->arg ? " " : "", opt->arg ? opt->arg : "");
-		fprintf(out, "%*s%-26s %s", indent, "", flag, opt->help);
+		fprintf(out, "%*s%-24s %s", indent, "", flag, opt->help);
 		if (opt->def || opt->env)
-			fprintf(out, " (%s%s%s%s%s)", opt->def ? "default " : "", opt->def ? opt->def : "",
-				opt->def && opt->env ? "; " : "", opt->env ? "env " : "", opt->env ? opt->env : "");
+			fprintf(out, " [%s%s%s%s%s]", opt->def ? "default " : "", opt->def ? opt->def : "",
+				opt->def && opt->env ? ", " : "", opt->env ? "env " : "", opt->env ? opt->env : "");
 		fputc('\n', out);
 	}
 }

@@ -527,8 +527,9 @@ static bool k8s_versions(struct driver *d, char *buf, size_t len)
 
 /*
  * Where this driver acts, for the fault journal: the kubeconfig files (as given, or as
- * KUBECONFIG said), the context actually used, the namespace and the operator. A heal
- * after the user switched contexts still acts on the run's cluster.
+ * KUBECONFIG said), the context actually used, the namespace and the operator, each under
+ * its option's name: heal opens the driver with them. A heal after the user switched
+ * contexts still acts on the run's cluster.
  */
 static bool k8s_target(struct driver *d, char *buf, size_t len)
 {
