@@ -2,7 +2,9 @@
  * driver.h - what a backend (local namespaces, Kubernetes, the in-memory null driver)
  * offers the runner. One versioned ops table per backend, registered in drivers/registry.c.
  * An op a backend cannot do is NULL and its capability bit is clear: a fault that needs it
- * becomes a SKIP with the reason, never a crash.
+ * becomes a SKIP with the reason, never a crash. Each backend declares its own options
+ * (struct driver_option); the command line and the fault journal set them, and open and
+ * preflight receive them: no backend keeps configuration in globals.
  */
 #ifndef BISE_DRIVER_H
 #define BISE_DRIVER_H
@@ -11,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "scenario.h"
 
@@ -80,6 +83,20 @@ struct net_fault {
 	int64_t rate_bps;
 };
 
+/* Every pair of groups of one network fault: C(NET_MAX_PARTIES, 2). */
+#define NET_MAX_PAIRS (NET_MAX_PARTIES * (NET_MAX_PARTIES - 1) / 2)
+
+/*
+ * What one fault step asks of a backend, decided before anything is touched: capability
+ * bits, and for a network fault each pair exactly as net_apply will receive it (its id
+ * may still be empty).
+ */
+struct fault_request {
+	unsigned caps; /* DRIVER_CAP_* */
+	int nnet;
+	struct net_fault net[NET_MAX_PAIRS];
+};
+
 enum pause_what { PAUSE_POSTGRES, PAUSE_PATRONI, PAUSE_BOTH };
 
 enum io_fault_mode {
@@ -96,21 +113,81 @@ struct io_fault {
 
 struct driver; /* a backend's own state */
 struct event_log; /* harness/event.h */
+struct driver_ops;
+
+/* ---- a backend's options: declared in its ops table, set by the command line or a journal ---- */
+
+#define DRIVER_MAX_OPTIONS 16
+
+/* One option, as `bise help` lists it and --NAME VALUE sets it. */
+struct driver_option {
+	const char *name; /* --NAME on the command line; the key in a journal's target */
+	const char *arg;  /* what the value is ("FILE"); NULL: a flag (given, its value is "1") */
+	const char *env;  /* read when the option is not given; NULL: none */
+	const char *def;  /* when neither gives a value; NULL: unset */
+	const char *help;
+};
+
+/*
+ * Values of one backend's options as given, copied in. What is not given reads the
+ * option's environment variable, then its default (driver_option). Plain data: copy freely.
+ */
+struct driver_options {
+	const struct driver_option *table; /* the backend's, ended by a NULL name; NULL: none */
+	int at[DRIVER_MAX_OPTIONS];        /* 1 + offset in buf of the given value; 0: not given */
+	size_t used;
+	char buf[8192];
+};
+
+/* The flag of a backend that can record its calls instead of making them (see flush_calls). */
+#define DRIVER_OPTION_DRY_RUN "dry-run"
+
+/* No option given, for ops (NULL: a backend without options). */
+void driver_options_init(struct driver_options *o, const struct driver_ops *ops);
+
+/* Set one option (a copy of value, "" allowed); false with why if ops has none of that name. */
+bool driver_options_set(struct driver_options *o, const char *name, const char *value, char *why,
+			size_t why_len);
+
+/* Whether name is one of the options in table (a NULL-name terminated list, or NULL). */
+const struct driver_option *driver_option_find(const struct driver_option *table, const char *name);
+
+/* The value: as given, else the environment variable when set and not empty, else the default, else NULL. */
+const char *driver_option(const struct driver_options *o, const char *name);
+
+/* A flag's value: "1" (given on the command line, or the environment variable's "1"). */
+bool driver_option_flag(const struct driver_options *o, const char *name);
+
+/*
+ * Set the options a backend's target line names (a JSON object of option name to string,
+ * what the target op wrote to a journal). Keys the backend does not declare are ignored:
+ * an older journal may name more. False with why on a line that is not such an object.
+ */
+bool driver_options_from_target(struct driver_options *o, const char *target, char *why, size_t why_len);
+
+/* ops's options as `bise help` lists them, one per line, indented by indent. */
+void driver_options_help(const struct driver_ops *ops, FILE *out, int indent);
 
 struct driver_ops {
 	int version; /* DRIVER_OPS_VERSION */
 	const char *name;
 	const char *help;
 	unsigned caps;
+	const struct driver_option *options; /* ended by a NULL name; NULL: none */
 
 	/*
 	 * Check everything needed (privileges, binaries, kernel features) without touching
 	 * anything. On failure writes one clear line naming the missing piece to why.
 	 */
-	bool (*preflight)(const struct cluster_spec *spec, char *why, size_t why_len);
+	bool (*preflight)(const struct cluster_spec *spec, const struct driver_options *o, char *why,
+			  size_t why_len);
 
-	/* Bind to the cluster named in spec (whether or not it is running); NULL on error. */
-	struct driver *(*open)(const struct cluster_spec *spec, const char *state_root);
+	/*
+	 * Bind to the cluster named in spec (whether or not it is running), acting as the options
+	 * o say (o made for this backend, or NULL: none given); NULL on error.
+	 */
+	struct driver *(*open)(const struct cluster_spec *spec, const char *state_root,
+			       const struct driver_options *o);
 	void (*close)(struct driver *d);
 
 	/* True if a cluster of this name has state (is provisioned). */
@@ -150,12 +227,6 @@ struct driver_ops {
 	bool (*net_apply)(struct driver *d, const struct net_fault *f);
 	bool (*net_revert)(struct driver *d, const char *id);
 
-	/*
-	 * Whether this backend can set f up as it is: its shape is only known at injection
-	 * (where the client stands, what is in force already). False: why says so, nothing was
-	 * touched, and the step is skipped. NULL: every fault the capability bits allow.
-	 */
-	bool (*net_supported)(struct driver *d, const struct net_fault *f, char *why, size_t why_len);
 
 	/* SIGSTOP (frozen) or SIGCONT a member's processes. Idempotent. */
 	bool (*pause)(struct driver *d, const char *member, enum pause_what what, bool frozen);
@@ -175,11 +246,14 @@ struct driver_ops {
 	bool (*client_netns)(struct driver *d, const char *zone, char *path, size_t len);
 
 	/*
-	 * Whether this cluster, as it was provisioned, can do what the capability bits caps
-	 * promise (e.g. storage-stall needs FUSE data directories). why gets the reason when
-	 * not: the step is then skipped, not failed. NULL: the static caps say it all.
+	 * The one way a backend says "cannot" (asked by fault_supported, harness/fault.h, before
+	 * anything is touched): whether this cluster, as it was provisioned, can do req: its
+	 * capability bits (storage-stall needs FUSE data directories; asked about bits the
+	 * backend lacks, it may say why) and each network pair of req as it is (where the client
+	 * stands, what is in force already). why gets the reason when not: the step is then
+	 * skipped, not failed. An error finding out is no reason: true. NULL: the bits say it all.
 	 */
-	bool (*supports)(struct driver *d, unsigned caps, char *why, size_t why_len);
+	bool (*can)(struct driver *d, const struct fault_request *req, char *why, size_t why_len);
 
 	/*
 	 * Remove every fault this backend can find by its own markers (rules tagged bise,
@@ -190,13 +264,19 @@ struct driver_ops {
 
 	/*
 	 * Where this driver acts beyond the cluster's name and state directory (kubeconfig,
-	 * context, namespace), as one line retarget takes back. The runner records it in the
-	 * fault journal so that `bise heal` after a crash acts on that cluster, not on
-	 * whatever the defaults are by then. NULL (both): the name and state directory suffice.
+	 * context, namespace), as the options that say so: one JSON object of option name to
+	 * value. The runner records it in the fault journal so that `bise heal` after a crash
+	 * opens the driver with these options (driver_options_from_target) and acts on that
+	 * cluster, not on whatever the defaults are by then. NULL: the name and state directory
+	 * suffice.
 	 */
 	bool (*target)(struct driver *d, char *buf, size_t len);
-	/* Drivers opened from now on act where target said; logs its own error. */
-	bool (*retarget)(const char *target);
+
+	/*
+	 * With DRIVER_OPTION_DRY_RUN: print the calls and commands recorded since the last
+	 * flush ("METHOD PATH" and the body) and forget them. NULL: the backend cannot dry-run.
+	 */
+	void (*flush_calls)(struct driver *d, FILE *f);
 
 	/*
 	 * Periodic upkeep while a trial runs: the runner calls it from its step loop (idle
@@ -233,5 +313,8 @@ const struct driver_ops *driver_find(const char *name);
 
 /* Comma-separated backend names, for hints. */
 const char *driver_names(void);
+
+/* The whole table, NULL-terminated (for `bise help` and the tests). */
+const struct driver_ops *const *driver_table(void);
 
 #endif

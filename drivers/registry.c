@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util.h"
+
 extern const struct driver_ops driver_local;
 extern const struct driver_ops driver_null;
 extern const struct driver_ops driver_kubernetes;
@@ -26,5 +28,20 @@ const struct driver_ops *driver_find(const char *name)
 
 const char *driver_names(void)
 {
-	return "local, null, kubernetes, kind";
+	static char names[256];
+
+	if (!names[0]) {
+		size_t used = 0;
+
+		for (int i = 0; drivers[i]; i++) {
+			str_format(names + used, sizeof(names) - used, "%s%s", i ? ", " : "", drivers[i]->name);
+			used = strlen(names);
+		}
+	}
+	return names;
+}
+
+const struct driver_ops *const *driver_table(void)
+{
+	return drivers;
 }

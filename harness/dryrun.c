@@ -4,8 +4,6 @@
 #include "driver.h"
 #include "fault.h"
 #include "plan.h"
-#include "kubernetes/k8s_driver.h"
-#include "kubernetes/kind.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -30,9 +28,9 @@ struct dry {
 static const struct cluster_spec *placeholder_spec;
 
 /* Whether the backend can record the calls it would make instead of making them. */
-static bool records_calls(const char *backend)
+static bool records_calls(const struct driver_ops *ops)
 {
-	return strcmp(backend, "kubernetes") == 0 || strcmp(backend, "kind") == 0;
+	return ops->flush_calls && driver_option_find(ops->options, DRIVER_OPTION_DRY_RUN);
 }
 
 static void placeholder_name(const struct cluster_spec *spec, int i, char *buf, size_t len)
@@ -60,10 +58,7 @@ static void flush(struct dry *p)
 {
 	if (!p->drv)
 		return;
-	if (strcmp(p->real->name, "kind") == 0)
-		kind_driver_flush_calls(p->drv, p->out);
-	else
-		k8s_driver_flush_calls(p->drv, p->out);
+	p->real->flush_calls(p->drv, p->out);
 	fflush(p->out);
 }
 
@@ -118,18 +113,14 @@ static bool dry_apply(struct dry *p, int i, const char *when, const char *what)
 	const struct step *st = &p->sc->steps[e->step];
 	struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc };
 	char why[160];
-	unsigned needs = fault_step_needs(st), missing = needs & ~p->real->caps;
 	bool applied;
 
-	if (missing || (p->drv && p->ops.supports && !p->ops.supports(p->drv, needs, why, sizeof(why)))) {
-		if (missing)
-			str_format(why, sizeof(why), "the %s backend cannot do what %s needs", p->real->name,
-				   st->fault->name);
-		fprintf(p->out, "# %s: %s skipped: %s\n", when, st->fault->name, why);
-		return true;
-	}
 	if (!p->drv) {
-		/* The timeline alone: the target as the scenario names it. */
+		/* The timeline alone: what the backend's capability bits allow, the target as named. */
+		if (!fault_supported(&fc, st, st->target, why, sizeof(why))) {
+			fprintf(p->out, "# %s: %s skipped: %s\n", when, st->fault->name, why);
+			return true;
+		}
 		header(p, "%s", what);
 		p->applied[i] = true;
 		return true;
@@ -139,17 +130,17 @@ static bool dry_apply(struct dry *p, int i, const char *when, const char *what)
 			  p->sc->cluster.name);
 		return false;
 	}
+	if (!fault_supported(&fc, st, p->members[i], why, sizeof(why))) {
+		flush(p);
+		fprintf(p->out, "# %s: %s skipped: %s\n", when, st->fault->name, why);
+		return true;
+	}
 	/* The id a run would give it: "bise-<runner pid>-<journal id>". */
 	fault_id_format(p->ids[i], sizeof(p->ids[i]), getpid(), ++p->next_id);
 	header(p, "%s: %s on %s (target %s): apply (%s)", when, st->fault->name, p->members[i], st->target,
 	       p->ids[i]);
 	fc.fault_id = p->ids[i];
 	applied = st->fault->apply(&fc, st, p->members[i]);
-	if (!applied && fc.skip[0]) {
-		flush(p);
-		fprintf(p->out, "# step %d skipped: %s\n", e->step + 1, fc.skip);
-		return true;
-	}
 	p->applied[i] = applied;
 	return done(p, applied);
 }
@@ -264,11 +255,11 @@ static int dry_scenario(const struct scenario *sc, const struct run_options *o, 
 	p->ids = xcalloc((size_t)p->plan.n + 1, sizeof(*p->ids));
 	p->applied = xcalloc((size_t)p->plan.n + 1, sizeof(*p->applied));
 	placeholder_spec = &sc->cluster;
-	if (records_calls(real->name)) {
-		if (!real->preflight(&sc->cluster, why, sizeof(why))) {
+	if (records_calls(real)) {
+		if (!real->preflight(&sc->cluster, o->driver_opts, why, sizeof(why))) {
 			log_error("%s", why);
 			status = BISE_EXIT_ENV;
-		} else if (!(p->drv = real->open(&sc->cluster, o->state_root))) {
+		} else if (!(p->drv = real->open(&sc->cluster, o->state_root, o->driver_opts))) {
 			status = BISE_EXIT_ENV;
 		}
 	}
@@ -305,8 +296,8 @@ int dryrun_run(struct scenario *const *scenarios, int n, const struct run_option
 		return BISE_EXIT_USAGE;
 	}
 	/* The plan calls a recording backend: only its dry-run client keeps every call unsent. */
-	if (records_calls(real->name) && !k8s_driver_dry_run()) {
-		log_error("a dry run needs the kubernetes backend configured with dry_run (--dry-run)");
+	if (records_calls(real) && !driver_option_flag(o->driver_opts, DRIVER_OPTION_DRY_RUN)) {
+		log_error("a dry run needs the %s backend's --dry-run option", o->backend);
 		return BISE_EXIT_USAGE;
 	}
 	for (int i = 0; i < n; i++) {

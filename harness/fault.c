@@ -1,6 +1,7 @@
 /* fault.c - the one table of faults; each lives in its own file under faults/. */
 #include "fault.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -70,4 +71,31 @@ unsigned fault_step_needs(const struct step *st)
 	if (!f)
 		return 0;
 	return f->needs | (f->step_needs ? f->step_needs(st) : 0);
+}
+
+bool fault_supported(struct fault_ctx *ctx, const struct step *st, const char *member, char *why,
+		     size_t why_len)
+{
+	const struct driver_ops *ops = ctx->ops;
+	struct fault_request *req = xcalloc(1, sizeof(*req));
+	unsigned needs = fault_step_needs(st);
+	bool ok = true;
+
+	req->caps = needs & ~ops->caps;
+	if (req->caps) {
+		/* The backend may know why it lacks the capability (e.g. no freeze on Kubernetes). */
+		why[0] = '\0';
+		if (!ops->can || !ctx->drv || ops->can(ctx->drv, req, why, why_len) || !why[0])
+			str_format(why, why_len, "the %s backend cannot do what %s needs", ops->name,
+				   st->fault->name);
+		ok = false;
+	} else if (ops->can && ctx->drv) {
+		/* A shape that cannot be built is the apply's error to report: the bits alone then. */
+		req->caps = needs;
+		if (st->fault->request && !st->fault->request(ctx, st, member, req))
+			req->nnet = 0;
+		ok = ops->can(ctx->drv, req, why, why_len);
+	}
+	free(req);
+	return ok;
 }

@@ -1,7 +1,8 @@
 /*
  * fault.h - the fault registry. One fault per file under harness/faults/, one entry per
- * fault in the table in fault.c. A fault says which driver capabilities it needs; when
- * the backend lacks one, the step is skipped with the reason.
+ * fault in the table in fault.c. A fault says which driver capabilities it needs, and may
+ * build the exact request it will make (a network fault's pairs); fault_supported decides
+ * from both, before anything is touched, whether the step is skipped, with the reason.
  */
 #ifndef BISE_FAULT_H
 #define BISE_FAULT_H
@@ -20,8 +21,6 @@ struct fault_ctx {
 	struct driver *drv;
 	const struct scenario *scenario; /* NULL when healing from a journal */
 	const char *fault_id; /* unique per applied fault ("bise-<pid>-<n>"): tags what it sets up */
-	/* Set by an apply that returns false because the backend cannot do this shape: a SKIP. */
-	char skip[256];
 };
 
 struct fault_ops {
@@ -52,7 +51,25 @@ struct fault_ops {
 	 * client as a party). May be NULL: needs says it all.
 	 */
 	unsigned (*step_needs)(const struct step *st);
+
+	/*
+	 * What applying st on member will ask of the backend beyond the capability bits: the
+	 * network faults' pairs (req->net, exactly as apply will pass them to net_apply, the id
+	 * possibly still empty). False when the shape cannot be built (between names no zone):
+	 * apply then reports it as the error it is. Touches nothing. May be NULL.
+	 */
+	bool (*request)(struct fault_ctx *ctx, const struct step *st, const char *member,
+			struct fault_request *req);
 };
+
+/*
+ * The one decision whether ctx's backend can do step st on member, made before anything is
+ * touched: the capability bits (fault_step_needs against ops->caps), what the cluster as
+ * provisioned can do and the shape of this very fault (the fault's request, asked through
+ * the backend's can op). False: why says why and the step is a SKIP. An apply never skips.
+ */
+bool fault_supported(struct fault_ctx *ctx, const struct step *st, const char *member, char *why,
+		     size_t why_len);
 
 /* Every capability step st asks of the backend: its fault's needs and step_needs. */
 unsigned fault_step_needs(const struct step *st);

@@ -28,9 +28,18 @@ struct heal_state {
 /* The backend's driver for jc's cluster, where the run that wrote jc acted; NULL (logged). */
 static struct driver *open_for(const struct driver_ops *ops, const struct journal_contents *jc)
 {
-	if (jc->target[0] && ops->retarget && !ops->retarget(jc->target))
-		return NULL;
-	return ops->open(&jc->cluster, jc->state_root);
+	struct driver_options *o = xmalloc(sizeof(*o));
+	struct driver *d = NULL;
+	char why[2300];
+
+	/* The target recorded is the options the run's driver acted with (driver.h). */
+	driver_options_init(o, ops);
+	if (jc->target[0] && !driver_options_from_target(o, jc->target, why, sizeof(why)))
+		log_error("%s: %s", jc->path, why);
+	else
+		d = ops->open(&jc->cluster, jc->state_root, o);
+	free(o);
+	return d;
 }
 
 static bool revert_entry(const struct journal_contents *jc, const struct journal_entry *e)

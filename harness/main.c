@@ -7,8 +7,6 @@
 #include "fault.h"
 #include "heal.h"
 #include "dryrun.h"
-#include "kubernetes/k8s_driver.h"
-#include "kubernetes/kind.h"
 #include "report_cmd.h"
 #include "runner.h"
 #include "scenario.h"
@@ -25,12 +23,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define CLI_MAX_BACKEND_OPTIONS 64
+#define CLI_MAX_LONG_OPTIONS 96
+#define CLI_BACKEND_OPTION 1000 /* getopt code of the first backend option */
+
 struct cli {
 	struct run_options run;
 	const char *cluster; /* --cluster NAME for up/status/down without a scenario */
 	bool force;          /* heal: also faults of runs that still look alive */
-	struct k8s_options k8s; /* --kubeconfig, --context, --namespace, --dry-run */
-	struct kind_options kind; /* --kind-config, --operator-version, --operator-manifest */
+	bool dry_run;        /* run: print the plan, touch nothing (harness/dryrun.c) */
+	int nbackend;           /* the backend's options as given (--NAME VALUE), in order */
+	const char *backend_name[CLI_MAX_BACKEND_OPTIONS];
+	const char *backend_value[CLI_MAX_BACKEND_OPTIONS];
+	struct driver_options backend; /* checked against the selected backend's table */
 	int nvariants;          /* --variant NAME=KEY=VALUE,...: replace the scenarios' variants */
 	char *variants[SCENARIO_MAX_VARIANTS];
 	int nargs;
@@ -163,8 +168,11 @@ static int cmd_run(struct cli *cli)
 		return BISE_EXIT_USAGE;
 	}
 	runner_install_signal_handlers();
-	/* A dry run prints the plan's API calls; nothing runs (harness/dryrun.c). */
-	status = cli->k8s.dry_run ? dryrun_run(list, n, &cli->run, stdout) : runner_run(list, n, &cli->run);
+	/* A dry run prints the plan (and a recording backend's calls); nothing runs. */
+	if (cli->dry_run || driver_option_flag(&cli->backend, DRIVER_OPTION_DRY_RUN))
+		status = dryrun_run(list, n, &cli->run, stdout);
+	else
+		status = runner_run(list, n, &cli->run);
 	scenario_list_free(list, n);
 	return status;
 }
@@ -218,21 +226,19 @@ static int open_backend(struct cli *cli, struct cluster_spec *spec, const struct
 		log_error("unknown backend '%s' (known: %s)", cli->run.backend, driver_names());
 		return BISE_EXIT_USAGE;
 	}
-	if (!(*ops)->preflight(spec, why, sizeof(why))) {
+	if (!(*ops)->preflight(spec, &cli->backend, why, sizeof(why))) {
 		log_error("%s", why);
 		return BISE_EXIT_ENV;
 	}
-	*drv = (*ops)->open(spec, cli->run.state_root);
+	*drv = (*ops)->open(spec, cli->run.state_root, &cli->backend);
 	return *drv ? BISE_EXIT_OK : BISE_EXIT_ENV;
 }
 
-/* Close a backend; in a Kubernetes dry run, first print the API calls it would have made. */
+/* Close a backend; in a dry run, first print the calls it would have made. */
 static void close_backend(struct cli *cli, const struct driver_ops *ops, struct driver *drv)
 {
-	if (cli->k8s.dry_run && strcmp(ops->name, "kubernetes") == 0)
-		k8s_driver_print_calls(drv, stdout);
-	if (cli->k8s.dry_run && strcmp(ops->name, "kind") == 0)
-		kind_driver_flush_calls(drv, stdout);
+	if (ops->flush_calls && driver_option_flag(&cli->backend, DRIVER_OPTION_DRY_RUN))
+		ops->flush_calls(drv, stdout);
 	ops->close(drv);
 }
 
@@ -380,6 +386,31 @@ static int cmd_compare(struct cli *cli)
 	return status;
 }
 
+static void usage(FILE *out);
+
+static void backend_help(const struct driver_ops *ops, FILE *out)
+{
+	fprintf(out, "  %s: %s\n", ops->name, ops->help);
+	if (ops->options)
+		driver_options_help(ops, out, 6);
+}
+
+static int cmd_help(struct cli *cli)
+{
+	const struct driver_ops *ops;
+
+	if (cli->nargs == 0) {
+		usage(stdout);
+		return BISE_EXIT_OK;
+	}
+	if (!(ops = driver_find(cli->args[0]))) {
+		log_error("unknown backend '%s' (known: %s)", cli->args[0], driver_names());
+		return BISE_EXIT_USAGE;
+	}
+	backend_help(ops, stdout);
+	return BISE_EXIT_OK;
+}
+
 static const struct command commands[] = {
 	{ "run", "run [options] SCENARIO|DIR...",
 	  "run scenarios (bringing a cluster up if none is running) and judge their SLOs", cmd_run },
@@ -397,6 +428,7 @@ static const struct command commands[] = {
 	{ "compare", "compare [--out DIR] RUN_DIR...",
 	  "the same scenarios side by side across runs (compare.md, compare.html)", cmd_compare },
 	{ "list", "list", "faults, backends and SLO metrics", cmd_list },
+	{ "help", "help [BACKEND]", "this text, or one backend and its options", cmd_help },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -407,19 +439,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-42s %s\n", commands[i].usage, commands[i].help);
 	fprintf(out,
 		"\noptions:\n"
-		"  -b, --backend NAME     backend: local (default), kubernetes, kind, null\n"
-		"      --kubeconfig F     kubernetes: kubeconfig file(s), ':'-separated (default KUBECONFIG)\n"
-		"      --context NAME     kubernetes: kubeconfig context\n"
-		"      --namespace NS     kubernetes: namespace bise may act on\n"
-		"      --dry-run          kubernetes, kind: print every API call instead of making it\n"
-		"      --operator NAME    kubernetes: cnpg (default), cozystack, zalando, crunchy\n"
-		"      --operator-version V   kind: install the operator's release V (cnpg: X.Y.Z)\n"
-		"      --operator-manifest F  kind: install the operator from a file or https URL\n"
-		"      --kind-config FILE kind: cluster config (default kind-config/kind-3zones.yaml)\n"
-		"      --pg-access MODE   kubernetes: how the workload reaches PostgreSQL: nodeport (bise's\n"
-		"                         NodePort Services, default on kind-* contexts), HOST:PORT (the\n"
-		"                         operator's external read-write access), none\n"
-		"      --pg-host HOST     kubernetes: where the nodePorts answer (default 127.0.0.1)\n"
+		"  -b, --backend NAME     backend: %s (default local)\n"
 		"      --state-dir DIR    cluster state (default /var/lib/bise)\n"
 		"      --cluster NAME     cluster name for up/status/down without a scenario\n"
 		"  -o, --out DIR          run directory (default runs/<timestamp>)\n"
@@ -430,8 +450,13 @@ static void usage(FILE *out)
 		"                         run on this cluster variant (repeatable; replaces the\n"
 		"                         scenario's variants), e.g. sync=replication=synchronous\n"
 		"      --seed N           seed for random targets (default: drawn and recorded)\n"
+		"      --dry-run          run: print the plan (and a recording backend's calls), touch nothing\n"
 		"  -q, --quiet            only errors and the verdict table\n"
-		"  -v, --verbose          debug output\n"
+		"  -v, --verbose          debug output\n", driver_names());
+	fprintf(out, "\nbackends and their options (--NAME VALUE, after --backend NAME):\n");
+	for (const struct driver_ops *const *d = driver_table(); *d; d++)
+		backend_help(*d, out);
+	fprintf(out,
 		"\nexit codes: 0 all SLOs held, 1 an SLO failed, 2 bad usage or scenario,\n"
 		"            3 environment (root, binaries, provisioning), 4 trial aborted, 5 interrupted\n");
 }
@@ -449,9 +474,13 @@ static bool parse_long(const char *text, long min, long max, long *out)
 	return true;
 }
 
-static int parse_cli(int argc, char **argv, struct cli *cli)
+/*
+ * The long options: the generic ones, then every backend's (each name once), so that
+ * they parse in any order; which backend takes them is checked once --backend is known.
+ */
+static int long_options(struct option *out, int max, const char **names)
 {
-	static const struct option options[] = {
+	static const struct option generic[] = {
 		{ "backend", required_argument, NULL, 'b' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "cluster", required_argument, NULL, 'C' },
@@ -462,24 +491,95 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "kubeconfig", required_argument, NULL, 'K' },
-		{ "context", required_argument, NULL, 'X' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "dry-run", no_argument, NULL, 'D' },
-		{ "operator", required_argument, NULL, 'O' },
-		{ "operator-version", required_argument, NULL, 'W' },
-		{ "operator-manifest", required_argument, NULL, 'M' },
-		{ "kind-config", required_argument, NULL, 'G' },
-		{ "pg-access", required_argument, NULL, 'P' },
-		{ "pg-host", required_argument, NULL, 'H' },
 		{ "variant", required_argument, NULL, 'V' },
+		{ "dry-run", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
+	int n = 0, nnames = 0;
+
+	for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
+		out[n++] = generic[i];
+	for (const struct driver_ops *const *d = driver_table(); *d; d++)
+		for (const struct driver_option *o = (*d)->options; o && o->name && n < max - 1; o++) {
+			bool seen = false;
+
+			for (int k = 0; k < nnames; k++)
+				seen |= strcmp(names[k], o->name) == 0;
+			/* A generic option of the same name (dry-run) is parsed as the generic one. */
+			for (int k = 0; k < n; k++)
+				seen |= strcmp(out[k].name, o->name) == 0;
+			if (seen)
+				continue;
+			names[nnames] = o->name;
+			out[n++] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL,
+						    CLI_BACKEND_OPTION + nnames };
+			nnames++;
+		}
+	memset(&out[n], 0, sizeof(out[n]));
+	return n;
+}
+
+/* The backend options given, set for the selected backend; a usage error names the backends that take one. */
+static int backend_options(struct cli *cli)
+{
+	const struct driver_ops *ops = driver_find(cli->run.backend);
+	char why[256];
+
+	if (!ops) {
+		/* Reported when the backend is needed: validate, report and compare take none. */
+		driver_options_init(&cli->backend, NULL);
+		if (cli->nbackend == 0)
+			return BISE_EXIT_OK;
+		log_error("unknown backend '%s' (known: %s)", cli->run.backend, driver_names());
+		return BISE_EXIT_USAGE;
+	}
+	driver_options_init(&cli->backend, ops);
+	/* A backend that records its calls does so in a dry run; the others only print the plan. */
+	if (cli->dry_run && driver_option_find(ops->options, DRIVER_OPTION_DRY_RUN) &&
+	    !driver_options_set(&cli->backend, DRIVER_OPTION_DRY_RUN, "1", why, sizeof(why))) {
+		log_error("%s", why);
+		return BISE_EXIT_USAGE;
+	}
+	for (int i = 0; i < cli->nbackend; i++) {
+		char takers[128] = "";
+
+		if (driver_options_set(&cli->backend, cli->backend_name[i], cli->backend_value[i], why,
+				       sizeof(why)))
+			continue;
+		for (const struct driver_ops *const *d = driver_table(); *d; d++)
+			if (driver_option_find((*d)->options, cli->backend_name[i])) {
+				size_t used = strlen(takers);
+
+				str_format(takers + used, sizeof(takers) - used, "%s%s", used ? ", " : "", (*d)->name);
+			}
+		if (takers[0])
+			log_error("--%s is not an option of the %s backend (it is one of: %s; see bise help %s)",
+				  cli->backend_name[i], ops->name, takers, ops->name);
+		else
+			log_error("%s", why);
+		return BISE_EXIT_USAGE;
+	}
+	return BISE_EXIT_OK;
+}
+
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+	struct option options[CLI_MAX_LONG_OPTIONS];
+	const char *names[CLI_MAX_LONG_OPTIONS];
 	int c;
 	long v;
 
+	long_options(options, CLI_MAX_LONG_OPTIONS, names);
 	while ((c = getopt_long(argc, argv, "b:o:qvh", options, NULL)) != -1) {
+		if (c >= CLI_BACKEND_OPTION) {
+			if (cli->nbackend == CLI_MAX_BACKEND_OPTIONS) {
+				log_error("at most %d backend options", CLI_MAX_BACKEND_OPTIONS);
+				return BISE_EXIT_USAGE;
+			}
+			cli->backend_name[cli->nbackend] = names[c - CLI_BACKEND_OPTION];
+			cli->backend_value[cli->nbackend++] = optarg ? optarg : "1";
+			continue;
+		}
 		switch (c) {
 		case 'b': cli->run.backend = optarg; break;
 		case 'S': cli->run.state_root = optarg; break;
@@ -487,16 +587,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case 'o': cli->run.out_dir = optarg; break;
 		case 'k': cli->run.keep = true; break;
 		case 'f': cli->force = true; break;
-		case 'K': cli->k8s.kubeconfig = optarg; break;
-		case 'X': cli->k8s.context = optarg; break;
-		case 'n': cli->k8s.ns = optarg; break;
-		case 'D': cli->k8s.dry_run = true; break;
-		case 'O': cli->k8s.operator_name = optarg; break;
-		case 'W': cli->kind.operator_version = optarg; break;
-		case 'M': cli->kind.operator_manifest = optarg; break;
-		case 'G': cli->kind.config = optarg; break;
-		case 'P': cli->k8s.pg_access = optarg; break;
-		case 'H': cli->k8s.pg_host = optarg; break;
+		case 'D': cli->dry_run = true; break;
 		case 'V':
 			if (cli->nvariants == SCENARIO_MAX_VARIANTS) {
 				log_error("--variant: at most %d variants", SCENARIO_MAX_VARIANTS);
@@ -527,16 +618,9 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	}
 	cli->args = argv + optind;
 	cli->nargs = argc - optind;
-	/* Untouched, the backend reads its environment (KUBECONFIG, BISE_K8S_*). */
-	if (cli->k8s.kubeconfig || cli->k8s.context || cli->k8s.ns || cli->k8s.dry_run ||
-	    cli->k8s.operator_name || cli->k8s.pg_access || cli->k8s.pg_host)
-		k8s_driver_configure(&cli->k8s);
-	if (cli->kind.config || cli->kind.operator_version || cli->kind.operator_manifest ||
-	    cli->k8s.operator_name) {
-		cli->kind.operator_name = cli->k8s.operator_name;
-		kind_driver_configure(&cli->kind);
-	}
-	return BISE_EXIT_OK;
+	/* What the command line leaves unset, the backend reads from its environment (bise help). */
+	cli->run.driver_opts = &cli->backend;
+	return backend_options(cli);
 }
 
 int main(int argc, char **argv)

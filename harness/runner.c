@@ -198,7 +198,7 @@ static int ensure_cluster(struct scenario_run *r, const struct scenario *sc, boo
 {
 	double seconds = 0;
 
-	r->drv = r->ops->open(&sc->cluster, r->opt->state_root);
+	r->drv = r->ops->open(&sc->cluster, r->opt->state_root, r->opt->driver_opts);
 	if (!r->drv)
 		return BISE_EXIT_ENV;
 	r->provision_seconds = -1;
@@ -310,7 +310,7 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		return BISE_EXIT_USAGE;
 	/* Check the machine before touching anything. */
 	for (int i = 0; i < nruns; i++) {
-		if (!r.ops->preflight(&runs[i].sc->cluster, why, sizeof(why))) {
+		if (!r.ops->preflight(&runs[i].sc->cluster, o->driver_opts, why, sizeof(why))) {
 			log_error("%s", why);
 			variants_free(runs, nruns);
 			return BISE_EXIT_ENV;

@@ -33,8 +33,11 @@ struct run_clock {
 	void *arg;
 };
 
+struct driver_options;
+
 struct run_options {
 	const char *backend;       /* "local" by default */
+	const struct driver_options *driver_opts; /* the backend's options (NULL: none given) */
 	const char *state_root;    /* where backends keep cluster state */
 	const char *out_dir;       /* run directory; NULL = runs/<timestamp> */
 	bool keep;                 /* leave a cluster this run brought up running */

@@ -373,24 +373,16 @@ static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
 	struct entry_state *s = &c->state[i];
-	unsigned needs = fault_step_needs(st), missing = needs & ~c->ops->caps;
+	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
 
-	if (missing) {
-		/* The backend may know why it lacks the capability (e.g. no freeze on Kubernetes). */
-		why[0] = '\0';
-		if (!c->ops->supports || c->ops->supports(c->drv, missing, why, why_len) || !why[0])
-			str_format(why, why_len, "the %s backend cannot do what %s needs", c->ops->name,
-				   st->fault->name);
-		return PREPARED_SKIP;
-	}
-	/* Static capabilities hold, but this cluster as provisioned may still lack one. */
-	if (c->ops->supports && !c->ops->supports(c->drv, needs, why, why_len))
-		return PREPARED_SKIP;
 	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, why_len)) {
 		emit_fault_at(c, now_us(c), "error", i, NULL, why);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", e->step + 1, st->fault->name, why);
 		return PREPARED_ERROR;
 	}
+	/* Whether the backend can do it at all, decided before anything is touched. */
+	if (!fault_supported(&fc, st, s->member, why, why_len))
+		return PREPARED_SKIP;
 	/* Journaled (fsync'd) before it is applied, so nothing can outlive a crash unseen. */
 	s->journal_id = journal_intent(c->journal, st, s->member, time(NULL) + fault_deadline_s(c->sc, e));
 	if (s->journal_id < 0) {
@@ -415,12 +407,6 @@ static bool apply_prepared(struct trial_ctx *c, int i)
 		emit_phase(c, "fault");
 	t_inject = now_us(c);
 	if (!st->fault->apply(&fc, st, s->member)) {
-		if (fc.skip[0]) {
-			/* The backend cannot do this shape and touched nothing: a skip, not a failure. */
-			journal_reverted(c->journal, s->journal_id);
-			skip_entry(c, i, s->member, fc.skip);
-			return true;
-		}
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, s->member))
 			journal_reverted(c->journal, s->journal_id);
@@ -471,7 +457,7 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 	if (p == PREPARED_SKIP) {
 		/* Decided before anything was touched, recorded when the step was due. */
 		c->actual[i] = now_us(c);
-		skip_entry(c, i, NULL, why);
+		skip_entry(c, i, c->state[i].member, why);
 		return true;
 	}
 	return apply_prepared(c, i);
@@ -626,7 +612,8 @@ static bool start_workload(struct trial_ctx *c)
 		return false;
 	}
 	/* The backend may have no way to PostgreSQL from here (kubernetes without --pg-access). */
-	if (c->ops->supports && !c->ops->supports(c->drv, DRIVER_CAP_SQL, why, sizeof(why))) {
+	if (c->ops->can && !c->ops->can(c->drv, &(struct fault_request){ .caps = DRIVER_CAP_SQL }, why,
+					sizeof(why))) {
 		log_warn("no workload: %s", why);
 		return true;
 	}

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern const struct driver_ops driver_kubernetes;
+
 #define OPERATOR_NAMES "cnpg, cozystack, zalando, crunchy"
 
 #define LABEL_ALLOWED "bise.io/chaos"
@@ -29,84 +31,39 @@
 #define PREFLIGHT_TIMEOUT_US (5 * 1000000LL)
 
 
-static struct {
-	bool set;
-	char kubeconfig[2048], context[K8S_NAME_LEN], ns[64], image[256], op[32];
-	char pg_access[128], pg_host[64];
-	bool dry_run;
-	int64_t poll_us;
-} opts;
+/* The options of this backend (driver.h); kind declares the ones that apply to it too. */
+const struct driver_option k8s_driver_options[] = {
+	{ "kubeconfig", "FILE", NULL, NULL,
+	  "kubeconfig file(s), ':'-separated (default KUBECONFIG, then ~/.kube/config)" },
+	{ "context", "NAME", "BISE_K8S_CONTEXT", NULL, "kubeconfig context (default its current-context)" },
+	{ "namespace", "NS", "BISE_K8S_NAMESPACE", NULL,
+	  "namespace bise may act on (default the context's; named here, no label is needed)" },
+	{ DRIVER_OPTION_DRY_RUN, NULL, "BISE_K8S_DRY_RUN", NULL, "print every API call instead of making it" },
+	{ "operator", "NAME", "BISE_K8S_OPERATOR", "cnpg", "the PostgreSQL operator: " OPERATOR_NAMES },
+	{ "pg-access", "MODE", "BISE_K8S_PG_ACCESS", NULL,
+	  "how the workload reaches PostgreSQL: nodeport (bise's NodePort Services, default on "
+	  "kind-* contexts), HOST:PORT (the operator's external read-write access), none" },
+	{ "pg-host", "HOST", "BISE_K8S_PG_HOST", NULL, "where the nodePorts answer (default 127.0.0.1)" },
+	{ "image", "IMAGE", "BISE_K8S_IMAGE", NULL, "PostgreSQL operand image (default the operator's)" },
+	{ "poll-us", "US", NULL, NULL, "status polling interval in microseconds (default 2000000)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
-void k8s_option_copy(char *buf, size_t len, const char *value)
+const char *k8s_operator_name(const struct driver_options *o)
 {
-	str_copy(buf, len, value ? value : "");
+	const char *op = driver_option(o, "operator");
+
+	return op && *op ? op : "cnpg";
 }
 
-void k8s_option_env(char *buf, size_t len, const char *name)
+/* The operator the options name (cnpg by default); NULL if unknown. */
+static const struct k8s_operator *operator_selected(const struct driver_options *o, const char **name)
 {
-	const char *v = getenv(name);
-
-	if (v)
-		str_copy(buf, len, v);
-}
-
-const char *k8s_operator_name(const char *op)
-{
-	const char *env = getenv("BISE_K8S_OPERATOR");
-
-	return op && *op ? op : env && *env ? env : "cnpg";
-}
-
-void k8s_driver_configure(const struct k8s_options *o)
-{
-	memset(&opts, 0, sizeof(opts));
-	opts.set = true;
-	k8s_option_copy(opts.kubeconfig, sizeof(opts.kubeconfig), o->kubeconfig);
-	k8s_option_copy(opts.context, sizeof(opts.context), o->context);
-	k8s_option_copy(opts.ns, sizeof(opts.ns), o->ns);
-	k8s_option_copy(opts.image, sizeof(opts.image), o->image);
-	opts.dry_run = o->dry_run;
-	opts.poll_us = o->poll_us;
-	k8s_option_copy(opts.op, sizeof(opts.op), o->operator_name);
-	k8s_option_copy(opts.pg_access, sizeof(opts.pg_access), o->pg_access);
-	k8s_option_copy(opts.pg_host, sizeof(opts.pg_host), o->pg_host);
-	/* What the command line leaves out still comes from the environment. */
-	if (!opts.context[0])
-		k8s_option_env(opts.context, sizeof(opts.context), "BISE_K8S_CONTEXT");
-	if (!opts.ns[0])
-		k8s_option_env(opts.ns, sizeof(opts.ns), "BISE_K8S_NAMESPACE");
-	if (!opts.image[0])
-		k8s_option_env(opts.image, sizeof(opts.image), "BISE_K8S_IMAGE");
-	if (!opts.dry_run)
-		opts.dry_run = getenv("BISE_K8S_DRY_RUN") && strcmp(getenv("BISE_K8S_DRY_RUN"), "1") == 0;
-}
-
-/* The operator the options or BISE_K8S_OPERATOR name (cnpg by default); NULL if unknown. */
-static const struct k8s_operator *operator_selected(const char **name)
-{
-	*name = k8s_operator_name(opts.op);
+	*name = k8s_operator_name(o);
 	return k8s_operator_find(*name);
 }
 
-static void env_options(void)
-{
-	const char *v;
-
-	if (opts.set)
-		return;
-	k8s_option_env(opts.context, sizeof(opts.context), "BISE_K8S_CONTEXT");
-	k8s_option_env(opts.ns, sizeof(opts.ns), "BISE_K8S_NAMESPACE");
-	k8s_option_env(opts.image, sizeof(opts.image), "BISE_K8S_IMAGE");
-	v = getenv("BISE_K8S_DRY_RUN");
-	opts.dry_run = v && strcmp(v, "1") == 0;
-}
-
-void k8s_driver_print_calls(struct driver *d, FILE *f)
-{
-	k8s_client_print_calls(&d->c, f);
-}
-
-void k8s_driver_flush_calls(struct driver *d, FILE *f)
+static void k8s_flush_calls(struct driver *d, FILE *f)
 {
 	k8s_client_print_calls(&d->c, f);
 	for (int i = 0; i < d->c.ncalls; i++) {
@@ -121,14 +78,22 @@ struct k8s_client *k8s_driver_client(struct driver *d)
 	return &d->c;
 }
 
-static bool client_open(struct k8s_client *c)
+/* An option's value, NULL when unset or empty (the client's defaults apply). */
+static const char *opt_set(const struct driver_options *o, const char *name)
 {
-	env_options();
-	return k8s_client_init(c, opts.kubeconfig[0] ? opts.kubeconfig : NULL,
-			       opts.context[0] ? opts.context : NULL, opts.dry_run);
+	const char *v = driver_option(o, name);
+
+	return v && *v ? v : NULL;
 }
 
-static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why_len)
+static bool client_open(struct k8s_client *c, const struct driver_options *o)
+{
+	return k8s_client_init(c, opt_set(o, "kubeconfig"), opt_set(o, "context"),
+			       driver_option_flag(o, DRIVER_OPTION_DRY_RUN));
+}
+
+static bool k8s_preflight(const struct cluster_spec *spec, const struct driver_options *o, char *why,
+			  size_t why_len)
 {
 	struct k8s_client c;
 	struct k8s_ref ref = { "version", NULL, NULL };
@@ -136,13 +101,20 @@ static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why
 	bool ok = false;
 	enum log_level level = log_get_level();
 	const char *op_name;
-	const struct k8s_operator *op = operator_selected(&op_name);
+	const struct k8s_operator *op;
+	struct driver_options none;
+
+	if (!o) {
+		driver_options_init(&none, &driver_kubernetes);
+		o = &none;
+	}
+	op = operator_selected(o, &op_name);
 
 	if (!op) {
 		str_format(why, why_len, "unknown operator %s (BISE_K8S_OPERATOR: " OPERATOR_NAMES ")", op_name);
 		return false;
 	}
-	if (!client_open(&c)) {
+	if (!client_open(&c, o)) {
 		str_format(why, why_len, "no usable kubeconfig (see the error above; KUBECONFIG or ~/.kube/config)");
 		return false;
 	}
@@ -174,11 +146,10 @@ static bool k8s_preflight(const struct cluster_spec *spec, char *why, size_t why
 	return ok;
 }
 
-/* The access mode: --pg-access/--pg-host, else BISE_K8S_PG_ACCESS/BISE_K8S_PG_HOST. */
-static bool access_open(struct driver *d)
+/* The access mode: --pg-access/--pg-host (or BISE_K8S_PG_ACCESS/BISE_K8S_PG_HOST). */
+static bool access_open(struct driver *d, const struct driver_options *o)
 {
-	const char *mode = opts.pg_access[0] ? opts.pg_access : getenv("BISE_K8S_PG_ACCESS");
-	const char *host = opts.pg_host[0] ? opts.pg_host : getenv("BISE_K8S_PG_HOST");
+	const char *mode = opt_set(o, "pg-access"), *host = opt_set(o, "pg-host");
 	char why[256];
 
 	if (!k8s_access_parse(mode, host, d->c.kc.context, &d->access, why, sizeof(why))) {
@@ -188,28 +159,44 @@ static bool access_open(struct driver *d)
 	return true;
 }
 
-static struct driver *k8s_open(const struct cluster_spec *spec, const char *state_root)
+static struct driver *k8s_open(const struct cluster_spec *spec, const char *state_root,
+			       const struct driver_options *o)
 {
 	struct driver *d = xcalloc(1, sizeof(*d));
-	const char *op_name;
+	const char *op_name, *ns, *poll;
+	char *end = NULL;
+	long long poll_us;
+	struct driver_options none;
 
+	if (!o) {
+		driver_options_init(&none, &driver_kubernetes);
+		o = &none;
+	}
+	ns = opt_set(o, "namespace");
+	poll = opt_set(o, "poll-us");
+	poll_us = poll ? strtoll(poll, &end, 10) : 0;
 	d->spec = *spec;
-	if (!(d->op = operator_selected(&op_name))) {
+	if (poll && (*end || poll_us <= 0)) {
+		log_error("--poll-us wants a positive number of microseconds, not '%s'", poll);
+		free(d);
+		return NULL;
+	}
+	if (!(d->op = operator_selected(o, &op_name))) {
 		log_error("unknown operator %s (BISE_K8S_OPERATOR: " OPERATOR_NAMES ")", op_name);
 		free(d);
 		return NULL;
 	}
-	if (!client_open(&d->c)) {
+	if (!client_open(&d->c, o)) {
 		free(d);
 		return NULL;
 	}
-	str_copy(d->kubeconfig, sizeof(d->kubeconfig), opts.kubeconfig);
-	str_copy(d->context, sizeof(d->context), opts.context);
-	d->ns_explicit = opts.ns[0] != '\0';
-	str_copy(d->ns, sizeof(d->ns), d->ns_explicit ? opts.ns : d->c.kc.namespace);
-	str_copy(d->image, sizeof(d->image), opts.image);
-	d->poll_us = opts.poll_us > 0 ? opts.poll_us : DEFAULT_POLL_US;
-	if (!access_open(d)) {
+	str_copy(d->kubeconfig, sizeof(d->kubeconfig), opt_set(o, "kubeconfig") ? opt_set(o, "kubeconfig") : "");
+	str_copy(d->context, sizeof(d->context), opt_set(o, "context") ? opt_set(o, "context") : "");
+	d->ns_explicit = ns != NULL;
+	str_copy(d->ns, sizeof(d->ns), d->ns_explicit ? ns : d->c.kc.namespace);
+	str_copy(d->image, sizeof(d->image), opt_set(o, "image") ? opt_set(o, "image") : "");
+	d->poll_us = poll_us > 0 ? (int64_t)poll_us : DEFAULT_POLL_US;
+	if (!access_open(d, o)) {
 		k8s_client_free(&d->c);
 		free(d);
 		return NULL;
@@ -217,33 +204,32 @@ static struct driver *k8s_open(const struct cluster_spec *spec, const char *stat
 	return d;
 }
 
-bool k8s_driver_dry_run(void)
-{
-	env_options();
-	return opts.dry_run;
-}
-
 struct driver *k8s_driver_open_kubeconfig(const struct cluster_spec *spec, const char *state_root,
-					  const char *kubeconfig, const char *default_ns)
+					  const struct driver_options *o, const char *kubeconfig,
+					  const char *default_ns)
 {
-	char kc[sizeof(opts.kubeconfig)], ctx[sizeof(opts.context)];
-	struct driver *d;
+	struct driver_options *k = xmalloc(sizeof(*k));
+	char why[256];
+	struct driver *d = NULL;
+	bool ok = true;
 
 	/* The other options stay the user's; only the cluster to talk to changes. */
-	env_options();
-	opts.set = true;
-	str_copy(kc, sizeof(kc), opts.kubeconfig);
-	str_copy(ctx, sizeof(ctx), opts.context);
-	str_copy(opts.kubeconfig, sizeof(opts.kubeconfig), kubeconfig);
-	opts.context[0] = '\0';
-	d = k8s_open(spec, state_root);
-	if (d && !opts.ns[0]) {
+	driver_options_init(k, &driver_kubernetes);
+	for (int i = 0; o && o->table && o->table[i].name && i < DRIVER_MAX_OPTIONS; i++)
+		if (o->at[i] && driver_option_find(k->table, o->table[i].name))
+			ok &= driver_options_set(k, o->table[i].name, o->buf + o->at[i] - 1, why, sizeof(why));
+	ok = ok && driver_options_set(k, "kubeconfig", kubeconfig, why, sizeof(why)) &&
+	     driver_options_set(k, "context", "", why, sizeof(why));
+	if (!ok)
+		log_error("%s", why);
+	else
+		d = k8s_open(spec, state_root, k);
+	if (d && !opt_set(k, "namespace")) {
 		/* Not named by the user: the safety rule applies (bise creates it, labelled). */
 		str_copy(d->ns, sizeof(d->ns), default_ns);
 		d->ns_explicit = false;
 	}
-	str_copy(opts.kubeconfig, sizeof(opts.kubeconfig), kc);
-	str_copy(opts.context, sizeof(opts.context), ctx);
+	free(k);
 	return d;
 }
 
@@ -541,8 +527,9 @@ static bool k8s_versions(struct driver *d, char *buf, size_t len)
 
 /*
  * Where this driver acts, for the fault journal: the kubeconfig files (as given, or as
- * KUBECONFIG said), the context actually used, the namespace and the operator. A heal
- * after the user switched contexts still acts on the run's cluster.
+ * KUBECONFIG said), the context actually used, the namespace and the operator, each under
+ * its option's name: heal opens the driver with them. A heal after the user switched
+ * contexts still acts on the run's cluster.
  */
 static bool k8s_target(struct driver *d, char *buf, size_t len)
 {
@@ -560,26 +547,6 @@ static bool k8s_target(struct driver *d, char *buf, size_t len)
 	if (!ok)
 		log_error("kubernetes target too long for the journal (%zu bytes at most)", len);
 	return ok;
-}
-
-static bool k8s_retarget(const char *target)
-{
-	json_object *o = json_tokener_parse(target);
-	struct k8s_options k = { 0 };
-
-	if (!o || !json_object_is_type(o, json_type_object) || !k8s_jstr(o, "context") ||
-	    !k8s_jstr(o, "namespace")) {
-		log_error("the journal's kubernetes target is not what bise writes: %s", target);
-		json_object_put(o);
-		return false;
-	}
-	k.kubeconfig = k8s_jstr(o, "kubeconfig");
-	k.context = k8s_jstr(o, "context");
-	k.ns = k8s_jstr(o, "namespace");
-	k.operator_name = k8s_jstr(o, "operator");
-	k8s_driver_configure(&k); /* copies the strings */
-	json_object_put(o);
-	return true;
 }
 
 /*
@@ -608,12 +575,13 @@ const struct driver_ops driver_kubernetes = {
 	.name = "kubernetes",
 	.help = "a PostgreSQL operator's cluster on Kubernetes (BISE_K8S_OPERATOR: " OPERATOR_NAMES
 		"; pod-kill deletes the pod, partitions are NetworkPolicies, other faults need Chaos Mesh)",
-	/* Latency, bandwidth and storage faults are skipped (supports) when Chaos Mesh is absent. */
+	/* Latency, bandwidth and storage faults are skipped (can) when Chaos Mesh is absent. */
 	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_RESTART | DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LATENCY |
 		DRIVER_CAP_NET_BANDWIDTH | DRIVER_CAP_STORAGE_STALL | DRIVER_CAP_NET_LOSS |
 		DRIVER_CAP_NET_CLIENT | DRIVER_CAP_ZONE_OUTAGE |
-		/* Only with an access mode (supports says so): see access.h. */
+		/* Only with an access mode (can says so): see access.h. */
 		DRIVER_CAP_SQL,
+	.options = k8s_driver_options,
 	.preflight = k8s_preflight,
 	.open = k8s_open,
 	.close = k8s_close,
@@ -627,13 +595,12 @@ const struct driver_ops driver_kubernetes = {
 	.versions = k8s_versions,
 	.net_apply = k8s_net_apply,
 	.net_revert = k8s_net_revert,
-	.net_supported = k8s_net_supported,
 	.io_fault = k8s_io_fault,
 	.io_heal = k8s_io_heal,
-	.supports = k8s_supports,
+	.can = k8s_can,
 	.sweep = k8s_sweep,
 	.target = k8s_target,
-	.retarget = k8s_retarget,
+	.flush_calls = k8s_flush_calls,
 	.zone_stop = k8s_zone_stop,
 	.zone_start = k8s_zone_start,
 	.tick = k8s_tick,

@@ -101,7 +101,8 @@ static int net_method(struct driver *d, const struct net_fault *f, int cm, const
 	return 0;
 }
 
-bool k8s_net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len)
+/* Whether f can be set up as it is (a pair of a network fault): see k8s_can. */
+static bool net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len)
 {
 	char reason[512];
 	int cm = chaosmesh_available(&d->c, reason, sizeof(reason));
@@ -311,7 +312,7 @@ static const struct {
  * Loss, client cuts, latency, bandwidth and disk faults exist only through Chaos Mesh:
  * without it, a skip. Asked about a capability the backend lacks, it says why.
  */
-bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
+static bool supports(struct driver *d, unsigned caps, char *why, size_t why_len)
 {
 	char reason[512];
 	const char *what = NULL;
@@ -339,6 +340,17 @@ bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
 		return true;
 	str_format(why, why_len, "needs Chaos Mesh: %s; %s", what, reason);
 	return false;
+}
+
+/* The capabilities first (Chaos Mesh, access), then each pair as it is. */
+bool k8s_can(struct driver *d, const struct fault_request *req, char *why, size_t why_len)
+{
+	if (!supports(d, req->caps, why, why_len))
+		return false;
+	for (int i = 0; i < req->nnet; i++)
+		if (!net_supported(d, &req->net[i], why, why_len))
+			return false;
+	return true;
 }
 
 bool k8s_sweep(struct driver *d)

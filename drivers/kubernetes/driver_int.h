@@ -42,13 +42,12 @@ bool k8s_ns_allowed(struct driver *d, const char *action);
 /* The fault ops of driver_kubernetes (see driver.h for each). */
 bool k8s_net_apply(struct driver *d, const struct net_fault *f);
 bool k8s_net_revert(struct driver *d, const char *id);
-bool k8s_net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len);
 bool k8s_zone_stop(struct driver *d, const char *zone);
 bool k8s_zone_start(struct driver *d, const char *zone);
 bool k8s_tick(struct driver *d);
 bool k8s_io_fault(struct driver *d, const char *member, const struct io_fault *f);
 bool k8s_io_heal(struct driver *d, const char *member);
-bool k8s_supports(struct driver *d, unsigned caps, char *why, size_t why_len);
+bool k8s_can(struct driver *d, const struct fault_request *req, char *why, size_t why_len);
 bool k8s_sweep(struct driver *d);
 
 /* The observe op of driver_kubernetes (driver.h; observe.c). */

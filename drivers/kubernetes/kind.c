@@ -33,6 +33,7 @@
 #define MAX_ZONE_NODES 16
 
 extern const struct driver_ops driver_kubernetes;
+extern const struct driver_ops driver_kind;
 
 struct driver {
 	struct cluster_spec spec;
@@ -43,31 +44,34 @@ struct driver {
 	bool dry_run;
 	bool created;           /* up created the kind cluster (a dry run keeps no state file) */
 	struct driver *k8s;     /* the kubernetes backend's driver; NULL until the cluster exists */
+	struct driver_options opts; /* as opened: the kubernetes driver up opens gets them too */
 };
 
-static struct {
-	bool set;
-	char config[4096], version[64], manifest[4096], op[32];
-} opts;
+/* Its own options, then those of the kubernetes backend that apply (not --kubeconfig, --context). */
+static const struct driver_option kind_options[] = {
+	{ "kind-config", "FILE", "BISE_KIND_CONFIG", NULL, "kind cluster config (default "
+	  KIND_CONFIG_REL " next to the sources)" },
+	{ "operator-version", "V", "BISE_OPERATOR_VERSION", NULL,
+	  "install the operator's release V (cnpg: X.Y.Z)" },
+	{ "operator-manifest", "F", "BISE_OPERATOR_MANIFEST", NULL,
+	  "install the operator from a file or https URL" },
+	{ "namespace", "NS", "BISE_K8S_NAMESPACE", KIND_DEFAULT_NAMESPACE,
+	  "namespace bise may act on (named here, no label is needed)" },
+	{ DRIVER_OPTION_DRY_RUN, NULL, "BISE_K8S_DRY_RUN", NULL, "print every command and API call instead of making it" },
+	{ "operator", "NAME", "BISE_K8S_OPERATOR", "cnpg", "the PostgreSQL operator (as for kubernetes)" },
+	{ "pg-access", "MODE", "BISE_K8S_PG_ACCESS", NULL, "as for kubernetes (default nodeport)" },
+	{ "pg-host", "HOST", "BISE_K8S_PG_HOST", NULL, "as for kubernetes (default 127.0.0.1)" },
+	{ "image", "IMAGE", "BISE_K8S_IMAGE", NULL, "PostgreSQL operand image (default the operator's)" },
+	{ "poll-us", "US", NULL, NULL, "status polling interval in microseconds (default 2000000)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
-void kind_driver_configure(const struct kind_options *o)
+/* An option's value, "" when unset. */
+static const char *opt(const struct driver_options *o, const char *name)
 {
-	memset(&opts, 0, sizeof(opts));
-	opts.set = true;
-	k8s_option_copy(opts.config, sizeof(opts.config), o->config);
-	k8s_option_copy(opts.version, sizeof(opts.version), o->operator_version);
-	k8s_option_copy(opts.manifest, sizeof(opts.manifest), o->operator_manifest);
-	k8s_option_copy(opts.op, sizeof(opts.op), o->operator_name);
-}
+	const char *v = driver_option(o, name);
 
-static void env_options(void)
-{
-	if (opts.set)
-		return;
-	opts.set = true;
-	k8s_option_env(opts.config, sizeof(opts.config), "BISE_KIND_CONFIG");
-	k8s_option_env(opts.version, sizeof(opts.version), "BISE_OPERATOR_VERSION");
-	k8s_option_env(opts.manifest, sizeof(opts.manifest), "BISE_OPERATOR_MANIFEST");
+	return v ? v : "";
 }
 
 void kind_cluster_name(const char *cluster, char *buf, size_t len)
@@ -94,14 +98,13 @@ static bool found_file(char *path, size_t len)
 	return true;
 }
 
-bool kind_config_path(char *buf, size_t len)
+bool kind_config_path(const char *config, char *buf, size_t len)
 {
 	char exe[4096], *slash;
 	ssize_t n;
 
-	env_options();
-	if (opts.config[0])
-		return str_copy(buf, len, opts.config) && found_file(buf, len);
+	if (config && config[0])
+		return str_copy(buf, len, config) && found_file(buf, len);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
@@ -226,7 +229,7 @@ static bool command(struct driver *d, char *const argv[], const char *out_path, 
 	argv_text(argv, text, sizeof(text));
 	if (d->dry_run) {
 		if (d->k8s)
-			k8s_driver_flush_calls(d->k8s, stdout);
+			driver_kubernetes.flush_calls(d->k8s, stdout);
 		printf("EXEC %s%s%s\n", text, out_path ? " > " : "", out_path ? out_path : "");
 		return true;
 	}
@@ -273,35 +276,38 @@ static bool state_created(struct driver *d)
 	return created;
 }
 
-/* The operator the kubernetes options name (cnpg by default): its manifest is installed. */
-static const char *operator_name(void)
-{
-	return k8s_operator_name(opts.op);
-}
-
-static bool kind_preflight(const struct cluster_spec *spec, char *why, size_t why_len)
+static bool kind_preflight(const struct cluster_spec *spec, const struct driver_options *o, char *why,
+			   size_t why_len)
 {
 	char path[4200], missing[1024] = "", err[256];
 	char *docker_info[] = { "docker", "info", "--format", "{{.ServerVersion}}", NULL };
+	const char *version, *config;
+	struct driver_options none;
 	size_t n;
 
-	env_options();
-	if (opts.version[0] && opts.manifest[0]) {
+	if (!o) {
+		driver_options_init(&none, &driver_kind);
+		o = &none;
+	}
+	version = opt(o, "operator-version");
+	config = opt(o, "kind-config");
+
+	if (version[0] && opt(o, "operator-manifest")[0]) {
 		str_format(why, why_len, "--operator-version and --operator-manifest exclude each other");
 		return false;
 	}
-	if (opts.version[0]) {
+	if (version[0]) {
 		char url[512];
 
-		if (!manifest_release_url(operator_name(), opts.version, url, sizeof(url), why, why_len))
+		if (!manifest_release_url(k8s_operator_name(o), version, url, sizeof(url), why, why_len))
 			return false;
 	}
-	if (!kind_config_path(path, sizeof(path))) {
+	if (!kind_config_path(config, path, sizeof(path))) {
 		str_format(why, why_len, "no kind config: %s not found (--kind-config FILE or BISE_KIND_CONFIG)",
-			   opts.config[0] ? opts.config : KIND_CONFIG_REL);
+			   config[0] ? config : KIND_CONFIG_REL);
 		return false;
 	}
-	if (k8s_driver_dry_run())
+	if (driver_option_flag(o, DRIVER_OPTION_DRY_RUN))
 		return true; /* nothing runs: commands and calls are only printed */
 	if (!on_path("kind", path, sizeof(path)))
 		str_copy(missing, sizeof(missing), "the kind binary on PATH (https://kind.sigs.k8s.io/"
@@ -343,18 +349,22 @@ static struct driver *open_dry_run(struct driver *d, const char *state_root)
 		return NULL;
 	}
 	str_format(path, sizeof(path), "/proc/self/fd/%d", fd);
-	k = k8s_driver_open_kubeconfig(&d->spec, state_root, path, KIND_DEFAULT_NAMESPACE);
+	k = k8s_driver_open_kubeconfig(&d->spec, state_root, &d->opts, path, KIND_DEFAULT_NAMESPACE);
 	close(fd);
 	return k;
 }
 
-static struct driver *kind_open(const struct cluster_spec *spec, const char *state_root)
+static struct driver *kind_open(const struct cluster_spec *spec, const char *state_root,
+				const struct driver_options *o)
 {
 	struct driver *d = xcalloc(1, sizeof(*d));
 
-	env_options();
+	if (o)
+		d->opts = *o;
+	else
+		driver_options_init(&d->opts, &driver_kind);
 	d->spec = *spec;
-	d->dry_run = k8s_driver_dry_run();
+	d->dry_run = driver_option_flag(&d->opts, DRIVER_OPTION_DRY_RUN);
 	kind_cluster_name(spec->name, d->name, sizeof(d->name));
 	if (!str_format(d->dir, sizeof(d->dir), "%s/kind/%s", state_root ? state_root : "/var/lib/bise",
 			spec->name)) {
@@ -365,7 +375,8 @@ static struct driver *kind_open(const struct cluster_spec *spec, const char *sta
 	str_format(d->kubeconfig, sizeof(d->kubeconfig), "%s/kubeconfig", d->dir);
 	str_format(d->state_path, sizeof(d->state_path), "%s/state.json", d->dir);
 	if (is_file(d->kubeconfig))
-		d->k8s = k8s_driver_open_kubeconfig(spec, state_root, d->kubeconfig, KIND_DEFAULT_NAMESPACE);
+		d->k8s = k8s_driver_open_kubeconfig(spec, state_root, &d->opts, d->kubeconfig,
+						    KIND_DEFAULT_NAMESPACE);
 	else if (d->dry_run)
 		d->k8s = open_dry_run(d, state_root);
 	else
@@ -384,10 +395,10 @@ static void kind_close(struct driver *d)
 	free(d);
 }
 
-void kind_driver_flush_calls(struct driver *d, FILE *f)
+static void kind_flush_calls(struct driver *d, FILE *f)
 {
 	if (d->k8s)
-		k8s_driver_flush_calls(d->k8s, f);
+		driver_kubernetes.flush_calls(d->k8s, f);
 }
 
 static bool kind_exists(struct driver *d)
@@ -425,11 +436,12 @@ static bool kind_cluster_listed(struct driver *d, bool *listed)
 static bool install_operator(struct driver *d)
 {
 	char url[512], why[512];
-	const char *src = opts.manifest;
+	const char *src = opt(&d->opts, "operator-manifest");
 	struct k8s_client *c = k8s_driver_client(d->k8s);
 
 	if (!src[0]) {
-		if (!manifest_release_url(operator_name(), opts.version, url, sizeof(url), why, sizeof(why))) {
+		if (!manifest_release_url(k8s_operator_name(&d->opts), opt(&d->opts, "operator-version"), url,
+					  sizeof(url), why, sizeof(why))) {
 			log_error("%s", why);
 			return false;
 		}
@@ -437,7 +449,7 @@ static bool install_operator(struct driver *d)
 	}
 	if (d->dry_run && strncmp(src, "https://", 8) == 0) {
 		/* A dry run reaches nothing outside: the manifest's objects are not known. */
-		k8s_driver_flush_calls(d->k8s, stdout);
+		driver_kubernetes.flush_calls(d->k8s, stdout);
 		printf("FETCH %s (then one server-side apply PATCH per object, CRDs first)\n", src);
 		return true;
 	}
@@ -455,9 +467,10 @@ static bool kind_up(struct driver *d, double *seconds)
 	json_object *st;
 	bool listed, ok;
 	double k8s_seconds = 0;
+	const char *version = opt(&d->opts, "operator-version"), *manifest = opt(&d->opts, "operator-manifest");
 
 	*seconds = 0;
-	if (!kind_config_path(config, sizeof(config))) {
+	if (!kind_config_path(opt(&d->opts, "kind-config"), config, sizeof(config))) {
 		log_error("no kind config (%s)", KIND_CONFIG_REL);
 		return false;
 	}
@@ -465,7 +478,7 @@ static bool kind_up(struct driver *d, double *seconds)
 		return false;
 	st = state_load(d);
 	if (!listed) {
-		if (!opts.version[0] && !opts.manifest[0]) {
+		if (!version[0] && !manifest[0]) {
 			log_error("a new kind cluster needs its operator: --operator-version V (CloudNativePG) "
 				  "or --operator-manifest FILE|URL");
 			json_object_put(st);
@@ -483,14 +496,14 @@ static bool kind_up(struct driver *d, double *seconds)
 		log_info("kind cluster %s exists: using it (down will leave it)", d->name);
 	}
 	ok = (d->dry_run || mkdir_p(d->dir, 0700)) && command(d, get, d->kubeconfig, CMD_TIMEOUT_US);
-	if (ok && !d->k8s && !(d->k8s = k8s_driver_open_kubeconfig(&d->spec, NULL, d->kubeconfig,
+	if (ok && !d->k8s && !(d->k8s = k8s_driver_open_kubeconfig(&d->spec, NULL, &d->opts, d->kubeconfig,
 								  KIND_DEFAULT_NAMESPACE)))
 		ok = false;
-	if (ok && (opts.version[0] || opts.manifest[0])) {
+	if (ok && (version[0] || manifest[0])) {
 		ok = install_operator(d);
 		if (ok) {
 			json_object_object_add(st, "operator", json_object_new_string(
-				opts.manifest[0] ? opts.manifest : opts.version));
+				manifest[0] ? manifest : version));
 			ok = state_save(d, st);
 		}
 	}
@@ -692,20 +705,13 @@ static bool kind_net_revert(struct driver *d, const char *id)
 
 static bool kind_target(struct driver *d, char *buf, size_t len)
 {
-	/* The kind cluster's kubeconfig follows from the state directory; the rest as kubernetes. */
+	/*
+	 * The kind cluster's kubeconfig follows from the state directory; the rest as kubernetes
+	 * (its kubeconfig and context, which kind does not take, are ignored by a heal).
+	 */
 	if (!d->k8s)
 		return str_copy(buf, len, "");
 	return driver_kubernetes.target(d->k8s, buf, len);
-}
-
-static bool kind_retarget(const char *target)
-{
-	return !target[0] || driver_kubernetes.retarget(target);
-}
-
-static bool kind_net_supported(struct driver *d, const struct net_fault *f, char *why, size_t why_len)
-{
-	return !d->k8s || driver_kubernetes.net_supported(d->k8s, f, why, why_len);
 }
 
 static bool kind_io_fault(struct driver *d, const char *member, const struct io_fault *f)
@@ -718,11 +724,20 @@ static bool kind_io_heal(struct driver *d, const char *member)
 	return !d->k8s || driver_kubernetes.io_heal(d->k8s, member);
 }
 
-static bool kind_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
+static bool kind_can(struct driver *d, const struct fault_request *req, char *why, size_t why_len)
 {
+	struct fault_request *k;
+	bool ok;
+
 	if (!d->k8s)
 		return true;
-	return driver_kubernetes.supports(d->k8s, caps & ~DRIVER_CAP_ZONE_OUTAGE, why, why_len);
+	/* Zone outages are kind's own (docker stop): the kubernetes backend need not do them. */
+	k = xmalloc(sizeof(*k));
+	*k = *req;
+	k->caps &= ~DRIVER_CAP_ZONE_OUTAGE;
+	ok = driver_kubernetes.can(d->k8s, k, why, why_len);
+	free(k);
+	return ok;
 }
 
 /* Zones left stopped come back first, then the kubernetes backend's sweep. */
@@ -775,6 +790,7 @@ const struct driver_ops driver_kind = {
 	.caps = DRIVER_CAP_KILL_POD | DRIVER_CAP_RESTART | DRIVER_CAP_SQL | DRIVER_CAP_NET_FAULT |
 		DRIVER_CAP_NET_LATENCY | DRIVER_CAP_NET_BANDWIDTH | DRIVER_CAP_STORAGE_STALL | DRIVER_CAP_NET_LOSS |
 		DRIVER_CAP_NET_CLIENT | DRIVER_CAP_ZONE_OUTAGE,
+	.options = kind_options,
 	.preflight = kind_preflight,
 	.open = kind_open,
 	.close = kind_close,
@@ -788,15 +804,14 @@ const struct driver_ops driver_kind = {
 	.versions = kind_versions,
 	.net_apply = kind_net_apply,
 	.net_revert = kind_net_revert,
-	.net_supported = kind_net_supported,
 	.zone_stop = kind_zone_stop,
 	.zone_start = kind_zone_start,
 	.io_fault = kind_io_fault,
 	.io_heal = kind_io_heal,
-	.supports = kind_supports,
+	.can = kind_can,
 	.sweep = kind_sweep,
 	.target = kind_target,
-	.retarget = kind_retarget,
+	.flush_calls = kind_flush_calls,
 	.tick = kind_tick,
 	.entry = kind_entry,
 	.observe = kind_observe,

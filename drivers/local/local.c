@@ -21,7 +21,8 @@
 #define UP_PATRONI_TIMEOUT_US (120 * 1000000LL)
 #define KILL_TIMEOUT_US (10 * 1000000LL)
 
-static bool local_preflight(const struct cluster_spec *spec, char *why, size_t why_len)
+static bool local_preflight(const struct cluster_spec *spec, const struct driver_options *o, char *why,
+			    size_t why_len)
 {
 	static const struct {
 		const char *path, *package;
@@ -111,7 +112,8 @@ static bool local_preflight(const struct cluster_spec *spec, char *why, size_t w
 	return ok;
 }
 
-static struct driver *local_open(const struct cluster_spec *spec, const char *state_root)
+static struct driver *local_open(const struct cluster_spec *spec, const char *state_root,
+				 const struct driver_options *o)
 {
 	struct driver *d = xcalloc(1, sizeof(*d));
 	char why[256];
@@ -327,7 +329,7 @@ static bool local_up(struct driver *d, double *seconds)
 			  d->spec.name, d->state_file);
 		return false;
 	}
-	if (!local_preflight(&d->spec, why, sizeof(why))) {
+	if (!local_preflight(&d->spec, NULL, why, sizeof(why))) {
 		log_error("local up: %s", why);
 		return false;
 	}
@@ -514,9 +516,9 @@ static bool local_sweep(struct driver *d)
 	return ok;
 }
 
-static bool local_supports(struct driver *d, unsigned caps, char *why, size_t why_len)
+static bool local_can(struct driver *d, const struct fault_request *req, char *why, size_t why_len)
 {
-	if ((caps & DRIVER_CAP_STORAGE_STALL) && !d->spec.fuse) {
+	if ((req->caps & DRIVER_CAP_STORAGE_STALL) && !d->spec.fuse) {
 		str_format(why, why_len,
 			   "storage-stall needs FUSE data directories: cluster '%s' was provisioned "
 			   "without them (set cluster.fuse: true)", d->spec.name);
@@ -555,7 +557,7 @@ const struct driver_ops driver_local = {
 	.net_apply = local_net_apply,
 	.net_revert = local_net_revert,
 	.sweep = local_sweep,
-	.supports = local_supports,
+	.can = local_can,
 	.io_fault = stall_io_fault,
 	.io_heal = stall_io_heal,
 };

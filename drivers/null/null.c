@@ -18,12 +18,14 @@ struct driver {
 	int timeline;
 };
 
-static bool null_preflight(const struct cluster_spec *spec, char *why, size_t why_len)
+static bool null_preflight(const struct cluster_spec *spec, const struct driver_options *o, char *why,
+			   size_t why_len)
 {
 	return true;
 }
 
-static struct driver *null_open(const struct cluster_spec *spec, const char *state_root)
+static struct driver *null_open(const struct cluster_spec *spec, const char *state_root,
+				const struct driver_options *o)
 {
 	struct driver *d = xcalloc(1, sizeof(*d));
 

@@ -63,6 +63,15 @@ static bool bandwidth_apply(struct fault_ctx *ctx, const struct step *st, const 
 	return net_step_apply(ctx, st, member, &f);
 }
 
+static bool bandwidth_request(struct fault_ctx *ctx, const struct step *st, const char *member,
+			      struct fault_request *req)
+{
+	struct net_fault f = { .rate_bps = 0 };
+	char why[160];
+
+	return rate_of(st, &f.rate_bps, why, sizeof(why)) && net_step_request(ctx, st, member, &f, req);
+}
+
 const struct fault_ops fault_bandwidth = {
 	.version = FAULT_OPS_VERSION,
 	.name = "bandwidth",
@@ -74,5 +83,6 @@ const struct fault_ops fault_bandwidth = {
 	.validate = bandwidth_validate,
 	.apply = bandwidth_apply,
 	.revert = net_step_revert,
+	.request = bandwidth_request,
 	.step_needs = net_step_needs,
 };

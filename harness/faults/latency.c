@@ -54,6 +54,16 @@ static bool latency_apply(struct fault_ctx *ctx, const struct step *st, const ch
 	return net_step_apply(ctx, st, member, &f);
 }
 
+static bool latency_request(struct fault_ctx *ctx, const struct step *st, const char *member,
+			    struct fault_request *req)
+{
+	struct net_fault f = { .latency_us = 0 };
+	char why[160];
+
+	return delay_of(st, &f.latency_us, &f.jitter_us, why, sizeof(why)) &&
+	       net_step_request(ctx, st, member, &f, req);
+}
+
 const struct fault_ops fault_latency = {
 	.version = FAULT_OPS_VERSION,
 	.name = "latency",
@@ -66,5 +76,6 @@ const struct fault_ops fault_latency = {
 	.validate = latency_validate,
 	.apply = latency_apply,
 	.revert = net_step_revert,
+	.request = latency_request,
 	.step_needs = net_step_needs,
 };

@@ -1,6 +1,7 @@
 /* net_step.c - groups, one_way and the driver calls shared by the network faults. */
 #include "net_step.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -123,26 +124,26 @@ static void pair_of(struct net_fault *f, net_group *groups, const int *sizes, in
 	memcpy(f->b, groups[h], sizeof(f->b));
 }
 
-bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-		    struct net_fault *f)
+/*
+ * Every pair of groups of the step on member, each a copy of proto with its parties, tagged
+ * with ctx->fault_id; false with why when the step's groups do not fit the cluster.
+ */
+static bool pairs_of(struct fault_ctx *ctx, const struct step *st, const char *member,
+		     const struct net_fault *proto, struct net_fault *pairs, int *npairs, char *why,
+		     size_t why_len)
 {
 	net_group groups[NET_MAX_GROUPS];
-	char zones[DRIVER_MAX_MEMBERS][ZONE_NAME_LEN], member_zone[ZONE_NAME_LEN], why[200];
+	char zones[DRIVER_MAX_MEMBERS][ZONE_NAME_LEN], member_zone[ZONE_NAME_LEN];
 	int ngroups, sizes[NET_MAX_GROUPS], nzones;
-	const char *name = st->fault ? st->fault->name : "network fault";
+	bool one_way;
 
-	if (!ctx->ops->net_apply || !ctx->ops->net_revert) {
-		log_error("%s: backend %s has no network faults", name, ctx->ops->name);
+	*npairs = 0;
+	if (!one_way_of(st, &one_way, why, why_len) ||
+	    !groups_of(st, groups, &ngroups, sizes, why, why_len))
 		return false;
-	}
-	if (!one_way_of(st, &f->one_way, why, sizeof(why)) ||
-	    !groups_of(st, groups, &ngroups, sizes, why, sizeof(why))) {
-		log_error("%s: %s", name, why);
-		return false;
-	}
 	nzones = zones_of(ctx, member, zones, member_zone);
 	if (nzones <= 0) {
-		log_error("%s: cannot list the cluster's zones", name);
+		str_format(why, why_len, "cannot list the cluster's zones");
 		return false;
 	}
 	/* "target" in between stands for the zone of the member the step resolved to. */
@@ -152,7 +153,7 @@ bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *me
 				str_copy(groups[g][i], ZONE_NAME_LEN, member_zone);
 	if (ngroups == 0) {
 		if (!member_zone[0]) {
-			log_error("%s: no zone for member %s", name, member);
+			str_format(why, why_len, "no zone for member %s", member);
 			return false;
 		}
 		str_copy(groups[0][0], ZONE_NAME_LEN, member_zone);
@@ -162,34 +163,65 @@ bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *me
 		for (int i = 0; i < sizes[g]; i++)
 			if (!in_group(zones, nzones, groups[g][i]) &&
 			    strcmp(groups[g][i], PARTY_CLIENT) != 0) {
-				log_error("%s: between names %s, neither a zone of the cluster nor %s",
-					  name, groups[g][i], PARTY_CLIENT);
+				str_format(why, why_len, "between names %s, neither a zone of the cluster nor %s",
+					   groups[g][i], PARTY_CLIENT);
 				return false;
 			}
 	if (ngroups == 1) {
 		sizes[1] = rest_of(groups, sizes, 1, zones, nzones);
 		ngroups = 2;
 		if (sizes[1] == 0) {
-			log_error("%s: nothing is left outside %s", name, groups[0][0]);
+			str_format(why, why_len, "nothing is left outside %s", groups[0][0]);
 			return false;
 		}
 	}
-	str_copy(f->id, sizeof(f->id), ctx->fault_id);
-	/* Every pair the backend cannot do is known before anything is touched: a skip. */
-	for (int pass = 0; pass < 2; pass++)
-		for (int g = 0; g < ngroups; g++)
-			for (int h = g + 1; h < ngroups; h++) {
-				pair_of(f, groups, sizes, g, h);
-				if (pass == 0) {
-					if (ctx->ops->net_supported &&
-					    !ctx->ops->net_supported(ctx->drv, f, ctx->skip, sizeof(ctx->skip)))
-						return false;
-				} else if (!ctx->ops->net_apply(ctx->drv, f)) {
-					ctx->ops->net_revert(ctx->drv, ctx->fault_id);
-					return false;
-				}
-			}
+	for (int g = 0; g < ngroups; g++)
+		for (int h = g + 1; h < ngroups && *npairs < NET_MAX_PAIRS; h++) {
+			struct net_fault *f = &pairs[(*npairs)++];
+
+			*f = *proto;
+			f->one_way = one_way;
+			str_copy(f->id, sizeof(f->id), ctx->fault_id ? ctx->fault_id : "");
+			pair_of(f, groups, sizes, g, h);
+		}
 	return true;
+}
+
+bool net_step_request(struct fault_ctx *ctx, const struct step *st, const char *member,
+		      const struct net_fault *proto, struct fault_request *req)
+{
+	char why[200];
+
+	return pairs_of(ctx, st, member, proto, req->net, &req->nnet, why, sizeof(why));
+}
+
+bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
+		    const struct net_fault *proto)
+{
+	struct net_fault *pairs;
+	char why[200];
+	int npairs;
+	bool ok = true;
+	const char *name = st->fault ? st->fault->name : "network fault";
+
+	if (!ctx->ops->net_apply || !ctx->ops->net_revert) {
+		log_error("%s: backend %s has no network faults", name, ctx->ops->name);
+		return false;
+	}
+	pairs = xcalloc(NET_MAX_PAIRS, sizeof(*pairs));
+	if (!pairs_of(ctx, st, member, proto, pairs, &npairs, why, sizeof(why))) {
+		log_error("%s: %s", name, why);
+		free(pairs);
+		return false;
+	}
+	/* Whether the backend can do every pair was decided before (fault_supported). */
+	for (int i = 0; i < npairs && ok; i++)
+		if (!ctx->ops->net_apply(ctx->drv, &pairs[i])) {
+			ctx->ops->net_revert(ctx->drv, ctx->fault_id);
+			ok = false;
+		}
+	free(pairs);
+	return ok;
 }
 
 unsigned net_step_needs(const struct step *st)

@@ -22,11 +22,18 @@
 bool net_step_validate(const struct step *st, char *why, size_t why_len);
 
 /*
- * Apply f (its loss, latency or rate set by the caller) between the groups of the step,
+ * Apply proto (its loss, latency or rate set by the caller) between the groups of the step,
  * every pair tagged with ctx->fault_id; on failure what was set up is removed again.
  */
 bool net_step_apply(struct fault_ctx *ctx, const struct step *st, const char *member,
-		    struct net_fault *f);
+		    const struct net_fault *proto);
+
+/*
+ * The pairs net_step_apply would set up, into req->net (the request op of a network fault);
+ * false, touching nothing and logging nothing, when the groups do not fit the cluster.
+ */
+bool net_step_request(struct fault_ctx *ctx, const struct step *st, const char *member,
+		      const struct net_fault *proto, struct fault_request *req);
 
 /*
  * DRIVER_CAP_NET_CLIENT when the step makes the client a party (between names it, has one

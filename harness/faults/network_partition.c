@@ -16,6 +16,14 @@ static bool network_partition_apply(struct fault_ctx *ctx, const struct step *st
 	return net_step_apply(ctx, st, member, &f);
 }
 
+static bool network_partition_request(struct fault_ctx *ctx, const struct step *st,
+				      const char *member, struct fault_request *req)
+{
+	struct net_fault f = { .loss_pct = 100.0 };
+
+	return net_step_request(ctx, st, member, &f, req);
+}
+
 const struct fault_ops fault_network_partition = {
 	.version = FAULT_OPS_VERSION,
 	.name = "network-partition",
@@ -28,5 +36,6 @@ const struct fault_ops fault_network_partition = {
 	.validate = net_step_validate,
 	.apply = network_partition_apply,
 	.revert = net_step_revert,
+	.request = network_partition_request,
 	.step_needs = net_step_needs,
 };

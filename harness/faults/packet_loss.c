@@ -65,6 +65,15 @@ static unsigned packet_loss_needs(const struct step *st)
 	return caps;
 }
 
+static bool packet_loss_request(struct fault_ctx *ctx, const struct step *st, const char *member,
+				struct fault_request *req)
+{
+	struct net_fault f = { .loss_pct = 0 };
+	char why[128];
+
+	return loss_of(st, &f.loss_pct, why, sizeof(why)) && net_step_request(ctx, st, member, &f, req);
+}
+
 const struct fault_ops fault_packet_loss = {
 	.version = FAULT_OPS_VERSION,
 	.name = "packet-loss",
@@ -76,5 +85,6 @@ const struct fault_ops fault_packet_loss = {
 	.validate = packet_loss_validate,
 	.apply = packet_loss_apply,
 	.revert = net_step_revert,
+	.request = packet_loss_request,
 	.step_needs = packet_loss_needs,
 };

@@ -300,7 +300,7 @@ struct driver *itest_cluster_open(const struct cluster_spec *spec, const char *s
 
 	if (!mkdir_p(state_root, 0755))
 		return NULL;
-	drv = driver_local.open(spec, state_root);
+	drv = driver_local.open(spec, state_root, NULL);
 	if (!drv) {
 		fprintf(stderr, "\n  cannot open cluster %s under %s\n", spec->name, state_root);
 		return NULL;

@@ -105,7 +105,7 @@ static int suite_cleanup(void)
 static void test_preflight(void)
 {
 	char why[256] = "";
-	bool ok = ops->preflight(&spec, why, sizeof(why));
+	bool ok = ops->preflight(&spec, NULL, why, sizeof(why));
 
 	if (!ok)
 		fprintf(stderr, "\n  preflight: %s\n", why);
@@ -147,7 +147,7 @@ static void test_members(void)
 	}
 	/* A fresh open (as `bise status` would do) sees the same cluster. */
 	{
-		struct driver *other = ops->open(&spec, state_root);
+		struct driver *other = ops->open(&spec, state_root, NULL);
 		struct member m2[DRIVER_MAX_MEMBERS];
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(other);

@@ -617,7 +617,7 @@ static void test_fault_layer(void)
 	{
 		struct fault_ctx heal = { .ops = ops, .scenario = NULL, .fault_id = id };
 
-		heal.drv = ops->open(&spec, state_root);
+		heal.drv = ops->open(&spec, state_root, NULL);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(heal.drv);
 		CU_ASSERT_TRUE(part->revert(&heal, &st, "gland"));
 		ops->close(heal.drv);
@@ -654,7 +654,7 @@ static void test_sweep_after_crash(void)
 	CU_ASSERT_TRUE(ops->net_apply(drv, &bw));
 	CU_ASSERT_TRUE(connect_ms(CLIENT, GLAND, 400) < 0);
 	CU_ASSERT_TRUE(count_leftovers(false) >= 8);
-	fresh = ops->open(&spec, state_root);
+	fresh = ops->open(&spec, state_root, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fresh);
 	CU_ASSERT_TRUE(ops->sweep(fresh));
 	CU_ASSERT_TRUE(ops->sweep(fresh)); /* idempotent */

@@ -188,7 +188,7 @@ static void test_stock_pod_kill(void)
 	memset(&sc, 0, sizeof(sc));
 	CU_ASSERT_FATAL(scenario_load(scenario_path, &sc, errbuf, sizeof(errbuf)));
 	ops = driver_find("local");
-	drv = ops->open(&sc.cluster, dirs.state);
+	drv = ops->open(&sc.cluster, dirs.state, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(drv);
 	n = ops->members(drv, m, DRIVER_MAX_MEMBERS);
 	for (int i = 0; i < n; i++)

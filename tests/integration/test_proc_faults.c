@@ -340,7 +340,7 @@ static void test_up(void)
 	double seconds = -1;
 	char why[256] = "";
 
-	if (!ops->preflight(&scenario.cluster, why, sizeof(why)))
+	if (!ops->preflight(&scenario.cluster, NULL, why, sizeof(why)))
 		fprintf(stderr, "\n  preflight: %s\n", why);
 	CU_ASSERT_FATAL(ops->up(drv, &seconds));
 	is_up = true;
@@ -444,7 +444,7 @@ static void test_sweep_fresh_driver(void)
 	stopped = stopped_in_cluster();
 	CU_ASSERT(stopped > 3);
 	/* As `bise heal` would: another process, knowing only the cluster's name. */
-	other = ops->open(&scenario.cluster, state_root);
+	other = ops->open(&scenario.cluster, state_root, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
 	CU_ASSERT_TRUE(ops->sweep(other));
 	CU_ASSERT_TRUE(ops->sweep(other)); /* idempotent */

@@ -92,6 +92,97 @@ bool k8s_test_client(struct fake_server *s, struct k8s_client *c, bool dry_run)
 	       k8s_client_init(c, kc, NULL, dry_run);
 }
 
+/* The options set last, kept as copies: the strings of a test's struct may not live on. */
+static struct {
+	char kubeconfig[512], context[128], ns[64], image[128], operator_name[32], pg_access[64], pg_host[64];
+	char config[512], operator_version[32], operator_manifest[512], kind_operator[32];
+	bool dry_run;
+	int64_t poll_us;
+} current;
+
+static void keep(char *buf, size_t len, const char *v)
+{
+	str_copy(buf, len, v ? v : "");
+}
+
+void k8s_test_options(const struct k8s_options *o, const struct kind_options *ko)
+{
+	if (o) {
+		keep(current.kubeconfig, sizeof(current.kubeconfig), o->kubeconfig);
+		keep(current.context, sizeof(current.context), o->context);
+		keep(current.ns, sizeof(current.ns), o->ns);
+		keep(current.image, sizeof(current.image), o->image);
+		keep(current.operator_name, sizeof(current.operator_name), o->operator_name);
+		keep(current.pg_access, sizeof(current.pg_access), o->pg_access);
+		keep(current.pg_host, sizeof(current.pg_host), o->pg_host);
+		current.dry_run = o->dry_run;
+		current.poll_us = o->poll_us;
+	}
+	if (ko) {
+		keep(current.config, sizeof(current.config), ko->config);
+		keep(current.operator_version, sizeof(current.operator_version), ko->operator_version);
+		keep(current.operator_manifest, sizeof(current.operator_manifest), ko->operator_manifest);
+		keep(current.kind_operator, sizeof(current.kind_operator), ko->operator_name);
+	}
+}
+
+/* name set to value when value is not empty and the table has it. */
+static void opt_set(struct driver_options *d, const char *name, const char *value)
+{
+	char why[128];
+
+	if (value[0] && driver_option_find(d->table, name))
+		driver_options_set(d, name, value, why, sizeof(why));
+}
+
+const struct driver_options *k8s_test_opts(const struct driver_ops *ops)
+{
+	static struct driver_options d;
+	char poll[32] = "";
+
+	driver_options_init(&d, ops);
+	opt_set(&d, "kubeconfig", current.kubeconfig);
+	opt_set(&d, "context", current.context);
+	opt_set(&d, "namespace", current.ns);
+	opt_set(&d, "image", current.image);
+	opt_set(&d, "operator", current.kind_operator[0] ? current.kind_operator : current.operator_name);
+	opt_set(&d, "pg-access", current.pg_access);
+	opt_set(&d, "pg-host", current.pg_host);
+	opt_set(&d, DRIVER_OPTION_DRY_RUN, current.dry_run ? "1" : "");
+	if (current.poll_us > 0)
+		str_format(poll, sizeof(poll), "%lld", (long long)current.poll_us);
+	opt_set(&d, "poll-us", poll);
+	opt_set(&d, "kind-config", current.config);
+	opt_set(&d, "operator-version", current.operator_version);
+	opt_set(&d, "operator-manifest", current.operator_manifest);
+	return &d;
+}
+
+bool k8s_test_can_caps(const struct driver_ops *ops, struct driver *d, unsigned caps, char *why,
+		       size_t why_len)
+{
+	struct fault_request *req = xcalloc(1, sizeof(*req));
+	bool ok;
+
+	req->caps = caps;
+	ok = ops->can(d, req, why, why_len);
+	free(req);
+	return ok;
+}
+
+bool k8s_test_can_net(const struct driver_ops *ops, struct driver *d, const struct net_fault *f,
+		      char *why, size_t why_len)
+{
+	struct fault_request *req = xcalloc(1, sizeof(*req));
+	bool ok;
+
+	req->nnet = 1;
+	req->net[0] = *f;
+	ok = ops->can(d, req, why, why_len);
+	free(req);
+	return ok;
+}
+
 bool k8s_test_configure(struct fake_server *s, struct k8s_options *o)
 {
 	static char kc[512];
@@ -99,7 +190,7 @@ bool k8s_test_configure(struct fake_server *s, struct k8s_options *o)
 	if (!fake_kubeconfig(k8s_test_certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)))
 		return false;
 	o->kubeconfig = kc;
-	k8s_driver_configure(o);
+	k8s_test_options(o, NULL);
 	return true;
 }
 
@@ -113,7 +204,7 @@ struct driver *k8s_test_open_driver(struct fake_server *s, const char *ns, const
 	*ops = driver_find("kubernetes");
 	if (!k8s_test_configure(s, &o) || !*ops)
 		return NULL;
-	return (*ops)->open(&spec, NULL);
+	return (*ops)->open(&spec, NULL, k8s_test_opts(*ops));
 }
 
 void k8s_test_pod_list(char *body, size_t len, unsigned labelled, const char *uid1)

@@ -44,11 +44,45 @@ struct fake_request *k8s_test_request(struct fake_server *s, const char *method,
 /* Requests sent so far with method (any path). */
 int k8s_test_count_method(struct fake_server *s, const char *method);
 
+/* The kubernetes and kind backends' options, as typed values (what the command line would give). */
+struct k8s_options {
+	const char *kubeconfig;
+	const char *context;
+	const char *ns;
+	bool dry_run;
+	const char *image;
+	int64_t poll_us;
+	const char *operator_name;
+	const char *pg_access;
+	const char *pg_host;
+};
+
+struct kind_options {
+	const char *config;
+	const char *operator_version;
+	const char *operator_manifest;
+	const char *operator_name;
+};
+
+/* Options from now on: o (NULL: keep the last), ko (NULL: keep the last); copied. */
+void k8s_test_options(const struct k8s_options *o, const struct kind_options *ko);
+
+/* The options set last, for ops (kubernetes or kind): each one its table declares. */
+const struct driver_options *k8s_test_opts(const struct driver_ops *ops);
+
+/* The backend's can op asked about the capabilities caps alone. */
+bool k8s_test_can_caps(const struct driver_ops *ops, struct driver *d, unsigned caps, char *why,
+		       size_t why_len);
+
+/* The backend's can op asked about the one network fault f alone. */
+bool k8s_test_can_net(const struct driver_ops *ops, struct driver *d, const struct net_fault *f,
+		      char *why, size_t why_len);
+
 /* Start s (plain HTTP) and a client c on a token kubeconfig for it; false on any failure. */
 bool k8s_test_client(struct fake_server *s, struct k8s_client *c, bool dry_run);
 
 /*
- * Write a token kubeconfig for s and configure the kubernetes backend with o on it (its
+ * Write a token kubeconfig for s and set the options o on it (k8s_test_options; its
  * kubeconfig is set here); false when the kubeconfig could not be written.
  */
 bool k8s_test_configure(struct fake_server *s, struct k8s_options *o);

@@ -4,7 +4,7 @@
  * one selecting each operator's primary, one per zone selecting bise.io/zone; every one
  * passes the core API's v1 Service definition and carries bise's labels), their removal,
  * the credentials decoded from each operator's Secret (the password never logged; a
- * missing Secret named), and the driver's entry/members/supports/sweep against the fake
+ * missing Secret named), and the driver's entry/members/can/sweep against the fake
  * API server.
  */
 #include "k8s_fake_server.c"
@@ -438,7 +438,7 @@ static void test_driver_nodeport(void)
 	d = k8s_test_start_cluster(&s, NS, "nodeport", 0, NULL, &ops);
 	add_access(&s);
 	CU_ASSERT(ops->caps & DRIVER_CAP_SQL);
-	CU_ASSERT(ops->supports(d, DRIVER_CAP_SQL, why, sizeof(why)));
+	CU_ASSERT(k8s_test_can_caps(ops, d, DRIVER_CAP_SQL, why, sizeof(why)));
 	CU_ASSERT_FATAL(ops->entry != NULL);
 	CU_ASSERT_FATAL(ops->entry(d, &e));
 	CU_ASSERT_STRING_EQUAL(e.host, "127.0.0.1");
@@ -477,7 +477,7 @@ static void test_driver_address_and_none(void)
 	/* A managed cluster's external read-write service: writers only, no Service made. */
 	d = k8s_test_start_cluster(&s, NS, "pg-rw.example.net:5433", 0, NULL, &ops);
 	add_access(&s);
-	CU_ASSERT(ops->supports(d, DRIVER_CAP_SQL, why, sizeof(why)));
+	CU_ASSERT(k8s_test_can_caps(ops, d, DRIVER_CAP_SQL, why, sizeof(why)));
 	CU_ASSERT_FATAL(ops->entry(d, &e));
 	CU_ASSERT_STRING_EQUAL(e.host, "pg-rw.example.net");
 	CU_ASSERT_EQUAL(e.port, 5433);
@@ -491,7 +491,7 @@ static void test_driver_address_and_none(void)
 	/* No access mode (not a kind context): no workload, and why. */
 	d = k8s_test_open_driver(&s, NS, NULL, &ops);
 	CU_ASSERT_FATAL(d != NULL);
-	CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_SQL, why, sizeof(why)));
+	CU_ASSERT_FALSE(k8s_test_can_caps(ops, d, DRIVER_CAP_SQL, why, sizeof(why)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "no access to PostgreSQL from here: use --pg-access"));
 	CU_ASSERT(ops->entry(d, &e));
 	CU_ASSERT_STRING_EQUAL(e.host, "");
@@ -525,7 +525,8 @@ static void test_target(void)
 	struct cluster_spec spec;
 	struct fake_server s;
 	struct driver *d;
-	char target[2048], again[2048];
+	char target[2048], again[2048], why[2300];
+	struct driver_options *heal = xmalloc(sizeof(*heal));
 	json_object *o;
 
 	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
@@ -541,18 +542,20 @@ static void test_target(void)
 	json_object_put(o);
 
 	other.ns = "elsewhere";
-	k8s_driver_configure(&other);
-	CU_ASSERT_FATAL(ops->retarget(target));
+	k8s_test_options(&other, NULL);
+	driver_options_init(heal, ops);
+	CU_ASSERT_FATAL(driver_options_from_target(heal, target, why, sizeof(why)));
 	k8s_test_spec(&spec, "pg");
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, heal);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT(ops->target(d, again, sizeof(again)));
 	CU_ASSERT_STRING_EQUAL(again, target);
 	ops->close(d);
 	/* Not what bise writes: refused, nothing configured from it. */
 	log_set_level(LOG_QUIET);
-	CU_ASSERT_FALSE(ops->retarget("{\"namespace\":1}"));
-	CU_ASSERT_FALSE(ops->retarget("not json"));
+	CU_ASSERT_FALSE(driver_options_from_target(heal, "{\"namespace\":1}", why, sizeof(why)));
+	CU_ASSERT_FALSE(driver_options_from_target(heal, "not json", why, sizeof(why)));
+	free(heal);
 	fake_server_stop(&s);
 }
 

@@ -11,6 +11,7 @@
 #include "k8s_fake_server.c"
 
 #include "kubernetes/cnpg.h"
+#include "k8s_test_common.h"
 #include "kubernetes/k8s_driver.h"
 #include "kubernetes/yamljson.h"
 
@@ -278,7 +279,7 @@ static void configure(struct fake_server *s, const char *ns_flag, bool dry_run)
 
 	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)));
 	/* token.kubeconfig's context names namespace chaos. */
-	k8s_driver_configure(&o);
+	k8s_test_options(&o, NULL);
 }
 
 static void add_namespace(struct fake_server *s, const char *ns, const char *labels)
@@ -302,13 +303,13 @@ static void test_driver_preflight(void)
 	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
 	configure(&s, NULL, false);
 	fake_route_add(&s, "GET", "/version", -1, 200, "{\"gitVersion\":\"v1.31.0\"}");
-	CU_ASSERT_FALSE(ops->preflight(NULL, why, sizeof(why)));
+	CU_ASSERT_FALSE(ops->preflight(NULL, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "CloudNativePG is not installed"));
 	fake_route_add(&s, "GET", "/apis/postgresql.cnpg.io/v1", -1, 200, "{\"kind\":\"APIResourceList\"}");
-	CU_ASSERT(ops->preflight(NULL, why, sizeof(why)));
+	CU_ASSERT(ops->preflight(NULL, k8s_test_opts(ops), why, sizeof(why)));
 	fake_server_stop(&s);
 	/* Nothing listens there any more: one line naming the server. */
-	CU_ASSERT_FALSE(ops->preflight(NULL, why, sizeof(why)));
+	CU_ASSERT_FALSE(ops->preflight(NULL, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "cannot reach the Kubernetes API server http://127.0.0.1:"));
 	CU_ASSERT_PTR_NULL(strchr(why, '\n'));
 }
@@ -327,7 +328,7 @@ static void test_driver_safety(void)
 	/* The context's namespace, unlabelled: refused, nothing deleted. */
 	add_namespace(&s, "chaos", "\"team\":\"db\"");
 	configure(&s, NULL, false);
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT_FALSE(ops->kill(d, "cluster-example-1", KILL_POD, 0));
 	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", "/api/v1/namespaces/chaos/pods/cluster-example-1"), 0);
@@ -340,7 +341,7 @@ static void test_driver_safety(void)
 		       "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"cluster-example-1\"}}");
 	add_namespace(&s, "chaos", "\"bise.io/chaos\":\"allowed\"");
 	configure(&s, NULL, false);
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT(ops->kill(d, "cluster-example-1", KILL_POD, 0));
 	CU_ASSERT_FALSE(ops->kill(d, "cluster-example-1", KILL_POSTMASTER, 0));
 	CU_ASSERT_EQUAL_FATAL(fake_count(&s, "DELETE", "/api/v1/namespaces/chaos/pods/cluster-example-1"), 1);
@@ -353,7 +354,7 @@ static void test_driver_safety(void)
 	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
 	fake_route_add(&s, "DELETE", PODS "/cluster-example-1", -1, 200, "{\"kind\":\"Status\",\"status\":\"Success\"}");
 	configure(&s, NS, false);
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT(ops->kill(d, "cluster-example-1", KILL_POD, 0));
 	CU_ASSERT_EQUAL(s.nrequests, 1);
 	/* A graceful deletion: whole seconds, rounded up. */
@@ -382,7 +383,7 @@ static void test_driver_cluster(void)
 		       "\"cnpg-controller-manager\",\"namespace\":\"cnpg-system\"},\"spec\":{\"template\":{\"spec\":"
 		       "{\"containers\":[{\"name\":\"manager\",\"image\":\"ghcr.io/cloudnative-pg/cloudnative-pg:1.30.0\"}]}}}}]}");
 	configure(&s, NS, false);
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->exists(d));
 	CU_ASSERT(ops->wait_healthy(d, 5000000, why, sizeof(why)));
@@ -415,7 +416,7 @@ static void test_driver_up_down(void)
 	fake_route_add(&s, "POST", CL_PATH, -1, 201, "{}");
 	add_cluster_fixture(&s);
 	configure(&s, NS, false);
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->up(d, &secs));
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", "/api/v1/namespaces"), 1);
@@ -432,7 +433,7 @@ static void test_driver_up_down(void)
 	fake_route_add(&s, "DELETE", CL_PATH "/cluster-example", -1, 200, "{\"kind\":\"Status\",\"status\":\"Success\"}");
 	fake_route_add(&s, "DELETE", "/api/v1/namespaces/" NS, -1, 200, "{\"kind\":\"Namespace\"}");
 	configure(&s, NS, false);
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT(ops->down(d));
 	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", CL_PATH "/cluster-example"), 1);
 	CU_ASSERT_EQUAL(fake_count(&s, "DELETE", "/api/v1/namespaces/" NS), 1);
@@ -452,13 +453,13 @@ static void test_driver_dry_run(void)
 
 	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
 	configure(&s, NULL, true);
-	CU_ASSERT(ops->preflight(NULL, (char[64]){ 0 }, 64));
-	d = ops->open(&spec, NULL);
+	CU_ASSERT(ops->preflight(NULL, k8s_test_opts(ops), (char[64]){ 0 }, 64));
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->up(d, &secs));
 	CU_ASSERT(ops->kill(d, "cluster-example-2", KILL_POD, 0));
 	f = open_memstream(&text, &len);
-	k8s_driver_print_calls(d, f);
+	ops->flush_calls(d, f);
 	fclose(f);
 	CU_ASSERT_EQUAL(s.nrequests, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "POST /api/v1/namespaces\n"));

@@ -4,7 +4,7 @@
  * their zone; revert and sweep delete by label) and Chaos Mesh experiments (NetworkChaos,
  * IOChaos, PodChaos pass their CRDs; unsupported combinations say why; detection of the
  * API group). Then the driver's net_apply/net_revert/io_fault/io_heal/sweep against the
- * fake API server, with and without Chaos Mesh, and its skip reasons (supports). Zone
+ * fake API server, with and without Chaos Mesh, and its skip reasons (can). Zone
  * outages, re-labelling and the runner's skips: test_driver_k8s_zone.c.
  */
 #include "k8s_fake_server.c"
@@ -328,7 +328,7 @@ static void test_driver_without_chaos_mesh(void)
 	/* The default partition: geneva against the other zones and the client. */
 	part.nb = 3;
 	str_copy(part.b[2], sizeof(part.b[2]), PARTY_CLIENT);
-	CU_ASSERT(ops->net_supported(d, &part, (char[256]){ 0 }, 256));
+	CU_ASSERT(k8s_test_can_net(ops, d, &part, (char[256]){ 0 }, 256));
 	CU_ASSERT(ops->net_apply(d, &part));
 	CU_ASSERT_EQUAL(fake_count(&s, "PATCH", PODS "/pg-3"), 1);
 	r = k8s_test_request(&s, "POST", NETPOL, 0);
@@ -352,7 +352,7 @@ static void test_driver_without_chaos_mesh(void)
 		char why[512] = "";
 
 		str_copy(again.id, sizeof(again.id), "bise-4242-9");
-		CU_ASSERT_FALSE(ops->net_supported(d, &again, why, sizeof(why)));
+		CU_ASSERT_FALSE(k8s_test_can_net(ops, d, &again, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "geneva is already under a NetworkPolicy of " FAULT_ID));
 		/* Zones cut apart while the client keeps every zone: a policy would cut it too. */
 		str_copy(zones_only.id, sizeof(zones_only.id), "bise-4242-10");
@@ -360,7 +360,7 @@ static void test_driver_without_chaos_mesh(void)
 		str_copy(zones_only.a[0], sizeof(zones_only.a[0]), "lucerne");
 		zones_only.nb = 1;
 		str_copy(zones_only.b[0], sizeof(zones_only.b[0]), "gland");
-		CU_ASSERT_FALSE(ops->net_supported(d, &zones_only, why, sizeof(why)));
+		CU_ASSERT_FALSE(k8s_test_can_net(ops, d, &zones_only, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "also cuts them from outside the cluster"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs Chaos Mesh"));
 		CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 1);
@@ -370,19 +370,19 @@ static void test_driver_without_chaos_mesh(void)
 	{
 		char why[256] = "";
 
-		CU_ASSERT(ops->supports(d, DRIVER_CAP_NET_FAULT, why, sizeof(why)));
-		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_LATENCY, why, sizeof(why)));
+		CU_ASSERT(k8s_test_can_caps(ops, d, DRIVER_CAP_NET_FAULT, why, sizeof(why)));
+		CU_ASSERT_FALSE(k8s_test_can_caps(ops, d, DRIVER_CAP_NET_LATENCY, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "Chaos Mesh is not installed on http://127.0.0.1:"));
 		CU_ASSERT(strlen(why) < 160); /* what the runner's step line holds */
 		/* Random loss and the client as a party: NetworkPolicies cannot; skipped too. */
-		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LOSS, why, sizeof(why)));
+		CU_ASSERT_FALSE(k8s_test_can_caps(ops, d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_LOSS, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "needs Chaos Mesh: random packet loss"));
 		/* The client as a party: whether a policy can do it depends on the sides (above). */
-		CU_ASSERT(ops->supports(d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT, why, sizeof(why)));
+		CU_ASSERT(k8s_test_can_caps(ops, d, DRIVER_CAP_NET_FAULT | DRIVER_CAP_NET_CLIENT, why, sizeof(why)));
 		CU_ASSERT(strlen(why) < 256);
 		/* No freeze on Kubernetes, Chaos Mesh or not: a reason, not a crash. */
 		CU_ASSERT_FALSE(ops->caps & DRIVER_CAP_PAUSE);
-		CU_ASSERT_FALSE(ops->supports(d, DRIVER_CAP_PAUSE, why, sizeof(why)));
+		CU_ASSERT_FALSE(k8s_test_can_caps(ops, d, DRIVER_CAP_PAUSE, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "Chaos Mesh has none"));
 	}
 	CU_ASSERT_FATAL(fake_capture_start());
@@ -412,7 +412,7 @@ static void test_driver_without_chaos_mesh(void)
 		str_copy(cut.a[0], sizeof(cut.a[0]), PARTY_CLIENT);
 		cut.nb = 1;
 		str_copy(cut.b[0], sizeof(cut.b[0]), "gland");
-		CU_ASSERT(ops->net_supported(d, &cut, (char[256]){ 0 }, 256));
+		CU_ASSERT(k8s_test_can_net(ops, d, &cut, (char[256]){ 0 }, 256));
 		CU_ASSERT(ops->net_apply(d, &cut));
 		r = k8s_test_request(&s, "POST", NETPOL, 1);
 		CU_ASSERT_FATAL(r != NULL);
@@ -427,7 +427,7 @@ static void test_driver_without_chaos_mesh(void)
 		}
 		json_object_put(o);
 		/* After the sweep geneva is free again: the partition is possible once more. */
-		CU_ASSERT(ops->net_supported(d, &part, (char[256]){ 0 }, 256));
+		CU_ASSERT(k8s_test_can_net(ops, d, &part, (char[256]){ 0 }, 256));
 	}
 	ops->close(d);
 	fake_server_stop(&s);
@@ -447,7 +447,7 @@ static void test_driver_with_chaos_mesh(void)
 	fake_route_add(&s, "GET", CM, -1, 200, "{\"kind\":\"APIResourceList\"}");
 	fake_route_add(&s, "POST", CM "/namespaces/" NS "/networkchaos", -1, 201, "{}");
 	fake_route_add(&s, "POST", CM "/namespaces/" NS "/iochaos", -1, 201, "{}");
-	CU_ASSERT(ops->supports(d, DRIVER_CAP_STORAGE_STALL | DRIVER_CAP_NET_LATENCY, (char[64]){ 0 }, 64));
+	CU_ASSERT(k8s_test_can_caps(ops, d, DRIVER_CAP_STORAGE_STALL | DRIVER_CAP_NET_LATENCY, (char[64]){ 0 }, 64));
 	CU_ASSERT(ops->net_apply(d, &delay));
 	CU_ASSERT(ops->net_apply(d, &part));
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 0); /* partitions go through Chaos Mesh too */

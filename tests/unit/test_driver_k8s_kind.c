@@ -41,45 +41,45 @@ static void test_preflight(void)
 
 	CU_ASSERT_EQUAL(ops->caps & DRIVER_CAP_ZONE_OUTAGE, DRIVER_CAP_ZONE_OUTAGE);
 	k8s_test_spec(&spec, "kt");
-	k8s_driver_configure(&k);
-	kind_driver_configure(&ko);
+	k8s_test_options(&k, NULL);
+	k8s_test_options(NULL, &ko);
 	/* Nothing on PATH: both pieces named in one line. */
 	setenv("PATH", "/nonexistent-bise", 1);
-	CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+	CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT(strstr(why, "the kind backend needs the kind binary on PATH") != NULL);
 	CU_ASSERT(strstr(why, "the docker client on PATH and a reachable Docker engine") != NULL);
 	setenv("PATH", path, 1);
 	/* This machine's docker is a client without an engine: `docker info` fails and says so. */
 	if (system("command -v docker >/dev/null && ! command -v kind >/dev/null && "
 		   "! docker info >/dev/null 2>&1") == 0) {
-		CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+		CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 		CU_ASSERT(strstr(why, "the kind binary on PATH") != NULL);
 		CU_ASSERT(strstr(why, "a reachable Docker engine (`docker info` failed") != NULL);
 	}
 	free(path);
 	ko.operator_version = "1.30";
-	kind_driver_configure(&ko);
-	CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+	k8s_test_options(NULL, &ko);
+	CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT(strstr(why, "not X.Y.Z") != NULL);
 	ko.operator_version = "1.30.0";
 	ko.operator_name = "zalando";
-	kind_driver_configure(&ko);
-	CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+	k8s_test_options(NULL, &ko);
+	CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT(strstr(why, "--operator-manifest") != NULL);
 	ko.operator_name = NULL;
 	ko.operator_manifest = "x.yaml";
-	kind_driver_configure(&ko);
-	CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+	k8s_test_options(NULL, &ko);
+	CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT(strstr(why, "exclude each other") != NULL);
 	/* The config next to the sources (the test runs from a build directory in the tree). */
 	memset(&ko, 0, sizeof(ko));
-	kind_driver_configure(&ko);
-	CU_ASSERT(kind_config_path(found, sizeof(found)));
+	k8s_test_options(NULL, &ko);
+	CU_ASSERT(kind_config_path(driver_option(k8s_test_opts(ops), "kind-config"), found, sizeof(found)));
 	CU_ASSERT(found[0] == '/' && strstr(found, "/kind-config/kind-3zones.yaml") != NULL &&
 		  strstr(found, "..") == NULL);
 	ko.config = "/nonexistent/kind.yaml";
-	kind_driver_configure(&ko);
-	CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+	k8s_test_options(NULL, &ko);
+	CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT(strstr(why, "no kind config: /nonexistent/kind.yaml") != NULL);
 }
 
@@ -116,13 +116,13 @@ static void dry_steps(void *arg)
 	double seconds;
 
 	x->up = ops->up(x->d, &seconds);
-	kind_driver_flush_calls(x->d, stdout);
+	ops->flush_calls(x->d, stdout);
 	x->stop = ops->zone_stop(x->d, "geneva");
-	kind_driver_flush_calls(x->d, stdout);
+	ops->flush_calls(x->d, stdout);
 	x->start = ops->zone_start(x->d, "geneva");
-	kind_driver_flush_calls(x->d, stdout);
+	ops->flush_calls(x->d, stdout);
 	x->down = ops->down(x->d);
-	kind_driver_flush_calls(x->d, stdout);
+	ops->flush_calls(x->d, stdout);
 }
 
 static long at(const char *text, const char *needle, long from)
@@ -146,10 +146,10 @@ static void test_dry_run(void)
 	str_format(manifest, sizeof(manifest), "%s/" FIXTURE, source_dir());
 	str_format(state, sizeof(state), "%s/state", k8s_test_certdir);
 	ko.operator_manifest = manifest;
-	k8s_driver_configure(&k);
-	kind_driver_configure(&ko);
+	k8s_test_options(&k, NULL);
+	k8s_test_options(NULL, &ko);
 	k8s_test_spec(&spec, "kt");
-	x.d = ops->open(&spec, state);
+	x.d = ops->open(&spec, state, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(x.d != NULL);
 	CU_ASSERT_FALSE(ops->exists(x.d));
 	out = capture_stdout(dry_steps, &x);
@@ -199,12 +199,12 @@ static void test_zone_outage_recorded(void)
 		   k8s_test_certdir, dir, kc, dir);
 	CU_ASSERT_FATAL(system(cmd) == 0);
 	fake_route_add(&s, "GET", NODES, -1, 200, nodes_geneva);
-	k8s_driver_configure(&k);
-	kind_driver_configure(&ko);
+	k8s_test_options(&k, NULL);
+	k8s_test_options(NULL, &ko);
 	k8s_test_spec(&spec, "kt");
 	str_format(dir, sizeof(dir), "%s/adopted", k8s_test_certdir);
 	log_set_level(LOG_ERROR);
-	d = ops->open(&spec, dir);
+	d = ops->open(&spec, dir, k8s_test_opts(ops));
 	log_set_level(LOG_QUIET);
 	CU_ASSERT_FATAL(d != NULL);
 	/* No engine here: docker stop fails, but the zone was recorded first. */
@@ -229,7 +229,7 @@ static void test_zone_outage_recorded(void)
 	/* Without its kubeconfig (nothing to ask the API), heal still starts what is recorded. */
 	str_format(cmd, sizeof(cmd), "%s/kind/kt/kubeconfig", dir);
 	CU_ASSERT_FATAL(unlink(cmd) == 0);
-	d = ops->open(&spec, dir);
+	d = ops->open(&spec, dir, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT_FATAL(fake_capture_start());
 	log_set_level(LOG_ERROR);

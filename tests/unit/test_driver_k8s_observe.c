@@ -254,7 +254,7 @@ static void test_operator_role_label(void)
 	quiet_watch_route(&s);
 	k8s_test_spec(&spec, "pg");
 	CU_ASSERT_FATAL(k8s_test_configure(&s, &o));
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(d != NULL);
 	str_format(path, sizeof(path), "%s/observe-zalando.jsonl", k8s_test_certdir);
 	observe_until(ops, d, path, 3, roles, sizeof(roles), &stop_us, &ok);
@@ -384,6 +384,7 @@ static void test_runner_observes(void)
 			scenario_load(path, &sc, err, sizeof(err)));
 	run_options_defaults(&opt);
 	opt.backend = "kubernetes";
+	opt.driver_opts = k8s_test_opts(driver_find("kubernetes"));
 	str_format(path, sizeof(path), "%s/run", dir);
 	opt.out_dir = path;
 	opt.seed = 7;

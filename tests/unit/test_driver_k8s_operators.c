@@ -10,6 +10,7 @@
 
 #include "kubernetes/cozystack.h"
 #include "kubernetes/crunchy.h"
+#include "k8s_test_common.h"
 #include "kubernetes/k8s_driver.h"
 #include "kubernetes/zalando.h"
 
@@ -475,7 +476,7 @@ static void configure(struct fake_server *s, const char *op)
 	struct k8s_options o = { .kubeconfig = kc, .ns = NS, .poll_us = 1000, .operator_name = op };
 
 	CU_ASSERT_FATAL(fake_kubeconfig(certdir, "token.kubeconfig", s->url, NULL, kc, sizeof(kc)));
-	k8s_driver_configure(&o);
+	k8s_test_options(&o, NULL);
 }
 
 static void test_driver_operator(void)
@@ -507,26 +508,26 @@ static void test_driver_operator(void)
 	CU_ASSERT_FATAL(fake_server_start(&s, false, certdir));
 	fake_route_add(&s, "GET", "/version", -1, 200, "{\"gitVersion\":\"v1.31.0\"}");
 	configure(&s, "zalando");
-	CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+	CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT_STRING_EQUAL(why + strlen(why) - strlen("(no API acid.zalan.do/v1; see kind-config/README.md)"),
 			       "(no API acid.zalan.do/v1; see kind-config/README.md)");
 	CU_ASSERT(strncmp(why, "Zalando postgres-operator is not installed on http://127.0.0.1:", 63) == 0);
 	configure(&s, "stolon");
-	CU_ASSERT_FALSE(ops->preflight(&spec, why, sizeof(why)));
+	CU_ASSERT_FALSE(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	CU_ASSERT_STRING_EQUAL(why, "unknown operator stolon (BISE_K8S_OPERATOR: cnpg, cozystack, zalando, crunchy)");
-	CU_ASSERT_PTR_NULL(ops->open(&spec, NULL));
+	CU_ASSERT_PTR_NULL(ops->open(&spec, NULL, k8s_test_opts(ops)));
 
 	/* From the environment when the options name none. */
 	setenv("BISE_K8S_OPERATOR", "crunchy", 1);
 	configure(&s, NULL);
 	fake_route_add(&s, "GET", "/apis/postgres-operator.crunchydata.com/v1beta1", -1, 200, "{\"kind\":\"APIResourceList\"}");
-	CU_ASSERT(ops->preflight(&spec, why, sizeof(why)));
+	CU_ASSERT(ops->preflight(&spec, k8s_test_opts(ops), why, sizeof(why)));
 	fake_route_add(&s, "POST", CR_PATH, 1, 201, "{}");
 	fake_route_add(&s, "GET", CR_PATH "/hippo", -1, 200,
 		       "{\"spec\":{\"instances\":[{\"name\":\"zones\",\"replicas\":3}]},\"status\":{\"instances\":"
 		       "[{\"name\":\"zones\",\"readyReplicas\":3,\"replicas\":3}]}}");
 	fake_route_add(&s, "GET", PODS, -1, 200, "{\"kind\":\"PodList\",\"metadata\":{},\"items\":[]}");
-	d = ops->open(&spec, NULL);
+	d = ops->open(&spec, NULL, k8s_test_opts(ops));
 	CU_ASSERT_FATAL(d != NULL);
 	CU_ASSERT(ops->exists(d));
 	/* The pods are not there yet: not healthy, and up says why. */

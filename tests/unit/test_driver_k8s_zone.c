@@ -176,7 +176,7 @@ static void test_zone_outage(void)
 	fake_route_add(&s, "POST", NETPOL, -1, 201, "{}");
 	CU_ASSERT(ops->caps & DRIVER_CAP_ZONE_OUTAGE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ops->zone_stop);
-	CU_ASSERT(ops->supports(d, DRIVER_CAP_ZONE_OUTAGE, (char[64]){ 0 }, 64));
+	CU_ASSERT(k8s_test_can_caps(ops, d, DRIVER_CAP_ZONE_OUTAGE, (char[64]){ 0 }, 64));
 	CU_ASSERT(ops->zone_stop(d, "geneva"));
 
 	/* Only the schedulable node, with the reference cordon and bise's marks. */
@@ -316,7 +316,7 @@ static void test_client_cut_with_chaos_mesh(void)
 	d = k8s_test_start_cluster(&s, NS, NULL, 0, NULL, &ops);
 	fake_route_add(&s, "GET", CM, -1, 200, "{\"kind\":\"APIResourceList\"}");
 	fake_route_add(&s, "POST", CM_NET, -1, 201, "{}");
-	CU_ASSERT(ops->supports(d, DRIVER_CAP_NET_CLIENT | DRIVER_CAP_NET_LOSS, (char[256]){ 0 }, 256));
+	CU_ASSERT(k8s_test_can_caps(ops, d, DRIVER_CAP_NET_CLIENT | DRIVER_CAP_NET_LOSS, (char[256]){ 0 }, 256));
 	/* The default partition: geneva against the other zones and the client. */
 	f.nb = 3;
 	str_copy(f.b[2], sizeof(f.b[2]), PARTY_CLIENT);
@@ -360,7 +360,7 @@ static void test_client_cut_with_chaos_mesh(void)
 	f.nb = 3;
 	for (int i = 0; i < 3; i++)
 		str_copy(f.b[i], sizeof(f.b[i]), zones[i]);
-	CU_ASSERT(ops->net_supported(d, &f, (char[512]){ 0 }, 512));
+	CU_ASSERT(k8s_test_can_net(ops, d, &f, (char[512]){ 0 }, 512));
 	CU_ASSERT(ops->net_apply(d, &f));
 	CU_ASSERT_EQUAL(fake_count(&s, "POST", NETPOL), 3);
 	CU_ASSERT(ops->net_revert(d, f.id));
@@ -375,7 +375,7 @@ static void test_client_cut_with_chaos_mesh(void)
 	{
 		char why[512] = "";
 
-		CU_ASSERT_FALSE(ops->net_supported(d, &f, why, sizeof(why)));
+		CU_ASSERT_FALSE(k8s_test_can_net(ops, d, &f, why, sizeof(why)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "a NetworkPolicy only cuts, both ways"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(why, "as the source of a one-way fault"));
 	}
@@ -515,6 +515,7 @@ static int run_scenario(struct fake_server *s, const struct driver_ops *ops, str
 	str_format(out_dir, sizeof(out_dir), "%s/%s", workdir, out);
 	run_options_defaults(&opt);
 	opt.backend = "kubernetes";
+	opt.driver_opts = k8s_test_opts(driver_find("kubernetes"));
 	opt.out_dir = out_dir;
 	opt.seed = 7;
 	opt.state_root = workdir;

@@ -64,6 +64,7 @@ static void test_dry_run_plan(void)
 	CU_ASSERT_FATAL(k8s_test_configure(&s, &ko));
 	run_options_defaults(&o);
 	o.backend = "kubernetes";
+	o.driver_opts = k8s_test_opts(driver_find("kubernetes"));
 	o.state_root = k8s_test_certdir;
 	out = fdopen(ofd, "w+");
 	CU_ASSERT_FATAL(out != NULL);
@@ -121,8 +122,9 @@ static void test_dry_run_refused_elsewhere(void)
 	{
 		struct k8s_options ko = { .ns = "chaos" };
 
-		k8s_driver_configure(&ko);
+		k8s_test_options(&ko, NULL);
 		o.backend = "kubernetes";
+		o.driver_opts = k8s_test_opts(driver_find("kubernetes"));
 		CU_ASSERT_EQUAL(dryrun_run(NULL, 0, &o, stdout), BISE_EXIT_USAGE);
 	}
 }
