@@ -4,6 +4,7 @@
 #include "driver.h"
 #include "fault.h"
 #include "plan.h"
+#include "trial.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -14,7 +15,6 @@
 struct dry {
 	const struct scenario *sc;
 	const struct driver_ops *real;
-	struct driver_ops ops; /* the backend's, members answered by placeholders */
 	struct driver *drv;    /* NULL: the backend records no calls, only the timeline is printed */
 	FILE *out;
 	struct plan plan;
@@ -24,33 +24,10 @@ struct dry {
 	int next_id;
 };
 
-/* The placeholders' spec: the ops table's members op has no room for it. One plan at a time. */
-static const struct cluster_spec *placeholder_spec;
-
 /* Whether the backend can record the calls it would make instead of making them. */
 static bool records_calls(const struct driver_ops *ops)
 {
 	return ops->flush_calls && driver_option_find(ops->options, DRIVER_OPTION_DRY_RUN);
-}
-
-static void placeholder_name(const struct cluster_spec *spec, int i, char *buf, size_t len)
-{
-	str_format(buf, len, "%s-%s", spec->name, spec->zones[i]);
-}
-
-/* One member per zone, named <cluster>-<zone>; the first zone's is the primary. */
-static int placeholder_members(struct driver *d, struct member *out, int max)
-{
-	int n = placeholder_spec->nzones < max ? placeholder_spec->nzones : max;
-
-	for (int i = 0; i < n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
-		placeholder_name(placeholder_spec, i, out[i].name, sizeof(out[i].name));
-		str_copy(out[i].zone, sizeof(out[i].zone), placeholder_spec->zones[i]);
-		out[i].role = i == 0 ? MEMBER_PRIMARY : MEMBER_REPLICA;
-		out[i].timeline = 1;
-	}
-	return n;
 }
 
 /* Print what the backend recorded since the last flush. */
@@ -86,32 +63,22 @@ static bool done(struct dry *p, bool ok)
 	return ok;
 }
 
-/* The placeholder a target resolves to: primary the first zone's, replica the second's. */
-static bool resolve(const struct dry *p, const struct step *st, char *member, size_t len)
+/* The member a target resolves to among the backend's dry-run placeholders, as a run resolves it. */
+static bool resolve(const struct dry *p, int i, char *member, size_t len)
 {
-	const struct cluster_spec *spec = &p->sc->cluster;
+	const struct plan_entry *e = &p->plan.entries[i];
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n = p->real->members(p->drv, m, DRIVER_MAX_MEMBERS), pick;
 
-	if (strcmp(st->target, "primary") == 0 || strcmp(st->target, "any") == 0) {
-		placeholder_name(spec, 0, member, len);
-		return true;
-	}
-	if (strcmp(st->target, "replica") == 0) {
-		placeholder_name(spec, spec->nzones > 1 ? 1 : 0, member, len);
-		return true;
-	}
-	for (int i = 0; i < spec->nzones; i++)
-		if (strcmp(spec->zones[i], st->target) == 0) {
-			placeholder_name(spec, i, member, len);
-			return true;
-		}
-	return false;
+	pick = n > 0 ? trial_pick_target(m, n, p->sc->steps[e->step].target, e->draw) : -1;
+	return pick >= 0 && str_copy(member, len, m[pick].name);
 }
 
 static bool dry_apply(struct dry *p, int i, const char *when, const char *what)
 {
 	const struct plan_entry *e = &p->plan.entries[i];
 	const struct step *st = &p->sc->steps[e->step];
-	struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc };
+	struct fault_ctx fc = { .ops = p->real, .drv = p->drv, .scenario = p->sc };
 	char why[160];
 	bool applied;
 
@@ -125,7 +92,7 @@ static bool dry_apply(struct dry *p, int i, const char *when, const char *what)
 		p->applied[i] = true;
 		return true;
 	}
-	if (!resolve(p, st, p->members[i], sizeof(p->members[i]))) {
+	if (!resolve(p, i, p->members[i], sizeof(p->members[i]))) {
 		log_error("step %d: target %s is no zone of cluster %s", e->step + 1, st->target,
 			  p->sc->cluster.name);
 		return false;
@@ -149,7 +116,7 @@ static bool dry_revert(struct dry *p, int i, const char *when)
 {
 	const struct plan_entry *e = &p->plan.entries[i];
 	const struct step *st = &p->sc->steps[e->step];
-	struct fault_ctx fc = { .ops = &p->ops, .drv = p->drv, .scenario = p->sc,
+	struct fault_ctx fc = { .ops = p->real, .drv = p->drv, .scenario = p->sc,
 				.fault_id = p->ids[e->apply] };
 
 	if (!p->applied[e->apply])
@@ -191,18 +158,17 @@ static bool dry_walk(struct dry *p)
 }
 
 /* The members' placeholders, the one line a reader needs to follow the calls. */
-static void print_placeholders(const struct scenario *sc, FILE *out)
+static void print_placeholders(const struct dry *p)
 {
-	fprintf(out, "# members are placeholders derived from the spec's zones (reads answer 404 in a "
-		"dry run):");
-	for (int i = 0; i < sc->cluster.nzones; i++) {
-		char name[MEMBER_NAME_LEN];
+	struct member m[DRIVER_MAX_MEMBERS];
+	int n = p->real->members(p->drv, m, DRIVER_MAX_MEMBERS);
 
-		placeholder_name(&sc->cluster, i, name, sizeof(name));
-		fprintf(out, "%s %s in %s (%s)", i ? "," : "", name, sc->cluster.zones[i],
-			i == 0 ? "primary" : "replica");
-	}
-	fprintf(out, "; no workload runs, nothing is waited for\n");
+	fprintf(p->out, "# members are placeholders derived from the spec's zones (reads answer 404 in a "
+		"dry run):");
+	for (int i = 0; i < n; i++)
+		fprintf(p->out, "%s %s in %s (%s)", i ? "," : "", m[i].name, m[i].zone,
+			m[i].role == MEMBER_PRIMARY ? "primary" : "replica");
+	fprintf(p->out, "; no workload runs, nothing is waited for\n");
 }
 
 /* The calls around the trial: the cluster brought up if absent, taken down after. */
@@ -244,8 +210,6 @@ static int dry_scenario(const struct scenario *sc, const struct run_options *o, 
 	p->sc = sc;
 	p->real = real;
 	p->out = out;
-	p->ops = *real;
-	p->ops.members = placeholder_members;
 	if (!plan_build(sc, o->seed, 1, &p->plan, why, sizeof(why))) {
 		log_error("%s: %s", sc->name, why);
 		free(p);
@@ -254,7 +218,6 @@ static int dry_scenario(const struct scenario *sc, const struct run_options *o, 
 	p->members = xcalloc((size_t)p->plan.n + 1, sizeof(*p->members));
 	p->ids = xcalloc((size_t)p->plan.n + 1, sizeof(*p->ids));
 	p->applied = xcalloc((size_t)p->plan.n + 1, sizeof(*p->applied));
-	placeholder_spec = &sc->cluster;
 	if (records_calls(real)) {
 		if (!real->preflight(&sc->cluster, o->driver_opts, why, sizeof(why))) {
 			log_error("%s", why);
@@ -267,7 +230,7 @@ static int dry_scenario(const struct scenario *sc, const struct run_options *o, 
 		if (p->drv) {
 			fprintf(out, "# dry run of scenario %s on the %s backend: every API call a run would "
 				"make, in order; nothing is sent\n", sc->name, real->name);
-			print_placeholders(sc, out);
+			print_placeholders(p);
 		} else {
 			fprintf(out, "# dry run of scenario %s on the %s backend: its plan, nothing is "
 				"touched\n", sc->name, real->name);
@@ -277,7 +240,6 @@ static int dry_scenario(const struct scenario *sc, const struct run_options *o, 
 	}
 	if (p->drv)
 		real->close(p->drv);
-	placeholder_spec = NULL;
 	plan_free(&p->plan);
 	free(p->members);
 	free(p->ids);

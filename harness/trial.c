@@ -293,31 +293,39 @@ static int pick_member(const struct member *m, int n, enum member_role want, uin
 	return candidates[draw % (uint64_t)k];
 }
 
+int trial_pick_target(const struct member *m, int n, const char *target, uint64_t draw)
+{
+	int pick = -1;
+
+	if (strcmp(target, "primary") == 0) {
+		for (int i = 0; i < n; i++)
+			if (m[i].role == MEMBER_PRIMARY && (pick < 0 || m[i].timeline > m[pick].timeline))
+				pick = i;
+	} else if (strcmp(target, "replica") == 0) {
+		pick = pick_member(m, n, MEMBER_REPLICA, draw);
+	} else if (strcmp(target, "any") == 0) {
+		pick = pick_member(m, n, MEMBER_UNKNOWN, draw);
+	} else {
+		for (int i = 0; i < n; i++)
+			if (strcmp(m[i].zone, target) == 0)
+				pick = i;
+	}
+	return pick;
+}
+
 /* Resolve a zone name or a role to a member at injection time. */
 static bool resolve_target_once(struct trial_ctx *c, const struct step *st, uint64_t draw,
 				char *member, size_t len, char *why, size_t why_len)
 {
 	struct member m[DRIVER_MAX_MEMBERS];
 	int n = c->ops->members(c->drv, m, DRIVER_MAX_MEMBERS);
-	int pick = -1;
+	int pick;
 
 	if (n < 0) {
 		str_copy(why, why_len, "cannot list members");
 		return false;
 	}
-	if (strcmp(st->target, "primary") == 0) {
-		for (int i = 0; i < n; i++)
-			if (m[i].role == MEMBER_PRIMARY && (pick < 0 || m[i].timeline > m[pick].timeline))
-				pick = i;
-	} else if (strcmp(st->target, "replica") == 0) {
-		pick = pick_member(m, n, MEMBER_REPLICA, draw);
-	} else if (strcmp(st->target, "any") == 0) {
-		pick = pick_member(m, n, MEMBER_UNKNOWN, draw);
-	} else {
-		for (int i = 0; i < n; i++)
-			if (strcmp(m[i].zone, st->target) == 0)
-				pick = i;
-	}
+	pick = trial_pick_target(m, n, st->target, draw);
 	if (pick < 0) {
 		str_format(why, why_len, "no member is %s right now", st->target);
 		return false;

@@ -29,6 +29,12 @@ struct scenario_run {
 	double provision_seconds;
 };
 
+/*
+ * The member a step's target names among m[0..n): a zone's, the primary (the highest
+ * timeline's), or the draw's pick among replicas / live members. -1 when none is.
+ */
+int trial_pick_target(const struct member *m, int n, const char *target, uint64_t draw);
+
 /* Run trial number `trial` (1-based) of sc into dir/trial-N; returns a bise_exit code. */
 int trial_run(const struct scenario_run *r, const struct scenario *sc, const char *dir, int trial,
 	      int trials, struct trial_result *t);

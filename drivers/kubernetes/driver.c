@@ -388,10 +388,32 @@ static bool k8s_down(struct driver *d)
 	return true;
 }
 
+/*
+ * A dry run reads nothing back (reads answer 404), so its members are placeholders named
+ * <cluster>-<zone>, the first zone's the primary: the plan's calls name pods that way.
+ */
+static int dry_run_members(const struct driver *d, struct member *out, int max)
+{
+	int n = d->spec.nzones < max ? d->spec.nzones : max;
+
+	for (int i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		str_format(out[i].name, sizeof(out[i].name), "%s-%s", d->spec.name, d->spec.zones[i]);
+		str_copy(out[i].zone, sizeof(out[i].zone), d->spec.zones[i]);
+		out[i].role = i == 0 ? MEMBER_PRIMARY : MEMBER_REPLICA;
+		out[i].timeline = 1;
+	}
+	return n;
+}
+
 static int k8s_members(struct driver *d, struct member *out, int max)
 {
 	struct cnpg_member m[DRIVER_MAX_MEMBERS];
-	int n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS);
+	int n;
+
+	if (d->c.dry_run)
+		return dry_run_members(d, out, max);
+	n = d->op->members(&d->c, d->ns, d->spec.name, m, DRIVER_MAX_MEMBERS);
 
 	for (int i = 0; i < n && i < max; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
