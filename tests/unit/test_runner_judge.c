@@ -8,7 +8,6 @@
 #include "report_cmd.h"
 #include "run_setup.h"
 #include "runner.h"
-#include "scenario.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
@@ -17,18 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tests_register(void);
+static char workdir[256], out[512];
 
-static char workdir[256];
-
+/* The work directory, and the run directory inside it. */
 static int suite_init(void)
 {
-	return run_setup_workdir_make(workdir, sizeof(workdir), "bise-test-runner-judge");
-}
-
-static int suite_clean(void)
-{
-	return run_setup_workdir_remove(workdir);
+	if (run_setup_workdir_make(workdir, sizeof(workdir), "bise-test-runner-judge") != 0)
+		return 1;
+	return str_format(out, sizeof(out), "%s/run", workdir) ? 0 : 1;
 }
 
 /* p95(recovery_time) < 1ms cannot hold: a restart takes longer. */
@@ -38,20 +33,20 @@ static const char scenario_text[] =
 	"cluster:\n"
 	"  restart_delay: 100ms\n"
 	"steps:\n"
-	"  - at: 100ms\n"
+	"  - at: 50ms\n"
 	"    fault: pod-kill\n"
 	"    target: primary\n"
 	"  - wait: healthy\n"
-	"    timeout: 5s\n"
+	"    timeout: 3s\n"
 	"slo:\n"
-	"  recovery_time: \"< 5s\"\n"
 	"  data_loss: \"== 0\"\n"
+	"  recovery_time: \"< 3s\"\n"
 	"  p95(recovery_time): \"< 1ms\"\n";
 
 static const char *const report_files[] = { "summary.json", "metrics.csv", "timeseries.csv", "junit.xml",
 					    "summary.md", "report.html", NULL };
 
-static char *read_report(const char *out, const char *name)
+static char *read_report(const char *name)
 {
 	char path[700];
 	size_t len;
@@ -67,39 +62,51 @@ static json_object *get(json_object *o, const char *key)
 	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* Tally of one SLO's per-trial verdicts in summary.json: [pass, fail, skip]. */
+static void tally(json_object *trials, const char *slo, const char *threshold, int counts[3])
+{
+	static const char *const kinds[3] = { "pass", "fail", "skip" };
+
+	memset(counts, 0, 3 * sizeof(*counts));
+	for (size_t i = 0; i < json_object_array_length(trials); i++) {
+		json_object *vs = get(json_object_array_get_idx(trials, i), "verdicts");
+
+		for (size_t j = 0; j < json_object_array_length(vs); j++) {
+			json_object *v = json_object_array_get_idx(vs, j);
+
+			if (strcmp(json_object_get_string(get(v, "slo")), slo) != 0 ||
+			    strcmp(json_object_get_string(get(v, "threshold")), threshold) != 0)
+				continue;
+			for (int k = 0; k < 3; k++)
+				counts[k] += strcmp(json_object_get_string(get(v, "verdict")), kinds[k]) == 0;
+		}
+	}
+}
+
 /* The comparison of the run directory counts what summary.json says of every trial. */
-static void check_compare(const char *out, json_object *summary)
+static void check_compare(json_object *summary)
 {
 	struct comparison *cmp = xcalloc(1, sizeof(*cmp));
-	char *dirs[1] = { (char *)out };
-	json_object *trials = get(summary, "trials");
+	char *dirs[1] = { out };
 	json_object *stats = get(get(get(summary, "trials_stats"), "recovery_time"), "p50");
 	const struct compare_cell *c;
-	int pass = 0, fail = 0, skip = 0;
+	int counts[3], total = 0;
 
 	CU_ASSERT_FATAL(compare_load(dirs, 1, cmp));
 	c = &cmp->cells[0][0];
 	CU_ASSERT_FATAL(c->present);
 	CU_ASSERT_EQUAL(c->trials, 3);
 	CU_ASSERT_STRING_EQUAL(c->overall, json_object_get_string(get(summary, "overall")));
-	for (size_t i = 0; i < json_object_array_length(trials); i++) {
-		json_object *vs = get(json_object_array_get_idx(trials, i), "verdicts");
-
-		for (size_t j = 0; j < json_object_array_length(vs); j++) {
-			json_object *v = json_object_array_get_idx(vs, j);
-			const char *what = json_object_get_string(get(v, "verdict"));
-
-			if (strcmp(json_object_get_string(get(v, "slo")), "recovery_time") != 0)
-				continue;
-			pass += strcmp(what, "pass") == 0;
-			fail += strcmp(what, "fail") == 0;
-			skip += strcmp(what, "skip") == 0;
-		}
+	/* data_loss, recovery_time and the statistic (a skip in every trial). */
+	CU_ASSERT_EQUAL(c->nslos, 3);
+	for (int i = 0; i < c->nslos; i++) {
+		tally(get(summary, "trials"), c->slos[i].metric, c->slos[i].threshold, counts);
+		CU_ASSERT_EQUAL(c->slos[i].pass, counts[0]);
+		CU_ASSERT_EQUAL(c->slos[i].fail, counts[1]);
+		CU_ASSERT_EQUAL(c->slos[i].skip, counts[2]);
+		total += counts[0] + counts[1] + counts[2];
 	}
-	CU_ASSERT_EQUAL(pass + fail + skip, 3);
-	CU_ASSERT_EQUAL(c->slos[0].pass, pass);
-	CU_ASSERT_EQUAL(c->slos[0].fail, fail);
-	CU_ASSERT_EQUAL(c->slos[0].skip, skip);
+	CU_ASSERT_EQUAL(total, 9);
 	/* The same statistic: the run's in microseconds, the comparison's in seconds. */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(stats);
 	CU_ASSERT_EQUAL(c->recovery_s.n, 3);
@@ -109,14 +116,12 @@ static void check_compare(const char *out, json_object *summary)
 
 static void test_run_report_compare(void)
 {
-	char path[512], out[512];
-	char *before[8], *after;
+	char path[512], *before[8], *after;
 	struct scenario sc;
 	struct scenario *list[1] = { &sc };
 	struct run_options opt;
 	json_object *summary, *verdicts;
 
-	str_format(out, sizeof(out), "%s/run", workdir);
 	CU_ASSERT_FATAL(run_setup_scenario(workdir, "null-judge.yaml", scenario_text, path, sizeof(path), &sc));
 	run_setup_options(&opt, out, workdir);
 	CU_ASSERT_EQUAL(runner_run(list, 1, &opt), BISE_EXIT_SLO_FAILED);
@@ -132,13 +137,13 @@ static void test_run_report_compare(void)
 			       "fail");
 
 	for (int i = 0; report_files[i]; i++) {
-		before[i] = read_report(out, report_files[i]);
+		before[i] = read_report(report_files[i]);
 		CU_ASSERT_PTR_NOT_NULL(before[i]);
 	}
 	fflush(stdout);
 	CU_ASSERT_EQUAL(report_cmd_run(out), BISE_EXIT_SLO_FAILED);
 	for (int i = 0; report_files[i]; i++) {
-		after = read_report(out, report_files[i]);
+		after = read_report(report_files[i]);
 		CU_ASSERT_PTR_NOT_NULL(after);
 		if (before[i] && after && strcmp(before[i], after) != 0) {
 			fprintf(stderr, "\n%s differs after bise report\n", report_files[i]);
@@ -147,14 +152,15 @@ static void test_run_report_compare(void)
 		free(after);
 		free(before[i]);
 	}
-	check_compare(out, summary);
+	check_compare(summary);
 	json_object_put(summary);
 	scenario_free(&sc);
+	CU_ASSERT_EQUAL(run_setup_workdir_remove(workdir), 0);
 }
 
 void tests_register(void)
 {
-	CU_pSuite s = CU_add_suite("run, report and compare judge alike", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("run, report and compare judge alike", suite_init, NULL);
 
 	CU_add_test(s, "three trials on the null driver, reported again and compared", test_run_report_compare);
 }
