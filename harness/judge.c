@@ -37,7 +37,7 @@ bool judge_load_trial(struct trial_result *t, bool bins, struct trial_log *log)
 		str_copy(log->host, sizeof(log->host), ev.host);
 		log->seed = strtoull(ev.seed, NULL, 10);
 		log->provision_seconds = ev.provision_seconds;
-		/* A run_end without a status still ended the run; completed is the runner's only word. */
+		/* A run_end without a status still ended the run: "" means interrupted. */
 		str_copy(log->end_status, sizeof(log->end_status),
 			 ev.run_ended && !ev.end_status[0] ? "unknown" : ev.end_status);
 	}
