@@ -119,7 +119,7 @@ static void log_stat_verdicts(const struct scenario_result *res)
 	}
 }
 
-/* Run every trial of sc; res keeps the results (the caller frees res->trials). */
+/* Run every trial of sc and judge them; *out keeps the results (judge_result_free). */
 static int run_scenario(struct scenario_run *r, const struct scenario *sc, const char *run_dir,
 			struct scenario_result *out)
 {
