@@ -136,7 +136,7 @@ void judge_metric_stats(const struct metrics *per_trial, int n, enum metric_id i
 	free(v);
 }
 
-void judge_result_free(struct scenario_result *r)
+void judge_result_free_bins(struct scenario_result *r)
 {
 	for (int i = 0; r->trials && i < r->ntrials; i++) {
 		if (r->trials[i].timeseries) {
@@ -145,6 +145,11 @@ void judge_result_free(struct scenario_result *r)
 			r->trials[i].timeseries = NULL;
 		}
 	}
+}
+
+void judge_result_free(struct scenario_result *r)
+{
+	judge_result_free_bins(r);
 	free(r->trials);
 	r->trials = NULL;
 	r->ntrials = 0;

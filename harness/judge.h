@@ -93,6 +93,9 @@ void judge_stats(double *values, int n, struct trial_stats *out);
 /* judge_stats of metric id over per_trial[0..n): trials that did not observe it left out. */
 void judge_metric_stats(const struct metrics *per_trial, int n, enum metric_id id, struct trial_stats *out);
 
+/* Free the bins of r's trials once the scenario's reports are written (the index needs none). */
+void judge_result_free_bins(struct scenario_result *r);
+
 /* Free what the judge allocated in r (bins) and r->trials. */
 void judge_result_free(struct scenario_result *r);
 

@@ -322,6 +322,7 @@ int report_cmd_run(const char *run_dir)
 		}
 		if (!reports_write_all(&results[done]))
 			status = BISE_EXIT_ENV;
+		judge_result_free_bins(&results[done]);
 		report_print_table(&results[done], stdout);
 		if (results[done].overall == VERDICT_FAIL && status == BISE_EXIT_OK)
 			status = BISE_EXIT_SLO_FAILED;

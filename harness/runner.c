@@ -155,6 +155,7 @@ static int run_scenario(struct scenario_run *r, const struct scenario *sc, const
 	log_stat_verdicts(&res);
 	run_record_write(&res);
 	reports_write_all(&res);
+	judge_result_free_bins(&res);
 	report_print_table(&res, stdout);
 	fflush(stdout);
 	*out = res;
