@@ -1,6 +1,7 @@
 /* compare.c - load summary.json files of several runs into one comparison. */
 #include "compare.h"
 
+#include "judge.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -10,34 +11,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted values. */
-static double percentile(const double *v, int n, double p)
-{
-	int rank = (int)(p * n + 0.999999);
-
-	if (rank < 1)
-		rank = 1;
-	return v[(rank > n ? n : rank) - 1];
-}
-
 void compare_stats(double *values, int n, struct compare_stat *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (n <= 0)
-		return;
-	qsort(values, (size_t)n, sizeof(*values), cmp_double);
-	out->n = n;
-	out->min = values[0];
-	out->max = values[n - 1];
-	out->p50 = percentile(values, n, 0.50);
-	out->p95 = percentile(values, n, 0.95);
+	struct trial_stats ts;
+
+	/* The same statistics as the run's own reports: the judge's. */
+	judge_stats(values, n, &ts);
+	out->n = ts.observed;
+	out->min = ts.min;
+	out->p50 = ts.p50;
+	out->p95 = ts.p95;
+	out->max = ts.max;
 }
 
 static json_object *path_get(json_object *o, const char *a, const char *b)

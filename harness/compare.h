@@ -55,7 +55,7 @@ struct comparison {
  */
 bool compare_load(char *const *dirs, int ndirs, struct comparison *out);
 
-/* Statistics of values[0..n) (sorted in place). */
+/* Statistics of values[0..n) (sorted in place), as judge_stats computes them. */
 void compare_stats(double *values, int n, struct compare_stat *out);
 
 #endif

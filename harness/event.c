@@ -663,6 +663,9 @@ static bool load_event(struct loader *ld, struct json_object *o)
 	if (strcmp(type, "run_start") == 0)
 		return get_string(ld, o, "run", false, ev->run, sizeof(ev->run)) &&
 		       get_string(ld, o, "scenario", false, ev->scenario, sizeof(ev->scenario)) &&
+		       get_string(ld, o, "backend", false, ev->backend, sizeof(ev->backend)) &&
+		       get_string(ld, o, "host", false, ev->host, sizeof(ev->host)) &&
+		       get_string(ld, o, "seed", false, ev->seed, sizeof(ev->seed)) &&
 		       get_int(ld, o, "trial", false, &ev->trial) && get_int(ld, o, "writers", false, &ev->writers) &&
 		       get_int(ld, o, "poll_ms", false, &ev->poll_ms);
 	if (strcmp(type, "phase") == 0) {
@@ -692,8 +695,10 @@ static bool load_event(struct loader *ld, struct json_object *o)
 		return get_string(ld, o, "node", false, ev->readback_node, sizeof(ev->readback_node)) &&
 		       get_int64(ld, o, "rows", false, &ev->readback_rows);
 	}
-	if (strcmp(type, "run_end") == 0)
+	if (strcmp(type, "run_end") == 0) {
 		ev->run_ended = true;
+		return get_string(ld, o, "status", false, ev->end_status, sizeof(ev->end_status));
+	}
 	return true;
 }
 

@@ -170,6 +170,9 @@ struct readback_event {
 struct events {
 	char run[64];
 	char scenario[64];
+	char backend[32];
+	char host[256];
+	char seed[32]; /* decimal text, as logged: a 64-bit seed does not fit a JSON double */
 	int trial;
 	int writers;
 	int poll_ms;
@@ -179,6 +182,7 @@ struct events {
 	bool healthy_ok;
 	double healthy_seconds;
 	bool run_ended;
+	char end_status[16]; /* run_end's status: completed | aborted | interrupted */
 	size_t nwrites;
 	struct write_event *writes; /* in log order */
 	size_t nnodes;

@@ -202,16 +202,13 @@ bool metric_lookup(const char *name, enum metric_id *out);
 /* The value of one metric in one trial. */
 void metric_value(const struct metrics *m, enum metric_id id, struct metric_value *out);
 
-/* Statistics of one metric across trials; a never counts as +infinity. */
+/* Statistics of one metric across trials (judge_metric_stats); a never counts as +infinity. */
 struct trial_stats {
 	int trials;   /* trials given */
 	int observed; /* trials where the metric was observed (nevers included) */
 	int never;    /* of which never ended */
 	double min, p50, p95, max; /* INFINITY where a never is ranked; 0 when observed == 0 */
 };
-
-/* Min, nearest-rank p50/p95 and max of metric id over per_trial[0..n). Pure. */
-void metrics_trial_stats(const struct metrics *per_trial, int n, enum metric_id id, struct trial_stats *out);
 
 /* Nearest-rank percentile (0 < pct <= 100) of n sorted values; 0 when n == 0. */
 double metrics_percentile(const double *sorted, int64_t n, double pct);

@@ -1,12 +1,9 @@
 /*
- * metrics_trials.c - one number per metric and trial (what SLOs judge), and statistics of
- * those numbers across repeated trials. Pure.
+ * metrics_trials.c - one number per metric and trial: what SLOs judge and what the
+ * statistics across trials (judge.c) rank. Pure.
  */
 #include "metrics.h"
-#include "util.h"
 
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const names[METRIC_COUNT] = {
@@ -175,38 +172,4 @@ void metric_value(const struct metrics *m, enum metric_id id, struct metric_valu
 		o->reason = "unknown metric";
 		break;
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-void metrics_trial_stats(const struct metrics *per_trial, int n, enum metric_id id, struct trial_stats *out)
-{
-	double *v = xmalloc(((size_t)n + 1) * sizeof(*v));
-
-	memset(out, 0, sizeof(*out));
-	out->trials = n;
-	for (int i = 0; i < n; i++) {
-		struct metric_value mv;
-
-		metric_value(&per_trial[i], id, &mv);
-		if (!mv.observed)
-			continue;
-		/* What never ended ranks above every number: a p95 landing on it is never too. */
-		v[out->observed++] = mv.never ? INFINITY : mv.value;
-		if (mv.never)
-			out->never++;
-	}
-	if (out->observed > 0) {
-		qsort(v, (size_t)out->observed, sizeof(*v), cmp_double);
-		out->min = v[0];
-		out->max = v[out->observed - 1];
-		out->p50 = metrics_percentile(v, out->observed, 50);
-		out->p95 = metrics_percentile(v, out->observed, 95);
-	}
-	free(v);
 }

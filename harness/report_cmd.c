@@ -1,10 +1,12 @@
 /*
  * report_cmd.c - `bise report RUN_DIR`: the reports of a run rebuilt from what it saved.
- * Metrics and verdicts are recomputed from the event logs (the same pure functions the
- * runner uses); what only the run knew (versions, provisioning time, why a trial stopped)
- * comes from the old summary.json when there is one, else from the logs themselves.
+ * Each trial's log goes through the judge (judge.h), as in `bise run`; what only the run
+ * knew (versions, provisioning time, why a trial stopped) comes from the run record it
+ * wrote (run.json), else from the logs themselves. The reports of an earlier `bise report`
+ * or `bise run` are never read back.
  */
 #include "report_cmd.h"
+#include "judge.h"
 #include "runner.h"
 #include "util.h"
 
@@ -15,32 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define TAIL_BYTES 8192 /* run_end is the last line; an interrupted log may end torn */
-
-enum verdict_kind report_judge_trial(const struct scenario *sc, struct trial_result *t)
-{
-	struct events ev;
-	enum verdict_kind overall = t->completed ? VERDICT_PASS : VERDICT_FAIL;
-
-	memset(&ev, 0, sizeof(ev));
-	memset(&t->metrics, 0, sizeof(t->metrics));
-	t->nverdicts = 0;
-	if (!events_load(t->events_path, &ev))
-		return VERDICT_FAIL;
-	metrics_compute(&ev, &t->metrics);
-	events_free(&ev);
-	for (int i = 0; i < sc->nslos; i++) {
-		struct verdict *v = &t->verdicts[t->nverdicts++];
-
-		slo_judge(&sc->slos[i], &t->metrics, v);
-		if (v->kind == VERDICT_FAIL)
-			overall = VERDICT_FAIL;
-	}
-	/* A scenario that waits for recovery fails when the cluster never recovered. */
-	if (t->metrics.healthy_seen && !t->metrics.healthy_ok)
-		overall = VERDICT_FAIL;
-	return overall;
-}
+#define RUN_RECORD_SCHEMA "bise.run/1"
 
 static bool is_dir(const char *path)
 {
@@ -63,57 +40,6 @@ static const char *json_str(json_object *o, const char *key)
 	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
-}
-
-/* The first line of the log: run_start with the run id, backend, host and seed. */
-static json_object *read_run_start(const char *events_path)
-{
-	FILE *f = fopen(events_path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	json_object *o = NULL;
-
-	if (!f)
-		return NULL;
-	if (getline(&line, &cap, f) > 0)
-		o = json_tokener_parse(line);
-	free(line);
-	fclose(f);
-	if (o && (!json_str(o, "ev") || strcmp(json_str(o, "ev"), "run_start") != 0)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return o;
-}
-
-/* The status of the log's run_end ("completed", "aborted", "interrupted"); "" without one. */
-static void read_run_end(const char *events_path, char *status, size_t len)
-{
-	FILE *f = fopen(events_path, "r");
-	char buf[TAIL_BYTES + 1], *p, *save = NULL;
-	size_t n;
-
-	status[0] = '\0';
-	if (!f)
-		return;
-	if (fseek(f, -TAIL_BYTES, SEEK_END) != 0)
-		rewind(f);
-	n = fread(buf, 1, TAIL_BYTES, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
-		json_object *o;
-		const char *ev, *st;
-
-		if (!strstr(p, "\"run_end\""))
-			continue;
-		o = json_tokener_parse(p);
-		ev = json_str(o, "ev");
-		st = json_str(o, "status");
-		if (ev && st && strcmp(ev, "run_end") == 0)
-			str_copy(status, len, st);
-		json_object_put(o);
-	}
 }
 
 /* trial-N directories holding an events.jsonl, by N. */
@@ -152,12 +78,66 @@ static int list_trials(const char *dir, int **out)
 	return n;
 }
 
-/* The old summary's trial entry for trial number n, or NULL. */
-static json_object *summary_trial(json_object *summary, int n)
+bool run_record_write(const struct scenario_result *r)
+{
+	json_object *root = json_object_new_object(), *trials = json_object_new_array();
+	const struct scenario *sc = r->scenario;
+	char path[4200], seed[32];
+	const char *text;
+	bool ok;
+
+	str_format(seed, sizeof(seed), "%llu", (unsigned long long)r->seed);
+	json_object_object_add(root, "schema", json_object_new_string(RUN_RECORD_SCHEMA));
+	json_object_object_add(root, "run_id", json_object_new_string(r->run_id));
+	json_object_object_add(root, "scenario_path", sc->path ? json_object_new_string(sc->path) : NULL);
+	json_object_object_add(root, "backend", json_object_new_string(r->backend));
+	json_object_object_add(root, "versions", json_object_new_string(r->versions));
+	json_object_object_add(root, "host", json_object_new_string(r->host));
+	json_object_object_add(root, "seed", json_object_new_string(seed));
+	json_object_object_add(root, "provision_seconds",
+			       r->provision_seconds >= 0 ? json_object_new_double(r->provision_seconds) : NULL);
+	for (int i = 0; i < r->ntrials; i++) {
+		const struct trial_result *t = &r->trials[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "trial", json_object_new_int(t->trial));
+		json_object_object_add(o, "completed", json_object_new_boolean(t->completed));
+		json_object_object_add(o, "error", t->error[0] ? json_object_new_string(t->error) : NULL);
+		json_object_array_add(trials, o);
+	}
+	json_object_object_add(root, "trials", trials);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	ok = str_format(path, sizeof(path), "%s/run.json", r->dir) && file_write_atomic(path, text, strlen(text));
+	if (!ok)
+		log_error("cannot write the run record %s/run.json", r->dir);
+	json_object_put(root);
+	return ok;
+}
+
+/* <dir>/run.json as run_record_write left it; NULL when there is none (logged if unreadable). */
+static json_object *run_record_read(const char *dir)
+{
+	char path[4400];
+	json_object *o;
+
+	if (!str_format(path, sizeof(path), "%s/run.json", dir) || !is_file(path))
+		return NULL;
+	o = json_object_from_file(path);
+	if (!o || !json_str(o, "schema") || strcmp(json_str(o, "schema"), RUN_RECORD_SCHEMA) != 0) {
+		log_warn("%s: not a bise run record (%s): what only the run knew is missing", path,
+			 RUN_RECORD_SCHEMA);
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The run record's entry for trial number n, or NULL. */
+static json_object *record_trial(json_object *record, int n)
 {
 	json_object *trials, *t, *v;
 
-	if (!summary || !json_object_object_get_ex(summary, "trials", &trials) ||
+	if (!record || !json_object_object_get_ex(record, "trials", &trials) ||
 	    !json_object_is_type(trials, json_type_array))
 		return NULL;
 	for (size_t i = 0; i < json_object_array_length(trials); i++) {
@@ -168,92 +148,72 @@ static json_object *summary_trial(json_object *summary, int n)
 	return NULL;
 }
 
-/* Completed, and why not, from the old summary or else from the log's run_end. */
-static void trial_status(json_object *summary, struct trial_result *t)
+/* Completed, and why not, from the run record or else from the log's run_end. */
+static void trial_status(json_object *record, const struct trial_log *log, struct trial_result *t)
 {
-	json_object *st = summary_trial(summary, t->trial), *v;
-	char status[32];
+	json_object *rt = record_trial(record, t->trial), *v;
 
-	if (st && json_object_object_get_ex(st, "completed", &v)) {
+	if (rt && json_object_object_get_ex(rt, "completed", &v)) {
 		t->completed = json_object_get_boolean(v);
-		str_copy(t->error, sizeof(t->error), json_str(st, "error") ? json_str(st, "error") : "");
+		str_copy(t->error, sizeof(t->error), json_str(rt, "error") ? json_str(rt, "error") : "");
 		return;
 	}
-	read_run_end(t->events_path, status, sizeof(status));
-	t->completed = strcmp(status, "completed") == 0;
-	if (!status[0])
+	t->completed = t->log_read && strcmp(log->end_status, "completed") == 0;
+	if (!t->log_read)
+		str_copy(t->error, sizeof(t->error), "the event log cannot be read");
+	else if (!log->end_status[0])
 		str_copy(t->error, sizeof(t->error), "the event log has no run_end: the run was interrupted");
 	else if (!t->completed)
-		str_format(t->error, sizeof(t->error), "the run ended with status %s", status);
+		str_format(t->error, sizeof(t->error), "the run ended with status %s", log->end_status);
 }
 
-/* What only the run knew, from the old summary; else from the first trial's run_start. */
-static void run_info(json_object *summary, struct scenario_result *r, struct scenario *sc)
+/* What only the run knew, from the run record; else from the first trial's log. */
+static void run_info(json_object *record, const struct trial_log *first, struct scenario_result *r,
+		     struct scenario *sc)
 {
-	json_object *start = r->ntrials > 0 ? read_run_start(r->trials[0].events_path) : NULL, *v;
-	json_object *src = summary ? summary : start;
+	json_object *v;
 	const char *s;
 	char suffix[128];
 
-	str_copy(r->backend, sizeof(r->backend), json_str(src, "backend") ? json_str(src, "backend") : "unknown");
-	str_copy(r->host, sizeof(r->host), json_str(src, "host") ? json_str(src, "host") : "unknown");
-	str_copy(r->versions, sizeof(r->versions),
-		 json_str(summary, "versions") ? json_str(summary, "versions") : "unknown");
-	s = json_str(src, "seed");
-	r->seed = s ? strtoull(s, NULL, 10) : 0;
-	r->provision_seconds = -1;
-	if (summary && json_object_object_get_ex(summary, "provision_seconds", &v) && v)
-		r->provision_seconds = json_object_get_double(v);
-	s = json_str(summary, "run_id");
+	s = record ? json_str(record, "backend") : first->backend;
+	str_copy(r->backend, sizeof(r->backend), s && s[0] ? s : "unknown");
+	s = record ? json_str(record, "host") : first->host;
+	str_copy(r->host, sizeof(r->host), s && s[0] ? s : "unknown");
+	s = json_str(record, "versions");
+	str_copy(r->versions, sizeof(r->versions), s ? s : "unknown");
+	s = json_str(record, "seed");
+	r->seed = record ? (s ? strtoull(s, NULL, 10) : 0) : first->seed;
+	r->provision_seconds = first->provision_seconds;
+	if (record) {
+		r->provision_seconds = -1;
+		if (json_object_object_get_ex(record, "provision_seconds", &v) && v)
+			r->provision_seconds = json_object_get_double(v);
+	}
+	s = json_str(record, "run_id");
 	if (s) {
 		str_copy(r->run_id, sizeof(r->run_id), s);
-	} else if ((s = json_str(start, "run"))) {
+	} else if (first->run[0] && r->ntrials > 0) {
 		/* A trial's run id is "<run id>-<scenario>-t<trial>". */
-		size_t len = strlen(s);
+		size_t len = strlen(first->run);
 
-		str_copy(r->run_id, sizeof(r->run_id), s);
+		str_copy(r->run_id, sizeof(r->run_id), first->run);
 		if (str_format(suffix, sizeof(suffix), "-%s-t%d", sc->name, r->trials[0].trial) &&
-		    len > strlen(suffix) && strcmp(s + len - strlen(suffix), suffix) == 0)
+		    len > strlen(suffix) && strcmp(first->run + len - strlen(suffix), suffix) == 0)
 			r->run_id[len - strlen(suffix)] = '\0';
 	}
-	if (summary && json_object_object_get_ex(summary, "scenario", &v) && json_str(v, "path")) {
+	if ((s = json_str(record, "scenario_path"))) {
 		/* Keep where the scenario came from, not the copy in the run directory. */
 		free(sc->path);
-		sc->path = xstrdup(json_str(v, "path"));
+		sc->path = xstrdup(s);
 	}
-	if (start)
-		json_object_put(start);
-}
-
-/* Statistics across trials and the SLOs on them, which fail the scenario like any other. */
-static void judge_across_trials(const struct scenario *sc, struct scenario_result *r)
-{
-	struct metrics *per_trial = xcalloc((size_t)(r->ntrials ? r->ntrials : 1), sizeof(*per_trial));
-
-	for (int i = 0; i < r->ntrials; i++)
-		per_trial[i] = r->trials[i].metrics;
-	for (int id = 0; id < METRIC_COUNT; id++)
-		metrics_trial_stats(per_trial, r->ntrials, (enum metric_id)id, &r->stats[id]);
-	r->nstat_verdicts = 0;
-	for (int i = 0; i < sc->nslos; i++) {
-		struct verdict *v;
-
-		if (!slo_is_trial_stat(&sc->slos[i]))
-			continue;
-		v = &r->stat_verdicts[r->nstat_verdicts++];
-		slo_judge_trials(&sc->slos[i], per_trial, r->ntrials, v);
-		if (v->kind == VERDICT_FAIL)
-			r->overall = VERDICT_FAIL;
-	}
-	r->have_stats = true;
-	free(per_trial);
 }
 
 /* Rebuild one scenario directory; false when it cannot be (logged). */
 static bool rebuild_scenario(const char *dir, struct scenario *sc, struct scenario_result *r)
 {
 	char path[4400], *errbuf;
-	json_object *summary;
+	json_object *record;
+	struct trial_log log, first;
 	int *trials, n;
 
 	memset(r, 0, sizeof(*r));
@@ -272,24 +232,25 @@ static bool rebuild_scenario(const char *dir, struct scenario *sc, struct scenar
 	r->scenario = sc;
 	n = list_trials(dir, &trials);
 	r->trials = xcalloc((size_t)(n ? n : 1), sizeof(*r->trials));
-	str_format(path, sizeof(path), "%s/summary.json", dir);
-	summary = is_file(path) ? json_object_from_file(path) : NULL;
-	r->overall = n > 0 ? VERDICT_PASS : VERDICT_FAIL;
+	record = run_record_read(dir);
+	memset(&first, 0, sizeof(first));
+	first.provision_seconds = -1;
 	for (int i = 0; i < n; i++) {
 		struct trial_result *t = &r->trials[r->ntrials++];
 
 		t->trial = trials[i];
 		str_format(t->events_path, sizeof(t->events_path), "%s/trial-%d/events.jsonl", dir, trials[i]);
-		trial_status(summary, t);
-		if (report_judge_trial(sc, t) == VERDICT_FAIL)
-			r->overall = VERDICT_FAIL;
+		judge_load_trial(t, true, &log);
+		trial_status(record, &log, t);
+		if (i == 0)
+			first = log;
 	}
 	if (n == 0)
 		log_warn("%s: no trial with an event log", dir);
-	judge_across_trials(sc, r);
-	run_info(summary, r, sc);
-	if (summary)
-		json_object_put(summary);
+	judge_scenario(r);
+	run_info(record, &first, r, sc);
+	if (record)
+		json_object_put(record);
 	free(trials);
 	return true;
 }
@@ -361,6 +322,7 @@ int report_cmd_run(const char *run_dir)
 		}
 		if (!reports_write_all(&results[done]))
 			status = BISE_EXIT_ENV;
+		judge_result_free_bins(&results[done]);
 		report_print_table(&results[done], stdout);
 		if (results[done].overall == VERDICT_FAIL && status == BISE_EXIT_OK)
 			status = BISE_EXIT_SLO_FAILED;
@@ -372,7 +334,7 @@ int report_cmd_run(const char *run_dir)
 	if (done > 0)
 		printf("reports written under %s\n", run_dir);
 	for (int i = 0; i < done; i++) {
-		free(results[i].trials);
+		judge_result_free(&results[i]);
 		scenario_free(&scs[i]);
 	}
 	for (int i = 0; i < n; i++)

@@ -1,6 +1,6 @@
 /*
  * report_cmd.h - `bise report RUN_DIR`: rebuild every report of a run directory without a
- * cluster, from each scenario's saved scenario.yaml and its trials' events.jsonl.
+ * cluster, from each scenario's saved scenario.yaml, run.json and its trials' events.jsonl.
  */
 #ifndef BISE_REPORT_CMD_H
 #define BISE_REPORT_CMD_H
@@ -18,11 +18,10 @@
 int report_cmd_run(const char *run_dir);
 
 /*
- * Load t->events_path and fill t->metrics and t->verdicts (the plain SLOs of sc; SLOs on a
- * statistic over trials are judged by the reports). The trial's verdict: fail when an SLO
- * failed, the trial did not complete or the cluster never recovered. A log that cannot be
- * read (logged) fails the trial.
+ * <r->dir>/run.json: what only the run knows and its logs do not say (versions, where the
+ * scenario came from, provisioning time, why a trial stopped), for `bise report` to read
+ * back instead of the reports. Logs its own error.
  */
-enum verdict_kind report_judge_trial(const struct scenario *sc, struct trial_result *t);
+bool run_record_write(const struct scenario_result *r);
 
 #endif

@@ -8,8 +8,10 @@
 #include "heal.h"
 #include "progress.h"
 #include "journal.h"
+#include "judge.h"
 #include "metrics.h"
 #include "report.h"
+#include "report_cmd.h"
 #include "slo.h"
 #include "units.h"
 #include "util.h"
@@ -106,39 +108,18 @@ static int worst(int a, int b)
 	return b > a ? b : a;
 }
 
-/*
- * Statistics of every metric over the trials that ran, and the SLOs on a statistic
- * ("p95(failover_time)") judged once over them; kept in res for the reports. False if
- * one of those SLOs failed.
- */
-static bool judge_across_trials(const struct scenario *sc, struct scenario_result *res)
+/* The SLOs on a statistic, judged once over the trials (judge_scenario), for the log. */
+static void log_stat_verdicts(const struct scenario_result *res)
 {
-	struct metrics *per = xcalloc((size_t)res->ntrials + 1, sizeof(*per));
-	bool ok = true;
+	for (int i = 0; i < res->nstat_verdicts; i++) {
+		const struct verdict *v = &res->stat_verdicts[i];
 
-	for (int i = 0; i < res->ntrials; i++)
-		per[i] = res->trials[i].metrics;
-	for (int id = 0; id < METRIC_COUNT; id++)
-		metrics_trial_stats(per, res->ntrials, (enum metric_id)id, &res->stats[id]);
-	res->nstat_verdicts = 0;
-	for (int i = 0; i < sc->nslos; i++) {
-		struct verdict *v = &res->stat_verdicts[res->nstat_verdicts];
-
-		if (!slo_is_trial_stat(&sc->slos[i]))
-			continue;
-		res->nstat_verdicts++;
-		slo_judge_trials(&sc->slos[i], per, res->ntrials, v);
-		log_info("%s %s over %d trials: %s, measured %s%s%s", sc->slos[i].metric, sc->slos[i].text,
+		log_info("%s %s over %d trials: %s, measured %s%s%s", v->slo->metric, v->slo->text,
 			 res->ntrials, verdict_name(v->kind), v->measured_text, v->reason[0] ? ": " : "", v->reason);
-		if (v->kind == VERDICT_FAIL)
-			ok = false;
 	}
-	res->have_stats = true;
-	free(per);
-	return ok;
 }
 
-/* Run every trial of sc; res keeps the results (the caller frees res->trials). */
+/* Run every trial of sc and judge them; *out keeps the results (judge_result_free). */
 static int run_scenario(struct scenario_run *r, const struct scenario *sc, const char *run_dir,
 			struct scenario_result *out)
 {
@@ -159,25 +140,22 @@ static int run_scenario(struct scenario_run *r, const struct scenario *sc, const
 		return BISE_EXIT_ENV;
 	save_scenario_copy(sc, res.dir);
 	res.trials = xcalloc((size_t)trials, sizeof(*res.trials));
-	res.overall = VERDICT_PASS;
 	for (int i = 0; i < trials; i++) {
 		struct trial_result *t = &res.trials[res.ntrials++];
 		int s = trial_run(r, sc, res.dir, i + 1, trials, t);
 
-		if (trial_judge(sc, t) == VERDICT_FAIL) {
-			res.overall = VERDICT_FAIL;
-			if (s == BISE_EXIT_OK)
-				s = BISE_EXIT_SLO_FAILED;
-		}
+		/* Metrics come from the saved log, as `bise report` recomputes them. */
+		judge_load_trial(t, true, NULL);
 		status = worst(status, s);
 		if (s == BISE_EXIT_INTERRUPTED || s == BISE_EXIT_ENV)
 			break;
 	}
-	if (!judge_across_trials(sc, &res)) {
-		res.overall = VERDICT_FAIL;
+	if (judge_scenario(&res) == VERDICT_FAIL)
 		status = worst(status, BISE_EXIT_SLO_FAILED);
-	}
+	log_stat_verdicts(&res);
+	run_record_write(&res);
 	reports_write_all(&res);
+	judge_result_free_bins(&res);
 	report_print_table(&res, stdout);
 	fflush(stdout);
 	*out = res;
@@ -368,7 +346,7 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 	if (nresults > 0 && !reports_write_index(results, nresults, run_dir))
 		status = worst(status, BISE_EXIT_ENV);
 	for (int i = 0; i < nresults; i++)
-		free(results[i].trials);
+		judge_result_free(&results[i]);
 	free(results);
 	variants_free(runs, nruns);
 	printf("run directory: %s\n", run_dir);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "judge.h"
 #include "units.h"
 #include "util.h"
 
@@ -353,7 +354,7 @@ void slo_judge_trials(const struct slo_spec *slo, const struct metrics *per_tria
 		str_copy(out->reason, sizeof(out->reason), "judged per trial");
 		return;
 	}
-	metrics_trial_stats(per_trial, n, d->id, &ts);
+	judge_metric_stats(per_trial, n, d->id, &ts);
 	memset(&o, 0, sizeof(o));
 	o.observed = ts.observed > 0;
 	o.reason = "not observed in any trial";

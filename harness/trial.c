@@ -705,32 +705,6 @@ static void finish_workload(struct trial_ctx *c, bool readback)
 			 "the read-back failed: data loss could not be measured");
 }
 
-/* Recompute metrics and verdicts from the saved log, as `bise report` would. */
-enum verdict_kind trial_judge(const struct scenario *sc, struct trial_result *t)
-{
-	struct events ev;
-	enum verdict_kind overall = t->completed ? VERDICT_PASS : VERDICT_FAIL;
-
-	memset(&ev, 0, sizeof(ev));
-	if (!events_load(t->events_path, &ev))
-		return VERDICT_FAIL;
-	metrics_compute(&ev, &t->metrics);
-	events_free(&ev);
-	t->nverdicts = 0;
-	for (int i = 0; i < sc->nslos; i++) {
-		struct verdict *v = &t->verdicts[t->nverdicts++];
-
-		slo_judge(&sc->slos[i], &t->metrics, v);
-		if (v->kind == VERDICT_FAIL)
-			overall = VERDICT_FAIL;
-	}
-	/* A scenario that waits for recovery fails when the cluster never recovered. */
-	if (t->metrics.healthy_seen && !t->metrics.healthy_ok)
-		overall = VERDICT_FAIL;
-	return overall;
-}
-
-
 int trial_run(const struct scenario_run *r, const struct scenario *sc, const char *dir, int trial,
 		     int trials, struct trial_result *t)
 {

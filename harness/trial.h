@@ -1,7 +1,7 @@
 /*
  * trial.h - one trial of a scenario, inside the runner: start the workload, walk the
- * steps (inject, revert on time, wait for health), read back, and judge the saved log.
- * Internal to bise_runner.
+ * steps (inject, revert on time, wait for health) and read back into the event log; the
+ * runner judges that log (judge.h). Internal to bise_runner.
  */
 #ifndef BISE_TRIAL_H
 #define BISE_TRIAL_H
@@ -38,8 +38,5 @@ int trial_pick_target(const struct member *m, int n, const char *target, uint64_
 /* Run trial number `trial` (1-based) of sc into dir/trial-N; returns a bise_exit code. */
 int trial_run(const struct scenario_run *r, const struct scenario *sc, const char *dir, int trial,
 	      int trials, struct trial_result *t);
-
-/* Recompute metrics and verdicts of a finished trial from its saved event log. */
-enum verdict_kind trial_judge(const struct scenario *sc, struct trial_result *t);
 
 #endif

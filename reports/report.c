@@ -24,73 +24,10 @@ static const struct report_writer *const writers[] = {
 	NULL,
 };
 
-/* Bin a trial's saved log; NULL when it cannot be read (the writers then leave the timeline out). */
-static struct timeseries *load_timeseries(const char *events_path)
-{
-	struct events ev;
-	struct timeseries *ts = xcalloc(1, sizeof(*ts));
-	bool ok;
-
-	memset(&ev, 0, sizeof(ev));
-	ok = events_load(events_path, &ev) && timeseries_compute(&ev, TIMESERIES_BIN_US, ts);
-	events_free(&ev);
-	if (!ok) {
-		free(ts);
-		return NULL;
-	}
-	return ts;
-}
-
-/*
- * What the writers read but a caller may have left out: the bins of each trial and the
- * statistics across trials. Filled into a copy, so writers still see only const data.
- */
-static void prepare(const struct scenario_result *r, struct scenario_result *copy,
-		    struct timeseries **owned, bool bins)
-{
-	struct metrics *per_trial = xcalloc((size_t)(r->ntrials ? r->ntrials : 1), sizeof(*per_trial));
-
-	*copy = *r;
-	copy->trials = xcalloc((size_t)(r->ntrials ? r->ntrials : 1), sizeof(*copy->trials));
-	for (int i = 0; i < r->ntrials; i++) {
-		copy->trials[i] = r->trials[i];
-		per_trial[i] = r->trials[i].metrics;
-		owned[i] = NULL;
-		if (bins && !copy->trials[i].timeseries)
-			copy->trials[i].timeseries = owned[i] = load_timeseries(r->trials[i].events_path);
-	}
-	if (!copy->have_stats) {
-		for (int id = 0; id < METRIC_COUNT; id++)
-			metrics_trial_stats(per_trial, r->ntrials, (enum metric_id)id, &copy->stats[id]);
-		copy->nstat_verdicts = 0;
-		for (int i = 0; i < r->scenario->nslos; i++)
-			if (slo_is_trial_stat(&r->scenario->slos[i]))
-				slo_judge_trials(&r->scenario->slos[i], per_trial, r->ntrials,
-						 &copy->stat_verdicts[copy->nstat_verdicts++]);
-		copy->have_stats = true;
-	}
-	free(per_trial);
-}
-
-static void release(struct scenario_result *copy, struct timeseries **owned)
-{
-	for (int i = 0; i < copy->ntrials; i++) {
-		if (owned[i]) {
-			timeseries_free(owned[i]);
-			free(owned[i]);
-		}
-	}
-	free(copy->trials);
-}
-
 bool reports_write_all(const struct scenario_result *r)
 {
-	struct timeseries **owned = xcalloc((size_t)(r->ntrials ? r->ntrials : 1), sizeof(*owned));
-	struct scenario_result copy;
 	bool ok = true;
 
-	prepare(r, &copy, owned, true);
-	r = &copy;
 	for (int i = 0; writers[i]; i++) {
 		char path[4200];
 		FILE *f;
@@ -113,8 +50,6 @@ bool reports_write_all(const struct scenario_result *r)
 			ok = false;
 		}
 	}
-	release(&copy, owned);
-	free(owned);
 	return ok;
 }
 
@@ -146,24 +81,9 @@ static bool write_suite_file(const char *run_dir, const char *name,
 
 bool reports_write_index(const struct scenario_result *results, int n, const char *run_dir)
 {
-	struct scenario_result *copies = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*copies));
-	struct timeseries ***owned = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*owned));
-	bool ok;
+	bool ok = write_suite_file(run_dir, "index.html", report_index_html, results, n);
 
-	/* The index needs no timeline, only the statistics across trials. */
-	for (int i = 0; i < n; i++) {
-		owned[i] = xcalloc((size_t)(results[i].ntrials ? results[i].ntrials : 1), sizeof(**owned));
-		prepare(&results[i], &copies[i], owned[i], false);
-	}
-	ok = write_suite_file(run_dir, "index.html", report_index_html, copies, n);
-	ok = write_suite_file(run_dir, "summary.md", report_index_md, copies, n) && ok;
-	for (int i = 0; i < n; i++) {
-		release(&copies[i], owned[i]);
-		free(owned[i]);
-	}
-	free(owned);
-	free(copies);
-	return ok;
+	return write_suite_file(run_dir, "summary.md", report_index_md, results, n) && ok;
 }
 
 static void print_trial(const struct scenario_result *r, const struct trial_result *t, FILE *out)

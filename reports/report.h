@@ -1,6 +1,7 @@
 /*
- * report.h - what a run produced, as const data for the report writers. Writers never
- * compute: metrics and verdicts are filled in before (from the saved event logs).
+ * report.h - the report writers. They only format the const data they are given: metrics,
+ * verdicts, statistics and bins are all filled in before by the judge (judge.h), from the
+ * saved event logs. No writer loads a log or judges.
  */
 #ifndef BISE_REPORT_H
 #define BISE_REPORT_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "judge.h"
 #include "metrics.h"
 #include "scenario.h"
 #include "slo.h"
@@ -16,48 +18,16 @@
 
 #define SUMMARY_SCHEMA "bise.summary/1"
 
-struct trial_result {
-	int trial; /* 1-based */
-	char events_path[4096];
-	bool completed;  /* the trial ran to its end (not interrupted or aborted) */
-	char error[256]; /* why it did not complete */
-	struct metrics metrics;
-	int nverdicts;
-	struct verdict verdicts[SCENARIO_MAX_SLOS];
-	/* 100 ms bins of the log; NULL: reports_write_all bins events_path itself. */
-	const struct timeseries *timeseries;
-};
-
-struct scenario_result {
-	const struct scenario *scenario;
-	char dir[4096];
-	char run_id[96];
-	char backend[32];
-	char versions[256];
-	char host[256];
-	uint64_t seed;
-	double provision_seconds; /* < 0: an existing cluster was used */
-	int ntrials;
-	struct trial_result *trials;
-	enum verdict_kind overall; /* fail if any SLO of any trial failed or a trial did not complete */
-	/*
-	 * Across the trials: statistics per metric_id, and the verdicts of the SLOs on a
-	 * statistic (slo_is_trial_stat, e.g. "p95(failover_time)"; their per-trial verdicts
-	 * are skips). reports_write_all fills both when have_stats is false.
-	 */
-	bool have_stats;
-	struct trial_stats stats[METRIC_COUNT];
-	int nstat_verdicts;
-	struct verdict stat_verdicts[SCENARIO_MAX_SLOS];
-};
-
 struct report_writer {
 	const char *name;
 	const char *file_name; /* inside the scenario's directory */
 	bool (*write)(const struct scenario_result *r, FILE *out);
 };
 
-/* Write every report file of a scenario into r->dir. Logs its own error. */
+/*
+ * Write every report file of a scenario into r->dir, from r as judge_scenario left it (and
+ * the bins judge_load_trial made). Logs its own error.
+ */
 bool reports_write_all(const struct scenario_result *r);
 
 /*
@@ -90,7 +60,7 @@ const char *report_measured(const struct verdict *v);
 /* A metric value in its unit for people: durations as "9.84s", counts and bytes as integers. */
 void report_metric_format(enum metric_id id, double value, char *buf, size_t len);
 
-/* The suite writers behind reports_write_index (index.c); results carry their statistics. */
+/* The suite writers behind reports_write_index (index.c). */
 bool report_index_html(const struct scenario_result *results, int n, FILE *out);
 bool report_index_md(const struct scenario_result *results, int n, FILE *out);
 

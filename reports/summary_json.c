@@ -242,7 +242,7 @@ static json_object *stat_verdict_json(const struct verdict *v)
 
 /*
  * Per metric across trials (base units: microseconds, writes, bytes), and the verdicts of
- * the SLOs on a statistic, judged once over all trials (reports_write_all fills both).
+ * the SLOs on a statistic, judged once over all trials (judge_scenario fills both).
  */
 static json_object *trials_stats_json(const struct scenario_result *r)
 {

@@ -4,6 +4,7 @@
  * Each log goes through event_log_append and events_load, like a real run's.
  */
 #include "event.h"
+#include "judge.h"
 #include "metrics.h"
 #include "synthetic_log.h"
 #include "util.h"
@@ -410,7 +411,7 @@ static void test_percentiles_and_trials(void)
 		per[i].split_brain_checked = true;
 		per[i].split_brain_writes = 10 * (2 - i);
 	}
-	metrics_trial_stats(per, 3, METRIC_SPLIT_BRAIN_WRITES, &ts);
+	judge_metric_stats(per, 3, METRIC_SPLIT_BRAIN_WRITES, &ts);
 	CU_ASSERT_EQUAL(ts.observed, 3);
 	CU_ASSERT_DOUBLE_EQUAL(ts.min, 0, 0);
 	CU_ASSERT_DOUBLE_EQUAL(ts.p50, 10, 0);
@@ -418,7 +419,7 @@ static void test_percentiles_and_trials(void)
 	per[1].redundancy_checked = true;
 	per[1].redundancy_reached = true;
 	per[1].redundancy_dur_us = MS(900);
-	metrics_trial_stats(per, 3, METRIC_REDUNDANCY_TIME, &ts);
+	judge_metric_stats(per, 3, METRIC_REDUNDANCY_TIME, &ts);
 	CU_ASSERT_EQUAL(ts.observed, 1);
 	CU_ASSERT_DOUBLE_EQUAL(ts.p95, 900000, 0);
 }

@@ -3,6 +3,7 @@
  * golden files (BISE_UPDATE_GOLDEN=1 rewrites them), junit.xml validated against a JUnit
  * XSD with xmllint, and the escaping of every text a writer copies.
  */
+#include "judge.h"
 #include "report.h"
 #include "util.h"
 
@@ -54,28 +55,26 @@ static void add_slo(struct scenario *sc, const char *metric, const char *text)
 	sc->nslos++;
 }
 
+/* The trial judged as `bise run` and `bise report` judge it, and the scenario across trials. */
 static void judge(struct fixture *f, struct trial_result *t, int trial, const char *events)
 {
-	struct events ev;
+	struct trial_log log;
 
-	memset(&ev, 0, sizeof(ev));
 	t->trial = trial;
 	str_copy(t->events_path, sizeof(t->events_path), events);
-	CU_ASSERT_FATAL(events_load(events, &ev));
-	metrics_compute(&ev, &t->metrics);
-	t->completed = ev.run_ended;
+	CU_ASSERT_FATAL(judge_load_trial(t, true, &log));
+	t->completed = log.end_status[0] != '\0';
 	if (!t->completed)
 		str_copy(t->error, sizeof(t->error), "interrupted by a signal <SIGINT> & \"reverted\"");
-	events_free(&ev);
-	for (int i = 0; i < f->sc.nslos; i++) {
-		struct verdict *v = &t->verdicts[t->nverdicts++];
+}
 
-		slo_judge(&f->sc.slos[i], &t->metrics, v);
-		if (v->kind == VERDICT_FAIL)
-			f->r.overall = VERDICT_FAIL;
+static void fixture_free(struct fixture *f)
+{
+	for (int i = 0; i < f->r.ntrials; i++) {
+		timeseries_free(f->trials[i].timeseries);
+		free(f->trials[i].timeseries);
 	}
-	if (!t->completed)
-		f->r.overall = VERDICT_FAIL;
+	scenario_free(&f->sc);
 }
 
 static void load_fixture(struct fixture *f, const char *scenario, const char *out_dir)
@@ -101,6 +100,7 @@ static void add_trial(struct fixture *f, const char *events)
 {
 	judge(f, &f->trials[f->r.ntrials], f->r.ntrials + 1, events);
 	f->r.ntrials++;
+	judge_scenario(&f->r);
 }
 
 static void fixture_events(const char *scenario, char *path, size_t len)
@@ -177,7 +177,7 @@ static void test_golden_pod_kill(void)
 	add_trial(f, events);
 	CU_ASSERT_EQUAL(f->r.overall, VERDICT_PASS);
 	write_and_check(f, "pod-kill");
-	scenario_free(&f->sc);
+	fixture_free(f);
 	free(f);
 }
 
@@ -201,7 +201,7 @@ static void test_golden_mixed(void)
 	CU_ASSERT_EQUAL(f->trials[0].verdicts[4].kind, VERDICT_SKIP);
 	CU_ASSERT_EQUAL(f->trials[1].verdicts[1].kind, VERDICT_SKIP); /* data_loss: no read-back */
 	write_and_check(f, "mixed");
-	scenario_free(&f->sc);
+	fixture_free(f);
 	free(f);
 }
 
@@ -227,7 +227,7 @@ static void test_golden_index(void)
 	check_golden(dir, "index.html", "suite");
 	check_golden(dir, "summary.md", "suite");
 	for (int i = 0; i < 2; i++)
-		scenario_free(&f[i].sc);
+		fixture_free(&f[i]);
 	free(f);
 }
 

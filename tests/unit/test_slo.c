@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "judge.h"
 #include "slo.h"
 
 void tests_register(void);
@@ -370,7 +371,7 @@ static void test_judge_trials(void)
 	}
 	per[20] = full_run();
 	apply(&per[20], NO_FAULT);
-	metrics_trial_stats(per, 21, METRIC_FAILOVER_TIME, &ts);
+	judge_metric_stats(per, 21, METRIC_FAILOVER_TIME, &ts);
 	CU_ASSERT_EQUAL(ts.trials, 21);
 	CU_ASSERT_EQUAL(ts.observed, 20);
 	CU_ASSERT_EQUAL(ts.never, 0);
