@@ -6,44 +6,9 @@
 
 #include <string.h>
 
-static const char *const names[METRIC_COUNT] = {
-	[METRIC_FAILOVER_TIME] = "failover_time",
-	[METRIC_PROMOTION_TIME] = "promotion_time",
-	[METRIC_DATA_LOSS] = "data_loss",
-	[METRIC_INDETERMINATE_WRITES] = "indeterminate_writes",
-	[METRIC_PHANTOM_WRITES] = "phantom_writes",
-	[METRIC_RECOVERY_TIME] = "recovery_time",
-	[METRIC_MAX_LAG_BYTES] = "max_lag_bytes",
-	[METRIC_MAX_LAG_TIME] = "max_lag_time",
-	[METRIC_SPLIT_BRAIN_TIME] = "split_brain_time",
-	[METRIC_SPLIT_BRAIN_WRITES] = "split_brain_writes",
-	[METRIC_RPO_TIME] = "rpo_time",
-	[METRIC_RPO_BYTES] = "rpo_bytes",
-	[METRIC_REDUNDANCY_TIME] = "redundancy_time",
-	[METRIC_READ_UNAVAILABILITY] = "read_unavailability",
-	[METRIC_MAX_STALENESS] = "max_staleness",
-	[METRIC_DEPOSED_READS] = "deposed_reads",
-	[METRIC_LABEL_SWITCH_TIME] = "label_switch_time",
-};
 
 static const char no_readback[] = "no read-back: the run ended before recovery";
 static const char no_lag[] = "no replication samples (pg_stat_replication) in this run";
-
-const char *metric_name(enum metric_id id)
-{
-	return (unsigned)id < METRIC_COUNT ? names[id] : NULL;
-}
-
-bool metric_lookup(const char *name, enum metric_id *out)
-{
-	for (int i = 0; i < METRIC_COUNT; i++) {
-		if (strcmp(names[i], name) == 0) {
-			*out = (enum metric_id)i;
-			return true;
-		}
-	}
-	return false;
-}
 
 static void value_failover(const struct metrics *m, struct metric_value *o)
 {

@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h" /* enum read_target */
 
 #define SCENARIO_MAX_ZONES 8
 #define SCENARIO_NAME_LEN 64
@@ -47,6 +46,15 @@ struct client_group {
 	int writers;
 	struct source_pos pos;
 };
+
+/* Where a reader routes its probes. */
+enum read_target { READ_PRIMARY, READ_REPLICA, READ_ANY };
+
+/* "primary", "replica", "any"; "?" outside the enum. */
+const char *read_target_name(enum read_target t);
+
+/* Inverse of read_target_name; false for an unknown name. */
+bool read_target_parse(const char *name, enum read_target *out);
 
 struct workload_spec {
 	int writers;                /* outside every zone, where bise runs */

@@ -1,5 +1,8 @@
-/* slo.c - the SLO metric registry, "OP VALUE" parsing and pass/fail/skip verdicts. */
-#include "slo.h"
+/*
+ * slo_spec.c - the metrics a scenario can name (their ids, names and units) and the
+ * "OP VALUE" of an SLO parsed into a slo_spec. Judging is the judge's (harness/judge/slo.c).
+ */
+#include "slo_spec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "judge.h"
 #include "units.h"
 #include "util.h"
 
@@ -17,6 +19,42 @@ struct metric_def {
 	enum metric_id id;
 	enum slo_unit unit;
 };
+
+static const char *const names[METRIC_COUNT] = {
+	[METRIC_FAILOVER_TIME] = "failover_time",
+	[METRIC_PROMOTION_TIME] = "promotion_time",
+	[METRIC_DATA_LOSS] = "data_loss",
+	[METRIC_INDETERMINATE_WRITES] = "indeterminate_writes",
+	[METRIC_PHANTOM_WRITES] = "phantom_writes",
+	[METRIC_RECOVERY_TIME] = "recovery_time",
+	[METRIC_MAX_LAG_BYTES] = "max_lag_bytes",
+	[METRIC_MAX_LAG_TIME] = "max_lag_time",
+	[METRIC_SPLIT_BRAIN_TIME] = "split_brain_time",
+	[METRIC_SPLIT_BRAIN_WRITES] = "split_brain_writes",
+	[METRIC_RPO_TIME] = "rpo_time",
+	[METRIC_RPO_BYTES] = "rpo_bytes",
+	[METRIC_REDUNDANCY_TIME] = "redundancy_time",
+	[METRIC_READ_UNAVAILABILITY] = "read_unavailability",
+	[METRIC_MAX_STALENESS] = "max_staleness",
+	[METRIC_DEPOSED_READS] = "deposed_reads",
+	[METRIC_LABEL_SWITCH_TIME] = "label_switch_time",
+};
+
+const char *metric_name(enum metric_id id)
+{
+	return (unsigned)id < METRIC_COUNT ? names[id] : NULL;
+}
+
+bool metric_lookup(const char *name, enum metric_id *out)
+{
+	for (int i = 0; i < METRIC_COUNT; i++) {
+		if (strcmp(names[i], name) == 0) {
+			*out = (enum metric_id)i;
+			return true;
+		}
+	}
+	return false;
+}
 
 static const struct metric_def metric_defs[] = {
 	{ METRIC_FAILOVER_TIME, SLO_UNIT_DURATION },
@@ -45,9 +83,6 @@ static const char metric_names[] =
 	"failover_time, promotion_time, data_loss, indeterminate_writes, phantom_writes, recovery_time, "
 	"max_lag_bytes, max_lag_time, split_brain_time, split_brain_writes, rpo_time, rpo_bytes, "
 	"redundancy_time, read_unavailability, max_staleness, deposed_reads, label_switch_time";
-
-/* Statistics over trials: "p95(failover_time)" is judged once over all trials. */
-enum slo_stat { STAT_NONE, STAT_MIN, STAT_P50, STAT_P95, STAT_MAX };
 
 static const char *const stat_names[] = { "", "min", "p50", "p95", "max" };
 
@@ -85,6 +120,17 @@ static const struct metric_def *metric_find(const char *key, enum slo_stat *stat
 	memcpy(inner, open + 1, len - (size_t)(open - key) - 2);
 	inner[len - (size_t)(open - key) - 2] = '\0';
 	return metric_find_plain(inner);
+}
+
+bool slo_metric_resolve(const char *key, enum metric_id *id, enum slo_unit *unit, enum slo_stat *stat)
+{
+	const struct metric_def *d = metric_find(key, stat);
+
+	if (!d)
+		return false;
+	*id = d->id;
+	*unit = d->unit;
+	return true;
 }
 
 bool slo_metric_known(const char *name, enum slo_unit *unit)
@@ -236,146 +282,3 @@ bool slo_parse(const char *metric, const char *text, struct slo_spec *out, char 
 	return true;
 }
 
-static bool compare(enum slo_op op, double measured, double threshold)
-{
-	switch (op) {
-	case SLO_LT:
-		return measured < threshold;
-	case SLO_LE:
-		return measured <= threshold;
-	case SLO_EQ:
-		return measured == threshold;
-	case SLO_GE:
-		return measured >= threshold;
-	case SLO_GT:
-		return measured > threshold;
-	}
-	return false;
-}
-
-/* Measurements are never negative; rounding by hand keeps libm out of the link. */
-static long long round_count(double v)
-{
-	return (long long)(v + 0.5);
-}
-
-static void format_measured(enum slo_unit unit, double v, char *buf, size_t len)
-{
-	if (isinf(v)) {
-		str_copy(buf, len, "never");
-		return;
-	}
-	switch (unit) {
-	case SLO_UNIT_DURATION:
-		duration_format((int64_t)round_count(v), buf, len);
-		break;
-	case SLO_UNIT_COUNT:
-		str_format(buf, len, "%lld", round_count(v));
-		break;
-	case SLO_UNIT_BYTES:
-		str_format(buf, len, "%lld B", round_count(v));
-		break;
-	case SLO_UNIT_PERCENT:
-		str_format(buf, len, "%.2f%%", v);
-		break;
-	}
-}
-
-/* The common end of a judgment: a value (or never) against the threshold. */
-static void judge_value(const struct slo_spec *slo, const struct metric_def *d, const struct metric_value *o,
-			struct verdict *out)
-{
-	if (!o->observed) {
-		out->kind = VERDICT_SKIP;
-		str_copy(out->reason, sizeof(out->reason), o->reason);
-		return;
-	}
-	if (o->never) {
-		out->kind = VERDICT_FAIL;
-		str_copy(out->measured_text, sizeof(out->measured_text), "never");
-		str_copy(out->reason, sizeof(out->reason), o->fail_reason);
-		return;
-	}
-	out->measured = o->value;
-	format_measured(d->unit, o->value, out->measured_text, sizeof(out->measured_text));
-	if (compare(slo->op, o->value, slo->threshold)) {
-		out->kind = VERDICT_PASS;
-		return;
-	}
-	out->kind = VERDICT_FAIL;
-	str_format(out->reason, sizeof(out->reason), "measured %s, wanted %s %s",
-		   out->measured_text, slo->metric, slo->text);
-}
-
-/* Start a verdict; NULL (and a SKIP) for a metric slo_parse would not have let through. */
-static const struct metric_def *verdict_start(const struct slo_spec *slo, struct verdict *out,
-					      enum slo_stat *stat)
-{
-	const struct metric_def *d = metric_find(slo->metric, stat);
-
-	memset(out, 0, sizeof(*out));
-	out->slo = slo;
-	str_copy(out->measured_text, sizeof(out->measured_text), "-");
-	if (!d) {
-		out->kind = VERDICT_SKIP;
-		str_format(out->reason, sizeof(out->reason), "unknown metric \"%s\"", slo->metric);
-	}
-	return d;
-}
-
-void slo_judge(const struct slo_spec *slo, const struct metrics *m, struct verdict *out)
-{
-	enum slo_stat stat;
-	const struct metric_def *d = verdict_start(slo, out, &stat);
-	struct metric_value o;
-
-	if (!d)
-		return;
-	if (stat != STAT_NONE) {
-		out->kind = VERDICT_SKIP;
-		str_copy(out->reason, sizeof(out->reason), "judged once over all trials (trials_stats)");
-		return;
-	}
-	metric_value(m, d->id, &o);
-	judge_value(slo, d, &o, out);
-}
-
-void slo_judge_trials(const struct slo_spec *slo, const struct metrics *per_trial, int n, struct verdict *out)
-{
-	enum slo_stat stat;
-	const struct metric_def *d = verdict_start(slo, out, &stat);
-	struct trial_stats ts;
-	struct metric_value o;
-
-	if (!d)
-		return;
-	if (stat == STAT_NONE) {
-		out->kind = VERDICT_SKIP;
-		str_copy(out->reason, sizeof(out->reason), "judged per trial");
-		return;
-	}
-	judge_metric_stats(per_trial, n, d->id, &ts);
-	memset(&o, 0, sizeof(o));
-	o.observed = ts.observed > 0;
-	o.reason = "not observed in any trial";
-	o.value = stat == STAT_MIN ? ts.min : stat == STAT_P50 ? ts.p50 : stat == STAT_P95 ? ts.p95 : ts.max;
-	o.never = isinf(o.value);
-	o.fail_reason = "never ended in a trial this statistic lands on";
-	judge_value(slo, d, &o, out);
-	if (out->kind == VERDICT_FAIL && !o.never)
-		str_format(out->reason, sizeof(out->reason), "measured %s over %d of %d trials, wanted %s %s",
-			   out->measured_text, ts.observed, n, slo->metric, slo->text);
-}
-
-const char *verdict_name(enum verdict_kind k)
-{
-	switch (k) {
-	case VERDICT_PASS:
-		return "pass";
-	case VERDICT_FAIL:
-		return "fail";
-	case VERDICT_SKIP:
-		return "skip";
-	}
-	return "?";
-}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "slo_spec.h" /* enum metric_id: the metrics a scenario can name */
 
 #define METRICS_MAX_STANDBYS 8
 
@@ -159,26 +160,6 @@ void metrics_compute(const struct events *ev, struct metrics *out);
 
 /* ---- one number per metric, and statistics across trials (metrics_trials.c) ---- */
 
-enum metric_id {
-	METRIC_FAILOVER_TIME,
-	METRIC_PROMOTION_TIME,
-	METRIC_DATA_LOSS,
-	METRIC_INDETERMINATE_WRITES,
-	METRIC_PHANTOM_WRITES,
-	METRIC_RECOVERY_TIME,
-	METRIC_MAX_LAG_BYTES,
-	METRIC_MAX_LAG_TIME,
-	METRIC_SPLIT_BRAIN_TIME,
-	METRIC_SPLIT_BRAIN_WRITES,
-	METRIC_RPO_TIME,
-	METRIC_RPO_BYTES,
-	METRIC_REDUNDANCY_TIME,
-	METRIC_READ_UNAVAILABILITY,
-	METRIC_MAX_STALENESS,
-	METRIC_DEPOSED_READS,
-	METRIC_LABEL_SWITCH_TIME,
-	METRIC_COUNT
-};
 
 /*
  * What a metric measured in one run, in its base unit (microseconds, writes, bytes).
@@ -192,12 +173,6 @@ struct metric_value {
 	const char *reason;
 	const char *fail_reason;
 };
-
-/* The SLO name of a metric ("failover_time"); NULL outside the enum. */
-const char *metric_name(enum metric_id id);
-
-/* Inverse of metric_name; false for an unknown name. */
-bool metric_lookup(const char *name, enum metric_id *out);
 
 /* The value of one metric in one trial. */
 void metric_value(const struct metrics *m, enum metric_id id, struct metric_value *out);

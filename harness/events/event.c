@@ -187,13 +187,6 @@ const char *node_role_name(enum node_role r)
 	return (unsigned)r < sizeof(role_names) / sizeof(role_names[0]) ? role_names[r] : "?";
 }
 
-static const char *const target_names[] = { "primary", "replica", "any" };
-
-const char *read_target_name(enum read_target t)
-{
-	return (unsigned)t < sizeof(target_names) / sizeof(target_names[0]) ? target_names[t] : "?";
-}
-
 static const char *const api_role_names[] = { "unknown", "primary", "replica", "deleted" };
 
 const char *api_role_name(enum api_role r)
@@ -206,17 +199,6 @@ bool api_role_parse(const char *name, enum api_role *out)
 	for (size_t i = 0; i < sizeof(api_role_names) / sizeof(api_role_names[0]); i++) {
 		if (strcmp(name, api_role_names[i]) == 0) {
 			*out = (enum api_role)i;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool read_target_parse(const char *name, enum read_target *out)
-{
-	for (size_t i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++) {
-		if (strcmp(name, target_names[i]) == 0) {
-			*out = (enum read_target)i;
 			return true;
 		}
 	}

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "compare.h"
 #include "scenario.h"
 
 /* Longest cluster name the scenario format accepts (cluster.name). */
@@ -48,12 +47,5 @@ void variants_free(struct variant_run *runs, int n);
  * checked as a variant's cluster section against sc's cluster. Logs its errors.
  */
 bool variants_from_args(struct scenario *sc, char *const *args, int nargs);
-
-/*
- * The comparison of base's variants from <run_dir>/<scenario>@<variant>/summary.json:
- * one row (the scenario) and a column per variant that has results. False (logged) when
- * none has.
- */
-bool variants_comparison(const struct scenario *base, const char *run_dir, struct comparison *out);
 
 #endif

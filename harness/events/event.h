@@ -47,6 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scenario.h" /* enum read_target */
+
 #define EVENT_SCHEMA_VERSION 1
 #define EVENT_NODE_LEN 32
 
@@ -113,8 +115,6 @@ struct lag_event {
 	double flush_lag;
 	double replay_lag;
 };
-
-enum read_target { READ_PRIMARY, READ_REPLICA, READ_ANY };
 
 enum api_role { API_ROLE_UNKNOWN, API_ROLE_PRIMARY, API_ROLE_REPLICA, API_ROLE_DELETED };
 
@@ -209,13 +209,11 @@ void events_free(struct events *ev);
 
 const char *write_outcome_name(enum write_outcome o);
 const char *node_role_name(enum node_role r);
-const char *read_target_name(enum read_target t);
 const char *api_role_name(enum api_role r);
 
 /* Inverse of the *_name functions; false for an unknown name. */
 bool write_outcome_parse(const char *name, enum write_outcome *out);
 bool node_role_parse(const char *name, enum node_role *out);
-bool read_target_parse(const char *name, enum read_target *out);
 bool api_role_parse(const char *name, enum api_role *out);
 
 /* PostgreSQL's text LSN "X/Y" (two hex numbers of up to 8 digits) -> (X << 32) | Y. */

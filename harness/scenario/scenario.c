@@ -19,7 +19,7 @@
 
 #include "scenario_steps.h"
 #include "scenario_yaml.h"
-#include "slo.h"
+#include "slo_spec.h"
 #include "units.h"
 #include "util.h"
 
@@ -216,6 +216,22 @@ static const char *const workload_keys[] = { "writers", "clients", "rate", "conn
 	"write_timeout", "readers", "read_from", NULL };
 /* Same order as enum read_target. */
 static const char *const read_from_names[] = { "primary", "replica", "any", NULL };
+
+const char *read_target_name(enum read_target t)
+{
+	return (unsigned)t < 3 ? read_from_names[t] : "?";
+}
+
+bool read_target_parse(const char *name, enum read_target *out)
+{
+	for (int i = 0; read_from_names[i]; i++) {
+		if (strcmp(name, read_from_names[i]) == 0) {
+			*out = (enum read_target)i;
+			return true;
+		}
+	}
+	return false;
+}
 
 enum { CG_ZONE, CG_WRITERS };
 static const char *const client_keys[] = { "zone", "writers", NULL };

@@ -58,4 +58,13 @@ bool compare_load(char *const *dirs, int ndirs, struct comparison *out);
 /* Statistics of values[0..n) (sorted in place), as judge_stats computes them. */
 void compare_stats(double *values, int n, struct compare_stat *out);
 
+struct scenario;
+
+/*
+ * The comparison of base's variants from <run_dir>/<scenario>@<variant>/summary.json:
+ * one row (the scenario) and a column per variant that has results. False (logged) when
+ * none has.
+ */
+bool variants_comparison(const struct scenario *base, const char *run_dir, struct comparison *out);
+
 #endif

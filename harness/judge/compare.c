@@ -1,5 +1,6 @@
 /* compare.c - load summary.json files of several runs into one comparison. */
 #include "compare.h"
+#include "scenario.h"
 
 #include "judge.h"
 #include "util.h"
@@ -215,5 +216,45 @@ bool compare_load(char *const *dirs, int ndirs, struct comparison *out)
 		out->ncolumns++;
 		ok &= load_dir(out, i, dirs[i]);
 	}
+	return ok;
+}
+
+bool variants_comparison(const struct scenario *base, const char *run_dir, struct comparison *out)
+{
+	struct comparison *raw = xcalloc(1, sizeof(*raw));
+	char *dirs[SCENARIO_MAX_VARIANTS], path[4400];
+	int col[SCENARIO_MAX_VARIANTS], n = 0;
+	bool ok;
+
+	for (int v = 0; v < base->nvariants; v++) {
+		dirs[n] = xmalloc(4400);
+		if (str_format(dirs[n], 4400, "%s/%s@%s", run_dir, base->name, base->variants[v].name) &&
+		    str_format(path, sizeof(path), "%s/summary.json", dirs[n]) && is_file(path))
+			col[n++] = v;
+		else
+			free(dirs[n]);
+	}
+	if (n == 0) {
+		log_error("%s: no variant has results to compare in %s", base->name, run_dir);
+		free(raw);
+		return false;
+	}
+	ok = compare_load(dirs, n, raw);
+	memset(out, 0, sizeof(*out));
+	if (ok) {
+		/* compare_load gives each variant's "<scenario>@<variant>" a row: fold them into one. */
+		out->nscenarios = 1;
+		str_copy(out->scenarios[0], sizeof(out->scenarios[0]), base->name);
+		out->ncolumns = n;
+		for (int c = 0; c < n; c++) {
+			str_copy(out->columns[c], sizeof(out->columns[c]), base->variants[col[c]].name);
+			for (int r = 0; r < raw->nscenarios; r++)
+				if (raw->cells[r][c].present)
+					out->cells[0][c] = raw->cells[r][c];
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(dirs[i]);
+	free(raw);
 	return ok;
 }
