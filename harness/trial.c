@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -80,47 +79,34 @@ static uint64_t rng_next(uint64_t *state)
 }
 
 
-static void emit(struct trial_ctx *c, json_object *o)
-{
-	event_log_append(c->log, mono_now_us(), o);
-}
-
-static json_object *event_new(const char *type)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "ev", json_object_new_string(type));
-	return o;
-}
-
 static void emit_phase(struct trial_ctx *c, const char *name)
 {
-	json_object *o = event_new("phase");
-
 	c->phase = name;
-	json_object_object_add(o, "name", json_object_new_string(name));
-	emit(c, o);
+	event_write_phase(c->log, mono_now_us(), name);
 }
 
-static json_object *fault_event(const char *action, const struct step *st, int index,
-				const char *member, const char *reason)
+static struct fault_record fault_event(enum fault_action action, const struct step *st, int index,
+				       const char *member, const char *reason)
 {
-	json_object *o = event_new("fault");
+	struct fault_record f = {
+		.action = action,
+		.fault = st->fault ? st->fault->name : "",
+		.target = st->target,
+		.node = member ? member : "",
+		.step = index,
+		.reason = reason,
+		.verified_ms = -1,
+	};
 
-	json_object_object_add(o, "action", json_object_new_string(action));
-	json_object_object_add(o, "fault", json_object_new_string(st->fault ? st->fault->name : ""));
-	json_object_object_add(o, "target", json_object_new_string(st->target));
-	json_object_object_add(o, "node", json_object_new_string(member ? member : ""));
-	json_object_object_add(o, "step", json_object_new_int(index));
-	if (reason)
-		json_object_object_add(o, "reason", json_object_new_string(reason));
-	return o;
+	return f;
 }
 
-static void emit_fault(struct trial_ctx *c, const char *action, const struct step *st, int index,
+static void emit_fault(struct trial_ctx *c, enum fault_action action, const struct step *st, int index,
 		       const char *member, const char *reason)
 {
-	emit(c, fault_event(action, st, index, member, reason));
+	struct fault_record f = fault_event(action, st, index, member, reason);
+
+	event_write_fault(c->log, mono_now_us(), &f);
 }
 
 static double elapsed_s(const struct trial_ctx *c)
@@ -196,11 +182,11 @@ static void process_reverts(struct trial_ctx *c, bool force)
 		fc.fault_id = p->fault_id;
 		if (p->step->fault->revert(&fc, p->step, p->member)) {
 			journal_reverted(c->journal, p->journal_id);
-			emit_fault(c, "revert", p->step, p->step_index, p->member, NULL);
+			emit_fault(c, FAULT_REVERT, p->step, p->step_index, p->member, NULL);
 			progress_note(elapsed_s(c), "%s reverted on %s", p->step->fault->name, p->member);
 		} else {
 			/* Left journaled for heal; the trial's numbers describe a cluster still faulted. */
-			emit_fault(c, "error", p->step, p->step_index, p->member, "revert failed");
+			emit_fault(c, FAULT_ERROR, p->step, p->step_index, p->member, "revert failed");
 			if (!c->error[0])
 				str_format(c->error, sizeof(c->error),
 					   "%s could not be reverted on %s (run `bise heal`)",
@@ -346,7 +332,7 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
 	char member[MEMBER_NAME_LEN], why[256], fault_id[48];
 	int64_t revert_after = -1, t_inject;
-	json_object *o;
+	struct fault_record f;
 	int journal_id;
 	unsigned needs = fault_step_needs(st), missing = needs & ~c->ops->caps;
 
@@ -356,18 +342,18 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		if (!c->ops->supports || c->ops->supports(c->drv, missing, why, sizeof(why)) || !why[0])
 			str_format(why, sizeof(why), "the %s backend cannot do what %s needs",
 				   c->ops->name, st->fault->name);
-		emit_fault(c, "skip", st, index, NULL, why);
+		emit_fault(c, FAULT_SKIP, st, index, NULL, why);
 		log_warn("step %d skipped: %s", index + 1, why);
 		return true;
 	}
 	/* Static capabilities hold, but this cluster as provisioned may still lack one. */
 	if (c->ops->supports && !c->ops->supports(c->drv, needs, why, sizeof(why))) {
-		emit_fault(c, "skip", st, index, NULL, why);
+		emit_fault(c, FAULT_SKIP, st, index, NULL, why);
 		log_warn("step %d skipped: %s", index + 1, why);
 		return true;
 	}
 	if (!resolve_target(c, st, member, sizeof(member), why, sizeof(why))) {
-		emit_fault(c, "error", st, index, NULL, why);
+		emit_fault(c, FAULT_ERROR, st, index, NULL, why);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", index + 1, st->fault->name, why);
 		return false;
 	}
@@ -384,14 +370,14 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 		if (fc.skip[0]) {
 			/* The backend cannot do this shape and touched nothing: a skip, not a failure. */
 			journal_reverted(c->journal, journal_id);
-			emit_fault(c, "skip", st, index, member, fc.skip);
+			emit_fault(c, FAULT_SKIP, st, index, member, fc.skip);
 			log_warn("step %d skipped: %s", index + 1, fc.skip);
 			return true;
 		}
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, member))
 			journal_reverted(c->journal, journal_id);
-		emit_fault(c, "error", st, index, member, "injection failed");
+		emit_fault(c, FAULT_ERROR, st, index, member, "injection failed");
 		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", index + 1,
 			   st->fault->name, member);
 		return false;
@@ -400,12 +386,11 @@ static bool run_fault_step(struct trial_ctx *c, const struct step *st, int index
 	 * Stamped when the injection started (a SIGKILL or a rule takes effect at once), with
 	 * how long the injector took to verify it: clients may see the fault before it returns.
 	 */
-	o = fault_event("apply", st, index, member, NULL);
-	json_object_object_add(o, "verified_ms",
-			       json_object_new_double((double)(mono_now_us() - t_inject) / 1e3));
+	f = fault_event(FAULT_APPLY, st, index, member, NULL);
+	f.verified_ms = (double)(mono_now_us() - t_inject) / 1e3;
 	if (st->count > 1)
-		json_object_object_add(o, "repeat", json_object_new_int(rep));
-	event_log_append(c->log, t_inject, o);
+		f.repeat = rep;
+	event_write_fault(c->log, t_inject, &f);
 	if (c->t_fault_us == 0)
 		c->t_fault_us = t_inject;
 	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, member, st->target);
@@ -439,19 +424,12 @@ static bool run_wait_healthy_step(struct trial_ctx *c, const struct step *st)
 	char why[256];
 	bool ok = wait_healthy(c, st->timeout_us, why, sizeof(why));
 	int64_t from = c->t_fault_us ? c->t_fault_us : start;
-	json_object *o;
 
 	/* An interrupted wait says nothing about recovery: record no verdict-bearing event. */
 	if (!ok && runner_interrupted())
 		return true;
-	o = event_new("healthy");
-
-	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	/* Time to recovery counts from the first fault: what a user waits for. */
-	json_object_object_add(o, "seconds", json_object_new_double((double)(mono_now_us() - from) / 1e6));
-	if (!ok)
-		json_object_object_add(o, "reason", json_object_new_string(why));
-	emit(c, o);
+	event_write_healthy(c->log, mono_now_us(), ok, (double)(mono_now_us() - from) / 1e6, ok ? NULL : why);
 	if (ok)
 		progress_note(elapsed_s(c), "cluster healthy again");
 	else
@@ -508,34 +486,31 @@ static void run_steps(struct trial_ctx *c)
 
 static void emit_run_start(struct trial_ctx *c, int trial, uint64_t seed, const char *host)
 {
-	json_object *o = event_new("run_start");
-	char seedtext[32];
+	const struct workload_spec *w = &c->sc->workload;
+	struct run_start_record r = {
+		.run = c->run_id,
+		.scenario = c->sc->name,
+		.trial = trial,
+		.seed = seed,
+		.backend = c->ops->name,
+		.host = host,
+		.bise = BISE_VERSION,
+		.writers = workload_total_writers(w),
+		.poll_ms = (int)(c->opt->watch_interval_us / 1000),
+	};
+	/* writer id -> zone it runs in ("" = outside, where bise runs) */
+	const char **zones = xcalloc((size_t)r.writers + 1, sizeof(*zones));
+	size_t n = 0;
 
-	str_format(seedtext, sizeof(seedtext), "%llu", (unsigned long long)seed);
-	json_object_object_add(o, "schema", json_object_new_int(EVENT_SCHEMA_VERSION));
-	json_object_object_add(o, "run", json_object_new_string(c->run_id));
-	json_object_object_add(o, "scenario", json_object_new_string(c->sc->name));
-	json_object_object_add(o, "trial", json_object_new_int(trial));
-	json_object_object_add(o, "seed", json_object_new_string(seedtext));
-	json_object_object_add(o, "backend", json_object_new_string(c->ops->name));
-	json_object_object_add(o, "host", json_object_new_string(host));
-	json_object_object_add(o, "bise", json_object_new_string(BISE_VERSION));
-	json_object_object_add(o, "writers", json_object_new_int(workload_total_writers(&c->sc->workload)));
-	{
-		/* writer id -> zone it runs in ("" = outside, where bise runs) */
-		const struct workload_spec *w = &c->sc->workload;
-		json_object *zones = json_object_new_array();
-
-		for (int i = 0; i < w->writers; i++)
-			json_object_array_add(zones, json_object_new_string(""));
-		for (int g = 0; g < w->nclient_groups; g++)
-			for (int i = 0; i < w->client_groups[g].writers; i++)
-				json_object_array_add(zones,
-						      json_object_new_string(w->client_groups[g].zone));
-		json_object_object_add(o, "writer_zones", zones);
-	}
-	json_object_object_add(o, "poll_ms", json_object_new_int((int)(c->opt->watch_interval_us / 1000)));
-	emit(c, o);
+	for (int i = 0; i < w->writers; i++)
+		zones[n++] = "";
+	for (int g = 0; g < w->nclient_groups; g++)
+		for (int i = 0; i < w->client_groups[g].writers; i++)
+			zones[n++] = w->client_groups[g].zone;
+	r.writer_zones = zones;
+	r.nwriter_zones = n;
+	event_write_run_start(c->log, mono_now_us(), &r);
+	free(zones);
 }
 
 /*
@@ -722,12 +697,8 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	}
 	c.t0_us = mono_now_us();
 	emit_run_start(&c, trial, r->seed, r->host);
-	if (trial == 1 && r->provision_seconds >= 0) {
-		json_object *o = event_new("provision");
-
-		json_object_object_add(o, "seconds", json_object_new_double(r->provision_seconds));
-		emit(&c, o);
-	}
+	if (trial == 1 && r->provision_seconds >= 0)
+		event_write_provision(c.log, mono_now_us(), r->provision_seconds);
 	/* Replicas must stream before a scenario starts, or its numbers mean nothing. */
 	if (!wait_healthy(&c, PREFLIGHT_HEALTH_TIMEOUT_US, why, sizeof(why))) {
 		str_format(c.error, sizeof(c.error), "cluster not healthy before the trial: %s", why);
@@ -747,13 +718,8 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	stop_observer(&c);
 	finish_workload(&c, !runner_interrupted() && !c.error[0]);
 	emit_phase(&c, "end");
-	{
-		json_object *o = event_new("run_end");
-
-		json_object_object_add(o, "status", json_object_new_string(
-			runner_interrupted() ? "interrupted" : c.error[0] ? "aborted" : "completed"));
-		emit(&c, o);
-	}
+	event_write_run_end(c.log, mono_now_us(),
+			    runner_interrupted() ? "interrupted" : c.error[0] ? "aborted" : "completed");
 	event_log_close(c.log);
 	progress_done();
 	t->completed = !runner_interrupted() && !c.error[0];

@@ -4,6 +4,7 @@
  * events, and rejects a corrupt line in the middle.
  */
 #include "event.h"
+#include "event_raw.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
