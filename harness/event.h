@@ -1,11 +1,13 @@
 /*
- * event.h - the append-only event log (events.jsonl) and its typed reader.
+ * event.h - the append-only event log (events.jsonl), its typed writers and reader.
  *
  * One JSON object per line, flushed as it happens so a crash keeps what was measured.
  * Every object has "t" (seconds since the run's monotonic origin, microsecond precision)
  * and "ev" (the event type). Schema version 1:
  *
- *   run_start  run, scenario, trial, seed, backend, host, bise, writers, poll_ms, schema
+ *   run_start  schema, run, scenario, trial, seed, backend, host, bise, writers, writer_zones,
+ *              poll_ms                        seed is a decimal string; writer_zones[w] = the
+ *                                             zone writer w runs in, "" = where bise runs
  *   provision  seconds                        cluster brought up for this run
  *   phase      name                           baseline | fault | recovery | readback | end
  *   write      w, seq, t0, out, node[, sqlstate, err]
@@ -25,8 +27,10 @@
  *              reader routed); seq_seen = writer 0's highest seq it saw (0 = none);
  *              rec = the answering server was in recovery (pg_is_in_recovery()),
  *              tli = its current timeline when it was not
- *   fault      action, fault, target, node, step[, reason]
- *              action = apply | revert | restart | skip | error
+ *   fault      action, fault, target, node, step[, reason, verified_ms, repeat]
+ *              action = apply | revert | restart | skip | error; an apply is stamped when
+ *              the injection started, verified_ms = how long verifying it took; repeat =
+ *              which repetition of a step with count > 1
  *   healthy    ok, seconds[, reason]          result of a wait for health
  *   readback   node, w, ranges, dups          sequence ranges [[a,b],...] found for writer w on
  *                                             the final primary; dups = [[seq,count],...]
@@ -37,9 +41,9 @@
  *                                             every change
  *   run_end    status
  *
- * event_schema.h holds the one definition of these names, types and which fields are
- * required. The reader ignores unknown event types and fields and a torn last line, so
- * older and interrupted logs still load.
+ * event_schema.c holds the one definition of these names, in this order, with each
+ * field's JSON type and whether it is required. The reader ignores unknown event types
+ * and fields and a torn last line, so older and interrupted logs still load.
  */
 #ifndef BISE_EVENT_H
 #define BISE_EVENT_H

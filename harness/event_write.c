@@ -223,7 +223,7 @@ static void put_value(struct line *l, enum event_field_type type, const struct v
 	}
 }
 
-/* The line of one event from its values (indexed like the type's fields); false if a required one is missing. */
+/* Write one event from its values (indexed like its type's fields); false if a required one is missing. */
 static bool emit(struct event_log *log, int64_t at_mono_us, enum event_type type, const struct value *v)
 {
 	const struct event_schema_entry *e = &event_schema[type];
