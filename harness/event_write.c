@@ -137,6 +137,7 @@ static void put_int(struct line *l, int64_t v)
 static void put_double(struct line *l, double d)
 {
 	char buf[64];
+	bool numeric;
 	int n;
 
 	if (isnan(d)) {
@@ -152,8 +153,8 @@ static void put_double(struct line *l, double d)
 		if (buf[i] == ',')
 			buf[i] = '.'; /* a locale's decimal comma, as json-c undoes it */
 	}
-	if (!strchr(buf, '.') && !strchr(buf, 'e') &&
-	    (buf[0] >= '0' && buf[0] <= '9' ? true : buf[0] == '-' && buf[1] >= '0' && buf[1] <= '9')) {
+	numeric = (buf[0] >= '0' && buf[0] <= '9') || (buf[0] == '-' && buf[1] >= '0' && buf[1] <= '9');
+	if (numeric && !strchr(buf, '.') && !strchr(buf, 'e')) {
 		memcpy(buf + n, ".0", 3);
 		n += 2;
 	}
