@@ -77,7 +77,7 @@ static const char *pod_role(const struct observer *o, json_object *pod)
 static void note(struct observer *o, const char *name, const char *role)
 {
 	char node[EVENT_NODE_LEN];
-	json_object *ev;
+	enum api_role r;
 	int i;
 
 	/* Cut like the members' names (MEMBER_NAME_LEN), so both kinds of event name the same pod. */
@@ -97,11 +97,10 @@ static void note(struct observer *o, const char *name, const char *role)
 	}
 	if (i < o->npods)
 		str_copy(o->pods[i].role, sizeof(o->pods[i].role), role);
-	ev = json_object_new_object();
-	json_object_object_add(ev, "ev", json_object_new_string("api_role"));
-	json_object_object_add(ev, "node", json_object_new_string(node));
-	json_object_object_add(ev, "role", json_object_new_string(role));
-	event_log_append(o->log, mono_now_us(), ev);
+	/* pod_role() names only roles api_role_parse() knows. */
+	if (!api_role_parse(role, &r))
+		r = API_ROLE_UNKNOWN;
+	event_write_api_role(o->log, mono_now_us(), node, r);
 	log_debug("observe: pod %s is %s", node, role);
 }
 

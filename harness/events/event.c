@@ -1,5 +1,7 @@
 /* event.c - the append-only event log (events.jsonl) and its typed reader. */
 #include "event.h"
+#include "event_raw.h"
+#include "event_schema.h"
 #include "util.h"
 
 #include <errno.h>
@@ -20,19 +22,11 @@ struct event_log {
 	pthread_mutex_t lock; /* one writer at a time keeps lines whole and in call order */
 };
 
-/* "-12.345678": exact microseconds, whatever json-c's double formatting does. */
-static void format_seconds(char *buf, size_t n, int64_t us)
-{
-	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
-
-	str_format(buf, n, "%s%" PRIu64 ".%06" PRIu64, us < 0 ? "-" : "", mag / 1000000, mag % 1000000);
-}
-
 struct json_object *event_time_new(int64_t rel_us)
 {
 	char buf[32];
 
-	format_seconds(buf, sizeof(buf), rel_us);
+	event_seconds_text(buf, sizeof(buf), rel_us);
 	return json_object_new_double_s((double)rel_us / 1e6, buf);
 }
 
@@ -144,17 +138,17 @@ bool event_log_append(struct event_log *log, int64_t at_mono_us, struct json_obj
 	bool ok;
 
 	if (!log || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, "ev", &ev)) {
+	    !json_object_object_get_ex(obj, EVENT_KEY_TYPE, &ev)) {
 		log_error("event not logged: %s", log ? "it has no \"ev\"" : "no event log");
 		json_object_put(obj);
 		return false;
 	}
 	/* A fresh object so "t" and "ev" lead the line whatever order obj was built in. */
 	line = json_object_new_object();
-	json_object_object_add(line, "t", event_time_new(at_mono_us - log->origin_us));
-	json_object_object_add(line, "ev", json_object_get(ev));
+	json_object_object_add(line, EVENT_KEY_TIME, event_time_new(at_mono_us - log->origin_us));
+	json_object_object_add(line, EVENT_KEY_TYPE, json_object_get(ev));
 	json_object_object_foreach(obj, key, val) {
-		if (strcmp(key, "t") != 0 && strcmp(key, "ev") != 0)
+		if (strcmp(key, EVENT_KEY_TIME) != 0 && strcmp(key, EVENT_KEY_TYPE) != 0)
 			json_object_object_add(line, key, json_object_get(val));
 	}
 	json_object_put(obj);
@@ -165,10 +159,18 @@ bool event_log_append(struct event_log *log, int64_t at_mono_us, struct json_obj
 	memcpy(buf, text, len);
 	buf[len] = '\n';
 	json_object_put(line);
-	pthread_mutex_lock(&log->lock);
-	ok = write_all(log, buf, len + 1);
-	pthread_mutex_unlock(&log->lock);
+	ok = event_log_write_line(log, buf, len + 1);
 	free(buf);
+	return ok;
+}
+
+bool event_log_write_line(struct event_log *log, const char *line, size_t len)
+{
+	bool ok;
+
+	pthread_mutex_lock(&log->lock);
+	ok = write_all(log, line, len);
+	pthread_mutex_unlock(&log->lock);
 	return ok;
 }
 
@@ -192,6 +194,24 @@ static const char *const api_role_names[] = { "unknown", "primary", "replica", "
 const char *api_role_name(enum api_role r)
 {
 	return (unsigned)r < sizeof(api_role_names) / sizeof(api_role_names[0]) ? api_role_names[r] : "?";
+}
+
+static const char *const fault_action_names[] = { "apply", "revert", "restart", "skip", "error" };
+
+const char *fault_action_name(enum fault_action a)
+{
+	return (unsigned)a < sizeof(fault_action_names) / sizeof(fault_action_names[0]) ? fault_action_names[a] : "?";
+}
+
+bool fault_action_parse(const char *name, enum fault_action *out)
+{
+	for (size_t i = 0; i < sizeof(fault_action_names) / sizeof(fault_action_names[0]); i++) {
+		if (strcmp(name, fault_action_names[i]) == 0) {
+			*out = (enum fault_action)i;
+			return true;
+		}
+	}
+	return false;
 }
 
 bool api_role_parse(const char *name, enum api_role *out)
@@ -311,57 +331,72 @@ static bool field(struct loader *ld, struct json_object *o, const char *key, enu
 	return false;
 }
 
-static bool get_string(struct loader *ld, struct json_object *o, const char *key, bool required, char *dst,
-		       size_t n)
+static enum json_type wire_type(enum event_field_type t)
 {
-	struct json_object *v;
+	switch (t) {
+	case EVF_STRING:
+		return json_type_string;
+	case EVF_INT:
+		return json_type_int;
+	case EVF_DOUBLE:
+	case EVF_TIME:
+		return json_type_double;
+	case EVF_BOOL:
+		return json_type_boolean;
+	case EVF_STRINGS:
+	case EVF_PAIRS:
+		return json_type_array;
+	}
+	return json_type_null;
+}
 
-	if (!field(ld, o, key, json_type_string, required, &v))
-		return false;
+/*
+ * Each of the type's fields (event_schema[]) checked against its JSON type: val[i] is
+ * the value of field i, NULL when absent or null; false (logged) for a required field
+ * missing or any field of the wrong type.
+ */
+static bool fetch(struct loader *ld, struct json_object *o, enum event_type type, struct json_object **val)
+{
+	const struct event_schema_entry *e = &event_schema[type];
+
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct event_field *f = &e->fields[i];
+
+		if (!field(ld, o, f->name, wire_type(f->type), f->required, &val[i]))
+			return false;
+	}
+	return true;
+}
+
+static void string_of(struct json_object *v, char *dst, size_t n)
+{
 	if (v)
 		str_copy(dst, n, json_object_get_string(v));
-	return true;
 }
 
-static bool get_int64(struct loader *ld, struct json_object *o, const char *key, bool required, int64_t *dst)
+static void int64_of(struct json_object *v, int64_t *dst)
 {
-	struct json_object *v;
-
-	if (!field(ld, o, key, json_type_int, required, &v))
-		return false;
 	if (v)
 		*dst = json_object_get_int64(v);
-	return true;
 }
 
-static bool get_int(struct loader *ld, struct json_object *o, const char *key, bool required, int *dst)
+static void int_of(struct json_object *v, int *dst)
 {
-	int64_t v = *dst;
-
-	if (!get_int64(ld, o, key, required, &v))
-		return false;
-	*dst = (int)v;
-	return true;
+	if (v)
+		*dst = (int)json_object_get_int64(v);
 }
 
-static bool get_double(struct loader *ld, struct json_object *o, const char *key, bool required, double *dst)
+static void double_of(struct json_object *v, double *dst)
 {
-	struct json_object *v;
-
-	if (!field(ld, o, key, json_type_double, required, &v))
-		return false;
 	if (v)
 		*dst = json_object_get_double(v);
-	return true;
 }
 
 /* Seconds since the origin -> microseconds, rounded (the text has exactly 6 decimals). */
-static bool get_time(struct loader *ld, struct json_object *o, const char *key, int64_t *dst)
+static bool time_of(struct loader *ld, struct json_object *v, const char *key, int64_t *dst)
 {
-	double s = 0;
+	double s = json_object_get_double(v);
 
-	if (!get_double(ld, o, key, true, &s))
-		return false;
 	if (!(s > -9e12 && s < 9e12)) {
 		log_error("%s:%zu: \"%s\" out of range", ld->path, ld->line, key);
 		return false;
@@ -370,18 +405,41 @@ static bool get_time(struct loader *ld, struct json_object *o, const char *key, 
 	return true;
 }
 
+/* An optional LSN field: absent, null or "" leave *out at 0. */
+static bool lsn_of(struct loader *ld, struct json_object *v, const char *key, uint64_t *out)
+{
+	char text[64] = "";
+
+	*out = 0;
+	string_of(v, text, sizeof(text));
+	if (text[0] && !lsn_parse(text, out)) {
+		log_error("%s:%zu: bad %s \"%s\"", ld->path, ld->line, key, text);
+		return false;
+	}
+	return true;
+}
+
+/* The name of field i of type (for messages). */
+static const char *fname(enum event_type type, int i)
+{
+	return event_schema[type].fields[i].name;
+}
+
 static bool load_write(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
+	struct json_object *v[EF_WRITE_N];
 	struct write_event w;
 	char out[32] = "";
 
 	memset(&w, 0, sizeof(w));
 	w.end_us = t_us;
-	if (!get_time(ld, o, "t0", &w.start_us) || !get_int(ld, o, "w", true, &w.writer) ||
-	    !get_int64(ld, o, "seq", true, &w.seq) || !get_string(ld, o, "out", true, out, sizeof(out)) ||
-	    !get_string(ld, o, "node", false, w.node, sizeof(w.node)))
+	if (!fetch(ld, o, EV_WRITE, v) || !time_of(ld, v[EF_WRITE_T0], fname(EV_WRITE, EF_WRITE_T0), &w.start_us))
 		return false;
+	int_of(v[EF_WRITE_W], &w.writer);
+	int64_of(v[EF_WRITE_SEQ], &w.seq);
+	string_of(v[EF_WRITE_OUT], out, sizeof(out));
+	string_of(v[EF_WRITE_NODE], w.node, sizeof(w.node));
 	if (!write_outcome_parse(out, &w.outcome)) {
 		log_error("%s:%zu: unknown write outcome \"%s\"", ld->path, ld->line, out);
 		return false;
@@ -394,19 +452,20 @@ static bool load_write(struct loader *ld, struct json_object *o, int64_t t_us)
 static bool load_read(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
+	struct json_object *v[EF_READ_N];
 	struct read_event r;
-	struct json_object *rec;
 	char out[32] = "", target[32] = "";
 
 	memset(&r, 0, sizeof(r));
 	r.end_us = t_us;
-	if (!get_time(ld, o, "t0", &r.start_us) || !get_int(ld, o, "r", true, &r.reader) ||
-	    !get_string(ld, o, "out", true, out, sizeof(out)) ||
-	    !get_string(ld, o, "target", true, target, sizeof(target)) ||
-	    !get_string(ld, o, "node", false, r.node, sizeof(r.node)) ||
-	    !get_int64(ld, o, "seq_seen", false, &r.seq_seen) || !get_int(ld, o, "tli", false, &r.timeline) ||
-	    !field(ld, o, "rec", json_type_boolean, false, &rec))
+	if (!fetch(ld, o, EV_READ, v) || !time_of(ld, v[EF_READ_T0], fname(EV_READ, EF_READ_T0), &r.start_us))
 		return false;
+	int_of(v[EF_READ_R], &r.reader);
+	string_of(v[EF_READ_OUT], out, sizeof(out));
+	string_of(v[EF_READ_TARGET], target, sizeof(target));
+	string_of(v[EF_READ_NODE], r.node, sizeof(r.node));
+	int64_of(v[EF_READ_SEQ_SEEN], &r.seq_seen);
+	int_of(v[EF_READ_TLI], &r.timeline);
 	if (strcmp(out, "ok") != 0 && strcmp(out, "fail") != 0) {
 		log_error("%s:%zu: unknown read outcome \"%s\"", ld->path, ld->line, out);
 		return false;
@@ -416,49 +475,33 @@ static bool load_read(struct loader *ld, struct json_object *o, int64_t t_us)
 		return false;
 	}
 	r.ok = strcmp(out, "ok") == 0;
-	r.in_recovery = rec && json_object_get_boolean(rec);
+	r.in_recovery = v[EF_READ_REC] && json_object_get_boolean(v[EF_READ_REC]);
 	ev->reads = grow(ev->reads, &ld->cap_reads, ev->nreads + 1, sizeof(r));
 	ev->reads[ev->nreads++] = r;
-	return true;
-}
-
-/* An optional LSN field: absent, null or "" leave *out at 0. */
-static bool get_lsn(struct loader *ld, struct json_object *o, const char *key, uint64_t *out)
-{
-	char text[64] = "";
-
-	*out = 0;
-	if (!get_string(ld, o, key, false, text, sizeof(text)))
-		return false;
-	if (text[0] && !lsn_parse(text, out)) {
-		log_error("%s:%zu: bad %s \"%s\"", ld->path, ld->line, key, text);
-		return false;
-	}
 	return true;
 }
 
 static bool load_node(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
+	struct json_object *v[EF_NODE_N];
 	struct node_event n;
-	char role[32] = "", lsn[64] = "";
+	char role[32] = "";
 
 	memset(&n, 0, sizeof(n));
 	n.t_us = t_us;
-	if (!get_string(ld, o, "node", true, n.node, sizeof(n.node)) ||
-	    !get_string(ld, o, "role", true, role, sizeof(role)) || !get_int(ld, o, "tli", false, &n.timeline) ||
-	    !get_string(ld, o, "lsn", false, lsn, sizeof(lsn)))
+	if (!fetch(ld, o, EV_NODE, v))
 		return false;
+	string_of(v[EF_NODE_NODE], n.node, sizeof(n.node));
+	string_of(v[EF_NODE_ROLE], role, sizeof(role));
+	int_of(v[EF_NODE_TLI], &n.timeline);
 	if (!node_role_parse(role, &n.role)) {
 		log_error("%s:%zu: unknown role \"%s\"", ld->path, ld->line, role);
 		return false;
 	}
 	/* A down node has no position: absent, null or "" all mean 0. */
-	if (lsn[0] && !lsn_parse(lsn, &n.lsn)) {
-		log_error("%s:%zu: bad lsn \"%s\"", ld->path, ld->line, lsn);
-		return false;
-	}
-	if (!get_lsn(ld, o, "rlsn", &n.rlsn))
+	if (!lsn_of(ld, v[EF_NODE_LSN], fname(EV_NODE, EF_NODE_LSN), &n.lsn) ||
+	    !lsn_of(ld, v[EF_NODE_RLSN], fname(EV_NODE, EF_NODE_RLSN), &n.rlsn))
 		return false;
 	ev->nodes = grow(ev->nodes, &ld->cap_nodes, ev->nnodes + 1, sizeof(n));
 	ev->nodes[ev->nnodes++] = n;
@@ -466,13 +509,9 @@ static bool load_node(struct loader *ld, struct json_object *o, int64_t t_us)
 }
 
 /* Seconds or null (pg_stat_replication's lag columns are null when idle) -> < 0. */
-static bool get_lag(struct loader *ld, struct json_object *o, const char *key, double *out)
+static bool lag_of(struct loader *ld, struct json_object *v, const char *key, double *out)
 {
-	struct json_object *v;
-
 	*out = -1;
-	if (!field(ld, o, key, json_type_double, false, &v))
-		return false;
 	if (!v)
 		return true;
 	*out = json_object_get_double(v);
@@ -486,18 +525,25 @@ static bool get_lag(struct loader *ld, struct json_object *o, const char *key, d
 static bool load_lag(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
+	struct json_object *v[EF_LAG_N];
 	struct lag_event l;
 
 	memset(&l, 0, sizeof(l));
 	l.t_us = t_us;
-	if (!get_string(ld, o, "primary", true, l.primary, sizeof(l.primary)) ||
-	    !get_string(ld, o, "standby", true, l.standby, sizeof(l.standby)) ||
-	    !get_string(ld, o, "state", false, l.state, sizeof(l.state)) ||
-	    !get_int(ld, o, "tli", false, &l.timeline) || !get_lsn(ld, o, "sent", &l.sent) ||
-	    !get_lsn(ld, o, "write", &l.write) || !get_lsn(ld, o, "flush", &l.flush) ||
-	    !get_lsn(ld, o, "replay", &l.replay) || !get_lsn(ld, o, "primary_lsn", &l.primary_lsn) ||
-	    !get_lag(ld, o, "write_lag", &l.write_lag) || !get_lag(ld, o, "flush_lag", &l.flush_lag) ||
-	    !get_lag(ld, o, "replay_lag", &l.replay_lag))
+	if (!fetch(ld, o, EV_LAG, v))
+		return false;
+	string_of(v[EF_LAG_PRIMARY], l.primary, sizeof(l.primary));
+	string_of(v[EF_LAG_STANDBY], l.standby, sizeof(l.standby));
+	string_of(v[EF_LAG_STATE], l.state, sizeof(l.state));
+	int_of(v[EF_LAG_TLI], &l.timeline);
+	if (!lsn_of(ld, v[EF_LAG_SENT], fname(EV_LAG, EF_LAG_SENT), &l.sent) ||
+	    !lsn_of(ld, v[EF_LAG_WRITE], fname(EV_LAG, EF_LAG_WRITE), &l.write) ||
+	    !lsn_of(ld, v[EF_LAG_FLUSH], fname(EV_LAG, EF_LAG_FLUSH), &l.flush) ||
+	    !lsn_of(ld, v[EF_LAG_REPLAY], fname(EV_LAG, EF_LAG_REPLAY), &l.replay) ||
+	    !lsn_of(ld, v[EF_LAG_PRIMARY_LSN], fname(EV_LAG, EF_LAG_PRIMARY_LSN), &l.primary_lsn) ||
+	    !lag_of(ld, v[EF_LAG_WRITE_LAG], fname(EV_LAG, EF_LAG_WRITE_LAG), &l.write_lag) ||
+	    !lag_of(ld, v[EF_LAG_FLUSH_LAG], fname(EV_LAG, EF_LAG_FLUSH_LAG), &l.flush_lag) ||
+	    !lag_of(ld, v[EF_LAG_REPLAY_LAG], fname(EV_LAG, EF_LAG_REPLAY_LAG), &l.replay_lag))
 		return false;
 	ev->lags = grow(ev->lags, &ld->cap_lags, ev->nlags + 1, sizeof(l));
 	ev->lags[ev->nlags++] = l;
@@ -507,17 +553,21 @@ static bool load_lag(struct loader *ld, struct json_object *o, int64_t t_us)
 static bool load_fault(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
+	struct json_object *v[EF_FAULT_N];
 	struct fault_event f;
 
 	memset(&f, 0, sizeof(f));
 	f.t_us = t_us;
-	f.rep = 1;
-	if (!get_int(ld, o, "repeat", false, &f.rep) ||
-	    !get_string(ld, o, "action", true, f.action, sizeof(f.action)) ||
-	    !get_string(ld, o, "fault", false, f.fault, sizeof(f.fault)) ||
-	    !get_string(ld, o, "target", false, f.target, sizeof(f.target)) ||
-	    !get_string(ld, o, "node", false, f.node, sizeof(f.node)) || !get_int(ld, o, "step", false, &f.step))
+	if (!fetch(ld, o, EV_FAULT, v))
 		return false;
+	string_of(v[EF_FAULT_ACTION], f.action, sizeof(f.action));
+	string_of(v[EF_FAULT_FAULT], f.fault, sizeof(f.fault));
+	string_of(v[EF_FAULT_TARGET], f.target, sizeof(f.target));
+	string_of(v[EF_FAULT_NODE], f.node, sizeof(f.node));
+	int_of(v[EF_FAULT_STEP], &f.step);
+	f.rep = 1;
+	if (v[EF_FAULT_REPEAT])
+		int_of(v[EF_FAULT_REPEAT], &f.rep);
 	ev->faults = grow(ev->faults, &ld->cap_faults, ev->nfaults + 1, sizeof(f));
 	ev->faults[ev->nfaults++] = f;
 	return true;
@@ -526,14 +576,16 @@ static bool load_fault(struct loader *ld, struct json_object *o, int64_t t_us)
 static bool load_api_role(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
+	struct json_object *v[EF_API_ROLE_N];
 	struct api_role_event a;
 	char role[32] = "";
 
 	memset(&a, 0, sizeof(a));
 	a.t_us = t_us;
-	if (!get_string(ld, o, "node", true, a.node, sizeof(a.node)) ||
-	    !get_string(ld, o, "role", true, role, sizeof(role)))
+	if (!fetch(ld, o, EV_API_ROLE, v))
 		return false;
+	string_of(v[EF_API_ROLE_NODE], a.node, sizeof(a.node));
+	string_of(v[EF_API_ROLE_ROLE], role, sizeof(role));
 	/* A role a newer bise names is still a change: keep it as unknown. */
 	if (!api_role_parse(role, &a.role))
 		a.role = API_ROLE_UNKNOWN;
@@ -543,15 +595,12 @@ static bool load_api_role(struct loader *ld, struct json_object *o, int64_t t_us
 }
 
 /* [[a,b],...] (ranges) or [[seq,count],...] (dups) -> pairs; *n = 0 when absent. */
-static bool get_pairs(struct loader *ld, struct json_object *o, const char *key, int64_t **pairs, size_t *n)
+static bool pairs_of(struct loader *ld, struct json_object *arr, const char *key, int64_t **pairs, size_t *n)
 {
-	struct json_object *arr;
 	size_t len;
 
 	*pairs = NULL;
 	*n = 0;
-	if (!field(ld, o, key, json_type_array, false, &arr))
-		return false;
 	if (!arr)
 		return true;
 	len = json_object_array_length(arr);
@@ -577,14 +626,18 @@ static bool get_pairs(struct loader *ld, struct json_object *o, const char *key,
 static bool load_readback(struct loader *ld, struct json_object *o)
 {
 	struct events *ev = ld->out;
+	struct json_object *v[EF_READBACK_N];
 	struct readback_event r;
 	int64_t *ranges = NULL, *dups = NULL;
 
 	memset(&r, 0, sizeof(r));
-	if (!get_string(ld, o, "node", false, r.node, sizeof(r.node)) || !get_int(ld, o, "w", true, &r.writer) ||
-	    !get_pairs(ld, o, "ranges", &ranges, &r.nranges))
+	if (!fetch(ld, o, EV_READBACK, v))
 		return false;
-	if (!get_pairs(ld, o, "dups", &dups, &r.ndups)) {
+	string_of(v[EF_READBACK_NODE], r.node, sizeof(r.node));
+	int_of(v[EF_READBACK_W], &r.writer);
+	if (!pairs_of(ld, v[EF_READBACK_RANGES], fname(EV_READBACK, EF_READBACK_RANGES), &ranges, &r.nranges))
+		return false;
+	if (!pairs_of(ld, v[EF_READBACK_DUPS], fname(EV_READBACK, EF_READBACK_DUPS), &dups, &r.ndups)) {
 		free(ranges);
 		return false;
 	}
@@ -619,67 +672,102 @@ static bool load_readback(struct loader *ld, struct json_object *o)
 	return true;
 }
 
+static bool load_run_start(struct loader *ld, struct json_object *o)
+{
+	struct events *ev = ld->out;
+	struct json_object *v[EF_RUN_START_N];
+
+	if (!fetch(ld, o, EV_RUN_START, v))
+		return false;
+	string_of(v[EF_RUN_START_RUN], ev->run, sizeof(ev->run));
+	string_of(v[EF_RUN_START_SCENARIO], ev->scenario, sizeof(ev->scenario));
+	int_of(v[EF_RUN_START_TRIAL], &ev->trial);
+	int_of(v[EF_RUN_START_WRITERS], &ev->writers);
+	int_of(v[EF_RUN_START_POLL_MS], &ev->poll_ms);
+	string_of(v[EF_RUN_START_BACKEND], ev->backend, sizeof(ev->backend));
+	string_of(v[EF_RUN_START_HOST], ev->host, sizeof(ev->host));
+	string_of(v[EF_RUN_START_SEED], ev->seed, sizeof(ev->seed));
+	return true;
+}
+
+static bool load_healthy(struct loader *ld, struct json_object *o)
+{
+	struct events *ev = ld->out;
+	struct json_object *v[EF_HEALTHY_N];
+
+	/* The last wait for health is the one that counts. */
+	ev->healthy_seen = true;
+	ev->healthy_seconds = 0;
+	if (!fetch(ld, o, EV_HEALTHY, v))
+		return false;
+	ev->healthy_ok = json_object_get_boolean(v[EF_HEALTHY_OK]);
+	double_of(v[EF_HEALTHY_SECONDS], &ev->healthy_seconds);
+	return true;
+}
+
 /* One parsed line; unknown event types are skipped so newer logs load in older readers. */
 static bool load_event(struct loader *ld, struct json_object *o)
 {
 	struct events *ev = ld->out;
-	char type[32] = "";
+	struct json_object *tv, *v[EVENT_MAX_FIELDS];
+	enum event_type type;
+	char name[32] = "";
 	int64_t t_us = 0;
 
-	if (!get_string(ld, o, "ev", true, type, sizeof(type)) || !get_time(ld, o, "t", &t_us))
+	if (!field(ld, o, EVENT_KEY_TYPE, json_type_string, true, &tv))
 		return false;
-	if (strcmp(type, "write") == 0)
+	string_of(tv, name, sizeof(name));
+	if (!field(ld, o, EVENT_KEY_TIME, json_type_double, true, &tv) || !time_of(ld, tv, EVENT_KEY_TIME, &t_us))
+		return false;
+	if (!event_type_parse(name, &type))
+		return true;
+	switch (type) {
+	case EV_WRITE:
 		return load_write(ld, o, t_us);
-	if (strcmp(type, "node") == 0)
+	case EV_NODE:
 		return load_node(ld, o, t_us);
-	if (strcmp(type, "read") == 0)
+	case EV_READ:
 		return load_read(ld, o, t_us);
-	if (strcmp(type, "fault") == 0)
+	case EV_FAULT:
 		return load_fault(ld, o, t_us);
-	if (strcmp(type, "lag") == 0)
+	case EV_LAG:
 		return load_lag(ld, o, t_us);
-	if (strcmp(type, "api_role") == 0)
+	case EV_API_ROLE:
 		return load_api_role(ld, o, t_us);
-	if (strcmp(type, "readback") == 0)
+	case EV_READBACK:
 		return load_readback(ld, o);
-	if (strcmp(type, "run_start") == 0)
-		return get_string(ld, o, "run", false, ev->run, sizeof(ev->run)) &&
-		       get_string(ld, o, "scenario", false, ev->scenario, sizeof(ev->scenario)) &&
-		       get_string(ld, o, "backend", false, ev->backend, sizeof(ev->backend)) &&
-		       get_string(ld, o, "host", false, ev->host, sizeof(ev->host)) &&
-		       get_string(ld, o, "seed", false, ev->seed, sizeof(ev->seed)) &&
-		       get_int(ld, o, "trial", false, &ev->trial) && get_int(ld, o, "writers", false, &ev->writers) &&
-		       get_int(ld, o, "poll_ms", false, &ev->poll_ms);
-	if (strcmp(type, "phase") == 0) {
-		char name[32] = "";
-
-		if (!get_string(ld, o, "name", true, name, sizeof(name)))
+	case EV_RUN_START:
+		return load_run_start(ld, o);
+	case EV_HEALTHY:
+		return load_healthy(ld, o);
+	case EV_PROVISION:
+		if (!fetch(ld, o, type, v))
 			return false;
+		double_of(v[EF_PROVISION_SECONDS], &ev->provision_seconds);
+		return true;
+	case EV_READBACK_DONE:
+		ev->readback_done = true;
+		if (!fetch(ld, o, type, v))
+			return false;
+		string_of(v[EF_READBACK_DONE_NODE], ev->readback_node, sizeof(ev->readback_node));
+		int64_of(v[EF_READBACK_DONE_ROWS], &ev->readback_rows);
+		return true;
+	case EV_RUN_END:
+		ev->run_ended = true;
+		if (!fetch(ld, o, type, v))
+			return false;
+		string_of(v[EF_RUN_END_STATUS], ev->end_status, sizeof(ev->end_status));
+		return true;
+	case EV_PHASE:
+		if (!fetch(ld, o, type, v))
+			return false;
+		string_of(v[EF_PHASE_NAME], name, sizeof(name));
+		/* Plan offsets count from the workload start. */
 		if (strcmp(name, "baseline") == 0 && ev->baseline_us < 0)
 			ev->baseline_us = t_us;
 		return true;
-	}
-	if (strcmp(type, "provision") == 0)
-		return get_double(ld, o, "seconds", true, &ev->provision_seconds);
-	if (strcmp(type, "healthy") == 0) {
-		struct json_object *okv;
-
-		/* The last wait for health is the one that counts. */
-		ev->healthy_seen = true;
-		ev->healthy_seconds = 0;
-		if (!field(ld, o, "ok", json_type_boolean, true, &okv))
-			return false;
-		ev->healthy_ok = json_object_get_boolean(okv);
-		return get_double(ld, o, "seconds", false, &ev->healthy_seconds);
-	}
-	if (strcmp(type, "readback_done") == 0) {
-		ev->readback_done = true;
-		return get_string(ld, o, "node", false, ev->readback_node, sizeof(ev->readback_node)) &&
-		       get_int64(ld, o, "rows", false, &ev->readback_rows);
-	}
-	if (strcmp(type, "run_end") == 0) {
-		ev->run_ended = true;
-		return get_string(ld, o, "status", false, ev->end_status, sizeof(ev->end_status));
+	case EV_NTYPES:
+		break;
 	}
 	return true;
 }

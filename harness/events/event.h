@@ -1,11 +1,13 @@
 /*
- * event.h - the append-only event log (events.jsonl) and its typed reader.
+ * event.h - the append-only event log (events.jsonl), its typed writers and reader.
  *
  * One JSON object per line, flushed as it happens so a crash keeps what was measured.
  * Every object has "t" (seconds since the run's monotonic origin, microsecond precision)
  * and "ev" (the event type). Schema version 1:
  *
- *   run_start  run, scenario, trial, seed, backend, host, bise, writers, poll_ms, schema
+ *   run_start  schema, run, scenario, trial, seed, backend, host, bise, writers, writer_zones,
+ *              poll_ms                        seed is a decimal string; writer_zones[w] = the
+ *                                             zone writer w runs in, "" = where bise runs
  *   provision  seconds                        cluster brought up for this run
  *   phase      name                           baseline | fault | recovery | readback | end
  *   write      w, seq, t0, out, node[, sqlstate, err]
@@ -25,8 +27,10 @@
  *              reader routed); seq_seen = writer 0's highest seq it saw (0 = none);
  *              rec = the answering server was in recovery (pg_is_in_recovery()),
  *              tli = its current timeline when it was not
- *   fault      action, fault, target, node, step[, reason]
- *              action = apply | revert | restart | skip | error
+ *   fault      action, fault, target, node, step[, reason, verified_ms, repeat]
+ *              action = apply | revert | restart | skip | error; an apply is stamped when
+ *              the injection started, verified_ms = how long verifying it took; repeat =
+ *              which repetition of a step with count > 1
  *   healthy    ok, seconds[, reason]          result of a wait for health
  *   readback   node, w, ranges, dups          sequence ranges [[a,b],...] found for writer w on
  *                                             the final primary; dups = [[seq,count],...]
@@ -37,8 +41,9 @@
  *                                             every change
  *   run_end    status
  *
- * The reader ignores unknown event types and a torn last line, so older and interrupted
- * logs still load.
+ * event_schema.c holds the one definition of these names, in this order, with each
+ * field's JSON type and whether it is required. The reader ignores unknown event types
+ * and fields and a torn last line, so older and interrupted logs still load.
  */
 #ifndef BISE_EVENT_H
 #define BISE_EVENT_H
@@ -52,7 +57,6 @@
 #define EVENT_SCHEMA_VERSION 1
 #define EVENT_NODE_LEN 32
 
-struct json_object;
 struct event_log;
 
 /* Open (create or append) the log at path; its time origin is origin_us (mono_now_us()). */
@@ -64,22 +68,99 @@ void event_log_close(struct event_log *log);
 /* Microseconds since the log's origin for a mono_now_us() value. */
 int64_t event_log_rel_us(const struct event_log *log, int64_t mono_us);
 
-/*
- * Append one event. obj must carry "ev"; "t" is set from at_mono_us (mono_now_us()
- * when the event happened). Takes ownership of obj. Thread-safe; flushed before return.
- */
-bool event_log_append(struct event_log *log, int64_t at_mono_us, struct json_object *obj);
-
-/*
- * A JSON number for a time relative to the log origin, written with exactly six decimals
- * like "t" (use it for "t0"). rel_us comes from event_log_rel_us().
- */
-struct json_object *event_time_new(int64_t rel_us);
-
-/* ---- typed reader ---- */
-
 enum write_outcome { WRITE_OK, WRITE_FAIL, WRITE_INDETERMINATE, WRITE_OK_UNREPLICATED };
 enum node_role { NODE_DOWN, NODE_PRIMARY, NODE_REPLICA };
+enum api_role { API_ROLE_UNKNOWN, API_ROLE_PRIMARY, API_ROLE_REPLICA, API_ROLE_DELETED };
+enum fault_action { FAULT_APPLY, FAULT_REVERT, FAULT_RESTART, FAULT_SKIP, FAULT_ERROR };
+
+struct seq_range {
+	int64_t first;
+	int64_t last;
+};
+
+struct seq_dup {
+	int64_t seq;
+	int64_t count;
+};
+
+/*
+ * ---- typed writers ----
+ * One per event type of event_schema.h, the only way events are written. at_mono_us
+ * (mono_now_us() when the event happened) becomes "t". Each writes one whole line,
+ * thread-safe and flushed before return; false (logged) when nothing was written.
+ * An optional string argument that is NULL leaves its field out ("" is written).
+ */
+
+struct run_start_record {
+	const char *run;
+	const char *scenario;
+	int trial;
+	uint64_t seed; /* written as a decimal string: JSON readers lose 64-bit integers */
+	const char *backend;
+	const char *host;
+	const char *bise;
+	int writers;
+	const char *const *writer_zones; /* writer id -> zone it runs in ("" = where bise runs) */
+	size_t nwriter_zones;
+	int poll_ms;
+};
+
+/* One pg_stat_replication row; a NULL text or a negative lag is SQL NULL, written as null. */
+struct lag_record {
+	const char *primary;
+	int tli;
+	const char *standby;
+	const char *state;
+	const char *sent;
+	const char *write;
+	const char *flush;
+	const char *replay;
+	const char *primary_lsn;
+	double write_lag;
+	double flush_lag;
+	double replay_lag;
+};
+
+struct fault_record {
+	enum fault_action action;
+	const char *fault;
+	const char *target;
+	const char *node;
+	int step;
+	const char *reason;
+	double verified_ms; /* how long the injector took to verify an apply; < 0 leaves it out */
+	int repeat;         /* which repetition of a repeated step; 0 leaves it out */
+};
+
+/* "schema" is EVENT_SCHEMA_VERSION. */
+bool event_write_run_start(struct event_log *log, int64_t at_mono_us, const struct run_start_record *r);
+bool event_write_provision(struct event_log *log, int64_t at_mono_us, double seconds);
+bool event_write_phase(struct event_log *log, int64_t at_mono_us, const char *name);
+/* Sent at t0_mono_us, outcome known at t_mono_us; sqlstate and err may be NULL. */
+bool event_write_write(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_us, int writer, int64_t seq,
+		       enum write_outcome out, const char *node, const char *sqlstate, const char *err);
+/* tli and lsn are left out for a down node, rlsn when NULL. */
+bool event_write_node(struct event_log *log, int64_t at_mono_us, const char *node, enum node_role role, int tli,
+		      const char *lsn, const char *rlsn);
+bool event_write_lag(struct event_log *log, int64_t at_mono_us, const struct lag_record *r);
+/*
+ * A failed probe writes seq_seen 0 and neither rec nor tli; tli only for an answer from
+ * outside recovery. err may be NULL.
+ */
+bool event_write_read(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_us, int reader, bool ok,
+		      const char *node, enum read_target target, int64_t seq_seen, bool in_recovery, int timeline,
+		      const char *err);
+bool event_write_fault(struct event_log *log, int64_t at_mono_us, const struct fault_record *r);
+/* reason may be NULL. */
+bool event_write_healthy(struct event_log *log, int64_t at_mono_us, bool ok, double seconds, const char *reason);
+bool event_write_readback(struct event_log *log, int64_t at_mono_us, const char *node, int writer,
+			  const struct seq_range *ranges, size_t nranges, const struct seq_dup *dups, size_t ndups);
+bool event_write_readback_done(struct event_log *log, int64_t at_mono_us, const char *node, int64_t rows);
+bool event_write_api_role(struct event_log *log, int64_t at_mono_us, const char *node, enum api_role role);
+/* status = completed | aborted | interrupted */
+bool event_write_run_end(struct event_log *log, int64_t at_mono_us, const char *status);
+
+/* ---- typed reader ---- */
 
 struct write_event {
 	int64_t start_us;
@@ -116,8 +197,6 @@ struct lag_event {
 	double replay_lag;
 };
 
-enum api_role { API_ROLE_UNKNOWN, API_ROLE_PRIMARY, API_ROLE_REPLICA, API_ROLE_DELETED };
-
 /* One api_role event: the role label of a member's pod changed (or was first seen). */
 struct api_role_event {
 	int64_t t_us;
@@ -146,16 +225,6 @@ struct fault_event {
 	char node[EVENT_NODE_LEN];
 	int step;
 	int rep; /* 1-based repetition of a step with count > 1; 1 otherwise */
-};
-
-struct seq_range {
-	int64_t first;
-	int64_t last;
-};
-
-struct seq_dup {
-	int64_t seq;
-	int64_t count;
 };
 
 struct readback_event {
@@ -210,11 +279,13 @@ void events_free(struct events *ev);
 const char *write_outcome_name(enum write_outcome o);
 const char *node_role_name(enum node_role r);
 const char *api_role_name(enum api_role r);
+const char *fault_action_name(enum fault_action a);
 
 /* Inverse of the *_name functions; false for an unknown name. */
 bool write_outcome_parse(const char *name, enum write_outcome *out);
 bool node_role_parse(const char *name, enum node_role *out);
 bool api_role_parse(const char *name, enum api_role *out);
+bool fault_action_parse(const char *name, enum fault_action *out);
 
 /* PostgreSQL's text LSN "X/Y" (two hex numbers of up to 8 digits) -> (X << 32) | Y. */
 bool lsn_parse(const char *text, uint64_t *out);

@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,54 +87,30 @@ static void nap(const struct trial_ctx *c, int64_t us)
 		sleep_us(us);
 }
 
-static void emit(struct trial_ctx *c, json_object *o)
-{
-	event_log_append(c->log, now_us(c), o);
-}
-
-static json_object *event_new(const char *type)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "ev", json_object_new_string(type));
-	return o;
-}
-
 static void emit_phase(struct trial_ctx *c, const char *name)
 {
-	json_object *o = event_new("phase");
-
 	c->phase = name;
-	json_object_object_add(o, "name", json_object_new_string(name));
-	emit(c, o);
+	event_write_phase(c->log, now_us(c), name);
 }
 
-static json_object *fault_event(const char *action, const struct step *st, int index,
-				const char *member, const char *reason)
-{
-	json_object *o = event_new("fault");
-
-	json_object_object_add(o, "action", json_object_new_string(action));
-	json_object_object_add(o, "fault", json_object_new_string(st->fault ? st->fault->name : ""));
-	json_object_object_add(o, "target", json_object_new_string(st->target));
-	json_object_object_add(o, "node", json_object_new_string(member ? member : ""));
-	json_object_object_add(o, "step", json_object_new_int(index));
-	if (reason)
-		json_object_object_add(o, "reason", json_object_new_string(reason));
-	return o;
-}
-
-/* A fault event about plan entry i, stamped at t_us. */
-static void emit_fault_at(struct trial_ctx *c, int64_t t_us, const char *action, int i,
-			  const char *member, const char *reason)
+/* A fault event about plan entry i, stamped at t_us; verified_ms < 0 leaves it out. */
+static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action action, int i,
+			  const char *member, const char *reason, double verified_ms)
 {
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
-	json_object *o = fault_event(action, st, e->step, member, reason);
+	struct fault_record f = {
+		.action = action,
+		.fault = st->fault ? st->fault->name : "",
+		.target = st->target,
+		.node = member ? member : "",
+		.step = e->step,
+		.reason = reason,
+		.verified_ms = verified_ms,
+		.repeat = st->count > 1 ? e->rep : 0,
+	};
 
-	if (st->count > 1)
-		json_object_object_add(o, "repeat", json_object_new_int(e->rep));
-	event_log_append(c->log, t_us, o);
+	event_write_fault(c->log, t_us, &f);
 }
 
 static double elapsed_s(const struct trial_ctx *c)
@@ -190,12 +165,12 @@ static bool revert_applied(struct trial_ctx *c, int a)
 		int64_t t_done = now_us(c); /* not counting the journal's fsync that follows */
 
 		journal_reverted(c->journal, s->journal_id);
-		emit_fault_at(c, t_done, "revert", a, s->member, NULL);
+		emit_fault_at(c, t_done, FAULT_REVERT, a, s->member, NULL, -1);
 		progress_note(elapsed_s(c), "%s reverted on %s", st->fault->name, s->member);
 		return true;
 	}
 	/* Left journaled for heal; the trial's numbers describe a cluster still faulted. */
-	emit_fault_at(c, now_us(c), "error", a, s->member, "revert failed");
+	emit_fault_at(c, now_us(c), FAULT_ERROR, a, s->member, "revert failed", -1);
 	if (!c->error[0])
 		str_format(c->error, sizeof(c->error), "%s could not be reverted on %s (run `bise heal`)",
 			   st->fault->name, s->member);
@@ -365,7 +340,7 @@ static int64_t fault_deadline_s(const struct scenario *sc, const struct plan_ent
 /* A step the backend cannot do: skipped with the reason, nothing touched. */
 static void skip_entry(struct trial_ctx *c, int i, const char *member, const char *why)
 {
-	emit_fault_at(c, now_us(c), "skip", i, member, why);
+	emit_fault_at(c, now_us(c), FAULT_SKIP, i, member, why, -1);
 	log_warn("step %d skipped: %s", c->plan.entries[i].step + 1, why);
 }
 
@@ -384,7 +359,7 @@ static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
 
 	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, why_len)) {
-		emit_fault_at(c, now_us(c), "error", i, NULL, why);
+		emit_fault_at(c, now_us(c), FAULT_ERROR, i, NULL, why, -1);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", e->step + 1, st->fault->name, why);
 		return PREPARED_ERROR;
 	}
@@ -409,7 +384,6 @@ static bool apply_prepared(struct trial_ctx *c, int i)
 	struct entry_state *s = &c->state[i];
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc, .fault_id = s->fault_id };
 	int64_t t_inject;
-	json_object *o;
 
 	if (!c->phase || strcmp(c->phase, "fault") != 0)
 		emit_phase(c, "fault");
@@ -418,7 +392,7 @@ static bool apply_prepared(struct trial_ctx *c, int i)
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, s->member))
 			journal_reverted(c->journal, s->journal_id);
-		emit_fault_at(c, now_us(c), "error", i, s->member, "injection failed");
+		emit_fault_at(c, now_us(c), FAULT_ERROR, i, s->member, "injection failed", -1);
 		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", e->step + 1,
 			   st->fault->name, s->member);
 		return false;
@@ -429,11 +403,7 @@ static bool apply_prepared(struct trial_ctx *c, int i)
 	 * once), with how long the injector took: clients may see the fault before it returns.
 	 */
 	c->actual[i] = now_us(c);
-	o = fault_event("apply", st, e->step, s->member, NULL);
-	json_object_object_add(o, "verified_ms", json_object_new_double((double)(c->actual[i] - t_inject) / 1e3));
-	if (st->count > 1)
-		json_object_object_add(o, "repeat", json_object_new_int(e->rep));
-	event_log_append(c->log, t_inject, o);
+	emit_fault_at(c, t_inject, FAULT_APPLY, i, s->member, NULL, (double)(c->actual[i] - t_inject) / 1e3);
 	if (c->t_fault_us == 0)
 		c->t_fault_us = t_inject;
 	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, s->member, st->target);
@@ -477,18 +447,12 @@ static void run_wait_healthy(struct trial_ctx *c, const struct step *st)
 	char why[256];
 	bool ok = wait_healthy(c, st->timeout_us, why, sizeof(why));
 	int64_t from = c->t_fault_us ? c->t_fault_us : start;
-	json_object *o;
 
 	/* An interrupted wait says nothing about recovery: record no verdict-bearing event. */
 	if (!ok && runner_interrupted())
 		return;
-	o = event_new("healthy");
-	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	/* Time to recovery counts from the first fault: what a user waits for. */
-	json_object_object_add(o, "seconds", json_object_new_double((double)(now_us(c) - from) / 1e6));
-	if (!ok)
-		json_object_object_add(o, "reason", json_object_new_string(why));
-	emit(c, o);
+	event_write_healthy(c->log, now_us(c), ok, (double)(now_us(c) - from) / 1e6, ok ? NULL : why);
 	if (ok)
 		progress_note(elapsed_s(c), "cluster healthy again");
 	else
@@ -542,34 +506,31 @@ static void run_plan(struct trial_ctx *c)
 
 static void emit_run_start(struct trial_ctx *c, int trial, uint64_t seed, const char *host)
 {
-	json_object *o = event_new("run_start");
-	char seedtext[32];
+	const struct workload_spec *w = &c->sc->workload;
+	struct run_start_record r = {
+		.run = c->run_id,
+		.scenario = c->sc->name,
+		.trial = trial,
+		.seed = seed,
+		.backend = c->ops->name,
+		.host = host,
+		.bise = BISE_VERSION,
+		.writers = workload_total_writers(w),
+		.poll_ms = (int)(c->opt->watch_interval_us / 1000),
+	};
+	/* writer id -> zone it runs in ("" = outside, where bise runs) */
+	const char **zones = xcalloc((size_t)r.writers + 1, sizeof(*zones));
+	size_t n = 0;
 
-	str_format(seedtext, sizeof(seedtext), "%llu", (unsigned long long)seed);
-	json_object_object_add(o, "schema", json_object_new_int(EVENT_SCHEMA_VERSION));
-	json_object_object_add(o, "run", json_object_new_string(c->run_id));
-	json_object_object_add(o, "scenario", json_object_new_string(c->sc->name));
-	json_object_object_add(o, "trial", json_object_new_int(trial));
-	json_object_object_add(o, "seed", json_object_new_string(seedtext));
-	json_object_object_add(o, "backend", json_object_new_string(c->ops->name));
-	json_object_object_add(o, "host", json_object_new_string(host));
-	json_object_object_add(o, "bise", json_object_new_string(BISE_VERSION));
-	json_object_object_add(o, "writers", json_object_new_int(workload_total_writers(&c->sc->workload)));
-	{
-		/* writer id -> zone it runs in ("" = outside, where bise runs) */
-		const struct workload_spec *w = &c->sc->workload;
-		json_object *zones = json_object_new_array();
-
-		for (int i = 0; i < w->writers; i++)
-			json_object_array_add(zones, json_object_new_string(""));
-		for (int g = 0; g < w->nclient_groups; g++)
-			for (int i = 0; i < w->client_groups[g].writers; i++)
-				json_object_array_add(zones,
-						      json_object_new_string(w->client_groups[g].zone));
-		json_object_object_add(o, "writer_zones", zones);
-	}
-	json_object_object_add(o, "poll_ms", json_object_new_int((int)(c->opt->watch_interval_us / 1000)));
-	emit(c, o);
+	for (int i = 0; i < w->writers; i++)
+		zones[n++] = "";
+	for (int g = 0; g < w->nclient_groups; g++)
+		for (int i = 0; i < w->client_groups[g].writers; i++)
+			zones[n++] = w->client_groups[g].zone;
+	r.writer_zones = zones;
+	r.nwriter_zones = n;
+	event_write_run_start(c->log, now_us(c), &r);
+	free(zones);
 }
 
 /*
@@ -743,12 +704,8 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	c.actual = xcalloc((size_t)c.plan.n + 1, sizeof(*c.actual));
 	c.t0_us = now_us(&c);
 	emit_run_start(&c, trial, r->seed, r->host);
-	if (trial == 1 && r->provision_seconds >= 0) {
-		json_object *o = event_new("provision");
-
-		json_object_object_add(o, "seconds", json_object_new_double(r->provision_seconds));
-		emit(&c, o);
-	}
+	if (trial == 1 && r->provision_seconds >= 0)
+		event_write_provision(c.log, now_us(&c), r->provision_seconds);
 	/* Replicas must stream before a scenario starts, or its numbers mean nothing. */
 	if (!wait_healthy(&c, PREFLIGHT_HEALTH_TIMEOUT_US, why, sizeof(why))) {
 		str_format(c.error, sizeof(c.error), "cluster not healthy before the trial: %s", why);
@@ -768,13 +725,8 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	stop_observer(&c);
 	finish_workload(&c, !runner_interrupted() && !c.error[0]);
 	emit_phase(&c, "end");
-	{
-		json_object *o = event_new("run_end");
-
-		json_object_object_add(o, "status", json_object_new_string(
-			runner_interrupted() ? "interrupted" : c.error[0] ? "aborted" : "completed"));
-		emit(&c, o);
-	}
+	event_write_run_end(c.log, now_us(&c),
+			    runner_interrupted() ? "interrupted" : c.error[0] ? "aborted" : "completed");
 	event_log_close(c.log);
 	progress_done();
 	free(c.state);

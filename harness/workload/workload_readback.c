@@ -9,7 +9,6 @@
 #include "workload.h"
 
 #include <endian.h>
-#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,19 +166,9 @@ static bool run_query(PGconn *c, const char *run_id, int64_t deadline_us, struct
 	return ok;
 }
 
-static struct json_object *pair_json(int64_t a, int64_t b)
-{
-	struct json_object *p = json_object_new_array_ext(2);
-
-	json_object_array_add(p, json_object_new_int64(a));
-	json_object_array_add(p, json_object_new_int64(b));
-	return p;
-}
-
 static void emit(struct event_log *log, const struct rb_state *st, int writers, const char *node)
 {
 	int n = st->nw > writers ? st->nw : writers;
-	struct json_object *o, *ranges, *dups;
 	struct rb_writer none = {0};
 
 	for (int i = 0; i < n; i++) {
@@ -188,25 +177,9 @@ static void emit(struct event_log *log, const struct rb_state *st, int writers, 
 		/* Writers beyond the run's count are phantoms; they are logged so metrics see them. */
 		if (i >= writers && w->nranges == 0)
 			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "ev", json_object_new_string("readback"));
-		json_object_object_add(o, "node", json_object_new_string(node));
-		json_object_object_add(o, "w", json_object_new_int(i));
-		ranges = json_object_new_array_ext((int)w->nranges);
-		for (size_t k = 0; k < w->nranges; k++)
-			json_object_array_add(ranges, pair_json(w->ranges[k].first, w->ranges[k].last));
-		dups = json_object_new_array_ext((int)w->ndups);
-		for (size_t k = 0; k < w->ndups; k++)
-			json_object_array_add(dups, pair_json(w->dups[k].seq, w->dups[k].count));
-		json_object_object_add(o, "ranges", ranges);
-		json_object_object_add(o, "dups", dups);
-		event_log_append(log, mono_now_us(), o);
+		event_write_readback(log, mono_now_us(), node, i, w->ranges, w->nranges, w->dups, w->ndups);
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "ev", json_object_new_string("readback_done"));
-	json_object_object_add(o, "node", json_object_new_string(node));
-	json_object_object_add(o, "rows", json_object_new_int64(st->rows));
-	event_log_append(log, mono_now_us(), o);
+	event_write_readback_done(log, mono_now_us(), node, st->rows);
 }
 
 /* The member whose server has identity ident (each member with a host asked once); "" if none. */

@@ -12,7 +12,6 @@
 #include "workload.h"
 
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,25 +194,11 @@ static void read_once(struct wl_reader *rd, int64_t deadline_us, struct read_res
 static void record(struct wl_reader *rd, int64_t t0, int64_t t1, const struct read_result *r, const char *node)
 {
 	struct wl_shared *sh = rd->sh;
-	struct json_object *o;
 
 	if (!sh->log)
 		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "ev", json_object_new_string("read"));
-	json_object_object_add(o, "r", json_object_new_int(rd->id));
-	json_object_object_add(o, "t0", event_time_new(event_log_rel_us(sh->log, t0)));
-	json_object_object_add(o, "out", json_object_new_string(r->ok ? "ok" : "fail"));
-	json_object_object_add(o, "node", json_object_new_string(node));
-	json_object_object_add(o, "target", json_object_new_string(read_target_name(sh->spec.read_from)));
-	json_object_object_add(o, "seq_seen", json_object_new_int64(r->ok ? r->seq_seen : 0));
-	if (r->ok)
-		json_object_object_add(o, "rec", json_object_new_boolean(r->in_recovery));
-	if (r->ok && !r->in_recovery)
-		json_object_object_add(o, "tli", json_object_new_int(r->timeline));
-	if (r->err[0])
-		json_object_object_add(o, "err", json_object_new_string(r->err));
-	event_log_append(sh->log, t1, o);
+	event_write_read(sh->log, t0, t1, rd->id, r->ok, node, sh->spec.read_from, r->seq_seen, r->in_recovery,
+			 r->timeline, r->err[0] ? r->err : NULL);
 }
 
 /* A server in the wrong role for the target: the read does not count as served. */

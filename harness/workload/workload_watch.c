@@ -8,7 +8,6 @@
 #include "util.h"
 #include "workload.h"
 
-#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -78,48 +77,49 @@ static void probe_drop(struct probe *p)
 	p->conn = NULL;
 }
 
-/* LSN or state text, or JSON null for SQL NULL. */
-static struct json_object *lag_text(const struct probe *p, int row, int col)
+/* LSN or state text, or NULL for SQL NULL. */
+static const char *lag_text(const struct probe *p, int row, int col)
 {
-	return p->lag_null[row][col] ? NULL : json_object_new_string(p->lag[row][col]);
+	return p->lag_null[row][col] ? NULL : p->lag[row][col];
 }
 
-/* Seconds (extract(epoch ...) text) or null: the lag columns are NULL while idle. */
-static struct json_object *lag_seconds(const struct probe *p, int row, int col)
+/* Seconds (extract(epoch ...) text), or -1 for null: the lag columns are NULL while idle. */
+static double lag_seconds(const struct probe *p, int row, int col)
 {
 	char *end;
 	double v;
 
 	if (p->lag_null[row][col])
-		return NULL;
+		return -1;
 	v = strtod(p->lag[row][col], &end);
-	return end != p->lag[row][col] && *end == '\0' && v >= 0 ? json_object_new_double(v) : NULL;
+	return end != p->lag[row][col] && *end == '\0' && v >= 0 ? v : -1;
 }
 
 static void emit_lag(struct wl_shared *sh, int i, const struct probe *p, int64_t now)
 {
-	static const char *const keys[] = { "standby", "state", "sent", "write", "flush", "replay", "primary_lsn" };
-
 	for (int r = 0; r < p->nlag; r++) {
-		struct json_object *o = json_object_new_object();
+		struct lag_record l = {
+			.primary = sh->members[i].name,
+			.tli = p->tli,
+			.standby = lag_text(p, r, 0),
+			.state = lag_text(p, r, 1),
+			.sent = lag_text(p, r, 2),
+			.write = lag_text(p, r, 3),
+			.flush = lag_text(p, r, 4),
+			.replay = lag_text(p, r, 5),
+			.primary_lsn = lag_text(p, r, 6),
+			.write_lag = lag_seconds(p, r, 7),
+			.flush_lag = lag_seconds(p, r, 8),
+			.replay_lag = lag_seconds(p, r, 9),
+		};
 
-		json_object_object_add(o, "ev", json_object_new_string("lag"));
-		json_object_object_add(o, "primary", json_object_new_string(sh->members[i].name));
-		json_object_object_add(o, "tli", json_object_new_int(p->tli));
-		for (int c = 0; c < 7; c++)
-			json_object_object_add(o, keys[c], lag_text(p, r, c));
-		json_object_object_add(o, "write_lag", lag_seconds(p, r, 7));
-		json_object_object_add(o, "flush_lag", lag_seconds(p, r, 8));
-		json_object_object_add(o, "replay_lag", lag_seconds(p, r, 9));
-		event_log_append(sh->log, now, o);
+		event_write_lag(sh->log, now, &l);
 	}
 }
 
 static void emit(struct wl_shared *sh, int i, const struct probe *p)
 {
 	int64_t now = mono_now_us();
-
-	struct json_object *o;
 
 	/* As soon as a member answers, writers that landed on it can be named. */
 	if (sh->has_entry && p->answered && p->ident[0]) {
@@ -129,17 +129,7 @@ static void emit(struct wl_shared *sh, int i, const struct probe *p)
 	}
 	if (!sh->log)
 		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "ev", json_object_new_string("node"));
-	json_object_object_add(o, "node", json_object_new_string(sh->members[i].name));
-	json_object_object_add(o, "role", json_object_new_string(node_role_name(p->role)));
-	if (p->role != NODE_DOWN) {
-		json_object_object_add(o, "tli", json_object_new_int(p->tli));
-		json_object_object_add(o, "lsn", json_object_new_string(p->lsn));
-		if (p->rlsn[0])
-			json_object_object_add(o, "rlsn", json_object_new_string(p->rlsn));
-	}
-	event_log_append(sh->log, now, o);
+	event_write_node(sh->log, now, sh->members[i].name, p->role, p->tli, p->lsn, p->rlsn[0] ? p->rlsn : NULL);
 	if (p->role == NODE_PRIMARY)
 		emit_lag(sh, i, p, now);
 }

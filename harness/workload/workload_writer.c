@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -161,7 +160,6 @@ static void await_result(struct wl_writer *wr, int64_t deadline_us, struct write
 static void record(struct wl_writer *wr, int64_t t0, int64_t t1, const struct write_result *r, const char *node)
 {
 	struct wl_shared *sh = wr->sh;
-	struct json_object *o;
 
 	if (r->out == WRITE_OK || r->out == WRITE_OK_UNREPLICATED)
 		atomic_fetch_add(&sh->ok, 1);
@@ -169,18 +167,8 @@ static void record(struct wl_writer *wr, int64_t t0, int64_t t1, const struct wr
 		atomic_fetch_add(&sh->failed, 1);
 	if (!sh->log)
 		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "ev", json_object_new_string("write"));
-	json_object_object_add(o, "w", json_object_new_int(wr->id));
-	json_object_object_add(o, "seq", json_object_new_int64(wr->seq));
-	json_object_object_add(o, "t0", event_time_new(event_log_rel_us(sh->log, t0)));
-	json_object_object_add(o, "out", json_object_new_string(write_outcome_name(r->out)));
-	json_object_object_add(o, "node", json_object_new_string(node));
-	if (r->sqlstate[0])
-		json_object_object_add(o, "sqlstate", json_object_new_string(r->sqlstate));
-	if (r->err[0])
-		json_object_object_add(o, "err", json_object_new_string(r->err));
-	event_log_append(sh->log, t1, o);
+	event_write_write(sh->log, t0, t1, wr->id, wr->seq, r->out, node, r->sqlstate[0] ? r->sqlstate : NULL,
+			  r->err[0] ? r->err : NULL);
 }
 
 /* One attempted write on the current connection; false when none was attempted. */

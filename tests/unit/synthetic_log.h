@@ -1,8 +1,8 @@
 /*
  * synthetic_log.h - the metrics tests' synthetic event logs: one temporary file per test
- * program, written through event_log_append (origin 0: event times are microseconds since
- * the origin) and read back with events_load, so the round trip is tested too. Failures
- * are CUnit assertions.
+ * program, written through event_log_append (event_raw.h, so a test can also write legacy
+ * or odd events; origin 0: event times are microseconds since the origin) and read back
+ * with events_load, so the round trip is tested too. Failures are CUnit assertions.
  */
 #ifndef BISE_SYNTHETIC_LOG_H
 #define BISE_SYNTHETIC_LOG_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "event_raw.h"
 #include "metrics.h"
 
 #define MS(x) ((int64_t)(x) * 1000)

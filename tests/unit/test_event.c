@@ -1,9 +1,10 @@
 /*
- * test_event.c - the event log: concurrent appends stay whole lines, "t" has exactly six
+ * test_event.c - the event log: concurrent typed writes stay whole lines, "t" has exactly six
  * decimals, the reader fills every typed field, tolerates a torn last line and unknown
  * events, and rejects a corrupt line in the middle.
  */
 #include "event.h"
+#include "event_raw.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
@@ -65,14 +66,7 @@ static json_object *event_new(const char *type)
 static bool append_write(struct event_log *log, int w, int64_t seq, int64_t t0_us, int64_t t_us,
 			 enum write_outcome out, const char *node)
 {
-	json_object *o = event_new("write");
-
-	json_object_object_add(o, "w", json_object_new_int(w));
-	json_object_object_add(o, "seq", json_object_new_int64(seq));
-	json_object_object_add(o, "t0", event_time_new(t0_us));
-	json_object_object_add(o, "out", json_object_new_string(write_outcome_name(out)));
-	json_object_object_add(o, "node", json_object_new_string(node));
-	return event_log_append(log, ORIGIN + t_us, o);
+	return event_write_write(log, ORIGIN + t0_us, ORIGIN + t_us, w, seq, out, node, NULL, NULL);
 }
 
 #define THREADS 6
@@ -464,6 +458,7 @@ static void test_names(void)
 {
 	enum write_outcome o;
 	enum node_role r;
+	enum fault_action a;
 
 	for (int i = WRITE_OK; i <= WRITE_OK_UNREPLICATED; i++) {
 		CU_ASSERT(write_outcome_parse(write_outcome_name((enum write_outcome)i), &o));
@@ -477,13 +472,19 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(node_role_name(NODE_PRIMARY), "primary");
 	CU_ASSERT_FALSE(write_outcome_parse("OK", &o));
 	CU_ASSERT_FALSE(node_role_parse("leader", &r));
+	for (int i = FAULT_APPLY; i <= FAULT_ERROR; i++) {
+		CU_ASSERT(fault_action_parse(fault_action_name((enum fault_action)i), &a));
+		CU_ASSERT_EQUAL(a, (enum fault_action)i);
+	}
+	CU_ASSERT_STRING_EQUAL(fault_action_name(FAULT_SKIP), "skip");
+	CU_ASSERT_FALSE(fault_action_parse("inject", &a));
 }
 
 void tests_register(void)
 {
 	CU_pSuite s = CU_add_suite("event", suite_init, suite_clean);
 
-	CU_add_test(s, "concurrent appends", test_concurrent_appends);
+	CU_add_test(s, "concurrent typed writes", test_concurrent_appends);
 	CU_add_test(s, "t has exactly six decimals", test_time_precision);
 	CU_add_test(s, "torn last line tolerated", test_torn_last_line);
 	CU_add_test(s, "corrupt middle line rejected", test_corrupt_middle_rejected);
@@ -491,5 +492,5 @@ void tests_register(void)
 	CU_add_test(s, "unknown event ignored", test_unknown_event_ignored);
 	CU_add_test(s, "round trip of every field", test_round_trip_fields);
 	CU_add_test(s, "lag events and received positions", test_lag_events);
-	CU_add_test(s, "outcome and role names", test_names);
+	CU_add_test(s, "outcome, role and fault action names", test_names);
 }
