@@ -57,7 +57,7 @@ struct journal *journal_create(const char *state_root, const char *run_id, const
 		free(j);
 		return NULL;
 	}
-	j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
 		log_error("cannot create the fault journal %s: %s", j->path, strerror(errno));
 		free(j);
@@ -268,7 +268,7 @@ bool journal_load(const char *path, struct journal_contents *out)
 
 bool journal_append_reverted(const char *path, int id)
 {
-	int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	json_object *o = json_object_new_object();
 	off_t size;
 	char last = '\n';
@@ -336,7 +336,7 @@ bool journal_run_alive(const struct journal_contents *jc)
 int journal_lock(const char *path, int64_t timeout_us)
 {
 	int64_t deadline = mono_now_us() + timeout_us;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
