@@ -217,11 +217,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	struct transfer *t = arg;
 	size_t len = size * n;
 
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		char *end;
-		long v = strtol(p + 12, &end, 10);
+	/* curl's header line is not NUL-terminated: parse a bounded copy. */
+	if (len > 12 && len < 64 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		char text[64], *end;
+		long v;
 
-		if (end != p + 12 && v >= 0)
+		memcpy(text, p + 12, len - 12);
+		text[len - 12] = '\0';
+		v = strtol(text, &end, 10);
+		if (end != text && v >= 0)
 			t->retry_after_s = v;
 	}
 	return len;
