@@ -71,8 +71,8 @@ bool file_write_atomic_mode(const char *path, const char *data, size_t len, unsi
 
 /*
  * mkdir -p with the given mode; logs its own error. The directory asked for, when it
- * exists already, must be a real directory (not a symlink) owned by root or by the
- * effective user: bise keeps state there as root.
+ * exists already, must be a real directory (not a symlink) owned by root, the effective
+ * user or the user who ran bise (SUDO_UID): bise keeps state there as root.
  */
 bool mkdir_p(const char *path, unsigned mode);
 
