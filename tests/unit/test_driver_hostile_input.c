@@ -62,7 +62,7 @@ static void test_scenario_bounds(void)
 
 	/* Each wrapped or overflowed before; now each names its line and column. */
 	CU_ASSERT_FALSE(load_scenario("timing-sum-wraps.yaml", err, sizeof(err)));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "timing-sum-wraps.yaml:19:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "timing-sum-wraps.yaml:20:"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "more than 24h"));
 	CU_ASSERT_FALSE(load_scenario("at-near-int64.yaml", err, sizeof(err)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at-near-int64.yaml:29:"));
