@@ -206,8 +206,10 @@ bool safe_file_create(struct safe_file *sf, const char *path, unsigned mode)
 		str_copy(dir, sizeof(dir), ".");
 	else if (slash == path)
 		str_copy(dir, sizeof(dir), "/");
-	else if (!str_format(dir, sizeof(dir), "%.*s", (int)(slash - path), path))
+	else if (!str_format(dir, sizeof(dir), "%.*s", (int)(slash - path), path)) {
+		log_error("path too long: %s", path);
 		return false;
+	}
 	sf->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sf->dir_fd < 0) {
 		log_error("cannot open directory %s%s: %s", dir,
