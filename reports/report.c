@@ -30,25 +30,22 @@ bool reports_write_all(const struct scenario_result *r)
 
 	for (int i = 0; writers[i]; i++) {
 		char path[4200];
-		FILE *f;
+		struct safe_file sf;
 
 		if (!str_format(path, sizeof(path), "%s/%s", r->dir, writers[i]->file_name)) {
 			log_error("path too long: %s/%s", r->dir, writers[i]->file_name);
 			ok = false;
 			continue;
 		}
-		f = fopen(path, "w");
-		if (!f) {
-			log_error("cannot write %s: %s", path, strerror(errno));
+		/* The run directory is not trusted: never follow a symlink planted there. */
+		if (!safe_file_create(&sf, path, 0644)) {
 			ok = false;
 			continue;
 		}
-		if (!writers[i]->write(r, f))
+		if (!writers[i]->write(r, sf.f))
 			ok = false;
-		if (fclose(f) != 0) {
-			log_error("cannot write %s: %s", path, strerror(errno));
+		if (!safe_file_commit(&sf))
 			ok = false;
-		}
 	}
 	return ok;
 }
@@ -59,24 +56,17 @@ static bool write_suite_file(const char *run_dir, const char *name,
 			     const struct scenario_result *results, int n)
 {
 	char path[4200];
-	FILE *f;
+	struct safe_file sf;
 	bool ok;
 
 	if (!str_format(path, sizeof(path), "%s/%s", run_dir, name)) {
 		log_error("path too long: %s/%s", run_dir, name);
 		return false;
 	}
-	f = fopen(path, "w");
-	if (!f) {
-		log_error("cannot write %s: %s", path, strerror(errno));
+	if (!safe_file_create(&sf, path, 0644))
 		return false;
-	}
-	ok = write(results, n, f);
-	if (fclose(f) != 0) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		ok = false;
-	}
-	return ok;
+	ok = write(results, n, sf.f);
+	return safe_file_commit(&sf) && ok;
 }
 
 bool reports_write_index(const struct scenario_result *results, int n, const char *run_dir)

@@ -23,7 +23,7 @@ int chaosmesh_available(struct k8s_client *c, char *why, size_t why_len)
 		return 1;
 	if (c->status == 404) {
 		str_format(why, why_len, "Chaos Mesh is not installed on %s (no API chaos-mesh.org/v1alpha1; "
-			   "see kind-config/README.md)", c->kc.server);
+			   "see kind-config/README.md)", c->kc.server_shown);
 		return 0;
 	}
 	str_format(why, why_len, "%s", c->error);

@@ -19,6 +19,8 @@
 #define DEFAULT_BACKOFF_US (200 * 1000LL)
 #define DEFAULT_BACKOFF_MAX_US (10 * 1000000LL)
 #define MAX_LIST_RESTARTS 3
+/* A server handing out continue tokens forever must not keep bise listing forever. */
+#define MAX_LIST_PAGES 10000
 #define MAX_RELISTS 5
 #define RESPONSE_MAX (256u << 20)
 
@@ -215,11 +217,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	struct transfer *t = arg;
 	size_t len = size * n;
 
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		char *end;
-		long v = strtol(p + 12, &end, 10);
+	/* curl's header line is not NUL-terminated: parse a bounded copy. */
+	if (len > 12 && len < 64 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		char text[64], *end;
+		long v;
 
-		if (end != p + 12 && v >= 0)
+		memcpy(text, p + 12, len - 12);
+		text[len - 12] = '\0';
+		v = strtol(text, &end, 10);
+		if (end != text && v >= 0)
 			t->retry_after_s = v;
 	}
 	return len;
@@ -239,8 +245,8 @@ static bool watch_lines(struct transfer *t)
 		line = nl + 1;
 		if (!ev)
 			continue; /* blank keep-alive line */
-		if (!json_object_object_get_ex(ev, "type", &type) ||
-		    !json_object_object_get_ex(ev, "object", &obj)) {
+		if (!json_object_object_get_ex(ev, "type", &type) || !json_object_is_type(type, json_type_string) ||
+		    !json_object_object_get_ex(ev, "object", &obj) || !json_object_is_type(obj, json_type_object)) {
 			str_copy(ws->error, sizeof(ws->error), "a watch event without type or object");
 			ws->failed = true;
 			json_object_put(ev);
@@ -254,13 +260,14 @@ static bool watch_lines(struct transfer *t)
 			else
 				ws->failed = true;
 			str_format(ws->error, sizeof(ws->error), "%s",
-				   json_object_object_get_ex(obj, "message", &msg) ?
+				   json_object_object_get_ex(obj, "message", &msg) && json_object_get_string(msg) ?
 					   json_object_get_string(msg) : "ERROR event");
 			json_object_put(ev);
 			return false;
 		}
 		if (json_object_object_get_ex(obj, "metadata", &meta) &&
-		    json_object_object_get_ex(meta, "resourceVersion", &rv))
+		    json_object_object_get_ex(meta, "resourceVersion", &rv) &&
+		    json_object_is_type(rv, json_type_string))
 			str_copy(ws->rv, sizeof(ws->rv), json_object_get_string(rv));
 		ws->events++;
 		if (!ws->fn(json_object_get_string(type), obj, ws->arg)) {
@@ -307,6 +314,13 @@ static bool prepare(struct k8s_client *c, const char *method, const char *url, c
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "bise/" BISE_VERSION);
+	/* Only the scheme the kubeconfig names: never file://, and plain http only on request. */
+	{
+		const char *protocols = strncasecmp(kc->server, "http://", 7) == 0 ? "http" : "https";
+
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
+		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+	}
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout_us / 1000));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->connect_timeout_us / 1000));
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -405,8 +419,9 @@ static int64_t backoff(const struct k8s_client *c, int attempt, long retry_after
 {
 	int64_t us = c->backoff_us;
 
+	/* A server's Retry-After is a wish, not an order: capped like our own backoff. */
 	if (retry_after_s >= 0)
-		return retry_after_s * 1000000LL;
+		return retry_after_s < c->backoff_max_us / 1000000 ? retry_after_s * 1000000LL : c->backoff_max_us;
 	for (int i = 0; i < attempt && us < c->backoff_max_us; i++)
 		us *= 2;
 	return us < c->backoff_max_us ? us : c->backoff_max_us;
@@ -477,7 +492,7 @@ static bool request(struct k8s_client *c, const char *method, const char *path, 
 		if (rc != CURLE_OK) {
 			ref_format(ref, what, sizeof(what));
 			str_format(c->error, sizeof(c->error), "%s %s: cannot reach the API server %s: %s",
-				   verb_of(method), what, c->kc.server, curl_easy_strerror(rc));
+				   verb_of(method), what, c->kc.server_shown, curl_easy_strerror(rc));
 			/* A write that may have arrived is not repeated blindly. */
 			retry = rc == CURLE_COULDNT_CONNECT || strcmp(wire, "GET") == 0;
 		} else {
@@ -551,17 +566,32 @@ static const char *meta_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* One page of a list into items (and rv); returns the next continue token or NULL. */
+static char *list_page(json_object *page, json_object *items, char *rv, size_t rv_len)
+{
+	json_object *arr;
+	const char *next;
+
+	if (page && json_object_object_get_ex(page, "items", &arr) &&
+	    json_object_is_type(arr, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(arr); i++)
+			json_object_array_add(items, json_object_get(json_object_array_get_idx(arr, i)));
+	if (rv && meta_str(page, "resourceVersion"))
+		str_copy(rv, rv_len, meta_str(page, "resourceVersion"));
+	next = meta_str(page, "continue");
+	return next && *next ? xstrdup(next) : NULL;
+}
+
 bool k8s_list(struct k8s_client *c, const char *path, const struct k8s_ref *ref, int limit,
 	      json_object **items, char *rv, size_t rv_len)
 {
 	char url[4096], *cont = NULL;
 	const char *sep = strchr(path, '?') ? "&" : "?";
-	int restarts = 0;
+	int restarts = 0, pages = 0;
 
 	*items = json_object_new_array();
 	for (;;) {
-		json_object *page, *arr;
-		const char *next;
+		json_object *page;
 		char *esc = cont ? k8s_escape(cont) : NULL;
 		bool ok;
 
@@ -594,18 +624,20 @@ bool k8s_list(struct k8s_client *c, const char *path, const struct k8s_ref *ref,
 			*items = NULL;
 			return false;
 		}
-		if (page && json_object_object_get_ex(page, "items", &arr) &&
-		    json_object_is_type(arr, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(arr); i++)
-				json_object_array_add(*items, json_object_get(json_object_array_get_idx(arr, i)));
-		if (rv && meta_str(page, "resourceVersion"))
-			str_copy(rv, rv_len, meta_str(page, "resourceVersion"));
-		next = meta_str(page, "continue");
 		free(cont);
-		cont = next && *next ? xstrdup(next) : NULL;
+		cont = list_page(page, *items, rv, rv_len);
 		json_object_put(page);
 		if (!cont)
 			return true;
+		if (++pages >= MAX_LIST_PAGES) {
+			str_format(c->error, sizeof(c->error), "list %s: the API server still hands out continue "
+				   "tokens after %d pages", path, pages);
+			log_error("%s", c->error);
+			free(cont);
+			json_object_put(*items);
+			*items = NULL;
+			return false;
+		}
 	}
 }
 
@@ -706,7 +738,7 @@ bool k8s_watch(struct k8s_client *c, const char *path, const struct k8s_ref *ref
 		if (ws.events == events_before) {
 			if (failures >= c->max_retries * 4) {
 				str_format(c->error, sizeof(c->error), "watch %s: the API server %s keeps "
-					   "closing the stream (%s)", what, c->kc.server, curl_easy_strerror(rc));
+					   "closing the stream (%s)", what, c->kc.server_shown, curl_easy_strerror(rc));
 				log_error("%s", c->error);
 				return false;
 			}

@@ -46,20 +46,12 @@ bool cnpg_create(struct k8s_client *c, const char *ns, json_object *cluster)
 	return k8s_crd_create(&cnpg_crd, c, ns, cluster);
 }
 
-bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct cnpg_status *st,
-		 bool *exists)
+void cnpg_status_parse(json_object *o, struct cnpg_status *st)
 {
-	char path[512];
-	struct k8s_ref ref = { "cluster.postgresql.cnpg.io", ns, name };
-	json_object *o, *v;
+	json_object *v;
 	const char *s;
 
 	memset(st, 0, sizeof(*st));
-	*exists = false;
-	str_format(path, sizeof(path), CNPG_API "/namespaces/%s/clusters/%s", ns, name);
-	if (!k8s_get(c, path, &ref, K8S_QUIET_404, &o))
-		return c->status == 404;
-	*exists = true;
 	if ((v = k8s_jget(o, "spec.instances")))
 		st->instances = json_object_get_int(v);
 	if ((v = k8s_jget(o, "status.readyInstances")))
@@ -76,6 +68,22 @@ bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct 
 		st->primary_since = 0;
 	if ((s = k8s_jstr(o, "status.image")) || (s = k8s_jstr(o, "spec.imageName")))
 		str_copy(st->image, sizeof(st->image), s);
+}
+
+bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct cnpg_status *st,
+		 bool *exists)
+{
+	char path[512];
+	struct k8s_ref ref = { "cluster.postgresql.cnpg.io", ns, name };
+	json_object *o;
+
+	memset(st, 0, sizeof(*st));
+	*exists = false;
+	str_format(path, sizeof(path), CNPG_API "/namespaces/%s/clusters/%s", ns, name);
+	if (!k8s_get(c, path, &ref, K8S_QUIET_404, &o))
+		return c->status == 404;
+	*exists = true;
+	cnpg_status_parse(o, st);
 	json_object_put(o);
 	return true;
 }

@@ -51,6 +51,9 @@ json_object *cnpg_cluster_object(const struct cluster_spec *spec, const char *ns
 bool cnpg_create(struct k8s_client *c, const char *ns, json_object *cluster);
 
 /* GET the Cluster's status; *exists false (no log) when there is none. */
+/* The status fields of a Cluster object as the API server answered it. */
+void cnpg_status_parse(json_object *o, struct cnpg_status *st);
+
 bool cnpg_status(struct k8s_client *c, const char *ns, const char *name, struct cnpg_status *st,
 		 bool *exists);
 

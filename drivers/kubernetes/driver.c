@@ -129,13 +129,13 @@ static bool k8s_preflight(const struct cluster_spec *spec, const struct driver_o
 	if (!k8s_get(&c, "/version", &ref, 0, NULL)) {
 		if (c.status == 0)
 			str_format(why, why_len, "cannot reach the Kubernetes API server %s (context %s)",
-				   c.kc.server, c.kc.context);
+				   c.kc.server_shown, c.kc.context);
 		else
-			str_format(why, why_len, "Kubernetes API server %s: %s", c.kc.server, c.error);
+			str_format(why, why_len, "Kubernetes API server %s: %s", c.kc.server_shown, c.error);
 	} else if (!k8s_get(&c, op->api, &api, 0, NULL)) {
 		if (c.status == 404)
 			str_format(why, why_len, "%s is not installed on %s (no API %s; see "
-				   "kind-config/README.md)", op->title, c.kc.server, op->api + strlen("/apis/"));
+				   "kind-config/README.md)", op->title, c.kc.server_shown, op->api + strlen("/apis/"));
 		else
 			str_format(why, why_len, "%s", c.error);
 	} else {

@@ -7,6 +7,7 @@
 #include "util.h"
 #include "yamljson.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,8 +88,12 @@ bool k8s_time_parse(const char *s, time_t *out, double *frac)
 	} else if (*p == '+' || *p == '-') {
 		int hh, mm;
 
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+		/* Exactly +hh:mm: the checks stop at the string's end, p += 6 never passes it. */
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
 			return false;
+		hh = (p[1] - '0') * 10 + (p[2] - '0');
+		mm = (p[4] - '0') * 10 + (p[5] - '0');
 		off = (hh * 3600L + mm * 60L) * (*p == '+' ? 1 : -1);
 		p += 6;
 	} else {
@@ -253,6 +259,8 @@ static bool load_pem(json_object *o, const char *data_key, const char *file_key,
 	return true;
 }
 
+static void strv_free(char **v);
+
 static char **string_list(json_object *arr, const char *name_key, const char *value_key)
 {
 	size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
@@ -263,6 +271,11 @@ static char **string_list(json_object *arr, const char *name_key, const char *va
 		json_object *it = json_object_array_get_idx(arr, i);
 
 		if (!name_key) {
+			/* A null or a mapping is no argument: refused rather than guessed. */
+			if (!json_object_is_type(it, json_type_string)) {
+				strv_free(out);
+				return NULL;
+			}
 			out[k++] = xstrdup(json_object_get_string(it));
 		} else if (jstr(it, name_key)) {
 			const char *v = jstr(it, value_key);
@@ -310,6 +323,10 @@ static bool load_user(struct kubeconfig *kc, json_object *user)
 		kc->exec.command = xstrdup(cmd);
 		kc->exec.api_version = xstrdup(api ? api : EXEC_API_VERSION);
 		kc->exec.args = string_list(json_object_object_get_ex(exec, "args", &v) ? v : NULL, NULL, NULL);
+		if (!kc->exec.args) {
+			log_error("kubeconfig user %s: every exec arg must be a string", kc->user);
+			return false;
+		}
 		kc->exec.env = string_list(json_object_object_get_ex(exec, "env", &v) ? v : NULL, "name", "value");
 		kc->exec.provide_cluster_info =
 			json_object_object_get_ex(exec, "provideClusterInfo", &v) && json_object_get_boolean(v);
@@ -326,6 +343,14 @@ static bool load_cluster(struct kubeconfig *kc, json_object *cluster)
 		log_error("kubeconfig cluster %s has no server", kc->cluster);
 		return false;
 	}
+	if (strncasecmp(server, "https://", 8) != 0 && strncasecmp(server, "http://", 7) != 0) {
+		char shown[512];
+
+		kubeconfig_redact_url(server, shown, sizeof(shown));
+		log_error("kubeconfig cluster %s: server %s is not an https:// (or http://) URL", kc->cluster,
+			  shown);
+		return false;
+	}
 	if (!str_copy(kc->server, sizeof(kc->server), server)) {
 		log_error("kubeconfig cluster %s: server URL too long", kc->cluster);
 		return false;
@@ -333,6 +358,7 @@ static bool load_cluster(struct kubeconfig *kc, json_object *cluster)
 	/* No trailing slash: paths are appended as "/api/...". */
 	while (strlen(kc->server) > 1 && kc->server[strlen(kc->server) - 1] == '/')
 		kc->server[strlen(kc->server) - 1] = '\0';
+	kubeconfig_redact_url(kc->server, kc->server_shown, sizeof(kc->server_shown));
 	if (sni)
 		str_copy(kc->tls_server_name, sizeof(kc->tls_server_name), sni);
 	kc->insecure = json_object_object_get_ex(cluster, "insecure-skip-tls-verify", &v) &&
@@ -712,4 +738,21 @@ bool kubeconfig_auth(struct kubeconfig *kc, struct k8s_auth *out)
 		}
 	}
 	return true;
+}
+
+void kubeconfig_redact_url(const char *url, char *out, size_t len)
+{
+	const char *scheme = strstr(url, "://"), *host, *at, *end;
+
+	host = scheme ? scheme + 3 : url;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	/* The last '@' of the authority ends the userinfo (a password may hold one). */
+	while (at && memchr(at + 1, '@', (size_t)(end - at - 1)))
+		at = memchr(at + 1, '@', (size_t)(end - at - 1));
+	if (!at) {
+		str_copy(out, len, url);
+		return;
+	}
+	str_format(out, len, "%.*s***@%s", (int)(host - url), url, at + 1);
 }

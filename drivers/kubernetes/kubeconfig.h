@@ -35,6 +35,7 @@ struct kubeconfig {
 	char cluster[K8S_NAME_LEN];
 	char user[K8S_NAME_LEN];
 	char server[512];
+	char server_shown[512]; /* server without user:password@, for messages */
 	char namespace[64];
 	bool namespace_set;           /* the context names a namespace */
 	char tls_server_name[256];
@@ -76,6 +77,9 @@ void kubeconfig_free(struct kubeconfig *kc);
  * cached is still valid. Logs its own error (never the secret).
  */
 bool kubeconfig_auth(struct kubeconfig *kc, struct k8s_auth *out);
+
+/* url without the user:password@ of its authority, for messages and logs. */
+void kubeconfig_redact_url(const char *url, char *out, size_t len);
 
 /* Forget cached exec credentials (after a 401: the server no longer takes them). */
 void kubeconfig_auth_invalidate(struct kubeconfig *kc);

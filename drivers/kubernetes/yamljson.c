@@ -9,6 +9,8 @@
 #include <yaml.h>
 
 #define YAML_MAX_DEPTH 64
+/* Kubeconfigs and CRDs are kilobytes; a bigger input is not one of them. */
+#define YAML_MAX_BYTES (16u << 20)
 
 /* Plain scalars carry YAML's implicit types; kubeconfigs rely on booleans and integers. */
 static json_object *scalar_to_json(const yaml_event_t *ev)
@@ -72,6 +74,11 @@ json_object *yaml_to_json(const char *text, size_t len, const char *what)
 	bool done = false, ok = true;
 
 	memset(keys, 0, sizeof(keys));
+	if (len > YAML_MAX_BYTES) {
+		log_error("%s: %zu bytes, more than the %u a YAML document may have here", what, len,
+			  YAML_MAX_BYTES);
+		return NULL;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		log_error("%s: cannot initialise the YAML parser", what);
 		return NULL;
@@ -121,6 +128,14 @@ json_object *yaml_to_json(const char *text, size_t len, const char *what)
 			continue;
 		}
 		yaml_event_delete(&ev);
+		/* Only scalars are meaningful as keys: a sequence or mapping there is refused. */
+		if (open && depth > 0 && json_object_is_type(stack[depth - 1], json_type_object) &&
+		    !keys[depth - 1]) {
+			log_error("%s:%zu: a mapping key that is not a scalar", what, parser.mark.line + 1);
+			json_object_put(node);
+			ok = false;
+			break;
+		}
 		if (depth == 0) {
 			root = node;
 			if (!open)

@@ -132,13 +132,29 @@ static bool random_password(char *out, size_t len)
 /* Write a file with a mode, owned by the run user when owned is set. */
 static bool write_file(const char *path, const char *text, unsigned mode, bool owned)
 {
-	if (!file_write_atomic(path, text, strlen(text)))
-		return false;
-	if (chmod(path, mode) != 0) {
-		log_error("chmod %s: %s", path, strerror(errno));
+	struct safe_file sf;
+	uid_t uid;
+	gid_t gid;
+
+	/* Created with its final mode and owner: a secret is never readable by others, not even
+	 * briefly, and nothing is chowned by name in a directory the run user can write to. */
+	if (owned && !proc_user(&uid, &gid)) {
+		log_error("no user %s for %s", LOCAL_RUN_USER, path);
 		return false;
 	}
-	return !owned || proc_chown_user(path);
+	if (!safe_file_create(&sf, path, mode))
+		return false;
+	if (owned && fchown(fileno(sf.f), uid, gid) != 0) {
+		log_error("cannot give %s to %s: %s", path, LOCAL_RUN_USER, strerror(errno));
+		safe_file_discard(&sf);
+		return false;
+	}
+	if (fputs(text, sf.f) == EOF) {
+		log_error("cannot write %s: %s", path, strerror(errno));
+		safe_file_discard(&sf);
+		return false;
+	}
+	return safe_file_commit(&sf);
 }
 
 static int secs(int64_t us)
@@ -251,6 +267,8 @@ static char *state_text(const struct driver *d)
 bool local_write_files(struct driver *d)
 {
 	char path[LOCAL_PATH_LEN + 32], *text;
+	uid_t run_uid;
+	gid_t run_gid;
 	bool ok;
 
 	if (!mkdir_p(d->dir, 0755))
@@ -270,13 +288,17 @@ bool local_write_files(struct driver *d)
 		   d->pw_repl, d->pw_rewind);
 	if (!write_file(d->secrets_file, path, 0600, false))
 		return false;
+	if (!proc_user(&run_uid, &run_gid)) {
+		log_error("no user %s", LOCAL_RUN_USER);
+		return false;
+	}
 	for (int i = 0; i < d->nzones; i++) {
 		const struct local_zone *z = &d->zones[i];
 		static const char *const subdirs[] = { "", "/etcd", "/run", NULL };
 
 		for (int k = 0; subdirs[k]; k++) {
 			str_format(path, sizeof(path), "%s%s", z->dir, subdirs[k]);
-			if (!mkdir_p(path, 0700) || chmod(path, 0700) != 0 || !proc_chown_user(path))
+			if (!mkdir_p_owner(path, 0700, run_uid) || chmod(path, 0700) != 0 || !proc_chown_user(path))
 				return false;
 		}
 		text = patroni_yaml(d, z);

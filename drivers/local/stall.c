@@ -265,13 +265,16 @@ bool stall_mount(struct driver *d, int i, char *why, size_t why_len)
 {
 	const struct local_zone *z = &d->zones[i];
 	char backing[LOCAL_PATH_LEN + 32], mnt[LOCAL_PATH_LEN + 32];
+	uid_t uid;
+	gid_t gid;
 
 	if (!zone_file(z, "pgdata.backing", backing, sizeof(backing)) ||
 	    !zone_file(z, "pgdata", mnt, sizeof(mnt)))
 		return false;
 	/* Both belong to postgres, 0700: the mount's root shows the backing directory's owner. */
-	if (!mkdir_p(backing, 0700) || chmod(backing, 0700) != 0 || !proc_chown_user(backing) ||
-	    !mkdir_p(mnt, 0700) || chmod(mnt, 0700) != 0 || !proc_chown_user(mnt)) {
+	if (!proc_user(&uid, &gid) ||
+	    !mkdir_p_owner(backing, 0700, uid) || chmod(backing, 0700) != 0 || !proc_chown_user(backing) ||
+	    !mkdir_p_owner(mnt, 0700, uid) || chmod(mnt, 0700) != 0 || !proc_chown_user(mnt)) {
 		str_format(why, why_len, "cannot prepare %s and %s", backing, mnt);
 		return false;
 	}

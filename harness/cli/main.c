@@ -353,15 +353,17 @@ static bool write_compare_file(const struct comparison *cmp, const char *dir, co
 			       bool (*write)(const struct comparison *, FILE *))
 {
 	char path[4200];
-	FILE *f;
+	struct safe_file sf;
 	bool ok;
 
-	if (!str_format(path, sizeof(path), "%s/%s", dir, name) || !(f = fopen(path, "w"))) {
-		log_error("cannot write %s/%s", dir, name);
+	if (!str_format(path, sizeof(path), "%s/%s", dir, name)) {
+		log_error("path too long: %s/%s", dir, name);
 		return false;
 	}
-	ok = write(cmp, f);
-	ok &= fclose(f) == 0;
+	if (!safe_file_create(&sf, path, 0644))
+		return false;
+	ok = write(cmp, sf.f);
+	ok = safe_file_commit(&sf) && ok;
 	if (ok)
 		printf("wrote %s\n", path);
 	return ok;

@@ -57,7 +57,7 @@ struct journal *journal_create(const char *state_root, const char *run_id, const
 		free(j);
 		return NULL;
 	}
-	j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
 		log_error("cannot create the fault journal %s: %s", j->path, strerror(errno));
 		free(j);
@@ -156,7 +156,8 @@ static const char *get_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static void load_header(json_object *o, struct journal_contents *out)
+/* A record bise did not write (a null where a name belongs): false, with why. */
+static bool load_header(json_object *o, struct journal_contents *out, const char **why)
 {
 	json_object *v;
 	const char *s;
@@ -177,20 +178,28 @@ static void load_header(json_object *o, struct journal_contents *out)
 		size_t n = json_object_array_length(v);
 
 		out->cluster.nzones = 0;
-		for (size_t i = 0; i < n && i < SCENARIO_MAX_ZONES; i++)
+		for (size_t i = 0; i < n && i < SCENARIO_MAX_ZONES; i++) {
+			json_object *zone = json_object_array_get_idx(v, i);
+
+			if (!json_object_is_type(zone, json_type_string)) {
+				*why = "a zone that is not a string";
+				return false;
+			}
 			str_copy(out->cluster.zones[out->cluster.nzones++], ZONE_NAME_LEN,
-				 json_object_get_string(json_object_array_get_idx(v, i)));
+				 json_object_get_string(zone));
+		}
 	}
+	return true;
 }
 
-static void load_intent(json_object *o, struct journal_contents *out)
+static bool load_intent(json_object *o, struct journal_contents *out, const char **why)
 {
 	struct journal_entry *e;
 	json_object *v;
 	const char *s;
 
 	if (out->nentries == JOURNAL_MAX_ENTRIES)
-		return;
+		return true;
 	e = &out->entries[out->nentries++];
 	memset(e, 0, sizeof(*e));
 	if (json_object_object_get_ex(o, "id", &v))
@@ -209,11 +218,17 @@ static void load_intent(json_object *o, struct journal_contents *out)
 
 			if (e->noptions == STEP_MAX_OPTIONS)
 				break;
+			/* Options are written as strings; a null or a container is not bise's. */
+			if (!json_object_is_type(val, json_type_string)) {
+				*why = "an option whose value is not a string";
+				return false;
+			}
 			opt = &e->options[e->noptions++];
 			str_copy(opt->key, sizeof(opt->key), key);
 			str_copy(opt->value, sizeof(opt->value), json_object_get_string(val));
 		}
 	}
+	return true;
 }
 
 static void load_reverted(json_object *o, struct journal_contents *out)
@@ -234,6 +249,8 @@ bool journal_load(const char *path, struct journal_contents *out)
 	size_t len;
 	char *text = file_read_all(path, &len);
 	char *line, *next;
+	const char *why = NULL;
+	int lineno = 0;
 
 	memset(out, 0, sizeof(*out));
 	str_copy(out->path, sizeof(out->path), path);
@@ -245,22 +262,31 @@ bool journal_load(const char *path, struct journal_contents *out)
 	for (line = text; line && *line; line = next) {
 		json_object *o;
 		const char *rec;
+		bool ok = true;
 
 		next = strchr(line, '\n');
 		if (!next)
 			break; /* torn last line: that record never completed */
 		*next++ = '\0';
+		lineno++;
 		o = json_tokener_parse(line);
 		if (!o)
 			continue;
 		rec = get_str(o, "rec");
 		if (rec && strcmp(rec, "run") == 0)
-			load_header(o, out);
+			ok = load_header(o, out, &why);
 		else if (rec && strcmp(rec, "intent") == 0)
-			load_intent(o, out);
+			ok = load_intent(o, out, &why);
 		else if (rec && strcmp(rec, "reverted") == 0)
 			load_reverted(o, out);
 		json_object_put(o);
+		if (!ok) {
+			/* Not a journal bise wrote: name it, so it can be looked at and removed. */
+			log_error("fault journal %s:%d: %s; ignoring this journal (remove it once "
+				  "checked)", path, lineno, why);
+			free(text);
+			return false;
+		}
 	}
 	free(text);
 	return true;
@@ -268,7 +294,7 @@ bool journal_load(const char *path, struct journal_contents *out)
 
 bool journal_append_reverted(const char *path, int id)
 {
-	int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	json_object *o = json_object_new_object();
 	off_t size;
 	char last = '\n';
@@ -336,7 +362,7 @@ bool journal_run_alive(const struct journal_contents *jc)
 int journal_lock(const char *path, int64_t timeout_us)
 {
 	int64_t deadline = mono_now_us() + timeout_us;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;

@@ -71,7 +71,8 @@ static void collect_verdicts(json_object *trials, struct compare_cell *c)
 
 	for (int i = 0; i < n; i++) {
 		json_object *vs = path_get(json_object_array_get_idx(trials, i), "verdicts", NULL);
-		int nv = vs ? (int)json_object_array_length(vs) : 0;
+		/* A summary written by hand or damaged: anything but an array holds no verdict. */
+		int nv = json_object_is_type(vs, json_type_array) ? (int)json_object_array_length(vs) : 0;
 
 		for (int j = 0; j < nv; j++) {
 			json_object *v = json_object_array_get_idx(vs, j);

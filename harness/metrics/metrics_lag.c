@@ -125,7 +125,8 @@ static int build_tracks(const struct events *ev, struct track *tracks)
 	for (int k = 0; k < n; k++) {
 		struct track *tr = &tracks[k];
 
-		qsort(tr->p, tr->n, sizeof(*tr->p), cmp_pos);
+		if (tr->n > 0) /* qsort(NULL, 0) is undefined */
+			qsort(tr->p, tr->n, sizeof(*tr->p), cmp_pos);
 		for (size_t j = 1; j < tr->n; j++)
 			if (tr->p[j].lsn < tr->p[j - 1].lsn)
 				tr->p[j].lsn = tr->p[j - 1].lsn;

@@ -54,6 +54,24 @@ static bool span_before(const struct span *s, int writer, int64_t seq)
 	return s->writer < writer || (s->writer == writer && s->last < seq);
 }
 
+/* Sums over read-back figures a log may carry anywhere in int64: saturated, never wrapped. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* Rows in [first, last] (first <= last, checked by the reader): up to 2^64, saturated. */
+static int64_t span_rows(int64_t first, int64_t last)
+{
+	uint64_t n = (uint64_t)last - (uint64_t)first;
+
+	return n >= (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)n + 1;
+}
+
 /*
  * The read-back as a sorted, merged set of (writer, seq) spans; a dup's seq is added too
  * so a dup missing from the ranges still counts as found. Also the row count as the
@@ -76,17 +94,18 @@ static struct span *found_set(const struct events *ev, size_t *nspans, int64_t *
 			continue;
 		for (size_t j = 0; j < r->nranges; j++) {
 			sp[n++] = (struct span){ r->writer, r->ranges[j].first, r->ranges[j].last };
-			*rows += r->ranges[j].last - r->ranges[j].first + 1;
+			*rows = sat_add(*rows, span_rows(r->ranges[j].first, r->ranges[j].last));
 		}
 		for (size_t j = 0; j < r->ndups; j++) {
 			sp[n++] = (struct span){ r->writer, r->dups[j].seq, r->dups[j].seq };
-			*rows += r->dups[j].count - 1;
-			*extra += r->dups[j].count - 1;
+			*rows = sat_add(*rows, sat_add(r->dups[j].count, -1));
+			*extra = sat_add(*extra, sat_add(r->dups[j].count, -1));
 		}
 	}
 	qsort(sp, n, sizeof(*sp), cmp_span);
 	for (size_t i = 0; i < n; i++) {
-		if (k > 0 && sp[k - 1].writer == sp[i].writer && sp[i].first <= sp[k - 1].last + 1) {
+		if (k > 0 && sp[k - 1].writer == sp[i].writer &&
+		    (sp[k - 1].last == INT64_MAX || sp[i].first <= sp[k - 1].last + 1)) {
 			if (sp[i].last > sp[k - 1].last)
 				sp[k - 1].last = sp[i].last;
 		} else {
@@ -116,7 +135,7 @@ static void data_loss(const struct events *ev, struct metrics *m)
 		return;
 	sp = found_set(ev, &nspans, &rows, &extra);
 	for (size_t i = 0; i < nspans; i++)
-		set_size += sp[i].last - sp[i].first + 1;
+		set_size = sat_add(set_size, span_rows(sp[i].first, sp[i].last));
 	ids = xmalloc(ev->nwrites * sizeof(*ids));
 	kept_acks = xmalloc(ev->nwrites * sizeof(*kept_acks));
 	for (size_t i = 0; i < ev->nwrites; i++)
@@ -161,9 +180,10 @@ static void data_loss(const struct events *ev, struct metrics *m)
 	}
 	m->found = rows;
 	m->duplicates = extra;
-	m->phantom = set_size - attempted_found + extra;
+	m->phantom = sat_add(sat_add(set_size, -attempted_found), extra);
 	/* Each side counted on its own: overlapping ranges or a dup outside them unbalance it. */
-	m->balanced = m->found == acked_found + m->recovered + m->failed_found + m->phantom &&
+	m->balanced = m->found == sat_add(sat_add(sat_add(acked_found, m->recovered), m->failed_found),
+					  m->phantom) &&
 		      acked_total == acked_found + m->lost;
 	/*
 	 * RPO seconds: the acknowledged history the clients lost, from the last surviving ack

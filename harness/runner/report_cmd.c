@@ -291,7 +291,8 @@ static int list_scenarios(const char *run_dir, char ***out)
 		dirs[n++] = xstrdup(path);
 	}
 	closedir(d);
-	qsort(dirs, (size_t)n, sizeof(*dirs), compare_names);
+	if (n > 0) /* qsort(NULL, 0) is undefined */
+		qsort(dirs, (size_t)n, sizeof(*dirs), compare_names);
 	*out = dirs;
 	return n;
 }

@@ -225,19 +225,13 @@ static void release_cluster(struct scenario_run *r, bool ours)
 static bool write_comparison_file(const struct comparison *cmp, const char *path,
 				  bool (*write)(const struct comparison *, FILE *))
 {
-	FILE *f = fopen(path, "w");
+	struct safe_file sf;
 	bool ok;
 
-	if (!f) {
-		log_error("cannot write %s: %s", path, strerror(errno));
+	if (!safe_file_create(&sf, path, 0644))
 		return false;
-	}
-	ok = write(cmp, f);
-	if (fclose(f) != 0 || !ok) {
-		log_error("cannot write %s", path);
-		return false;
-	}
-	return true;
+	ok = write(cmp, sf.f);
+	return safe_file_commit(&sf) && ok;
 }
 
 /*

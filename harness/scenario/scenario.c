@@ -88,8 +88,12 @@ static void check_patroni_timing(struct loader *ld, yaml_node_t **vals, const st
 {
 	yaml_node_t *at = vals[CL_TTL] ? vals[CL_TTL] : vals[CL_RETRY] ? vals[CL_RETRY] : vals[CL_LOOP];
 	char lw[24], rt[24], ttl[24], need[24], hint[128];
-	int64_t sum = c->loop_wait_us + 2 * c->retry_timeout_us;
+	int64_t sum;
 
+	/* Each is at most SY_MAX_DURATION_US when loaded; a sum past that is refused unadded. */
+	if (c->loop_wait_us > SY_MAX_DURATION_US || c->retry_timeout_us > SY_MAX_DURATION_US)
+		return;
+	sum = c->loop_wait_us + 2 * c->retry_timeout_us;
 	if (sum <= c->ttl_us || !at)
 		return;
 	sy_compact_duration(c->loop_wait_us, lw, sizeof(lw));
@@ -342,6 +346,9 @@ static void check_total_writers(struct loader *ld, yaml_node_t **vals, const str
 			  total, w->writers, total - w->writers);
 }
 
+#define MIN_RATE 0.001
+#define MAX_RATE 1e6
+
 static void load_rate(struct loader *ld, yaml_node_t *n, struct workload_spec *w)
 {
 	const char *text = sy_scalar(ld, n, "workload.rate");
@@ -359,6 +366,12 @@ static void load_rate(struct loader *ld, yaml_node_t *n, struct workload_spec *w
 	if (end == text || *end || errno || !isfinite(v) || v <= 0) {
 		sy_report(ld, sy_pos(n), "writes per second per writer, a number > 0, or unthrottled",
 			  "workload.rate: \"%s\" is not a rate", text);
+		return;
+	}
+	/* The writer's interval is 1/rate in microseconds: both must fit an int64 with room. */
+	if (v < MIN_RATE || v > MAX_RATE) {
+		sy_report(ld, sy_pos(n), "from 0.001 to 1000000 writes per second per writer, or unthrottled",
+			  "workload.rate: %s is out of range", text);
 		return;
 	}
 	w->rate_per_writer = v;
@@ -566,12 +579,64 @@ static void load_top(struct loader *ld, yaml_node_t *root, struct source_pos doc
 }
 
 
+/* A scenario is a page of YAML; these bounds keep libyaml's cost linear on hostile input. */
+#define SCENARIO_MAX_BYTES (1u << 20)
+#define SCENARIO_MAX_DEPTH 32
+
+/*
+ * Refuse a document nested deeper than SCENARIO_MAX_DEPTH before building it: libyaml's
+ * document loader is quadratic in the nesting depth. The event parser stops at the first
+ * level too deep; syntax errors are left to the real parse.
+ */
+static bool nesting_ok(struct loader *ld, const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0;
+	bool ok = true, done = false;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && yaml_parser_parse(&parser, &ev)) {
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > SCENARIO_MAX_DEPTH) {
+				sy_report(ld, sy_mark_pos(ev.start_mark), "a scenario is a few levels deep",
+					  "YAML nested deeper than %d levels", SCENARIO_MAX_DEPTH);
+				ok = false;
+				done = true;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ok;
+}
+
 static void parse_document(struct loader *ld, const char *text, size_t len)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
 	yaml_node_t *root;
 
+	if (len > SCENARIO_MAX_BYTES) {
+		sy_report(ld, (struct source_pos){ 1, 1 }, "a scenario is a page of YAML",
+			  "the file has %zu bytes, more than %u", len, SCENARIO_MAX_BYTES);
+		return;
+	}
+	if (!nesting_ok(ld, text, len))
+		return;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {

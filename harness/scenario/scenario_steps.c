@@ -133,6 +133,8 @@ static bool step_kind(struct loader *ld, yaml_node_t **vals, yaml_node_t **keys,
 				  "wait \"%s\" is neither healthy nor a duration", text);
 		return false;
 	}
+	if (!sy_duration_bounded(ld, vals[ST_WAIT], "wait", st->duration_us))
+		return false;
 	st->kind = STEP_WAIT;
 	if (st->duration_us == 0)
 		sy_report(ld, sy_pos(vals[ST_WAIT]), "remove the step, or give a duration such as 30s",

@@ -58,7 +58,8 @@ void sy_flush(struct loader *ld, char *errbuf, size_t errlen)
 {
 	size_t used = 0;
 
-	qsort(ld->diags, (size_t)ld->nerrors, sizeof(*ld->diags), diag_cmp);
+	if (ld->nerrors > 0) /* qsort(NULL, 0) is undefined */
+		qsort(ld->diags, (size_t)ld->nerrors, sizeof(*ld->diags), diag_cmp);
 	for (int i = 0; i < ld->nerrors; i++) {
 		size_t n = strlen(ld->diags[i].line);
 
@@ -293,6 +294,17 @@ void sy_compact_duration(int64_t us, char *buf, size_t len)
 		str_format(buf, len, "%" PRId64 "us", us);
 }
 
+bool sy_duration_bounded(struct loader *ld, const yaml_node_t *n, const char *what, int64_t v)
+{
+	/* Sums of durations (at + wait, loop_wait + 2*retry_timeout) then stay far from overflow. */
+	if (v > SY_MAX_DURATION_US) {
+		sy_report(ld, sy_pos(n), "at most 24h", "%s: more than 24h is not a duration a scenario "
+			  "may give", what);
+		return false;
+	}
+	return true;
+}
+
 bool sy_duration(struct loader *ld, const yaml_node_t *n, const char *what, bool positive,
 			 int64_t *out)
 {
@@ -310,6 +322,8 @@ bool sy_duration(struct loader *ld, const yaml_node_t *n, const char *what, bool
 		sy_report(ld, sy_pos(n), NULL, "%s must be more than 0", what);
 		return false;
 	}
+	if (!sy_duration_bounded(ld, n, what, v))
+		return false;
 	*out = v;
 	return true;
 }

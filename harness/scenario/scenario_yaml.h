@@ -102,6 +102,12 @@ bool sy_collect(struct loader *ld, yaml_node_t *map, const char *where, const ch
 void sy_compact_duration(int64_t us, char *buf, size_t len);
 
 /* A duration value into *out (untouched on error, reported); positive rejects 0. */
+/* The longest duration a scenario may give (at, wait, timeouts, Patroni timing). */
+#define SY_MAX_DURATION_US (24 * 3600 * INT64_C(1000000))
+
+/* false (reported at n) when v is more than SY_MAX_DURATION_US. */
+bool sy_duration_bounded(struct loader *ld, const yaml_node_t *n, const char *what, int64_t v);
+
 bool sy_duration(struct loader *ld, const yaml_node_t *n, const char *what, bool positive,
 		 int64_t *out);
 

@@ -343,8 +343,11 @@ static void serve(struct fake_server *s, struct conn *c)
 		match = &fallback;
 	}
 	fallback = *match;
+	/* A test may swap a route's body while we answer: answer with a copy taken under the lock. */
+	fallback.body = xstrdup(match->body ? match->body : "");
 	pthread_mutex_unlock(&s->lock);
 	respond(s, c, &fallback);
+	free(fallback.body);
 }
 
 static void *server_main(void *arg)

@@ -363,6 +363,7 @@ static void test_runner_observes(void)
 	p.quiet->stream = true;
 	p.quiet->delay_ms = 100;
 	bookmark_line(path, sizeof(path), "99");
+	free(p.quiet->body);
 	p.quiet->body = xstrdup(path);
 	k8s_test_add_pods(&s, NS, 0);
 	k8s_test_add_deletes(&s, NS);

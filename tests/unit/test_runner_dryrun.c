@@ -92,7 +92,7 @@ static void test_dry_run_plan(void)
 	CU_ASSERT(find_from(text, "\"gracePeriodSeconds\":0", c) > c);
 	/* The policy printed is one the API server accepts. */
 	if (e > 0) {
-		json_object *np = json_tokener_parse(strchr(text + e, '\n') + 1), *swagger, *defs, *schema;
+		json_object *np = json_tokener_parse(strchr(text + e, '\n') + 1), *swagger, *defs, *schema = NULL;
 
 		swagger = schema_load("core/k8s-v1.14-core-subset.swagger.json");
 		CU_ASSERT_FATAL(np != NULL && swagger != NULL);

@@ -50,7 +50,7 @@ static const char scenario_text[] =
 static void check_summary(const char *out, const char *variant)
 {
 	char path[700], want[96];
-	json_object *summary, *scenario, *name;
+	json_object *summary, *scenario, *name = NULL;
 
 	str_format(path, sizeof(path), "%s/null-variants@%s/summary.json", out, variant);
 	str_format(want, sizeof(want), "null-variants@%s", variant);
