@@ -1,5 +1,5 @@
 /*
- * test_plan.c - the plan (harness/plan.c) and its two readers: the dry run prints it, the
+ * test_plan.c - the plan (harness/scenario/plan.c) and its two readers: the dry run prints it, the
  * executor runs it. For every stock scenario and for a step whose `at` falls inside an
  * earlier wait, the dry run's timeline and a null-backend run's fault events must agree
  * entry by entry: the run on a simulated clock (exact offsets), and one run on the real
