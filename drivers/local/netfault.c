@@ -4,14 +4,18 @@
  * bridge address).
  *
  * Every directed pair x -> y of a fault is acted on in one place:
- *   drop / loss  iptables filter INPUT in y's namespace (-s x); when y is the client,
- *                filter INPUT of the root namespace, matching only "-i <our bridge>
- *                -s <zone x> -d <bridge address>". Dropping at the receiver keeps the
- *                sender from seeing EPERM: packets vanish as on a cut link. Loss is the
- *                statistic match; drop and loss apply to established connections too.
+ *   drop / loss  an nftables table bise_<bridge>_<fault id> in y's namespace, its input
+ *                chain dropping "iifname eth0 ip saddr x"; when y is the client, the same
+ *                table in the root namespace, matching only "iifname <our bridge> ip saddr
+ *                <zone x> ip daddr <bridge address>". Dropping at the receiver keeps the
+ *                sender from seeing EPERM: packets vanish as on a cut link. Loss is numgen
+ *                random; drop and loss apply to established connections too. Each
+ *                namespace's table is loaded as one transaction, every namespace at once
+ *                (netfault_nft.c), and a revert deletes each table in one operation.
  *   latency      iptables mangle PREROUTING in y's namespace (OUTPUT in x's when y is the
  *                client) -j NFQUEUE --queue-bypass, and one bise-netdelay per namespace
  *                holding the queue's packets; RTT between two delayed parties = 2 x delay.
+ *                (iptables: this kernel has no nft queue expression, only xt_NFQUEUE.)
  *   bandwidth    tc htb on the sender's egress: x's eth0 with a u32 filter on y's
  *                address; when x is the client, the root-side veth of zone y (egress
  *                towards y) with a filter on the bridge address. Each direction gets the
@@ -27,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +44,9 @@
 #define NF_HTB "b15e:" /* our htb root handle: sweep removes a root qdisc only with it */
 #define NF_LIST_MAX (1024 * 1024)
 #define NF_MAX_ARGS 48
+#define NF_TABLE_PREFIX "bise_" /* our nftables tables: bise_<bridge>_<fault id> */
+#define NF_SCRIPT_LEN 16384
+#define NF_SWEEP_MAX 64 /* tables of ours one sweep pass deletes per namespace */
 
 static const char *const nf_tables[] = { "filter", "mangle", NULL };
 
@@ -422,33 +430,70 @@ static const char *addr_of(const struct driver *d, struct party p)
 	return p.zone < 0 ? d->bridge_ip : d->zones[p.zone].ip;
 }
 
-/* Drop (all, or loss_pct at random) packets from x to y, at y. */
-static bool add_drop(struct driver *d, const char *id, struct party x, struct party y, double loss)
+/* Our nftables table for fault id, in every namespace: the bridge keeps clusters apart. */
+static void nft_table(const struct driver *d, const char *id, char *out, size_t len)
 {
-	char prob[32], *drop[] = { "-j", "DROP", NULL };
-	char *stat[] = { "-m", "statistic", "--mode", "random", "--probability", prob, NULL };
-	char *m[16];
-	int n = 0;
+	str_format(out, len, NF_TABLE_PREFIX "%s_%s", d->bridge, id);
+}
 
-	str_format(prob, sizeof(prob), "%.5f", loss / 100.0);
-	if (y.zone >= 0) {
-		m[n++] = "-i";
-		m[n++] = "eth0";
-		m[n++] = "-s";
-		m[n++] = (char *)addr_of(d, x);
-	} else {
-		m[n++] = "-i";
-		m[n++] = d->bridge;
-		m[n++] = "-s";
-		m[n++] = (char *)addr_of(d, x);
-		m[n++] = "-d";
-		m[n++] = d->bridge_ip;
+/* Append a line to a script buffer; false (logged) when it does not fit. */
+static bool script_add(char *script, size_t len, const char *line)
+{
+	size_t used = strlen(script);
+
+	if (!str_format(script + used, len - used, "%s\n", line)) {
+		log_error("network fault: nftables script too long");
+		return false;
 	}
-	for (int i = 0; loss < 100.0 && stat[i]; i++)
-		m[n++] = stat[i];
-	m[n] = NULL;
-	return ipt_insert(y.zone >= 0 ? d->zones[y.zone].netns : NULL, "filter", "INPUT", id, m,
-			  drop);
+	return true;
+}
+
+/*
+ * Drop (all, or loss_pct at random) packets from x to y, at y: a rule of the input chain
+ * of our table in y's namespace (the script's header is written with its first rule).
+ */
+static bool add_drop(struct driver *d, const char *table, struct party x, struct party y,
+		     double loss, char *script, size_t len)
+{
+	char line[512], stat[64] = "";
+
+	if (!*script) {
+		str_format(line, sizeof(line), "add table ip %s\nadd chain ip %s input { type "
+			   "filter hook input priority 0; policy accept; }", table, table);
+		if (!script_add(script, len, line))
+			return false;
+	}
+	if (loss < 100.0)
+		str_format(stat, sizeof(stat), " numgen random mod 100000 < %ld",
+			   lround(loss * 1000.0));
+	if (y.zone >= 0)
+		str_format(line, sizeof(line), "add rule ip %s input iifname \"eth0\" ip saddr %s%s "
+			   "drop", table, addr_of(d, x), stat);
+	else
+		str_format(line, sizeof(line), "add rule ip %s input iifname \"%s\" ip saddr %s "
+			   "ip daddr %s%s drop", table, d->bridge, addr_of(d, x), d->bridge_ip, stat);
+	return script_add(script, len, line);
+}
+
+/* Load the scripts of the zones (index < nzones) and of the root namespace (nzones) at once. */
+static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
+{
+	const char *ns[NF_NFT_MAX_JOBS], *text[NF_NFT_MAX_JOBS];
+
+	for (int i = 0; i <= d->nzones; i++) {
+		ns[i] = i < d->nzones ? d->zones[i].netns : NULL;
+		text[i] = scripts[i];
+	}
+	return nft_run_all(ns, text, d->nzones + 1);
+}
+
+/* Delete tables named in each namespace (those that exist), every namespace at once. */
+static bool nft_drop_tables(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
+{
+	for (int i = 0; i < d->nzones; i++)
+		if (!net_netns_exists(d->zones[i].netns))
+			scripts[i][0] = '\0'; /* a namespace that is gone holds nothing */
+	return nft_load(d, scripts);
 }
 
 /* Queue packets from x to y to the netdelay of the namespace that holds the rule. */
@@ -592,10 +637,25 @@ bool local_net_apply(struct driver *d, const struct net_fault *f)
 			if (!add_delay(d, f->id, pairs[i][0], pairs[i][1], queues))
 				goto fail;
 	}
-	if (f->loss_pct > 0)
-		for (int i = 0; i < npairs; i++)
-			if (!add_drop(d, f->id, pairs[i][0], pairs[i][1], f->loss_pct))
-				goto fail;
+	if (f->loss_pct > 0) {
+		/* One transaction per namespace, all namespaces at once: the cut is one instant. */
+		char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
+		char table[NF_TABLE_LEN];
+		bool ok = true;
+
+		memset(scripts, 0, sizeof(*scripts) * NF_NFT_MAX_JOBS);
+		nft_table(d, f->id, table, sizeof(table));
+		for (int i = 0; ok && i < npairs; i++) {
+			int y = pairs[i][1].zone >= 0 ? pairs[i][1].zone : d->nzones;
+
+			ok = add_drop(d, table, pairs[i][0], pairs[i][1], f->loss_pct, scripts[y],
+				      NF_SCRIPT_LEN);
+		}
+		ok = ok && nft_load(d, scripts);
+		free(scripts);
+		if (!ok)
+			goto fail;
+	}
 	if (f->rate_bps > 0 && !add_rate(d, f, pairs, npairs))
 		goto fail;
 	log_debug("network fault %s: %d directed pairs", f->id, npairs);
@@ -614,15 +674,61 @@ bool local_net_revert(struct driver *d, const char *id)
 		log_error("network fault: bad id '%s'", id ? id : "(null)");
 		return false;
 	}
-	/* Rules first: nothing new is queued or dropped; then the netdelays let theirs go. */
-	for (int t = 0; nf_tables[t]; t++) {
+	/* Drops first, every namespace at once (adding first makes a missing table no error). */
+	{
+		char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
+		char table[NF_TABLE_LEN];
+
+		nft_table(d, id, table, sizeof(table));
+		for (int i = 0; i <= d->nzones; i++)
+			str_format(scripts[i], NF_SCRIPT_LEN, "add table ip %s\ndelete table ip %s\n",
+				   table, table);
+		ok &= nft_drop_tables(d, scripts);
+		free(scripts);
+	}
+	/* Queue rules (a latency fault's, recorded with its netdelays), then the netdelays. */
+	nf_path(d, id, ".pids", path, sizeof(path));
+	if (access(path, F_OK) == 0) {
 		for (int i = 0; i < d->nzones; i++)
-			ok &= ipt_delete(d->zones[i].netns, nf_tables[t], id, NULL);
-		ok &= ipt_delete(NULL, nf_tables[t], id, d->bridge);
+			ok &= ipt_delete(d->zones[i].netns, "mangle", id, NULL);
 	}
 	ok &= netdelay_stop_fault(d, id);
 	nf_path(d, id, ".tc", path, sizeof(path));
 	ok &= tc_unlimit_file(path);
+	return ok;
+}
+
+/* Delete every table of ours (any fault id) in the zones and, on our bridge, the root. */
+static bool nft_sweep(struct driver *d)
+{
+	char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
+	char (*names)[NF_TABLE_LEN] = xmalloc(sizeof(*names) * NF_SWEEP_MAX);
+	char prefix[NF_TABLE_LEN];
+	bool ok = true;
+
+	str_format(prefix, sizeof(prefix), NF_TABLE_PREFIX "%s_", d->bridge);
+	for (int i = 0; i <= d->nzones; i++) {
+		const char *ns = i < d->nzones ? d->zones[i].netns : NULL;
+		int n = 0;
+
+		scripts[i][0] = '\0';
+		if (ns && !net_netns_exists(ns))
+			continue;
+		n = nft_tables_with_prefix(ns, prefix, names, NF_SWEEP_MAX);
+		if (n < 0) {
+			ok = false;
+			continue;
+		}
+		for (int k = 0; k < n; k++) {
+			char line[NF_TABLE_LEN + 32];
+
+			str_format(line, sizeof(line), "delete table ip %s", names[k]);
+			ok &= script_add(scripts[i], NF_SCRIPT_LEN, line);
+		}
+	}
+	ok &= nft_drop_tables(d, scripts);
+	free(names);
+	free(scripts);
 	return ok;
 }
 
@@ -631,6 +737,8 @@ bool local_net_sweep(struct driver *d)
 	char dir[LOCAL_PATH_LEN + 16];
 	bool ok = true;
 
+	ok &= nft_sweep(d);
+	/* iptables rules: the latency fault's queues, and drops of versions before nftables. */
 	for (int t = 0; nf_tables[t]; t++) {
 		for (int i = 0; i < d->nzones; i++)
 			ok &= ipt_delete(d->zones[i].netns, nf_tables[t], NULL, NULL);
