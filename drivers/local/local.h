@@ -27,6 +27,8 @@
 #define LOCAL_PG_BIN "/usr/lib/postgresql/15/bin"
 #define LOCAL_PYTHON "/usr/bin/python3"
 #define LOCAL_PATRONI "/usr/bin/patroni"
+/* Child of a zone's pg cgroup holding the processes a partial pause froze (procfault.c). */
+#define LOCAL_CG_PAUSED "paused"
 #define LOCAL_ETCD "/usr/bin/etcd"
 #define LOCAL_RUN_USER "postgres"
 #define LOCAL_REPL_USER "replicator"
