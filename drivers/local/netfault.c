@@ -35,10 +35,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NF_IPTABLES "/usr/sbin/iptables"
+#define NF_IPTABLES_RESTORE "/usr/sbin/iptables-restore"
 #define NF_TC "/usr/sbin/tc"
 #define NF_NSENTER "/usr/bin/nsenter"
 #define NF_HTB "b15e:" /* our htb root handle: sweep removes a root qdisc only with it */
@@ -152,32 +155,6 @@ static int split_words(char *line, char **words, int max)
 			*p++ = '\0';
 	}
 	return n;
-}
-
-/* Insert a rule at the head of chain: match..., our comment, then target.... */
-static bool ipt_insert(const char *netns, const char *table, const char *chain, const char *id,
-		       char *const match[], char *const target[])
-{
-	char comment[64], *argv[NF_MAX_ARGS];
-	int n = 0;
-
-	str_format(comment, sizeof(comment), NF_COMMENT "%s", id);
-	argv[n++] = NF_IPTABLES;
-	argv[n++] = "-w";
-	argv[n++] = "-t";
-	argv[n++] = (char *)table;
-	argv[n++] = "-I";
-	argv[n++] = (char *)chain;
-	for (int i = 0; match[i] && n < NF_MAX_ARGS - 16; i++)
-		argv[n++] = match[i];
-	argv[n++] = "-m";
-	argv[n++] = "comment";
-	argv[n++] = "--comment";
-	argv[n++] = comment;
-	for (int i = 0; target[i] && n < NF_MAX_ARGS - 1; i++)
-		argv[n++] = target[i];
-	argv[n] = NULL;
-	return ns_run_ok(netns, argv);
 }
 
 /*
@@ -498,21 +475,165 @@ static bool nft_drop_tables(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
 
 /* Queue packets from x to y to the netdelay of the namespace that holds the rule. */
 static bool add_delay(struct driver *d, const char *id, struct party x, struct party y,
-		      const int *queues)
+		      const int *queues, char (*scripts)[NF_SCRIPT_LEN])
 {
-	char q[16], *target[] = { "-j", "NFQUEUE", "--queue-num", q, "--queue-bypass", NULL };
 	int z = y.zone >= 0 ? y.zone : x.zone;
+	char line[512];
 
-	str_format(q, sizeof(q), "%d", queues[z]);
-	if (y.zone >= 0) {
-		char *m[] = { "-i", "eth0", "-s", (char *)addr_of(d, x), NULL };
+	if (y.zone >= 0)
+		str_format(line, sizeof(line), "PREROUTING -i eth0 -s %s/32", addr_of(d, x));
+	else
+		str_format(line, sizeof(line), "OUTPUT -d %s/32 -o eth0", d->bridge_ip);
+	str_format(line + strlen(line), sizeof(line) - strlen(line), " -m comment --comment "
+		   NF_COMMENT "%s -j NFQUEUE --queue-num %d --queue-bypass", id, queues[z]);
+	return script_add(scripts[z], NF_SCRIPT_LEN, line);
+}
 
-		return ipt_insert(d->zones[z].netns, "mangle", "PREROUTING", id, m, target);
-	} else {
-		char *m[] = { "-o", "eth0", "-d", d->bridge_ip, NULL };
+/*
+ * One `iptables-restore --noflush` per namespace whose script is not empty, all at once,
+ * each loading its script ("*mangle", the lines given as "-<op> <rule>", COMMIT) as one
+ * transaction. op: 'I' inserts, 'D' deletes. Logs failures unless quiet.
+ */
+static bool ipt_restore_all(struct driver *d, const char *id, char (*rules)[NF_SCRIPT_LEN],
+			    char op, bool quiet)
+{
+	pid_t pids[NF_NFT_MAX_JOBS];
+	char path[NF_NFT_MAX_JOBS][LOCAL_PATH_LEN + 80], err[NF_NFT_MAX_JOBS][LOCAL_PATH_LEN + 80];
+	char nspath[96];
+	bool ok = true;
 
-		return ipt_insert(d->zones[z].netns, "mangle", "OUTPUT", id, m, target);
+	for (int i = 0; i <= d->nzones; i++) {
+		const char *ns = i < d->nzones ? d->zones[i].netns : NULL;
+		char *text, *line, *save = NULL;
+		size_t len = strlen(rules[i]) * 2 + 64, used;
+
+		pids[i] = -1;
+		if (!rules[i][0] || (ns && !net_netns_exists(ns)))
+			continue;
+		text = xmalloc(len);
+		str_format(text, len, "*mangle\n");
+		{
+			char *copy = xstrdup(rules[i]);
+
+			for (line = strtok_r(copy, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				used = strlen(text);
+				str_format(text + used, len - used, "-%c %s\n", op, line);
+			}
+			free(copy);
+		}
+		used = strlen(text);
+		str_format(text + used, len - used, "COMMIT\n");
+		str_format(path[i], sizeof(path[i]), "%s/netfault/%s.%d.ipt", d->dir, id, i);
+		str_format(err[i], sizeof(err[i]), "%s/netfault/%s.%d.err", d->dir, id, i);
+		if (!file_write_atomic(path[i], text, strlen(text))) {
+			free(text);
+			ok = false;
+			continue;
+		}
+		free(text);
+		str_format(nspath, sizeof(nspath), "/run/netns/%s", ns ? ns : "");
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			/* Only system calls here: the parent may have threads. */
+			char *argv[] = { NF_IPTABLES_RESTORE, "-w", "--noflush", NULL };
+			int in = open(path[i], O_RDONLY | O_CLOEXEC), out;
+
+			out = open(err[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (ns) {
+				int fd = open(nspath, O_RDONLY | O_CLOEXEC);
+
+				if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+					_exit(126);
+			}
+			if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+				_exit(126);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		if (pids[i] < 0) {
+			log_error("network fault %s: fork: %s", id, strerror(errno));
+			ok = false;
+		}
 	}
+	for (int i = 0; i <= d->nzones; i++) {
+		int status = 0;
+
+		if (pids[i] <= 0)
+			continue;
+		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			char *msg = file_read_all(err[i], NULL);
+
+			if (!quiet)
+				log_error("network fault %s: iptables-restore in %s failed: %s", id,
+					  i < d->nzones ? d->zones[i].netns : "the root namespace",
+					  msg ? msg : "(no output)");
+			free(msg);
+			ok = false;
+		}
+		unlink(path[i]);
+		unlink(err[i]);
+	}
+	return ok;
+}
+
+/* Record the queue rules of fault id (zone index, tab, rule), so a revert deletes them at once. */
+static bool record_rules(struct driver *d, const char *id, char (*rules)[NF_SCRIPT_LEN])
+{
+	char path[LOCAL_PATH_LEN + 64];
+	bool ok = true;
+
+	nf_path(d, id, ".ipt", path, sizeof(path));
+	for (int i = 0; ok && i <= d->nzones; i++) {
+		char *copy = xstrdup(rules[i]), *line, *save = NULL;
+
+		for (line = strtok_r(copy, "\n", &save); ok && line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char rec[600];
+
+			str_format(rec, sizeof(rec), "%d\t%s\n", i, line);
+			ok = nf_record_line(path, rec);
+		}
+		free(copy);
+	}
+	return ok;
+}
+
+/*
+ * Delete the recorded queue rules of fault id, one restore per namespace at once; when that
+ * is not possible (no record, or a rule already gone), rule by rule from the listings.
+ */
+static bool ipt_delete_recorded(struct driver *d, const char *id)
+{
+	char path[LOCAL_PATH_LEN + 64], *text, *line, *save = NULL;
+	char (*rules)[NF_SCRIPT_LEN];
+	bool ok = false;
+
+	nf_path(d, id, ".ipt", path, sizeof(path));
+	text = file_read_all(path, NULL);
+	if (text) {
+		rules = xmalloc(sizeof(*rules) * NF_NFT_MAX_JOBS);
+		memset(rules, 0, sizeof(*rules) * NF_NFT_MAX_JOBS);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *tab = strchr(line, '\t');
+			int i = atoi(line);
+
+			if (tab && i >= 0 && i <= d->nzones)
+				script_add(rules[i], NF_SCRIPT_LEN, tab + 1);
+		}
+		ok = ipt_restore_all(d, id, rules, 'D', true);
+		free(rules);
+		free(text);
+	}
+	if (!ok) {
+		ok = true;
+		for (int i = 0; i < d->nzones; i++)
+			ok &= ipt_delete(d->zones[i].netns, "mangle", id, NULL);
+	}
+	if (ok)
+		unlink(path);
+	return ok;
 }
 
 /* Rate-limit every pair at its sender: one class per sending zone, per zone for the client. */
@@ -633,9 +754,20 @@ bool local_net_apply(struct driver *d, const struct net_fault *f)
 					goto fail;
 			}
 		}
-		for (int i = 0; i < npairs; i++)
-			if (!add_delay(d, f->id, pairs[i][0], pairs[i][1], queues))
+		{
+			/* Every namespace's queue rules in one restore each, all at once. */
+			char (*rules)[NF_SCRIPT_LEN] = xmalloc(sizeof(*rules) * NF_NFT_MAX_JOBS);
+			bool ok = true;
+
+			memset(rules, 0, sizeof(*rules) * NF_NFT_MAX_JOBS);
+			for (int i = 0; ok && i < npairs; i++)
+				ok = add_delay(d, f->id, pairs[i][0], pairs[i][1], queues, rules);
+			ok = ok && record_rules(d, f->id, rules) &&
+			     ipt_restore_all(d, f->id, rules, 'I', false);
+			free(rules);
+			if (!ok)
 				goto fail;
+		}
 	}
 	if (f->loss_pct > 0) {
 		/* One transaction per namespace, all namespaces at once: the cut is one instant. */
@@ -688,10 +820,8 @@ bool local_net_revert(struct driver *d, const char *id)
 	}
 	/* Queue rules (a latency fault's, recorded with its netdelays), then the netdelays. */
 	nf_path(d, id, ".pids", path, sizeof(path));
-	if (access(path, F_OK) == 0) {
-		for (int i = 0; i < d->nzones; i++)
-			ok &= ipt_delete(d->zones[i].netns, "mangle", id, NULL);
-	}
+	if (access(path, F_OK) == 0)
+		ok &= ipt_delete_recorded(d, id);
 	ok &= netdelay_stop_fault(d, id);
 	nf_path(d, id, ".tc", path, sizeof(path));
 	ok &= tc_unlimit_file(path);
