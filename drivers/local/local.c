@@ -438,10 +438,15 @@ static bool local_kill(struct driver *d, const char *member, enum kill_scope sco
 		log_error("local kill: no member %s", member);
 		return false;
 	}
-	if (scope == KILL_POD && grace_us > 0)
-		return procfault_terminate(&d->zones[i], grace_us) && cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US);
-	if (scope == KILL_POD)
-		return cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US);
+	if (scope == KILL_POD) {
+		char awake[LOCAL_PATH_LEN + 16];
+
+		if (grace_us > 0 && !procfault_terminate(&d->zones[i], grace_us))
+			return false;
+		/* Patroni sits beside pg while PostgreSQL alone is paused (procfault.c). */
+		str_format(awake, sizeof(awake), "%s/" LOCAL_CG_AWAKE, d->zones[i].cg_zone);
+		return cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US) && cg_kill(awake, KILL_TIMEOUT_US);
+	}
 	if (!proc_kill_postmaster(&d->zones[i], why, sizeof(why))) {
 		log_error("local kill: %s", why);
 		return false;

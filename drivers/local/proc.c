@@ -266,8 +266,9 @@ bool cg_kill(const char *path, int64_t timeout_us)
 /* Remove a cgroup and its empty children (depth first). */
 void cg_remove(const char *path)
 {
-	/* Our tree below a zone is zone/{etcd,pg,pg/paused}. */
-	static const char *const leaves[] = { "etcd", "pg/" LOCAL_CG_PAUSED, "pg", NULL };
+	/* Our tree below a zone is zone/{etcd,pg,pg/paused,awake}. */
+	static const char *const leaves[] = { "etcd", "pg/" LOCAL_CG_PAUSED, "pg", LOCAL_CG_AWAKE,
+					      NULL };
 	char sub[LOCAL_PATH_LEN + 64];
 
 	for (int i = 0; leaves[i]; i++) {

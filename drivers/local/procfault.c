@@ -124,23 +124,33 @@ static bool in_pause_set(pid_t pid, enum pause_what what)
 	return false;
 }
 
-/* z's child cgroup that holds the processes a partial pause froze. */
+/* z's child pg cgroup that holds Patroni while it alone is paused. */
 static void paused_cg(const struct local_zone *z, char *out, size_t len)
 {
 	str_format(out, len, "%s/" LOCAL_CG_PAUSED, z->cg_pg);
 }
 
-/* The processes of z's pg cgroup (and of its paused child) that what concerns; -1 on error. */
+/* z's cgroup beside pg that holds Patroni while PostgreSQL alone is paused. */
+static void awake_cg(const struct local_zone *z, char *out, size_t len)
+{
+	str_format(out, len, "%s/" LOCAL_CG_AWAKE, z->cg_zone);
+}
+
+/* The processes of z's pg cgroup (and of where a pause moved some) that what concerns. */
 static int pause_set(const struct local_zone *z, enum pause_what what, pid_t *out, int max)
 {
 	pid_t all[MAX_PIDS];
-	char child[LOCAL_PATH_LEN + 16];
+	char cg[LOCAL_PATH_LEN + 16];
 	int n = cg_pids(z->cg_pg, all, MAX_PIDS), k = 0, m;
 
 	if (n < 0)
 		return -1;
-	paused_cg(z, child, sizeof(child));
-	m = cg_pids(child, all + n, MAX_PIDS - n);
+	paused_cg(z, cg, sizeof(cg));
+	m = cg_pids(cg, all + n, MAX_PIDS - n);
+	if (m > 0)
+		n += m;
+	awake_cg(z, cg, sizeof(cg));
+	m = cg_pids(cg, all + n, MAX_PIDS - n);
 	if (m > 0)
 		n += m;
 	for (int i = 0; i < n && k < max; i++)
@@ -186,26 +196,31 @@ static int cg_frozen(const char *cg)
 	return frozen;
 }
 
-/* Write cgroup.freeze and wait until cgroup.events says it took effect. */
-static bool cg_set_frozen(const char *cg, bool frozen)
+/* Write cgroup.freeze: one write freezes or thaws the whole cgroup (and its children). */
+static bool cg_write_freeze(const char *cg, bool frozen)
 {
 	char file[LOCAL_PATH_LEN + 32];
-	int64_t deadline;
 
 	str_format(file, sizeof(file), "%s/cgroup.freeze", cg);
 	if (!write_text(file, frozen ? "1" : "0")) {
 		log_error("cannot write %d to %s: %s", frozen, file, strerror(errno));
 		return false;
 	}
+	return true;
+}
+
+/* Wait until cgroup.events says the freeze or thaw took effect (a warning if it does not). */
+static void cg_wait_frozen(const char *cg, bool frozen)
+{
 	/* A task freezes when it next leaves the kernel: an uninterruptible I/O delays it. */
-	deadline = mono_now_us() + FREEZE_WAIT_US;
+	int64_t deadline = mono_now_us() + FREEZE_WAIT_US;
+
 	while (cg_frozen(cg) == !frozen && mono_now_us() < deadline)
 		sleep_us(FREEZE_POLL_US);
 	if (cg_frozen(cg) == !frozen)
 		log_warn("%s: not yet %s after %lld ms (a process in uninterruptible I/O?); it "
 			 "will be when that ends", cg, frozen ? "frozen" : "thawed",
 			 (long long)(FREEZE_WAIT_US / 1000));
-	return true;
 }
 
 /* Move pids into cgroup dst; a process that exited meanwhile is no error. */
@@ -224,17 +239,30 @@ static bool cg_move(const pid_t *pids, int n, const char *dst)
 	return true;
 }
 
+/* The processes of cg that are (in_set) or are not (!in_set) in what's set. */
+static int select_pids(const char *cg, enum pause_what what, bool in_set, pid_t *out, int max)
+{
+	pid_t all[MAX_PIDS];
+	int n = cg_pids(cg, all, MAX_PIDS), k = 0;
+
+	for (int i = 0; i < n && k < max; i++)
+		if (in_pause_set(all[i], what) == in_set)
+			out[k++] = all[i];
+	return k;
+}
+
 /*
  * Pause with the cgroup v2 freezer, as container runtimes do: one write freezes a whole
- * cgroup at one instant (SIGSTOP PID by PID took 12-26 ms for a zone's PostgreSQL). Both:
- * the zone's pg cgroup itself. One of the two: its processes are moved into the child
- * cgroup "paused" first (children forked after the postmaster moved are born there), then
- * the child is frozen; a process forked by the postmaster before it moved is moved into
- * the frozen child afterwards, which freezes it on arrival.
+ * cgroup at one instant (SIGSTOP PID by PID took 12-26 ms for a zone's PostgreSQL).
+ *   both      the zone's pg cgroup.
+ *   postgres  Patroni (whatever is not PostgreSQL) is moved beside pg first, then pg is
+ *             frozen: backends the postmaster forks are born in pg, frozen with it.
+ *   patroni   Patroni is moved into pg's child "paused", which is frozen.
+ * A process moved into a frozen cgroup freezes, one moved out of it thaws.
  */
 static bool freeze(const struct local_zone *z, enum pause_what what)
 {
-	char child[LOCAL_PATH_LEN + 16];
+	char cg[LOCAL_PATH_LEN + 16];
 	pid_t set[MAX_PIDS];
 	int n;
 
@@ -248,70 +276,84 @@ static bool freeze(const struct local_zone *z, enum pause_what what)
 			  z->cg_pg);
 		return false;
 	}
-	if (what == PAUSE_BOTH)
-		return cg_set_frozen(z->cg_pg, true);
-	paused_cg(z, child, sizeof(child));
-	if (!cg_create(child))
-		return false;
-	if (!cg_move(set, n, child))
-		goto undo;
-	{
-		char file[LOCAL_PATH_LEN + 32];
-
-		str_format(file, sizeof(file), "%s/cgroup.freeze", child);
-		if (!write_text(file, "1")) {
-			log_error("pause %s: cannot write 1 to %s: %s", z->name, file, strerror(errno));
-			goto undo;
-		}
+	if (what == PAUSE_BOTH) {
+		if (!cg_write_freeze(z->cg_pg, true))
+			return false;
+		cg_wait_frozen(z->cg_pg, true);
+		return true;
 	}
+	if (what == PAUSE_PATRONI) {
+		paused_cg(z, cg, sizeof(cg));
+		if (!cg_create(cg) || !cg_move(set, n, cg) || !cg_write_freeze(cg, true))
+			goto undo;
+		cg_wait_frozen(cg, true);
+		return true;
+	}
+	awake_cg(z, cg, sizeof(cg));
+	if (!cg_create(cg))
+		goto undo;
+	n = select_pids(z->cg_pg, what, false, set, MAX_PIDS);
+	if (!cg_move(set, n, cg) || !cg_write_freeze(z->cg_pg, true))
+		goto undo;
+	/* Something other than PostgreSQL started in pg meanwhile (Patroni's own child): out. */
 	for (int pass = 0; pass < PASSES; pass++) {
-		pid_t stray[MAX_PIDS], all[MAX_PIDS];
-		int k = 0, m = cg_pids(z->cg_pg, all, MAX_PIDS);
-
-		for (int i = 0; i < m; i++)
-			if (in_pause_set(all[i], what))
-				stray[k++] = all[i];
-		if (k == 0)
+		n = select_pids(z->cg_pg, what, false, set, MAX_PIDS);
+		if (n == 0)
 			break;
-		if (!cg_move(stray, k, child))
+		if (!cg_move(set, n, cg))
 			goto undo;
 	}
-	if (!cg_set_frozen(child, true))
-		goto undo;
-	log_debug("pause %s: %d %s processes frozen in %s", z->name, n, what_name(what), child);
+	cg_wait_frozen(z->cg_pg, true);
+	log_debug("pause %s: %s frozen in %s", z->name, what_name(what), z->cg_pg);
 	return true;
 undo:
 	thaw_zone(z);
 	return false;
 }
 
-/*
- * Thaw z's pg cgroup and its paused child (one write each), then move the child's
- * processes back and remove it; a process forked meanwhile is moved on the next pass.
- */
-static bool thaw_zone(const struct local_zone *z)
+/* Move everything of cgroup from back into dst, then remove from (forks meanwhile: passes). */
+static bool cg_merge(const char *from, const char *dst)
 {
-	char child[LOCAL_PATH_LEN + 16];
 	bool ok = true;
 
-	if (cg_frozen(z->cg_pg) == 1 || cg_freeze_set(z->cg_pg))
-		ok &= cg_set_frozen(z->cg_pg, false);
-	paused_cg(z, child, sizeof(child));
-	if (access(child, F_OK) != 0)
-		return ok;
-	ok &= cg_set_frozen(child, false);
+	if (access(from, F_OK) != 0)
+		return true;
 	for (int pass = 0; pass < PASSES; pass++) {
 		pid_t pids[MAX_PIDS];
-		int n = cg_pids(child, pids, MAX_PIDS);
+		int n = cg_pids(from, pids, MAX_PIDS);
 
 		if (n <= 0)
 			break;
-		ok &= cg_move(pids, n, z->cg_pg);
+		ok &= cg_move(pids, n, dst);
 	}
-	if (rmdir(child) != 0 && errno != ENOENT) {
-		log_error("cannot remove cgroup %s: %s", child, strerror(errno));
+	if (rmdir(from) != 0 && errno != ENOENT) {
+		log_error("cannot remove cgroup %s: %s", from, strerror(errno));
 		ok = false;
 	}
+	return ok;
+}
+
+/*
+ * Thaw z's pg cgroup and its paused child (one write each), then put back what a pause
+ * moved and remove the cgroups it made.
+ */
+static bool thaw_zone(const struct local_zone *z)
+{
+	char cg[LOCAL_PATH_LEN + 16];
+	bool ok = true;
+
+	if (cg_freeze_set(z->cg_pg) || cg_frozen(z->cg_pg) == 1) {
+		ok &= cg_write_freeze(z->cg_pg, false);
+		cg_wait_frozen(z->cg_pg, false);
+	}
+	paused_cg(z, cg, sizeof(cg));
+	if (access(cg, F_OK) == 0) {
+		ok &= cg_write_freeze(cg, false);
+		cg_wait_frozen(cg, false);
+		ok &= cg_merge(cg, z->cg_pg);
+	}
+	awake_cg(z, cg, sizeof(cg));
+	ok &= cg_merge(cg, z->cg_pg);
 	return ok;
 }
 

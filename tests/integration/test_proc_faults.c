@@ -68,15 +68,18 @@ static int read_pids(const char *zone, const char *group, pid_t *out, int max)
 	return n;
 }
 
-/* The zone's pg processes: those of the pg cgroup and of its child a partial pause uses. */
+/* The zone's pg processes: in the pg cgroup, or where a partial pause moved Patroni. */
 static int read_pg_pids(const char *zone, pid_t *out, int max)
 {
+	static const char *const more[] = { "pg/paused", "awake" };
 	int n = read_pids(zone, "pg", out, max), m;
 
-	if (n < 0)
-		return n;
-	m = read_pids(zone, "pg/paused", out + n, max - n);
-	return m > 0 ? n + m : n;
+	for (int i = 0; n >= 0 && i < 2; i++) {
+		m = read_pids(zone, more[i], out + n, max - n);
+		if (m > 0)
+			n += m;
+	}
+	return n;
 }
 
 /* Is pid in a cgroup whose cgroup.events says "frozen 1" (the v2 freezer holds it)? */
@@ -423,8 +426,10 @@ static void test_pause_postgres(void)
 	{
 		char child[256];
 
-		/* The thaw moved everything back: no child cgroup is left behind. */
+		/* The thaw moved everything back: no cgroup of the pause is left behind. */
 		str_format(child, sizeof(child), CGROUP_ROOT "/%s/pg/paused", m[p].name);
+		CU_ASSERT_NOT_EQUAL(access(child, F_OK), 0);
+		str_format(child, sizeof(child), CGROUP_ROOT "/%s/awake", m[p].name);
 		CU_ASSERT_NOT_EQUAL(access(child, F_OK), 0);
 	}
 	answered = result_within(c, 3000000);
