@@ -617,7 +617,7 @@ static bool ipt_delete_recorded(struct driver *d, const char *id)
 		memset(rules, 0, sizeof(*rules) * NF_NFT_MAX_JOBS);
 		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char *tab = strchr(line, '\t');
-			int i = atoi(line);
+			int i = (int)strtol(line, NULL, 10);
 
 			if (tab && i >= 0 && i <= d->nzones)
 				script_add(rules[i], NF_SCRIPT_LEN, tab + 1);
