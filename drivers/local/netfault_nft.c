@@ -71,13 +71,28 @@ static void *nft_job_run(void *arg)
 	return NULL;
 }
 
+/*
+ * The first context initialises libnftables' process-wide state (libxtables' globals,
+ * guarded by a flag that is not thread-safe): once, here, before any thread makes its own.
+ */
+static void nft_init_once(void)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (ctx)
+		nft_ctx_free(ctx);
+}
+
 /* Run jobs in parallel, one thread each, and wait for all of them. */
 static bool nft_run_jobs(struct nft_job *jobs, int n)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	pthread_t tids[NF_NFT_MAX_JOBS];
 	bool started[NF_NFT_MAX_JOBS] = { false };
 	bool ok = true;
 
+	pthread_once(&once, nft_init_once);
 	for (int i = 0; i < n && i < NF_NFT_MAX_JOBS; i++) {
 		jobs[i].ok = false;
 		jobs[i].error[0] = '\0';
