@@ -4,6 +4,7 @@
  * layout of names, cgroups and state.
  */
 #include "local.h"
+#include "netfault.h"
 #include "procfault.h"
 #include "stall.h"
 
@@ -131,6 +132,7 @@ static struct driver *local_open(const struct cluster_spec *spec, const char *st
 	if (access(d->state_file, F_OK) == 0) {
 		local_state_load(d);
 		local_secrets_load(d);
+		nft_prepare(); /* network faults may come: their first one should not pay for it */
 	}
 	return d;
 }
@@ -407,6 +409,7 @@ static bool local_up(struct driver *d, double *seconds)
 	}
 	*seconds = (double)(mono_now_us() - start) / 1e6;
 	log_info("local: cluster '%s' up in %.2f s", d->spec.name, *seconds);
+	nft_prepare();
 	return true;
 fail:
 	local_down(d);

@@ -17,6 +17,12 @@
 #define NF_TABLE_LEN 128
 
 /*
+ * Initialise libnftables once in this process. Its first context took 10-70 ms on a loaded
+ * machine: done when a cluster is opened, not when the first fault is due.
+ */
+void nft_prepare(void);
+
+/*
  * Load scripts[i] into namespace netns[i] (NULL: the root one), every namespace in its own
  * thread at once, each script one nftables transaction (all of it or nothing); empty or
  * NULL scripts are skipped. True when every one loaded; logs each failure.

@@ -83,16 +83,22 @@ static void nft_init_once(void)
 		nft_ctx_free(ctx);
 }
 
+static pthread_once_t nft_once = PTHREAD_ONCE_INIT;
+
+void nft_prepare(void)
+{
+	pthread_once(&nft_once, nft_init_once);
+}
+
 /* Run jobs in parallel, one thread each, and wait for all of them. */
 static bool nft_run_jobs(struct nft_job *jobs, int n)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_t tids[NF_NFT_MAX_JOBS];
 	bool started[NF_NFT_MAX_JOBS] = { false };
 	bool ok = true;
 
-	pthread_once(&once, nft_init_once);
+	nft_prepare();
 	for (int i = 0; i < n && i < NF_NFT_MAX_JOBS; i++) {
 		jobs[i].ok = false;
 		jobs[i].error[0] = '\0';
