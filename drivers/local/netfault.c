@@ -452,6 +452,44 @@ static bool add_drop(struct driver *d, const char *table, struct party x, struct
 	return script_add(script, len, line);
 }
 
+/* Record which namespaces get fault id's table (their indexes, one line), before loading. */
+static bool record_tables(struct driver *d, const char *id, char (*scripts)[NF_SCRIPT_LEN])
+{
+	char path[LOCAL_PATH_LEN + 64], line[3 * NF_NFT_MAX_JOBS + 2] = "";
+
+	for (int i = 0; i <= d->nzones; i++)
+		if (scripts[i][0])
+			str_format(line + strlen(line), sizeof(line) - strlen(line), "%d ", i);
+	str_format(line + strlen(line), sizeof(line) - strlen(line), "\n");
+	nf_path(d, id, ".nft", path, sizeof(path));
+	return nf_record_line(path, line);
+}
+
+/*
+ * Which namespaces may hold fault id's table: those recorded, or all of them when there is
+ * no record (the table is removed wherever it is: a missing one is no error).
+ */
+static void recorded_tables(struct driver *d, const char *id, bool *where)
+{
+	char path[LOCAL_PATH_LEN + 64], *text, *p, *end;
+
+	nf_path(d, id, ".nft", path, sizeof(path));
+	text = file_read_all(path, NULL);
+	for (int i = 0; i <= d->nzones; i++)
+		where[i] = text == NULL;
+	if (!text)
+		return;
+	for (p = text;; p = end) {
+		long i = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (i >= 0 && i <= d->nzones)
+			where[i] = true;
+	}
+	free(text);
+}
+
 /* Load the scripts of the zones (index < nzones) and of the root namespace (nzones) at once. */
 static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
 {
@@ -783,7 +821,7 @@ bool local_net_apply(struct driver *d, const struct net_fault *f)
 			ok = add_drop(d, table, pairs[i][0], pairs[i][1], f->loss_pct, scripts[y],
 				      NF_SCRIPT_LEN);
 		}
-		ok = ok && nft_load(d, scripts);
+		ok = ok && record_tables(d, f->id, scripts) && nft_load(d, scripts);
 		free(scripts);
 		if (!ok)
 			goto fail;
@@ -811,11 +849,22 @@ bool local_net_revert(struct driver *d, const char *id)
 		char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
 		char table[NF_TABLE_LEN];
 
+		bool where[NF_NFT_MAX_JOBS];
+
 		nft_table(d, id, table, sizeof(table));
-		for (int i = 0; i <= d->nzones; i++)
-			str_format(scripts[i], NF_SCRIPT_LEN, "add table ip %s\ndelete table ip %s\n",
-				   table, table);
-		ok &= nft_drop_tables(d, scripts);
+		recorded_tables(d, id, where);
+		for (int i = 0; i <= d->nzones; i++) {
+			scripts[i][0] = '\0';
+			if (where[i])
+				str_format(scripts[i], NF_SCRIPT_LEN, "add table ip %s\ndelete table ip "
+					   "%s\n", table, table);
+		}
+		if (nft_drop_tables(d, scripts)) {
+			nf_path(d, id, ".nft", path, sizeof(path));
+			unlink(path);
+		} else {
+			ok = false;
+		}
 		free(scripts);
 	}
 	/* Queue rules (a latency fault's, recorded with its netdelays), then the netdelays. */
