@@ -4,6 +4,7 @@
  * layout of names, cgroups and state.
  */
 #include "local.h"
+#include "netfault.h"
 #include "procfault.h"
 #include "stall.h"
 
@@ -133,6 +134,7 @@ static struct driver *local_open(const struct cluster_spec *spec, const char *st
 	if (access(d->state_file, F_OK) == 0) {
 		local_state_load(d);
 		local_secrets_load(d);
+		nft_prepare(); /* network faults may come: their first one should not pay for it */
 	}
 	return d;
 }
@@ -409,6 +411,7 @@ static bool local_up(struct driver *d, double *seconds)
 	}
 	*seconds = (double)(mono_now_us() - start) / 1e6;
 	log_info("local: cluster '%s' up in %.2f s", d->spec.name, *seconds);
+	nft_prepare();
 	return true;
 fail:
 	local_down(d);
@@ -440,10 +443,15 @@ static bool local_kill(struct driver *d, const char *member, enum kill_scope sco
 		log_error("local kill: no member %s", member);
 		return false;
 	}
-	if (scope == KILL_POD && grace_us > 0)
-		return procfault_terminate(&d->zones[i], grace_us) && cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US);
-	if (scope == KILL_POD)
-		return cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US);
+	if (scope == KILL_POD) {
+		char awake[LOCAL_PATH_LEN + 16];
+
+		if (grace_us > 0 && !procfault_terminate(&d->zones[i], grace_us))
+			return false;
+		/* Patroni sits beside pg while PostgreSQL alone is paused (procfault.c). */
+		str_format(awake, sizeof(awake), "%s/" LOCAL_CG_AWAKE, d->zones[i].cg_zone);
+		return cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US) && cg_kill(awake, KILL_TIMEOUT_US);
+	}
 	if (!proc_kill_postmaster(&d->zones[i], why, sizeof(why))) {
 		log_error("local kill: %s", why);
 		return false;

@@ -27,6 +27,9 @@
 #define LOCAL_PG_BIN "/usr/lib/postgresql/15/bin"
 #define LOCAL_PYTHON "/usr/bin/python3"
 #define LOCAL_PATRONI "/usr/bin/patroni"
+/* Where a partial pause puts Patroni (procfault.c): frozen in pg's child, or awake beside pg. */
+#define LOCAL_CG_PAUSED "paused"
+#define LOCAL_CG_AWAKE "awake"
 #define LOCAL_ETCD "/usr/bin/etcd"
 #define LOCAL_RUN_USER "postgres"
 #define LOCAL_REPL_USER "replicator"

@@ -4,14 +4,18 @@
  * bridge address).
  *
  * Every directed pair x -> y of a fault is acted on in one place:
- *   drop / loss  iptables filter INPUT in y's namespace (-s x); when y is the client,
- *                filter INPUT of the root namespace, matching only "-i <our bridge>
- *                -s <zone x> -d <bridge address>". Dropping at the receiver keeps the
- *                sender from seeing EPERM: packets vanish as on a cut link. Loss is the
- *                statistic match; drop and loss apply to established connections too.
+ *   drop / loss  an nftables table bise_<bridge>_<fault id> in y's namespace, its input
+ *                chain dropping "iifname eth0 ip saddr x"; when y is the client, the same
+ *                table in the root namespace, matching only "iifname <our bridge> ip saddr
+ *                <zone x> ip daddr <bridge address>". Dropping at the receiver keeps the
+ *                sender from seeing EPERM: packets vanish as on a cut link. Loss is numgen
+ *                random; drop and loss apply to established connections too. Each
+ *                namespace's table is loaded as one transaction, every namespace at once
+ *                (netfault_nft.c), and a revert deletes each table in one operation.
  *   latency      iptables mangle PREROUTING in y's namespace (OUTPUT in x's when y is the
  *                client) -j NFQUEUE --queue-bypass, and one bise-netdelay per namespace
  *                holding the queue's packets; RTT between two delayed parties = 2 x delay.
+ *                (iptables: this kernel has no nft queue expression, only xt_NFQUEUE.)
  *   bandwidth    tc htb on the sender's egress: x's eth0 with a u32 filter on y's
  *                address; when x is the client, the root-side veth of zone y (egress
  *                towards y) with a filter on the bridge address. Each direction gets the
@@ -27,18 +31,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NF_IPTABLES "/usr/sbin/iptables"
+#define NF_IPTABLES_RESTORE "/usr/sbin/iptables-restore"
 #define NF_TC "/usr/sbin/tc"
 #define NF_NSENTER "/usr/bin/nsenter"
 #define NF_HTB "b15e:" /* our htb root handle: sweep removes a root qdisc only with it */
 #define NF_LIST_MAX (1024 * 1024)
 #define NF_MAX_ARGS 48
+#define NF_TABLE_PREFIX "bise_" /* our nftables tables: bise_<bridge>_<fault id> */
+#define NF_SCRIPT_LEN 16384
+#define NF_SWEEP_MAX 64 /* tables of ours one sweep pass deletes per namespace */
 
 static const char *const nf_tables[] = { "filter", "mangle", NULL };
 
@@ -144,32 +155,6 @@ static int split_words(char *line, char **words, int max)
 			*p++ = '\0';
 	}
 	return n;
-}
-
-/* Insert a rule at the head of chain: match..., our comment, then target.... */
-static bool ipt_insert(const char *netns, const char *table, const char *chain, const char *id,
-		       char *const match[], char *const target[])
-{
-	char comment[64], *argv[NF_MAX_ARGS];
-	int n = 0;
-
-	str_format(comment, sizeof(comment), NF_COMMENT "%s", id);
-	argv[n++] = NF_IPTABLES;
-	argv[n++] = "-w";
-	argv[n++] = "-t";
-	argv[n++] = (char *)table;
-	argv[n++] = "-I";
-	argv[n++] = (char *)chain;
-	for (int i = 0; match[i] && n < NF_MAX_ARGS - 16; i++)
-		argv[n++] = match[i];
-	argv[n++] = "-m";
-	argv[n++] = "comment";
-	argv[n++] = "--comment";
-	argv[n++] = comment;
-	for (int i = 0; target[i] && n < NF_MAX_ARGS - 1; i++)
-		argv[n++] = target[i];
-	argv[n] = NULL;
-	return ns_run_ok(netns, argv);
 }
 
 /*
@@ -422,52 +407,271 @@ static const char *addr_of(const struct driver *d, struct party p)
 	return p.zone < 0 ? d->bridge_ip : d->zones[p.zone].ip;
 }
 
-/* Drop (all, or loss_pct at random) packets from x to y, at y. */
-static bool add_drop(struct driver *d, const char *id, struct party x, struct party y, double loss)
+/* Our nftables table for fault id, in every namespace: the bridge keeps clusters apart. */
+static void nft_table(const struct driver *d, const char *id, char *out, size_t len)
 {
-	char prob[32], *drop[] = { "-j", "DROP", NULL };
-	char *stat[] = { "-m", "statistic", "--mode", "random", "--probability", prob, NULL };
-	char *m[16];
-	int n = 0;
+	str_format(out, len, NF_TABLE_PREFIX "%s_%s", d->bridge, id);
+}
 
-	str_format(prob, sizeof(prob), "%.5f", loss / 100.0);
-	if (y.zone >= 0) {
-		m[n++] = "-i";
-		m[n++] = "eth0";
-		m[n++] = "-s";
-		m[n++] = (char *)addr_of(d, x);
-	} else {
-		m[n++] = "-i";
-		m[n++] = d->bridge;
-		m[n++] = "-s";
-		m[n++] = (char *)addr_of(d, x);
-		m[n++] = "-d";
-		m[n++] = d->bridge_ip;
+/* Append a line to a script buffer; false (logged) when it does not fit. */
+static bool script_add(char *script, size_t len, const char *line)
+{
+	size_t used = strlen(script);
+
+	if (!str_format(script + used, len - used, "%s\n", line)) {
+		log_error("network fault: nftables script too long");
+		return false;
 	}
-	for (int i = 0; loss < 100.0 && stat[i]; i++)
-		m[n++] = stat[i];
-	m[n] = NULL;
-	return ipt_insert(y.zone >= 0 ? d->zones[y.zone].netns : NULL, "filter", "INPUT", id, m,
-			  drop);
+	return true;
+}
+
+/*
+ * Drop (all, or loss_pct at random) packets from x to y, at y: a rule of the input chain
+ * of our table in y's namespace (the script's header is written with its first rule).
+ */
+static bool add_drop(struct driver *d, const char *table, struct party x, struct party y,
+		     double loss, char *script, size_t len)
+{
+	char line[512], stat[64] = "";
+
+	if (!*script) {
+		str_format(line, sizeof(line), "add table ip %s\nadd chain ip %s input { type "
+			   "filter hook input priority 0; policy accept; }", table, table);
+		if (!script_add(script, len, line))
+			return false;
+	}
+	if (loss < 100.0)
+		str_format(stat, sizeof(stat), " numgen random mod 100000 < %ld",
+			   lround(loss * 1000.0));
+	if (y.zone >= 0)
+		str_format(line, sizeof(line), "add rule ip %s input iifname \"eth0\" ip saddr %s%s "
+			   "drop", table, addr_of(d, x), stat);
+	else
+		str_format(line, sizeof(line), "add rule ip %s input iifname \"%s\" ip saddr %s "
+			   "ip daddr %s%s drop", table, d->bridge, addr_of(d, x), d->bridge_ip, stat);
+	return script_add(script, len, line);
+}
+
+/* Record which namespaces get fault id's table (their indexes, one line), before loading. */
+static bool record_tables(struct driver *d, const char *id, char (*scripts)[NF_SCRIPT_LEN])
+{
+	char path[LOCAL_PATH_LEN + 64], line[3 * NF_NFT_MAX_JOBS + 2] = "";
+
+	for (int i = 0; i <= d->nzones; i++)
+		if (scripts[i][0])
+			str_format(line + strlen(line), sizeof(line) - strlen(line), "%d ", i);
+	str_format(line + strlen(line), sizeof(line) - strlen(line), "\n");
+	nf_path(d, id, ".nft", path, sizeof(path));
+	return nf_record_line(path, line);
+}
+
+/*
+ * Which namespaces may hold fault id's table: those recorded, or all of them when there is
+ * no record (the table is removed wherever it is: a missing one is no error).
+ */
+static void recorded_tables(struct driver *d, const char *id, bool *where)
+{
+	char path[LOCAL_PATH_LEN + 64], *text, *p, *end;
+
+	nf_path(d, id, ".nft", path, sizeof(path));
+	text = file_read_all(path, NULL);
+	for (int i = 0; i <= d->nzones; i++)
+		where[i] = text == NULL;
+	if (!text)
+		return;
+	for (p = text;; p = end) {
+		long i = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (i >= 0 && i <= d->nzones)
+			where[i] = true;
+	}
+	free(text);
+}
+
+/* Load the scripts of the zones (index < nzones) and of the root namespace (nzones) at once. */
+static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
+{
+	const char *ns[NF_NFT_MAX_JOBS], *text[NF_NFT_MAX_JOBS];
+
+	for (int i = 0; i <= d->nzones; i++) {
+		ns[i] = i < d->nzones ? d->zones[i].netns : NULL;
+		text[i] = scripts[i];
+	}
+	return nft_run_all(ns, text, d->nzones + 1);
+}
+
+/* Delete tables named in each namespace (those that exist), every namespace at once. */
+static bool nft_drop_tables(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
+{
+	for (int i = 0; i < d->nzones; i++)
+		if (!net_netns_exists(d->zones[i].netns))
+			scripts[i][0] = '\0'; /* a namespace that is gone holds nothing */
+	return nft_load(d, scripts);
 }
 
 /* Queue packets from x to y to the netdelay of the namespace that holds the rule. */
 static bool add_delay(struct driver *d, const char *id, struct party x, struct party y,
-		      const int *queues)
+		      const int *queues, char (*scripts)[NF_SCRIPT_LEN])
 {
-	char q[16], *target[] = { "-j", "NFQUEUE", "--queue-num", q, "--queue-bypass", NULL };
 	int z = y.zone >= 0 ? y.zone : x.zone;
+	char line[512];
 
-	str_format(q, sizeof(q), "%d", queues[z]);
-	if (y.zone >= 0) {
-		char *m[] = { "-i", "eth0", "-s", (char *)addr_of(d, x), NULL };
+	if (y.zone >= 0)
+		str_format(line, sizeof(line), "PREROUTING -i eth0 -s %s/32", addr_of(d, x));
+	else
+		str_format(line, sizeof(line), "OUTPUT -d %s/32 -o eth0", d->bridge_ip);
+	str_format(line + strlen(line), sizeof(line) - strlen(line), " -m comment --comment "
+		   NF_COMMENT "%s -j NFQUEUE --queue-num %d --queue-bypass", id, queues[z]);
+	return script_add(scripts[z], NF_SCRIPT_LEN, line);
+}
 
-		return ipt_insert(d->zones[z].netns, "mangle", "PREROUTING", id, m, target);
-	} else {
-		char *m[] = { "-o", "eth0", "-d", d->bridge_ip, NULL };
+/*
+ * One `iptables-restore --noflush` per namespace whose script is not empty, all at once,
+ * each loading its script ("*mangle", the lines given as "-<op> <rule>", COMMIT) as one
+ * transaction. op: 'I' inserts, 'D' deletes. Logs failures unless quiet.
+ */
+static bool ipt_restore_all(struct driver *d, const char *id, char (*rules)[NF_SCRIPT_LEN],
+			    char op, bool quiet)
+{
+	pid_t pids[NF_NFT_MAX_JOBS];
+	char path[NF_NFT_MAX_JOBS][LOCAL_PATH_LEN + 80], err[NF_NFT_MAX_JOBS][LOCAL_PATH_LEN + 80];
+	char nspath[96];
+	bool ok = true;
 
-		return ipt_insert(d->zones[z].netns, "mangle", "OUTPUT", id, m, target);
+	for (int i = 0; i <= d->nzones; i++) {
+		const char *ns = i < d->nzones ? d->zones[i].netns : NULL;
+		char *text, *line, *save = NULL;
+		size_t len = strlen(rules[i]) * 2 + 64, used;
+
+		pids[i] = -1;
+		if (!rules[i][0] || (ns && !net_netns_exists(ns)))
+			continue;
+		text = xmalloc(len);
+		str_format(text, len, "*mangle\n");
+		{
+			char *copy = xstrdup(rules[i]);
+
+			for (line = strtok_r(copy, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				used = strlen(text);
+				str_format(text + used, len - used, "-%c %s\n", op, line);
+			}
+			free(copy);
+		}
+		used = strlen(text);
+		str_format(text + used, len - used, "COMMIT\n");
+		str_format(path[i], sizeof(path[i]), "%s/netfault/%s.%d.ipt", d->dir, id, i);
+		str_format(err[i], sizeof(err[i]), "%s/netfault/%s.%d.err", d->dir, id, i);
+		if (!file_write_atomic(path[i], text, strlen(text))) {
+			free(text);
+			ok = false;
+			continue;
+		}
+		free(text);
+		str_format(nspath, sizeof(nspath), "/run/netns/%s", ns ? ns : "");
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			/* Only system calls here: the parent may have threads. */
+			char *argv[] = { NF_IPTABLES_RESTORE, "-w", "--noflush", NULL };
+			int in = open(path[i], O_RDONLY | O_CLOEXEC), out;
+
+			out = open(err[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (ns) {
+				int fd = open(nspath, O_RDONLY | O_CLOEXEC);
+
+				if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+					_exit(126);
+			}
+			if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+				_exit(126);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		if (pids[i] < 0) {
+			log_error("network fault %s: fork: %s", id, strerror(errno));
+			ok = false;
+		}
 	}
+	for (int i = 0; i <= d->nzones; i++) {
+		int status = 0;
+
+		if (pids[i] <= 0)
+			continue;
+		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			char *msg = file_read_all(err[i], NULL);
+
+			if (!quiet)
+				log_error("network fault %s: iptables-restore in %s failed: %s", id,
+					  i < d->nzones ? d->zones[i].netns : "the root namespace",
+					  msg ? msg : "(no output)");
+			free(msg);
+			ok = false;
+		}
+		unlink(path[i]);
+		unlink(err[i]);
+	}
+	return ok;
+}
+
+/* Record the queue rules of fault id (zone index, tab, rule), so a revert deletes them at once. */
+static bool record_rules(struct driver *d, const char *id, char (*rules)[NF_SCRIPT_LEN])
+{
+	char path[LOCAL_PATH_LEN + 64];
+	bool ok = true;
+
+	nf_path(d, id, ".ipt", path, sizeof(path));
+	for (int i = 0; ok && i <= d->nzones; i++) {
+		char *copy = xstrdup(rules[i]), *line, *save = NULL;
+
+		for (line = strtok_r(copy, "\n", &save); ok && line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char rec[600];
+
+			str_format(rec, sizeof(rec), "%d\t%s\n", i, line);
+			ok = nf_record_line(path, rec);
+		}
+		free(copy);
+	}
+	return ok;
+}
+
+/*
+ * Delete the recorded queue rules of fault id, one restore per namespace at once; when that
+ * is not possible (no record, or a rule already gone), rule by rule from the listings.
+ */
+static bool ipt_delete_recorded(struct driver *d, const char *id)
+{
+	char path[LOCAL_PATH_LEN + 64], *text, *line, *save = NULL;
+	char (*rules)[NF_SCRIPT_LEN];
+	bool ok = false;
+
+	nf_path(d, id, ".ipt", path, sizeof(path));
+	text = file_read_all(path, NULL);
+	if (text) {
+		rules = xmalloc(sizeof(*rules) * NF_NFT_MAX_JOBS);
+		memset(rules, 0, sizeof(*rules) * NF_NFT_MAX_JOBS);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *tab = strchr(line, '\t');
+			int i = (int)strtol(line, NULL, 10);
+
+			if (tab && i >= 0 && i <= d->nzones)
+				script_add(rules[i], NF_SCRIPT_LEN, tab + 1);
+		}
+		ok = ipt_restore_all(d, id, rules, 'D', true);
+		free(rules);
+		free(text);
+	}
+	if (!ok) {
+		ok = true;
+		for (int i = 0; i < d->nzones; i++)
+			ok &= ipt_delete(d->zones[i].netns, "mangle", id, NULL);
+	}
+	if (ok)
+		unlink(path);
+	return ok;
 }
 
 /* Rate-limit every pair at its sender: one class per sending zone, per zone for the client. */
@@ -588,14 +792,40 @@ bool local_net_apply(struct driver *d, const struct net_fault *f)
 					goto fail;
 			}
 		}
-		for (int i = 0; i < npairs; i++)
-			if (!add_delay(d, f->id, pairs[i][0], pairs[i][1], queues))
+		{
+			/* Every namespace's queue rules in one restore each, all at once. */
+			char (*rules)[NF_SCRIPT_LEN] = xmalloc(sizeof(*rules) * NF_NFT_MAX_JOBS);
+			bool ok = true;
+
+			memset(rules, 0, sizeof(*rules) * NF_NFT_MAX_JOBS);
+			for (int i = 0; ok && i < npairs; i++)
+				ok = add_delay(d, f->id, pairs[i][0], pairs[i][1], queues, rules);
+			ok = ok && record_rules(d, f->id, rules) &&
+			     ipt_restore_all(d, f->id, rules, 'I', false);
+			free(rules);
+			if (!ok)
 				goto fail;
+		}
 	}
-	if (f->loss_pct > 0)
-		for (int i = 0; i < npairs; i++)
-			if (!add_drop(d, f->id, pairs[i][0], pairs[i][1], f->loss_pct))
-				goto fail;
+	if (f->loss_pct > 0) {
+		/* One transaction per namespace, all namespaces at once: the cut is one instant. */
+		char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
+		char table[NF_TABLE_LEN];
+		bool ok = true;
+
+		memset(scripts, 0, sizeof(*scripts) * NF_NFT_MAX_JOBS);
+		nft_table(d, f->id, table, sizeof(table));
+		for (int i = 0; ok && i < npairs; i++) {
+			int y = pairs[i][1].zone >= 0 ? pairs[i][1].zone : d->nzones;
+
+			ok = add_drop(d, table, pairs[i][0], pairs[i][1], f->loss_pct, scripts[y],
+				      NF_SCRIPT_LEN);
+		}
+		ok = ok && record_tables(d, f->id, scripts) && nft_load(d, scripts);
+		free(scripts);
+		if (!ok)
+			goto fail;
+	}
 	if (f->rate_bps > 0 && !add_rate(d, f, pairs, npairs))
 		goto fail;
 	log_debug("network fault %s: %d directed pairs", f->id, npairs);
@@ -614,15 +844,70 @@ bool local_net_revert(struct driver *d, const char *id)
 		log_error("network fault: bad id '%s'", id ? id : "(null)");
 		return false;
 	}
-	/* Rules first: nothing new is queued or dropped; then the netdelays let theirs go. */
-	for (int t = 0; nf_tables[t]; t++) {
-		for (int i = 0; i < d->nzones; i++)
-			ok &= ipt_delete(d->zones[i].netns, nf_tables[t], id, NULL);
-		ok &= ipt_delete(NULL, nf_tables[t], id, d->bridge);
+	/* Drops first, every namespace at once (adding first makes a missing table no error). */
+	{
+		char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
+		char table[NF_TABLE_LEN];
+
+		bool where[NF_NFT_MAX_JOBS];
+
+		nft_table(d, id, table, sizeof(table));
+		recorded_tables(d, id, where);
+		for (int i = 0; i <= d->nzones; i++) {
+			scripts[i][0] = '\0';
+			if (where[i])
+				str_format(scripts[i], NF_SCRIPT_LEN, "add table ip %s\ndelete table ip "
+					   "%s\n", table, table);
+		}
+		if (nft_drop_tables(d, scripts)) {
+			nf_path(d, id, ".nft", path, sizeof(path));
+			unlink(path);
+		} else {
+			ok = false;
+		}
+		free(scripts);
 	}
+	/* Queue rules (a latency fault's, recorded with its netdelays), then the netdelays. */
+	nf_path(d, id, ".pids", path, sizeof(path));
+	if (access(path, F_OK) == 0)
+		ok &= ipt_delete_recorded(d, id);
 	ok &= netdelay_stop_fault(d, id);
 	nf_path(d, id, ".tc", path, sizeof(path));
 	ok &= tc_unlimit_file(path);
+	return ok;
+}
+
+/* Delete every table of ours (any fault id) in the zones and, on our bridge, the root. */
+static bool nft_sweep(struct driver *d)
+{
+	char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
+	char (*names)[NF_TABLE_LEN] = xmalloc(sizeof(*names) * NF_SWEEP_MAX);
+	char prefix[NF_TABLE_LEN];
+	bool ok = true;
+
+	str_format(prefix, sizeof(prefix), NF_TABLE_PREFIX "%s_", d->bridge);
+	for (int i = 0; i <= d->nzones; i++) {
+		const char *ns = i < d->nzones ? d->zones[i].netns : NULL;
+		int n = 0;
+
+		scripts[i][0] = '\0';
+		if (ns && !net_netns_exists(ns))
+			continue;
+		n = nft_tables_with_prefix(ns, prefix, names, NF_SWEEP_MAX);
+		if (n < 0) {
+			ok = false;
+			continue;
+		}
+		for (int k = 0; k < n; k++) {
+			char line[NF_TABLE_LEN + 32];
+
+			str_format(line, sizeof(line), "delete table ip %s", names[k]);
+			ok &= script_add(scripts[i], NF_SCRIPT_LEN, line);
+		}
+	}
+	ok &= nft_drop_tables(d, scripts);
+	free(names);
+	free(scripts);
 	return ok;
 }
 
@@ -631,6 +916,8 @@ bool local_net_sweep(struct driver *d)
 	char dir[LOCAL_PATH_LEN + 16];
 	bool ok = true;
 
+	ok &= nft_sweep(d);
+	/* iptables rules: the latency fault's queues, and drops of versions before nftables. */
 	for (int t = 0; nf_tables[t]; t++) {
 		for (int i = 0; i < d->nzones; i++)
 			ok &= ipt_delete(d->zones[i].netns, nf_tables[t], NULL, NULL);

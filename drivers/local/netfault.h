@@ -12,7 +12,26 @@
 
 #include "local.h"
 
-#define NF_COMMENT "bise:" /* every rule's comment: "bise:<fault id>" */
+#define NF_COMMENT "bise:" /* every iptables rule's comment: "bise:<fault id>" */
+#define NF_NFT_MAX_JOBS (DRIVER_MAX_MEMBERS + 1) /* every zone and the root namespace */
+#define NF_TABLE_LEN 128
+
+/*
+ * Initialise libnftables once in this process. Its first context took 10-70 ms on a loaded
+ * machine: done when a cluster is opened, not when the first fault is due.
+ */
+void nft_prepare(void);
+
+/*
+ * Load scripts[i] into namespace netns[i] (NULL: the root one), every namespace in its own
+ * thread at once, each script one nftables transaction (all of it or nothing); empty or
+ * NULL scripts are skipped. True when every one loaded; logs each failure.
+ */
+bool nft_run_all(const char *const *netns, const char *const *scripts, int n);
+
+/* Names of the ip-family tables in netns that start with prefix; -1 when unlistable. */
+int nft_tables_with_prefix(const char *netns, const char *prefix, char (*names)[NF_TABLE_LEN],
+			   int max);
 
 /* Append one line to a record file and fsync it; logs its own error. */
 bool nf_record_line(const char *path, const char *line);

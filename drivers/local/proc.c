@@ -266,8 +266,9 @@ bool cg_kill(const char *path, int64_t timeout_us)
 /* Remove a cgroup and its empty children (depth first). */
 void cg_remove(const char *path)
 {
-	/* Our tree below a zone is zone/{etcd,pg}. */
-	static const char *const leaves[] = { "etcd", "pg", NULL };
+	/* Our tree below a zone is zone/{etcd,pg,pg/paused,awake}. */
+	static const char *const leaves[] = { "etcd", "pg/" LOCAL_CG_PAUSED, "pg", LOCAL_CG_AWAKE,
+					      NULL };
 	char sub[LOCAL_PATH_LEN + 64];
 
 	for (int i = 0; leaves[i]; i++) {
@@ -308,6 +309,11 @@ bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len)
 	if (cg) {
 		cg += 3;
 		cglen = strcspn(cg, "\n");
+		/* A paused postmaster is in the pg cgroup's child (procfault.c). */
+		if (cglen > strlen("/" LOCAL_CG_PAUSED) &&
+		    memcmp(cg + cglen - strlen("/" LOCAL_CG_PAUSED), "/" LOCAL_CG_PAUSED,
+			   strlen("/" LOCAL_CG_PAUSED)) == 0)
+			cglen -= strlen("/" LOCAL_CG_PAUSED);
 		ours = cglen > 1 && cglen <= pglen && memcmp(z->cg_pg + pglen - cglen, cg, cglen) == 0;
 	}
 	if (!ours) {

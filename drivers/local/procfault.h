@@ -1,11 +1,12 @@
 /*
  * procfault.h - the local backend's process and disk faults: pausing a member's processes
- * (SIGSTOP/SIGCONT), a zone's power loss (every process SIGKILLed through cgroup.kill and
+ * (the cgroup v2 freezer), a zone's power loss (every process SIGKILLed through cgroup.kill and
  * the zone's root-side veth set down), cgroup-v1 blkio throttles, the zone's network
  * namespace for client threads, and the sweep that undoes all of these.
  *
- * Markers the sweep relies on: a stopped process in the cluster's cgroups, a zone veth that
- * is down, a blkio group under <blkio mount>/bise/<cluster>/. Nothing else makes these.
+ * Markers the sweep relies on: a frozen pg cgroup, the cgroups pg/paused and <zone>/awake a
+ * pause makes, a stopped process in the cluster's cgroups, a zone veth that is down, a
+ * blkio group under <blkio mount>/bise/<cluster>/. Nothing else makes these.
  */
 #ifndef BISE_LOCAL_PROCFAULT_H
 #define BISE_LOCAL_PROCFAULT_H
@@ -17,10 +18,10 @@
 #include "local.h"
 
 /*
- * SIGSTOP (frozen) or SIGCONT the member's processes: postgres = every PostgreSQL process
- * of the zone's pg cgroup (postmaster, its children, pg_rewind...), patroni = the Patroni
- * agent, both = the whole pg cgroup. The set is recomputed each call, by PID only.
- * Freezing waits until the processes are in state T. Idempotent.
+ * Freeze (frozen) or thaw the member's processes with the cgroup v2 freezer: postgres =
+ * every PostgreSQL process of the zone's pg cgroup (postmaster, its children, pg_rewind...),
+ * patroni = the Patroni agent, both = the whole pg cgroup. Freezing returns once
+ * cgroup.events says frozen; thawing also puts back what the freeze moved. Idempotent.
  */
 bool procfault_pause(struct driver *d, const char *member, enum pause_what what, bool frozen);
 
@@ -55,7 +56,8 @@ bool procfault_io_throttle_possible(const struct driver *d, char *why, size_t wh
 bool procfault_client_netns(struct driver *d, const char *zone, char *path, size_t len);
 
 /*
- * Undo what this file's faults leave: SIGCONT every process in the cluster's cgroups, remove
+ * Undo what this file's faults leave: thaw the zones' pg cgroups (moving back what a pause
+ * moved), SIGCONT every stopped process in the cluster's cgroups, remove
  * the blkio throttles and groups, bring every zone veth up. Restarting killed processes is
  * not the sweep's job (heal does it from the journal). Idempotent.
  */

@@ -65,28 +65,31 @@ static int suite_clean(void)
 	return itest_dirs_remove(&dirs);
 }
 
-/* Number of iptables rules tagged by bise in the zones' namespaces and the root one. */
+/* Number of bise's iptables rules and nftables tables in the zones' namespaces and the root one. */
 static int bise_rules(void)
 {
+	static const char *const tools[][2] = { { "iptables-save", "bise:bise-" },
+						{ "nft list tables", "table ip bise_" } };
 	int n = 0;
 
-	for (int i = 0; i <= sc.cluster.nzones; i++) {
-		char cmd[256], line[512];
-		FILE *p;
+	for (int i = 0; i <= sc.cluster.nzones; i++)
+		for (int t = 0; t < 2; t++) {
+			char cmd[256], line[512];
+			FILE *p;
 
-		if (i < sc.cluster.nzones)
-			str_format(cmd, sizeof(cmd), "ip netns exec bise-%s-%s iptables-save 2>/dev/null",
-				   CLUSTER, sc.cluster.zones[i]);
-		else
-			str_copy(cmd, sizeof(cmd), "iptables-save 2>/dev/null");
-		p = popen(cmd, "r");
-		if (!p)
-			continue;
-		while (fgets(line, sizeof(line), p))
-			if (strstr(line, "bise:bise-"))
-				n++;
-		pclose(p);
-	}
+			if (i < sc.cluster.nzones)
+				str_format(cmd, sizeof(cmd), "ip netns exec bise-%s-%s %s 2>/dev/null",
+					   CLUSTER, sc.cluster.zones[i], tools[t][0]);
+			else
+				str_format(cmd, sizeof(cmd), "%s 2>/dev/null", tools[t][0]);
+			p = popen(cmd, "r");
+			if (!p)
+				continue;
+			while (fgets(line, sizeof(line), p))
+				if (strstr(line, tools[t][1]))
+					n++;
+			pclose(p);
+		}
 	return n;
 }
 

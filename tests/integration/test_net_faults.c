@@ -249,7 +249,7 @@ static int count_lines(const char *out, const char *word1, const char *word2)
 	return n;
 }
 
-/* Everything a network fault leaves: bise rules, netdelays, htb qdiscs; printed if verbose. */
+/* Everything a network fault leaves: bise rules and tables, netdelays, htb qdiscs; printed if verbose. */
 static int count_leftovers(bool verbose)
 {
 	static char out[65536];
@@ -272,6 +272,16 @@ static int count_leftovers(bool verbose)
 			n += k;
 		}
 		{
+			char *argv[] = { "/usr/bin/nsenter", nsarg, "/usr/sbin/nft", "list", "tables",
+					 NULL };
+
+			itest_capture(argv, true, out, sizeof(out));
+			k = count_lines(out, "table ip bise_", NULL);
+			if (k && verbose)
+				fprintf(stderr, "\n  nftables tables left in %s:\n%s", zones[z], out);
+			n += k;
+		}
+		{
 			char *argv[] = { "/usr/bin/nsenter", nsarg, "/usr/sbin/tc", "qdisc", "show", NULL };
 
 			itest_capture(argv, true, out, sizeof(out));
@@ -288,6 +298,16 @@ static int count_leftovers(bool verbose)
 		k = count_lines(out, "bise:", SUBNET ".");
 		if (k && verbose)
 			fprintf(stderr, "\n  left in the root namespace (%s): %d rules\n", tables[t], k);
+		n += k;
+	}
+	{
+		/* Drops towards the client are our tables in the root namespace. */
+		char *argv[] = { "/usr/sbin/nft", "list", "tables", NULL };
+
+		itest_capture(argv, true, out, sizeof(out));
+		k = count_lines(out, "table ip bise_", NULL);
+		if (k && verbose)
+			fprintf(stderr, "\n  nftables tables left in the root namespace:\n%s", out);
 		n += k;
 	}
 	{

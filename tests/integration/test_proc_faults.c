@@ -1,7 +1,7 @@
 /*
  * test_proc_faults.c - process-pause, zone-outage and io-throttle through their fault
  * files on a real local cluster (etcd, Patroni, PostgreSQL 15 in network namespaces):
- * processes really stop (state T) and resume, a held connection's query hangs and then
+ * processes really stop (frozen by the cgroup v2 freezer) and resume, a held connection's query hangs and then
  * answers, a dark zone's processes are gone and its address silent, it streams again
  * after the revert, a blkio throttle raises commit latency without a failover, and a
  * sweep from a fresh driver leaves nothing stopped. Needs root; with CI=true a non-root
@@ -68,6 +68,40 @@ static int read_pids(const char *zone, const char *group, pid_t *out, int max)
 	return n;
 }
 
+/* The zone's pg processes: in the pg cgroup, or where a partial pause moved Patroni. */
+static int read_pg_pids(const char *zone, pid_t *out, int max)
+{
+	static const char *const more[] = { "pg/paused", "awake" };
+	int n = read_pids(zone, "pg", out, max), m;
+
+	for (int i = 0; n >= 0 && i < 2; i++) {
+		m = read_pids(zone, more[i], out + n, max - n);
+		if (m > 0)
+			n += m;
+	}
+	return n;
+}
+
+/* Is pid in a cgroup whose cgroup.events says "frozen 1" (the v2 freezer holds it)? */
+static bool in_frozen_cgroup(pid_t pid)
+{
+	char path[512], *text, *cg;
+	bool frozen = false;
+
+	str_format(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	text = file_read_all(path, NULL);
+	cg = text ? strstr(text, "0::/") : NULL;
+	if (cg) {
+		cg[3 + strcspn(cg + 3, "\n")] = '\0';
+		str_format(path, sizeof(path), "/sys/fs/cgroup/unified%s/cgroup.events", cg + 3);
+		free(text);
+		text = file_read_all(path, NULL);
+		frozen = text && strstr(text, "frozen 1");
+	}
+	free(text);
+	return frozen;
+}
+
 static char state_of(pid_t pid)
 {
 	char path[64], *text, *paren, s = '?';
@@ -104,12 +138,12 @@ struct census {
 static struct census take_census(const char *zone)
 {
 	pid_t pids[MAX_PIDS];
-	int n = read_pids(zone, "pg", pids, MAX_PIDS);
+	int n = read_pg_pids(zone, pids, MAX_PIDS);
 	struct census c = { 0, 0, 0, 0 };
 
 	for (int i = 0; i < n; i++) {
 		char s = state_of(pids[i]);
-		bool stopped = s == 'T' || s == 't';
+		bool stopped = s == 'T' || s == 't' || in_frozen_cgroup(pids[i]);
 
 		if (s == '?')
 			continue;
@@ -124,7 +158,7 @@ static struct census take_census(const char *zone)
 	return c;
 }
 
-/* Stopped processes anywhere in the cluster's cgroups. */
+/* Stopped or frozen processes anywhere in the cluster's cgroups. */
 static int stopped_in_cluster(void)
 {
 	static const char *const groups[] = { "etcd", "pg" };
@@ -133,12 +167,13 @@ static int stopped_in_cluster(void)
 
 	for (int z = 0; z < scenario.cluster.nzones; z++)
 		for (int g = 0; g < 2; g++) {
-			int n = read_pids(scenario.cluster.zones[z], groups[g], pids, MAX_PIDS);
+			int n = g ? read_pg_pids(scenario.cluster.zones[z], pids, MAX_PIDS)
+				  : read_pids(scenario.cluster.zones[z], groups[g], pids, MAX_PIDS);
 
 			for (int i = 0; i < n; i++) {
 				char s = state_of(pids[i]);
 
-				stopped += s == 'T' || s == 't';
+				stopped += s == 'T' || s == 't' || in_frozen_cgroup(pids[i]);
 			}
 		}
 	return stopped;
@@ -388,13 +423,22 @@ static void test_pause_postgres(void)
 	CU_ASSERT_TRUE(fault_revert(&st, m[p].name)); /* idempotent */
 	after = take_census(m[p].name);
 	CU_ASSERT_EQUAL(after.pg_stopped + after.other_stopped, 0);
+	{
+		char child[256];
+
+		/* The thaw moved everything back: no cgroup of the pause is left behind. */
+		str_format(child, sizeof(child), CGROUP_ROOT "/%s/pg/paused", m[p].name);
+		CU_ASSERT_NOT_EQUAL(access(child, F_OK), 0);
+		str_format(child, sizeof(child), CGROUP_ROOT "/%s/awake", m[p].name);
+		CU_ASSERT_NOT_EQUAL(access(child, F_OK), 0);
+	}
 	answered = result_within(c, 3000000);
 	CU_ASSERT(answered);
 	if (answered) {
 		PGresult *r = PQgetResult(c);
 
 		CU_ASSERT_EQUAL(PQresultStatus(r), PGRES_TUPLES_OK);
-		fprintf(stderr, "\n  resumed: the held query answered %.0f ms after SIGCONT",
+		fprintf(stderr, "\n  resumed: the held query answered %.0f ms after the thaw",
 			(double)(mono_now_us() - t0) / 1e3);
 		PQclear(r);
 		while ((r = PQgetResult(c)))
