@@ -1,26 +1,16 @@
-/* trial.c - one trial: workload, fault steps on time, recovery, read-back, verdicts. */
+/* trial.c - one trial: the workload, the plan walked against its deadlines, recovery, read-back. */
 #include "trial.h"
 
 #include "driver.h"
 #include "event.h"
 #include "fault.h"
-#include "heal.h"
 #include "progress.h"
 #include "journal.h"
-#include "metrics.h"
 #include "plan.h"
-#include "report.h"
-#include "slo.h"
-#include "units.h"
 #include "util.h"
-#include "watchdog.h"
 #include "workload.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
