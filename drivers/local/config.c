@@ -199,10 +199,11 @@ static char *patroni_yaml(const struct driver *d, const struct local_zone *z)
 		   "        hot_standby: 'on'\n"
 		   "        wal_log_hints: 'on'\n"
 		   "        wal_keep_size: 128MB\n"
-		   "        max_connections: 100\n"
+		   "        max_connections: %d\n"
 		   "        max_wal_senders: 10\n"
 		   "        max_replication_slots: 10\n"
-		   "        fsync: 'on'\n");
+		   "        fsync: 'on'\n",
+	       CLUSTER_MAX_CONNECTIONS); /* the scenario loader keeps the workload within it */
 	sb_add(&b, "  initdb:\n  - encoding: UTF8\n  - data-checksums\n  - no-sync\n");
 	sb_add(&b, "postgresql:\n");
 	sb_add(&b, "  listen: %s,127.0.0.1:5432\n  connect_address: %s:5432\n", z->ip, z->ip);
