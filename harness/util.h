@@ -42,7 +42,7 @@ char *file_read_all(const char *path, size_t *len);
 /* Write a whole file atomically (tmp + fsync + rename); logs its own error. */
 bool file_write_atomic(const char *path, const char *data, size_t len);
 
-/* mkdir -p with the given mode; logs its own error. */
+/* mkdir -p: path with the given mode, missing parents 0755; logs its own error. */
 bool mkdir_p(const char *path, unsigned mode);
 
 #endif

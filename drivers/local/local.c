@@ -327,7 +327,7 @@ static bool local_up(struct driver *d, double *seconds)
 			  d->spec.name, d->state_file);
 		return false;
 	}
-	if (!local_preflight(&d->spec, why, sizeof(why))) {
+	if (!local_preflight(&d->spec, why, sizeof(why)) || !local_check_reach(d, why, sizeof(why))) {
 		log_error("local up: %s", why);
 		return false;
 	}

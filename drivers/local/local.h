@@ -64,6 +64,8 @@ struct driver {
 /* config.c: names, paths, generated files and the state file. */
 bool local_layout(struct driver *d, char *why, size_t why_len);
 bool local_write_files(struct driver *d);
+/* Whether LOCAL_RUN_USER can reach d->dir through every directory that exists on the way. */
+bool local_check_reach(const struct driver *d, char *why, size_t why_len);
 bool local_state_load(struct driver *d);
 bool local_secrets_load(struct driver *d);
 bool local_rm_rf(const char *path);

@@ -101,8 +101,7 @@ bool proc_chown_user(const char *path)
 /* What the daemon was doing when it failed (the 1-based result of spawn_prepare). */
 static const char *const spawn_steps[] = { "join the cgroup", "enter the network namespace",
 					   "switch to user " LOCAL_RUN_USER,
-					   "enter the zone directory (can " LOCAL_RUN_USER
-					   " reach the state root?)" };
+					   "enter its zone directory" };
 
 /* Everything the daemon needs, opened and looked up before the fork. */
 struct spawn_ctx {
@@ -169,7 +168,9 @@ bool proc_spawn(const struct local_zone *z, const char *cgroup, const char *log_
 	} else if (fchown(logfd, c.uid, c.gid) != 0) {
 		str_format(why, why_len, "cannot chown %s: %s", log_path, strerror(errno));
 	} else if (!daemon_start(&spec, &pid, reason, sizeof(reason))) {
-		str_format(why, why_len, "%s in %s", reason, z->netns);
+		/* The zone directory named: a chdir failure is a state root postgres cannot reach. */
+		str_format(why, why_len, "%s in %s (zone directory %s; every directory above it must "
+			   "be searchable by %s)", reason, z->netns, z->dir, LOCAL_RUN_USER);
 	} else {
 		ok = true;
 	}
