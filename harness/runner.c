@@ -316,8 +316,11 @@ void runner_print_suite(const struct scenario_result *results, int n, const char
 		const struct scenario_result *r = &results[i];
 		int nfail = first_failure(r, failure, sizeof(failure));
 
-		fprintf(out, "%-32s %6d  %-7s %s", r->scenario->name, r->ntrials,
-			r->overall == VERDICT_FAIL ? "FAIL" : "pass", failure);
+		fprintf(out, "%-32s %6d  ", r->scenario->name, r->ntrials);
+		if (nfail > 0)
+			fprintf(out, "%-7s %s", r->overall == VERDICT_FAIL ? "FAIL" : "pass", failure);
+		else
+			fputs(r->overall == VERDICT_FAIL ? "FAIL" : "pass", out);
 		if (nfail > 1)
 			fprintf(out, " (+%d more)", nfail - 1);
 		fputc('\n', out);

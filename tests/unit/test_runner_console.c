@@ -142,7 +142,7 @@ static void test_suite_table(void)
 	fclose(f);
 	line = strstr(text, "primary-pod-kill");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(line);
-	CU_ASSERT_PTR_NOT_NULL(strstr(line, "      1  pass    \n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "      1  pass\n"));
 	line = strstr(text, "frozen-primary-etcd-api-v3");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(line);
 	/* The first failure, its measured value and trial, and how many more. */
