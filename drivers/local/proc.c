@@ -101,7 +101,7 @@ bool proc_chown_user(const char *path)
 
 /* What the daemon was doing when it failed (the 1-based result of spawn_prepare). */
 static const char *const spawn_steps[] = { "join the cgroup", "enter the network namespace",
-					   "switch to user " LOCAL_RUN_USER,
+					   ("switch to user " LOCAL_RUN_USER),
 					   "enter its zone directory" };
 
 /* Everything the daemon needs, opened and looked up before the fork. */
