@@ -296,10 +296,9 @@ bool proc_wait_gone(const struct proc_id *ids, int n, int64_t timeout_us)
 	int64_t deadline = mono_now_us() + timeout_us;
 	unsigned long long start;
 	char state = '?';
-	int left = n;
+	for (;;) {
+		int left = 0;
 
-	while (left > 0) {
-		left = 0;
 		for (int i = 0; i < n; i++)
 			if (proc_stat_of(ids[i].pid, &start, &state) && start == ids[i].start)
 				left++;
