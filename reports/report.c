@@ -76,6 +76,8 @@ bool reports_write_index(const struct scenario_result *results, int n, const cha
 	return write_suite_file(run_dir, "summary.md", report_index_md, results, n) && ok;
 }
 
+static void print_verdicts(const struct verdict *vs, int n, bool across, FILE *out);
+
 static void print_trial(const struct scenario_result *r, const struct trial_result *t, FILE *out)
 {
 	const struct metrics *m = &t->metrics;
@@ -88,27 +90,44 @@ static void print_trial(const struct scenario_result *r, const struct trial_resu
 		fprintf(out, "  trial %d did not complete: %s\n", t->trial, t->error);
 	if (m->promote_seen) {
 		duration_format(m->promotion_dur_us, buf, sizeof(buf));
-		fprintf(out, "  new primary %s (timeline %d) seen %s after the fault (old primary %s)\n",
-			m->new_primary, m->new_timeline, buf, m->old_primary[0] ? m->old_primary : "?");
+		/* The old primary is unknown when the watcher saw none before the fault. */
+		fprintf(out, "  new primary %s (timeline %d) seen %s after the fault", m->new_primary,
+			m->new_timeline, buf);
+		if (m->old_primary[0])
+			fprintf(out, " (old primary %s)", m->old_primary);
+		fputc('\n', out);
 	}
-	/* The platform's role label (a Kubernetes watch); n/a where the backend has none. */
+	/* The platform's role label: only where the backend watches one (Kubernetes). */
 	if (m->label_switch_seen) {
 		duration_format(m->label_switch_dur_us, buf, sizeof(buf));
 		fprintf(out, "  primary label on %s %s after the fault\n", m->label_new_primary, buf);
-	} else {
-		fputs("  primary label switch: n/a\n", out);
+	} else if (m->api_roles_seen && m->fault_seen) {
+		fputs("  primary label: no other pod labelled primary after the fault\n", out);
 	}
 	if (m->readback_seen)
 		fprintf(out,
 			"  read back %lld rows: %lld lost, %lld indeterminate found, %lld phantom; accounting %s\n",
 			(long long)m->found, (long long)m->lost, (long long)m->recovered,
 			(long long)m->phantom, m->balanced ? "balanced" : "NOT BALANCED");
-	if (t->nverdicts == 0)
-		return;
-	fprintf(out, "  %-22s %-12s %-12s %s\n", "SLO", "threshold", "measured", "verdict");
-	for (int i = 0; i < t->nverdicts; i++) {
-		const struct verdict *v = &t->verdicts[i];
+	print_verdicts(t->verdicts, t->nverdicts, false, out);
+}
 
+/*
+ * The SLO table. A statistic over the trials ("p95(failover_time)") is a skip in every
+ * trial and judged once after them: it is printed there only (across).
+ */
+static void print_verdicts(const struct verdict *vs, int n, bool across, FILE *out)
+{
+	bool header = false;
+
+	for (int i = 0; i < n; i++) {
+		const struct verdict *v = &vs[i];
+
+		if (!across && slo_is_trial_stat(v->slo))
+			continue;
+		if (!header)
+			fprintf(out, "  %-22s %-12s %-12s %s\n", "SLO", "threshold", "measured", "verdict");
+		header = true;
 		fprintf(out, "  %-22s %-12s %-12s %s%s%s\n", v->slo->metric, v->slo->text,
 			v->kind == VERDICT_SKIP ? "-" : v->measured_text, verdict_name(v->kind),
 			v->reason[0] ? ": " : "", v->reason);
@@ -122,5 +141,9 @@ void report_print_table(const struct scenario_result *r, FILE *out)
 		fprintf(out, "  cluster provisioned in %.2f s\n", r->provision_seconds);
 	for (int i = 0; i < r->ntrials; i++)
 		print_trial(r, &r->trials[i], out);
+	if (r->nstat_verdicts > 0) {
+		fprintf(out, "  over %d trial%s:\n", r->ntrials, r->ntrials == 1 ? "" : "s");
+		print_verdicts(r->stat_verdicts, r->nstat_verdicts, true, out);
+	}
 	fprintf(out, "  result: %s\n", r->overall == VERDICT_FAIL ? "FAIL" : "PASS");
 }

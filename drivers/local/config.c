@@ -215,10 +215,11 @@ static char *patroni_yaml(const struct driver *d, const struct local_zone *z)
 		   "        hot_standby: 'on'\n"
 		   "        wal_log_hints: 'on'\n"
 		   "        wal_keep_size: 128MB\n"
-		   "        max_connections: 100\n"
+		   "        max_connections: %d\n"
 		   "        max_wal_senders: 10\n"
 		   "        max_replication_slots: 10\n"
-		   "        fsync: 'on'\n");
+		   "        fsync: 'on'\n",
+	       CLUSTER_MAX_CONNECTIONS); /* the scenario loader keeps the workload within it */
 	sb_add(&b, "  initdb:\n  - encoding: UTF8\n  - data-checksums\n  - no-sync\n");
 	sb_add(&b, "postgresql:\n");
 	sb_add(&b, "  listen: %s,127.0.0.1:5432\n  connect_address: %s:5432\n", z->ip, z->ip);
@@ -261,6 +262,47 @@ static char *state_text(const struct driver *d)
 		       z->veth, z->cg_zone);
 	}
 	return b.p;
+}
+
+/* Whether user uid (group gid) may search directory st (x permission; ACLs aside). */
+static bool searchable_by(const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (st->st_uid == uid)
+		return st->st_mode & S_IXUSR;
+	if (st->st_gid == gid)
+		return st->st_mode & S_IXGRP;
+	return st->st_mode & S_IXOTH;
+}
+
+bool local_check_reach(const struct driver *d, char *why, size_t why_len)
+{
+	char path[LOCAL_PATH_LEN];
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (!proc_user(&uid, &gid) || !str_copy(path, sizeof(path), d->dir))
+		return true; /* named by the preflight and local_layout */
+	/* Each directory on the way that exists; missing ones are made 0755 by mkdir_p. */
+	for (char *p = path + 1;; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (stat(path, &st) != 0)
+			return true;
+		if (S_ISDIR(st.st_mode) && !searchable_by(&st, uid, gid)) {
+			str_format(why, why_len,
+				   "user %s cannot enter %s (mode %04o), on the way to the zone "
+				   "directories under %s (hint: chmod 755 %s, or --state-dir elsewhere)",
+				   LOCAL_RUN_USER, path, (unsigned)(st.st_mode & 07777), d->dir, path);
+			return false;
+		}
+		if (last)
+			return true;
+		*p = '/';
+	}
 }
 
 /* Create the state tree and every generated file; the state file first. */

@@ -135,6 +135,12 @@ static void probe_step(struct probe *p, const char *sql)
 	}
 }
 
+/* A server's notice (a member shutting down) is a debug line, not libpq's raw stderr line. */
+static void notice_to_debug(void *arg, const char *message)
+{
+	log_debug("local health: the server said: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 /* Run sql on each host in parallel; res[i] is NULL when host i did not answer in time. */
 static void query_all(const struct driver *d, const char *const *hosts, int n, const char *sql,
 		      PGresult **res)
@@ -147,6 +153,8 @@ static void query_all(const struct driver *d, const char *const *hosts, int n, c
 	for (int i = 0; i < n; i++) {
 		conninfo(d, hosts[i], ci, sizeof(ci));
 		p[i].conn = PQconnectStart(ci);
+		if (p[i].conn)
+			PQsetNoticeProcessor(p[i].conn, notice_to_debug, NULL);
 		p[i].poll = PGRES_POLLING_WRITING;
 		if (!p[i].conn || PQstatus(p[i].conn) == CONNECTION_BAD)
 			probe_fail(&p[i]);

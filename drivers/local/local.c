@@ -21,6 +21,8 @@
 #define UP_ETCD_TIMEOUT_US (20 * 1000000LL)
 #define UP_PATRONI_TIMEOUT_US (120 * 1000000LL)
 #define KILL_TIMEOUT_US (10 * 1000000LL)
+/* A cluster's processes: etcd, Patroni and ~10 PostgreSQL processes per zone, up to 8 zones. */
+#define LOCAL_MAX_PROCS 512
 
 static bool local_preflight(const struct cluster_spec *spec, const struct driver_options *o, char *why,
 			    size_t why_len)
@@ -151,7 +153,9 @@ static bool local_exists(struct driver *d)
 
 static bool local_down(struct driver *d)
 {
+	struct proc_id ids[LOCAL_MAX_PROCS];
 	bool ok = true;
+	int nids;
 
 	/* Netdelays are outside the cgroup and would keep the namespaces alive: first. */
 	if (!local_net_sweep(d))
@@ -160,8 +164,13 @@ static bool local_down(struct driver *d)
 	for (int i = 0; i < d->nzones; i++)
 		if (!stall_release(d, i))
 			ok = false;
-	/* Everything we started is in the cluster's cgroup: one SIGKILL for the subtree. */
-	if (!cg_kill(d->cg_cluster, KILL_TIMEOUT_US))
+	/*
+	 * Everything we started is in the cluster's cgroup: one SIGKILL for the subtree. The
+	 * cgroup empties before its processes are reaped; down returns once they are gone
+	 * from the process table, so what follows (and the caller) never sees them.
+	 */
+	nids = cg_tree_pids(d->cg_cluster, ids, 0, LOCAL_MAX_PROCS);
+	if (!cg_kill(d->cg_cluster, KILL_TIMEOUT_US) || !proc_wait_gone(ids, nids, KILL_TIMEOUT_US))
 		ok = false;
 	/* io-throttle's blkio groups (cgroup v1, outside the cluster's cgroup) go too. */
 	if (!procfault_sweep(d))
@@ -331,7 +340,7 @@ static bool local_up(struct driver *d, double *seconds)
 			  d->spec.name, d->state_file);
 		return false;
 	}
-	if (!local_preflight(&d->spec, NULL, why, sizeof(why))) {
+	if (!local_preflight(&d->spec, NULL, why, sizeof(why)) || !local_check_reach(d, why, sizeof(why))) {
 		log_error("local up: %s", why);
 		return false;
 	}

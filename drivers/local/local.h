@@ -67,6 +67,8 @@ struct driver {
 /* config.c: names, paths, generated files and the state file. */
 bool local_layout(struct driver *d, char *why, size_t why_len);
 bool local_write_files(struct driver *d);
+/* Whether LOCAL_RUN_USER can reach d->dir through every directory that exists on the way. */
+bool local_check_reach(const struct driver *d, char *why, size_t why_len);
 bool local_state_load(struct driver *d);
 bool local_secrets_load(struct driver *d);
 bool local_rm_rf(const char *path);
@@ -94,6 +96,15 @@ bool cg_find_mount(char *out, size_t len);
 bool cg_create(const char *path);
 int cg_nprocs(const char *path);
 bool cg_kill(const char *path, int64_t timeout_us);
+/* A process by PID and start time, so that a PID reused meanwhile is not mistaken for it. */
+struct proc_id {
+	pid_t pid;
+	unsigned long long start;
+};
+/* The processes of the cgroup subtree at path appended to out[n..max-1]; the new count. */
+int cg_tree_pids(const char *path, struct proc_id *out, int n, int max);
+/* Wait until every process of ids has left the process table (reaped); false on timeout. */
+bool proc_wait_gone(const struct proc_id *ids, int n, int64_t timeout_us);
 void cg_remove(const char *path);
 bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len);
 void proc_log_tail(const char *path, char *out, size_t len);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -100,9 +101,8 @@ bool proc_chown_user(const char *path)
 
 /* What the daemon was doing when it failed (the 1-based result of spawn_prepare). */
 static const char *const spawn_steps[] = { "join the cgroup", "enter the network namespace",
-					   "switch to user " LOCAL_RUN_USER,
-					   "enter the zone directory (can " LOCAL_RUN_USER
-					   " reach the state root?)" };
+					   ("switch to user " LOCAL_RUN_USER),
+					   "enter its zone directory" };
 
 /* Everything the daemon needs, opened and looked up before the fork. */
 struct spawn_ctx {
@@ -169,7 +169,9 @@ bool proc_spawn(const struct local_zone *z, const char *cgroup, const char *log_
 	} else if (fchown(logfd, c.uid, c.gid) != 0) {
 		str_format(why, why_len, "cannot chown %s: %s", log_path, strerror(errno));
 	} else if (!daemon_start(&spec, &pid, reason, sizeof(reason))) {
-		str_format(why, why_len, "%s in %s", reason, z->netns);
+		/* The zone directory named: a chdir failure is a state root postgres cannot reach. */
+		str_format(why, why_len, "%s in %s (zone directory %s; every directory above it must "
+			   "be searchable by %s)", reason, z->netns, z->dir, LOCAL_RUN_USER);
 	} else {
 		ok = true;
 	}
@@ -233,6 +235,84 @@ int cg_nprocs(const char *path)
 			n++;
 	free(text);
 	return n > 0 ? n : 1;
+}
+
+/* The start time (clock ticks since boot) and state of a process; false when it is gone. */
+static bool proc_stat_of(pid_t pid, unsigned long long *start, char *state)
+{
+	char file[64], *text, *p;
+	bool ok = false;
+
+	str_format(file, sizeof(file), "/proc/%d/stat", (int)pid);
+	text = file_read_all(file, NULL);
+	if (!text)
+		return false;
+	/* After the command name in parentheses (which may hold anything): state is field 3, starttime 22. */
+	p = strrchr(text, ')');
+	if (p && sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+			state, start) == 2)
+		ok = true;
+	free(text);
+	return ok;
+}
+
+int cg_tree_pids(const char *path, struct proc_id *out, int n, int max)
+{
+	char file[LOCAL_PATH_LEN + 32], *text, *p, *end;
+	struct dirent *e;
+	DIR *dir;
+
+	str_format(file, sizeof(file), "%s/cgroup.procs", path);
+	text = file_read_all(file, NULL);
+	for (p = text; p && *p && n < max; p = end) {
+		long pid = strtol(p, &end, 10);
+		char state;
+
+		if (end == p)
+			break;
+		while (*end == '\n')
+			end++;
+		out[n].pid = (pid_t)pid;
+		if (pid > 0 && proc_stat_of(out[n].pid, &out[n].start, &state))
+			n++;
+	}
+	free(text);
+	dir = opendir(path);
+	while (dir && (e = readdir(dir)) && n < max) {
+		char sub[LOCAL_PATH_LEN];
+
+		/* Child cgroups are the directories; the files are the controllers' knobs. */
+		if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+		    str_format(sub, sizeof(sub), "%s/%s", path, e->d_name))
+			n = cg_tree_pids(sub, out, n, max);
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+bool proc_wait_gone(const struct proc_id *ids, int n, int64_t timeout_us)
+{
+	int64_t deadline = mono_now_us() + timeout_us;
+	unsigned long long start;
+	char state = '?';
+	for (;;) {
+		int left = 0;
+
+		for (int i = 0; i < n; i++)
+			if (proc_stat_of(ids[i].pid, &start, &state) && start == ids[i].start)
+				left++;
+		if (left == 0)
+			return true;
+		if (mono_now_us() > deadline)
+			break;
+		sleep_us(10000);
+	}
+	for (int i = 0; i < n; i++)
+		if (proc_stat_of(ids[i].pid, &start, &state) && start == ids[i].start)
+			log_error("process %d still there after SIGKILL (state %c%s)", (int)ids[i].pid,
+				  state, state == 'Z' ? ": exited, not yet reaped by its parent" : "");
+	return false;
 }
 
 /* SIGKILL everything in the cgroup subtree and wait until it is empty. */

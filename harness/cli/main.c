@@ -388,6 +388,7 @@ static int cmd_compare(struct cli *cli)
 	return status;
 }
 
+static int cmd_help(struct cli *cli);
 static void usage(FILE *out);
 
 static void backend_help(const struct driver_ops *ops, FILE *out)
@@ -395,22 +396,6 @@ static void backend_help(const struct driver_ops *ops, FILE *out)
 	fprintf(out, "  %s: %s\n", ops->name, ops->help);
 	if (ops->options)
 		driver_options_help(ops, out, 6);
-}
-
-static int cmd_help(struct cli *cli)
-{
-	const struct driver_ops *ops;
-
-	if (cli->nargs == 0) {
-		usage(stdout);
-		return BISE_EXIT_OK;
-	}
-	if (!(ops = driver_find(cli->args[0]))) {
-		log_error("unknown backend '%s' (known: %s)", cli->args[0], driver_names());
-		return BISE_EXIT_USAGE;
-	}
-	backend_help(ops, stdout);
-	return BISE_EXIT_OK;
 }
 
 static const struct command commands[] = {
@@ -430,13 +415,71 @@ static const struct command commands[] = {
 	{ "compare", "compare [--out DIR] RUN_DIR...",
 	  "the same scenarios side by side across runs (compare.md, compare.html)", cmd_compare },
 	{ "list", "list", "faults, backends and SLO metrics", cmd_list },
-	{ "help", "help [BACKEND]", "this text, or one backend and its options", cmd_help },
+	{ "help", "help [COMMAND|BACKEND]", "this text, one command's arguments and options, or one backend's options", cmd_help },
 	{ NULL, NULL, NULL, NULL },
 };
 
+/* What `bise help COMMAND` adds to the command's line in the table. */
+static const struct {
+	const char *name, *text;
+} command_details[] = {
+	{ "run",
+	  "Each SCENARIO file, or every *.yaml of a DIR, is validated before anything is touched.\n"
+	  "A running cluster of the scenario's name is used; otherwise one is brought up and taken\n"
+	  "down afterwards. The run directory gets every trial's event logs and the reports\n"
+	  "(index.html); the last lines name each scenario's verdict.\n\n"
+	  "options: --backend NAME, --state-dir DIR, --out DIR, --keep, --repeat N, --seed N,\n"
+	  "         --variant NAME=KEY=VALUE[,...], --quiet, --verbose, and the kubernetes and\n"
+	  "         kind options of bise --help\n"
+	  "exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad usage or scenario, 3 environment,\n"
+	  "            4 trial aborted, 5 interrupted\n" },
+	{ "validate",
+	  "Checks each file as run would, printing FILE:LINE:COLUMN: error: ... (hint: ...) for\n"
+	  "every problem; exit code 2 when any file has one.\n" },
+	{ "up", "options: --backend NAME, --state-dir DIR, --cluster NAME (without a SCENARIO)\n" },
+	{ "status", "options: --backend NAME, --state-dir DIR, --cluster NAME (without a SCENARIO)\n" },
+	{ "down",
+	  "Returns when every process of the cluster is gone.\n"
+	  "options: --backend NAME, --state-dir DIR, --cluster NAME (without a SCENARIO)\n" },
+	{ "heal",
+	  "Reverts what the fault journals under the state directory record, then sweeps the\n"
+	  "cluster. --force also reverts faults of runs whose process still looks alive.\n"
+	  "options: --backend NAME, --state-dir DIR, --force\n" },
+	{ "report", "Writes the reports again into RUN_DIR from its event logs.\n" },
+	{ "compare", "options: --out DIR (default: the current directory)\n" },
+};
+
+static void command_help(const struct command *c, FILE *out)
+{
+	fprintf(out, "usage: bise %s\n\n%s.\n", c->usage, c->help);
+	for (size_t i = 0; i < sizeof(command_details) / sizeof(command_details[0]); i++)
+		if (strcmp(command_details[i].name, c->name) == 0)
+			fprintf(out, "\n%s", command_details[i].text);
+	fprintf(out, "\nAll options: bise --help. Manual pages: bise(1), bise-scenario(5).\n");
+}
+
+static int cmd_help(struct cli *cli)
+{
+	if (cli->nargs == 0) {
+		usage(stdout);
+		return BISE_EXIT_OK;
+	}
+	for (int i = 0; commands[i].name; i++)
+		if (cli->nargs == 1 && strcmp(commands[i].name, cli->args[0]) == 0) {
+			command_help(&commands[i], stdout);
+			return BISE_EXIT_OK;
+		}
+	if (cli->nargs == 1 && driver_find(cli->args[0])) {
+		backend_help(driver_find(cli->args[0]), stdout);
+		return BISE_EXIT_OK;
+	}
+	log_error("help: no command or backend '%s' (try bise help)", cli->args[0]);
+	return BISE_EXIT_USAGE;
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bise COMMAND [options] [args]\n\ncommands:\n");
+	fprintf(out, "usage: bise COMMAND [options] [args]\n       bise --version\n\ncommands:\n");
 	for (int i = 0; commands[i].name; i++)
 		fprintf(out, "  %-42s %s\n", commands[i].usage, commands[i].help);
 	fprintf(out,
@@ -614,7 +657,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			break;
 		case 'q': log_set_level(LOG_ERROR); break;
 		case 'v': log_set_level(LOG_DEBUG); break;
-		case 'h': usage(stdout); return -1;
+		case 'h': return -1; /* the command's own help */
 		default: usage(stderr); return BISE_EXIT_USAGE;
 		}
 	}
@@ -636,12 +679,18 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		exit(argc < 2 ? BISE_EXIT_USAGE : BISE_EXIT_OK);
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("bise %s\n", BISE_VERSION);
+		exit(BISE_EXIT_OK);
+	}
 	for (int i = 0; commands[i].name; i++) {
 		if (strcmp(commands[i].name, argv[1]) != 0)
 			continue;
 		status = parse_cli(argc - 1, argv + 1, &cli);
-		if (status < 0)
+		if (status < 0) {
+			command_help(&commands[i], stdout);
 			exit(BISE_EXIT_OK);
+		}
 		if (status != BISE_EXIT_OK)
 			exit(status);
 		exit(commands[i].run(&cli));

@@ -114,7 +114,8 @@ static void log_stat_verdicts(const struct scenario_result *res)
 	for (int i = 0; i < res->nstat_verdicts; i++) {
 		const struct verdict *v = &res->stat_verdicts[i];
 
-		log_info("%s %s over %d trials: %s, measured %s%s%s", v->slo->metric, v->slo->text,
+		/* The console summary prints it under the trials; here only for --verbose. */
+		log_debug("%s %s over %d trials: %s, measured %s%s%s", v->slo->metric, v->slo->text,
 			 res->ntrials, verdict_name(v->kind), v->measured_text, v->reason[0] ? ": " : "", v->reason);
 	}
 }
@@ -238,7 +239,7 @@ static bool write_comparison_file(const struct comparison *cmp, const char *path
  * <run dir>/<scenario>.compare.md and .html over the variants run so far: rewritten after
  * each variant, so an interrupted run still compares what it measured.
  */
-static bool write_variant_comparison(const struct scenario *base, const char *run_dir)
+static bool write_variant_comparison(const struct scenario *base, const char *run_dir, bool announce)
 {
 	struct comparison *cmp = xcalloc(1, sizeof(*cmp));
 	char path[4400];
@@ -248,10 +249,55 @@ static bool write_variant_comparison(const struct scenario *base, const char *ru
 	     write_comparison_file(cmp, path, compare_write_markdown) &&
 	     str_format(path, sizeof(path), "%s/%s.compare.html", run_dir, base->name) &&
 	     write_comparison_file(cmp, path, compare_write_html);
-	if (ok)
+	if (ok && announce)
 		log_info("variants of %s compared in %s/%s.compare.md", base->name, run_dir, base->name);
 	free(cmp);
 	return ok;
+}
+
+/* The first failing SLO of r (per trial or across trials), into buf; how many fail in all. */
+static int first_failure(const struct scenario_result *r, char *buf, size_t len)
+{
+	int nfail = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < r->ntrials; i++) {
+		const struct trial_result *t = &r->trials[i];
+
+		if (!t->completed && nfail++ == 0)
+			str_format(buf, len, "trial %d did not complete: %s", t->trial, t->error);
+		for (int k = 0; k < t->nverdicts; k++)
+			if (t->verdicts[k].kind == VERDICT_FAIL && nfail++ == 0)
+				str_format(buf, len, "%s %s: %s (trial %d)", t->verdicts[k].slo->metric,
+					   t->verdicts[k].slo->text, t->verdicts[k].measured_text, t->trial);
+	}
+	for (int k = 0; k < r->nstat_verdicts; k++)
+		if (r->stat_verdicts[k].kind == VERDICT_FAIL && nfail++ == 0)
+			str_format(buf, len, "%s %s: %s (over %d trials)", r->stat_verdicts[k].slo->metric,
+				   r->stat_verdicts[k].slo->text, r->stat_verdicts[k].measured_text,
+				   r->ntrials);
+	return nfail;
+}
+
+void runner_print_suite(const struct scenario_result *results, int n, const char *run_dir, FILE *out)
+{
+	char failure[512];
+
+	fprintf(out, "\n%-32s %6s  %-7s %s\n", "scenario", "trials", "verdict", "first failing SLO: measured");
+	for (int i = 0; i < n; i++) {
+		const struct scenario_result *r = &results[i];
+		int nfail = first_failure(r, failure, sizeof(failure));
+
+		fprintf(out, "%-32s %6d  ", r->scenario->name, r->ntrials);
+		if (nfail > 0)
+			fprintf(out, "%-7s %s", r->overall == VERDICT_FAIL ? "FAIL" : "pass", failure);
+		else
+			fputs(r->overall == VERDICT_FAIL ? "FAIL" : "pass", out);
+		if (nfail > 1)
+			fprintf(out, " (+%d more)", nfail - 1);
+		fputc('\n', out);
+	}
+	fprintf(out, "reports: %s/index.html\n", run_dir);
 }
 
 int runner_run(struct scenario *const *scenarios, int nscenarios, const struct run_options *o)
@@ -333,12 +379,17 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		if (results[nresults].scenario)
 			nresults++;
 		r.provision_seconds = -1; /* only the first scenario on a new cluster paid for it */
-		if (runs[i].variant >= 0 && !write_variant_comparison(runs[i].base, run_dir))
+		/* Rewritten after each variant, announced after the last one. */
+		if (runs[i].variant >= 0 &&
+		    !write_variant_comparison(runs[i].base, run_dir,
+					      i + 1 == nruns || runs[i + 1].base != runs[i].base))
 			status = worst(status, BISE_EXIT_ENV);
 	}
 	release_cluster(&r, ours);
 	if (nresults > 0 && !reports_write_index(results, nresults, run_dir))
 		status = worst(status, BISE_EXIT_ENV);
+	if (nresults > 1)
+		runner_print_suite(results, nresults, run_dir, stdout);
 	for (int i = 0; i < nresults; i++)
 		judge_result_free(&results[i]);
 	free(results);

@@ -8,6 +8,7 @@
 #define BISE_RUNNER_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "scenario.h"
@@ -51,6 +52,13 @@ void run_options_defaults(struct run_options *o);
 
 /* Run every scenario in order; returns a bise_exit code. Prints the verdict tables. */
 int runner_run(struct scenario *const *scenarios, int nscenarios, const struct run_options *o);
+
+struct scenario_result;
+/*
+ * The suite's last word: one line per scenario (trials, verdict, the first failing SLO and
+ * what was measured) and where the reports are.
+ */
+void runner_print_suite(const struct scenario_result *results, int n, const char *run_dir, FILE *out);
 
 /* Set by the signal handler; the runner reverts faults and stops as soon as it sees it. */
 void runner_install_signal_handlers(void);

@@ -25,6 +25,35 @@
 
 #define MAX_FAULT_DEFAULT_US (10 * 60 * INT64_C(1000000))
 
+/* ---- limits that protect a run (each a typo more often than a wish) ---- */
+
+#define SEC_US INT64_C(1000000)
+#define RATE_MAX_PER_WRITER 10000.0          /* a writer's round trip alone is ~0.1 ms */
+#define MAX_FAULT_LIMIT_US (6 * 3600 * SEC_US) /* max_fault_duration */
+#define TIMEOUT_LIMIT_US (3600 * SEC_US)      /* connect and write timeouts */
+#define PATRONI_TIMING_LIMIT_US (3600 * SEC_US) /* ttl, loop_wait, retry_timeout, restart_delay */
+
+/*
+ * Every writer and reader may land on the same member (the primary), beside the watcher's
+ * probe, the read-back and what Patroni holds: together within max_connections.
+ */
+static void check_connections(struct loader *ld, yaml_node_t *at, const struct workload_spec *w)
+{
+	int total = workload_total_writers(w), budget;
+	char hint[160];
+
+	budget = CLUSTER_MAX_CONNECTIONS - CLUSTER_RESERVED_CONNECTIONS - WORKLOAD_EXTRA_CONNECTIONS;
+	if (total + w->readers <= budget)
+		return;
+	str_format(hint, sizeof(hint), "at most %d writers and readers together; lower writers or readers",
+		   budget);
+	sy_report(ld, sy_pos(at), hint,
+		  "%d writers and %d readers, with the watcher and the read-back, need %d connections "
+		  "to the primary; its max_connections is %d, %d of them kept for Patroni",
+		  total, w->readers, total + w->readers + WORKLOAD_EXTRA_CONNECTIONS,
+		  CLUSTER_MAX_CONNECTIONS, CLUSTER_RESERVED_CONNECTIONS);
+}
+
 /* ---- cluster ---- */
 
 enum { CL_NAME, CL_ZONES, CL_REPLICATION, CL_DCS, CL_TTL, CL_LOOP, CL_RETRY, CL_LAG, CL_RESTART,
@@ -150,6 +179,22 @@ static void load_subnet(struct loader *ld, yaml_node_t *n, struct cluster_spec *
 		   (a >> 8) & 0xff);
 }
 
+/* Patroni's timings within an hour: beyond that a failover is never seen in a trial. */
+static void check_cluster_limits(struct loader *ld, yaml_node_t **vals, const struct cluster_spec *c)
+{
+	static const int keys[] = { CL_TTL, CL_LOOP, CL_RETRY, CL_RESTART };
+	const int64_t *values[] = { &c->ttl_us, &c->loop_wait_us, &c->retry_timeout_us,
+		&c->restart_delay_us };
+	char what[48];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!vals[keys[i]])
+			continue;
+		str_format(what, sizeof(what), "cluster.%s", cluster_keys[keys[i]]);
+		sy_duration_max(ld, vals[keys[i]], what, *values[i], PATRONI_TIMING_LIMIT_US);
+	}
+}
+
 /*
  * The cluster section, or a variant's overrides of it (variant): the same keys and checks,
  * except name and zones, which a variant may not change (its cluster is renamed by the
@@ -211,6 +256,7 @@ static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spe
 		sy_bool(ld, vals[CL_FUSE], "cluster.fuse", &c->fuse);
 	if (vals[CL_SUBNET])
 		load_subnet(ld, vals[CL_SUBNET], c);
+	check_cluster_limits(ld, vals, c);
 }
 
 /* ---- workload ---- */
@@ -377,6 +423,24 @@ static void load_rate(struct loader *ld, yaml_node_t *n, struct workload_spec *w
 	w->rate_per_writer = v;
 }
 
+static void check_workload_limits(struct loader *ld, yaml_node_t **vals, const struct workload_spec *w)
+{
+	char hint[160];
+
+	if (vals[WL_CONNECT])
+		sy_duration_max(ld, vals[WL_CONNECT], "workload.connect_timeout",
+				   w->connect_timeout_us, TIMEOUT_LIMIT_US);
+	if (vals[WL_WRITE])
+		sy_duration_max(ld, vals[WL_WRITE], "workload.write_timeout", w->write_timeout_us,
+				   TIMEOUT_LIMIT_US);
+	if (vals[WL_RATE] && w->rate_per_writer > RATE_MAX_PER_WRITER) {
+		str_format(hint, sizeof(hint), "at most %.0f per writer; write unthrottled for as fast "
+			   "as the writers go", RATE_MAX_PER_WRITER);
+		sy_report(ld, sy_pos(vals[WL_RATE]), hint, "workload.rate %g writes per second per "
+			  "writer is more than a writer can send", w->rate_per_writer);
+	}
+}
+
 static void load_workload(struct loader *ld, yaml_node_t *map, struct workload_spec *w)
 {
 	yaml_node_t *vals[SY_MAX_KEYS], *keys[SY_MAX_KEYS];
@@ -407,6 +471,9 @@ static void load_workload(struct loader *ld, yaml_node_t *map, struct workload_s
 		if (i >= 0)
 			w->read_from = (enum read_target)i;
 	}
+	if (writers_ok && workload_total_writers(w) <= 64)
+		check_connections(ld, vals[WL_READERS] ? vals[WL_READERS] : map, w);
+	check_workload_limits(ld, vals, w);
 }
 
 /* ---- slo ---- */
@@ -566,7 +633,9 @@ static void load_top(struct loader *ld, yaml_node_t *root, struct source_pos doc
 	if (vals[TOP_WORKLOAD])
 		load_workload(ld, vals[TOP_WORKLOAD], &sc->workload);
 	ld->max_fault_ok = !vals[TOP_MAX_FAULT] ||
-			   sy_duration(ld, vals[TOP_MAX_FAULT], "max_fault_duration", true, &sc->max_fault_us);
+			   (sy_duration(ld, vals[TOP_MAX_FAULT], "max_fault_duration", true, &sc->max_fault_us) &&
+			    sy_duration_max(ld, vals[TOP_MAX_FAULT], "max_fault_duration",
+					       sc->max_fault_us, MAX_FAULT_LIMIT_US));
 	if (!vals[TOP_STEPS])
 		sy_report(ld, doc_start, "add a \"steps:\" list, e.g. \"- fault: pod-kill\"",
 			  "missing key \"steps\"");

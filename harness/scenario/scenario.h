@@ -38,6 +38,19 @@ struct cluster_spec {
 	char subnet[16];          /* first three octets of the zones' /24, "" = backend default */
 };
 
+/*
+ * PostgreSQL max_connections on each member the local backend makes (drivers/local/config.c
+ * writes it). The loader refuses a workload that could need more on one member.
+ */
+#define CLUSTER_MAX_CONNECTIONS 100
+/*
+ * What else holds connections on a member: Patroni (its HA loop and its REST API) and
+ * pg_rewind or a base backup after a failover; kept free of the workload.
+ */
+#define CLUSTER_RESERVED_CONNECTIONS 5
+/* The workload's own beyond writers and readers: the watcher's probe and the read-back. */
+#define WORKLOAD_EXTRA_CONNECTIONS 2
+
 #define WORKLOAD_MAX_CLIENT_GROUPS 8
 
 /* Writers placed inside a zone (they share its fate in a partition). */

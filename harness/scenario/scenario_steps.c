@@ -12,6 +12,9 @@
 #include "units.h"
 #include "util.h"
 
+/* A cluster not healthy again within an hour will not be: a longer timeout is a typo. */
+#define WAIT_HEALTHY_LIMIT_US (3600 * INT64_C(1000000))
+
 static const char *const roles[] = { "primary", "replica", "any", NULL };
 
 enum { ST_AT, ST_FAULT, ST_TARGET, ST_DURATION, ST_EVERY, ST_COUNT, ST_WAIT, ST_TIMEOUT };
@@ -249,6 +252,56 @@ static void check_span(struct loader *ld, yaml_node_t **vals, const struct step 
 			  st->fault->name, total, limit);
 }
 
+/* One name of a group-valued option: a zone of the cluster, "target" or the client. */
+static void check_group_name(struct loader *ld, const yaml_node_t *n, const char *option)
+{
+	static const char *const others[] = { "target", PARTY_CLIENT, NULL };
+	const struct cluster_spec *c = &ld->sc->cluster;
+	const char *zones[SCENARIO_MAX_ZONES + 1];
+	char hint[256];
+	int i;
+
+	for (i = 0; i < c->nzones; i++)
+		zones[i] = c->zones[i];
+	zones[i] = NULL;
+	if (sy_listed(zones, sy_text(n)) || sy_listed(others, sy_text(n)))
+		return;
+	sy_suggest(sy_text(n), zones, others, "zones, target or client", hint, sizeof(hint));
+	sy_report(ld, sy_pos(n), hint, "%s names \"%s\", which is not a zone of this cluster",
+		  option, sy_text(n));
+}
+
+/* Every name in a (nested) sequence or scalar, at its own position. */
+static void check_group_names(struct loader *ld, yaml_node_t *n, const char *option, int depth)
+{
+	if (n->type == YAML_SCALAR_NODE) {
+		check_group_name(ld, n, option);
+		return;
+	}
+	/* option_parse_groups already refused anything deeper than two levels. */
+	if (n->type != YAML_SEQUENCE_NODE || depth >= 2)
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+		check_group_names(ld, sy_node(ld, *it), option, depth + 1);
+}
+
+/*
+ * The zones a network fault's between names, checked against cluster.zones here rather
+ * than when the fault is applied halfway through a trial.
+ */
+static void check_between_zones(struct loader *ld, yaml_node_t *map)
+{
+	if (!ld->zones_ok)
+		return; /* cluster.zones is already reported; do not pile up errors */
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = sy_node(ld, p->key);
+
+		if (k->type == YAML_SCALAR_NODE && strcmp(sy_text(k), "between") == 0 &&
+		    !sy_listed_before(ld, map, p))
+			check_group_names(ld, sy_node(ld, p->value), "between", 0);
+	}
+}
+
 static void load_fault_step(struct loader *ld, yaml_node_t *map, yaml_node_t **vals,
 			    yaml_node_t **keys, struct step *st)
 {
@@ -275,8 +328,11 @@ static void load_fault_step(struct loader *ld, yaml_node_t *map, yaml_node_t **v
 		    !sy_listed_before(ld, map, p))
 			add_option(ld, st, k, sy_node(ld, p->value));
 	}
-	if (!st->fault->validate || st->fault->validate(st, why, sizeof(why)))
+	if (!st->fault->validate || st->fault->validate(st, why, sizeof(why))) {
+		if (sy_listed(st->fault->options, "between"))
+			check_between_zones(ld, map);
 		return;
+	}
 	/* With one option the culprit is known; otherwise point at the fault. */
 	if (st->noptions == 1)
 		sy_report(ld, st->options[0].pos, NULL, "%s: %s", st->options[0].key, why);
@@ -311,8 +367,9 @@ static void load_step(struct loader *ld, yaml_node_t *map, struct step *st, int6
 	else if (st->kind == STEP_WAIT_HEALTHY && !vals[ST_TIMEOUT])
 		sy_report(ld, st->pos, "add e.g. \"timeout: 90s\" to the step",
 			  "wait: healthy needs a timeout");
-	else if (st->kind == STEP_WAIT_HEALTHY)
-		sy_duration(ld, vals[ST_TIMEOUT], "timeout", true, &st->timeout_us);
+	else if (st->kind == STEP_WAIT_HEALTHY &&
+		 sy_duration(ld, vals[ST_TIMEOUT], "timeout", true, &st->timeout_us))
+		sy_duration_max(ld, vals[ST_TIMEOUT], "timeout", st->timeout_us, WAIT_HEALTHY_LIMIT_US);
 }
 
 void sy_load_steps(struct loader *ld, yaml_node_t *seq)

@@ -493,3 +493,17 @@ bool sy_flow_text(struct loader *ld, const yaml_node_t *n, const char *what, cha
 	buf[0] = '\0';
 	return false;
 }
+
+bool sy_duration_max(struct loader *ld, const yaml_node_t *n, const char *what, int64_t value,
+		     int64_t max)
+{
+	char v[24], m[24], hint[96];
+
+	if (value <= max)
+		return true;
+	sy_compact_duration(value, v, sizeof(v));
+	sy_compact_duration(max, m, sizeof(m));
+	str_format(hint, sizeof(hint), "at most %s; check the unit (ms, s, m, h)", m);
+	sy_report(ld, sy_pos(n), hint, "%s %s is longer than bise allows", what, v);
+	return false;
+}

@@ -134,4 +134,8 @@ bool sy_ident_ok(const char *s, bool first_digit, bool dash, size_t maxlen);
  */
 bool sy_flow_text(struct loader *ld, const yaml_node_t *n, const char *what, char *buf, size_t len);
 
+/* A duration already loaded into value, at most max (reported with a hint otherwise). */
+bool sy_duration_max(struct loader *ld, const yaml_node_t *n, const char *what, int64_t value,
+		     int64_t max);
+
 #endif

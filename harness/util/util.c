@@ -363,7 +363,8 @@ bool mkdir_p_owner(const char *path, unsigned mode, unsigned owner)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST) {
+		/* Parents are shared (state root, run root): 0755, only the leaf gets mode. */
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
 			log_error("cannot create directory %s: %s", buf, strerror(errno));
 			return false;
 		}

@@ -70,8 +70,8 @@ bool file_write_atomic(const char *path, const char *data, size_t len);
 bool file_write_atomic_mode(const char *path, const char *data, size_t len, unsigned mode);
 
 /*
- * mkdir -p with the given mode; logs its own error. The directory asked for, when it
- * exists already, must be a real directory (not a symlink) owned by root, the effective
+ * mkdir -p: path with the given mode, missing parents 0755; logs its own error. The path,
+ * when it exists already, must be a real directory (not a symlink) owned by root, the effective
  * user or the user who ran bise (SUDO_UID): bise keeps state there as root.
  */
 bool mkdir_p(const char *path, unsigned mode);

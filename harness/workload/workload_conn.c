@@ -51,6 +51,19 @@ static void add_param(const char **keys, const char **vals, int *n, const char *
 	(*n)++;
 }
 
+/*
+ * A server's NOTICE or WARNING ("terminating connection because of crash of another server
+ * process" when a fault kills a member) is expected under faults: a debug line, never
+ * libpq's default raw line on stderr.
+ */
+static void notice_to_debug(void *arg, const char *message)
+{
+	char text[512];
+
+	wl_error_text(message, text, sizeof(text));
+	log_debug("workload: the server said: %s", text);
+}
+
 PGconn *wl_connect_start(const struct pg_endpoint *ep, const char *appname, bool read_write, char *err,
 			 size_t errlen)
 {
@@ -91,6 +104,7 @@ PGconn *wl_connect_start(const struct pg_endpoint *ep, const char *appname, bool
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, notice_to_debug, NULL);
 	return c;
 }
 
