@@ -334,9 +334,10 @@ static void test_stock_scenarios_agree(void)
  * The same on the real clock: an apply is prepared 100 ms ahead and starts at its
  * deadline, a revert's deadline counts from its apply, what follows a health wait from its
  * end (an apply right after one is prepared then: its journal fsync delays it). Measured
- * on this 2-core machine with a load average of 6 to 12 (parallel builds): worst entry 10
- * to 72 ms off its planned offset over 6 runs. 150 ms leaves a margin for a loaded CI
- * machine and still fails a schedule off by one poll of a health wait or one step.
+ * on this 2-core machine, worst entry off its planned offset: 7 to 24 ms at a load average
+ * of 1 to 4.6 (3 runs), 10 to 72 ms at 6 to 12 (parallel builds, 6 runs). 150 ms leaves a
+ * margin for a loaded CI machine and still fails a schedule off by one poll of a health
+ * wait or one step.
  */
 static void test_late_case_real_clock(void)
 {
