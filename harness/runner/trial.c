@@ -18,7 +18,7 @@
 
 #define RESOLVE_TIMEOUT_US (10 * 1000000LL)
 /* An apply is prepared (target resolved, intent journaled and fsync'd) this long before it is due. */
-#define PREPARE_LEAD_US (100 * 1000LL)
+#define PREPARE_LEAD_US (250 * 1000LL)
 #define PREFLIGHT_HEALTH_TIMEOUT_US (90 * 1000000LL)
 #define READBACK_TIMEOUT_US (30 * 1000000LL)
 

@@ -331,7 +331,7 @@ static void test_stock_scenarios_agree(void)
 }
 
 /*
- * The same on the real clock: an apply is prepared 100 ms ahead and starts at its
+ * The same on the real clock: an apply is prepared 250 ms ahead and starts at its
  * deadline, a revert's deadline counts from its apply, what follows a health wait from its
  * end (an apply right after one is prepared then: its journal fsync delays it). Measured
  * on this 2-core machine, worst entry off its planned offset: 7 to 24 ms at a load average
