@@ -138,6 +138,9 @@ void *wl_writer_main(void *arg); /* arg: struct wl_writer */
 void *wl_reader_main(void *arg); /* arg: struct wl_reader */
 void *wl_watch_main(void *arg);  /* arg: struct wl_shared */
 
+/* Sleep until at_us (mono) unless asked to stop (sh->stop); false when stopping. */
+bool wl_wait_until(struct wl_shared *sh, int64_t at_us);
+
 /* Start a non-blocking connection (no target_session_attrs unless read_write); NULL on failure. */
 struct pg_conn *wl_connect_start(const struct pg_endpoint *ep, const char *appname, bool read_write,
 				 char *err, size_t errlen);

@@ -383,3 +383,19 @@ void wl_conn_node(struct wl_shared *sh, int who, const char *ident, char *node, 
 		}
 	pthread_mutex_unlock(&sh->primary_lock);
 }
+
+/* How often a thread waiting for its next tick looks whether it must stop. */
+#define STOP_CHECK_US 50000
+
+bool wl_wait_until(struct wl_shared *sh, int64_t at_us)
+{
+	for (;;) {
+		int64_t left = at_us - mono_now_us();
+
+		if (atomic_load(&sh->stop))
+			return false;
+		if (left <= 0)
+			return true;
+		sleep_us(left < STOP_CHECK_US ? left : STOP_CHECK_US);
+	}
+}

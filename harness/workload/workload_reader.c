@@ -30,7 +30,6 @@ static const char read_sql[] =
 	" FROM (SELECT pg_is_in_recovery() AS r OFFSET 0) s";
 
 #define BACKOFF_US 10000
-#define STOP_CHECK_US 50000
 
 struct read_result {
 	bool ok;
@@ -247,20 +246,6 @@ static void probe(struct wl_reader *rd)
 		drop_conn(rd);
 }
 
-/* Sleep until at_us (mono) unless asked to stop; false when stopping. */
-static bool wait_until(struct wl_shared *sh, int64_t at_us)
-{
-	for (;;) {
-		int64_t left = at_us - mono_now_us();
-
-		if (atomic_load(&sh->stop))
-			return false;
-		if (left <= 0)
-			return true;
-		sleep_us(left < STOP_CHECK_US ? left : STOP_CHECK_US);
-	}
-}
-
 void *wl_reader_main(void *arg)
 {
 	struct wl_reader *rd = arg;
@@ -275,7 +260,7 @@ void *wl_reader_main(void *arg)
 	next = mono_now_us() + period / 2;
 	rd->member = -1;
 	for (;;) {
-		if (period && !wait_until(sh, next))
+		if (period && !wl_wait_until(sh, next))
 			break;
 		if (atomic_load(&sh->stop))
 			break;

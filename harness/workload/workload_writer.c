@@ -22,7 +22,6 @@ static const char insert_sql[] = "INSERT INTO " WORKLOAD_TABLE "(run, writer, se
 /* Backoff after a failed connection round: short, jittered so writers do not march in step. */
 #define BACKOFF_MIN_US 5000
 #define BACKOFF_SPREAD_US 5000
-#define STOP_CHECK_US 50000
 
 struct write_result {
 	enum write_outcome out;
@@ -232,20 +231,6 @@ static void advance_schedule(int64_t *next, int64_t period)
 		*next += (now - *next) / period * period;
 }
 
-/* Sleep until at_us (mono) unless asked to stop; false when stopping. */
-static bool wait_until(struct wl_shared *sh, int64_t at_us)
-{
-	for (;;) {
-		int64_t left = at_us - mono_now_us();
-
-		if (atomic_load(&sh->stop))
-			return false;
-		if (left <= 0)
-			return true;
-		sleep_us(left < STOP_CHECK_US ? left : STOP_CHECK_US);
-	}
-}
-
 /*
  * A writer placed in a zone joins its network namespace: setns() on a thread moves only
  * that thread, so it shares the zone's fate in a partition while the rest stays outside.
@@ -283,7 +268,7 @@ void *wl_writer_main(void *arg)
 	wr->member = -1;
 	next = mono_now_us();
 	for (;;) {
-		if (period && !wait_until(sh, next))
+		if (period && !wl_wait_until(sh, next))
 			break;
 		if (atomic_load(&sh->stop))
 			break;
