@@ -308,10 +308,8 @@ static bool resolve_target(struct trial_ctx *c, const struct step *st, uint64_t 
 	int64_t deadline = now_us(c) + RESOLVE_TIMEOUT_US;
 
 	while (!resolve_target_once(c, st, draw, member, len, why, why_len)) {
-		if (now_us(c) >= deadline || runner_interrupted())
+		if (now_us(c) >= deadline || !idle_until(c, now_us(c) + 250000))
 			return false;
-		run_due_reverts(c);
-		nap(c, 250000);
 	}
 	return true;
 }
@@ -349,6 +347,8 @@ static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc };
 
 	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, why_len)) {
+		if (runner_interrupted())
+			return PREPARED_ERROR; /* stopping: not a fault of the step */
 		emit_fault_at(c, now_us(c), FAULT_ERROR, i, NULL, why, -1);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", e->step + 1, st->fault->name, why);
 		return PREPARED_ERROR;
@@ -417,7 +417,8 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 		c->actual[i] = now_us(c);
 		return false;
 	}
-	if (!idle_until(c, deadline)) {
+	/* A revert that failed meanwhile ends the trial: nothing more is applied. */
+	if (!idle_until(c, deadline) || c->error[0]) {
 		if (p == PREPARED)
 			journal_reverted(c->journal, c->state[i].journal_id); /* never applied */
 		return false;
@@ -450,28 +451,65 @@ static void run_wait_healthy(struct trial_ctx *c, const struct step *st)
 			      (double)st->timeout_us / 1e6, why);
 }
 
-/* Walk the plan: each entry at its deadline, reverts as soon as they fall due. */
+/*
+ * Idle until every revert planned before entry `until` has run: a health wait starts, and
+ * the trial ends, only then. A revert of an apply that was skipped runs at once (nothing
+ * to undo, no time taken). False if interrupted.
+ */
+static bool finish_reverts(struct trial_ctx *c, int until)
+{
+	for (;;) {
+		int64_t next = INT64_MAX;
+
+		run_due_reverts(c);
+		if (c->error[0])
+			return true;
+		for (int r = 0; r < until; r++) {
+			const struct plan_entry *e = &c->plan.entries[r];
+			int64_t due;
+
+			if (e->action != PLAN_REVERT || c->state[r].done || !c->state[e->apply].in_force)
+				continue;
+			due = plan_deadline(&c->plan, r, c->actual, c->t0_us);
+			if (due < next)
+				next = due;
+		}
+		if (next == INT64_MAX)
+			return true;
+		if (!idle_until(c, next))
+			return false;
+	}
+}
+
+/*
+ * Walk the plan: each apply, wait and health wait at its deadline. Reverts keep their own
+ * clock (run_due_reverts, from every idle loop): a late apply delays its own revert, never
+ * the steps after it.
+ */
 static void run_plan(struct trial_ctx *c)
 {
+	int last = -1; /* the last entry that is not a revert: a plain wait there ends the trial */
+
+	for (int i = 0; i < c->plan.n; i++)
+		if (c->plan.entries[i].action != PLAN_REVERT)
+			last = i;
 	for (int i = 0; i < c->plan.n && !runner_interrupted() && !c->error[0]; i++) {
 		const struct plan_entry *e = &c->plan.entries[i];
-		struct entry_state *s = &c->state[i];
+		int64_t deadline;
 
-		int64_t deadline = plan_deadline(&c->plan, i, c->actual, c->t0_us);
-
-		if (s->done)
+		if (e->action == PLAN_REVERT)
 			continue;
+		if (e->action == PLAN_WAIT_HEALTHY && !finish_reverts(c, i))
+			return;
+		deadline = plan_deadline(&c->plan, i, c->actual, c->t0_us);
 		/*
 		 * An apply idles on its own (it is prepared ahead); a plain wait only where the
 		 * trial ends, since the next entry's deadline already includes it and idling here
 		 * would delay that entry's preparation.
 		 */
-		if ((e->action == PLAN_REVERT || e->action == PLAN_WAIT_HEALTHY ||
-		     (e->action == PLAN_WAIT && i == c->plan.n - 1)) &&
+		if ((e->action == PLAN_WAIT_HEALTHY || (e->action == PLAN_WAIT && i == last)) &&
 		    !idle_until(c, deadline))
 			return;
-		if (s->done) /* a revert run while idling */
-			continue;
 		c->step_index = e->step;
 		switch (e->action) {
 		case PLAN_APPLY:
@@ -479,7 +517,6 @@ static void run_plan(struct trial_ctx *c)
 				return;
 			break;
 		case PLAN_REVERT:
-			run_revert(c, i);
 			break;
 		case PLAN_WAIT:
 			c->actual[i] = deadline;
@@ -490,8 +527,11 @@ static void run_plan(struct trial_ctx *c)
 			c->actual[i] = now_us(c);
 			break;
 		}
-		s->done = true;
+		c->state[i].done = true;
 	}
+	/* Faults are reverted on time, not cut short: the trial lasts until the last one. */
+	if (!runner_interrupted() && !c->error[0])
+		finish_reverts(c, c->plan.n);
 }
 
 static void emit_run_start(struct trial_ctx *c, int trial, uint64_t seed, const char *host)

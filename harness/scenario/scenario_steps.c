@@ -3,6 +3,7 @@
  * the fault's own options) and wait steps; and the parser of group-valued options.
  */
 #include "scenario_steps.h"
+#include "plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -186,6 +187,14 @@ static void load_at(struct loader *ld, yaml_node_t *n, struct step *st, int64_t 
 	*last_at_line = sy_pos(n).line;
 }
 
+/* How long one application stays in force: its duration, or its fault's own delay (plan.h). */
+static int64_t in_force(const struct loader *ld, const struct step *st)
+{
+	int64_t held = plan_revert_after(ld->sc, st);
+
+	return held > 0 ? held : 0;
+}
+
 /* every and count: the fault applied count times in all, every apart. */
 static bool load_repeats(struct loader *ld, yaml_node_t **vals, yaml_node_t **keys, struct step *st)
 {
@@ -211,12 +220,14 @@ static bool load_repeats(struct loader *ld, yaml_node_t **vals, yaml_node_t **ke
 		return false;
 	}
 	/* A repeat applied while the previous one is still in force would stack the fault. */
-	if (st->count > 1 && st->duration_us >= st->every_us) {
+	if (st->count > 1 && in_force(ld, st) >= st->every_us) {
+		const char *what = st->fault->revert_after ? "its time in force" : "duration";
+
 		sy_compact_duration(st->every_us, every, sizeof(every));
-		sy_compact_duration(st->duration_us, duration, sizeof(duration));
-		str_format(hint, sizeof(hint), "make every longer than duration %s", duration);
+		sy_compact_duration(in_force(ld, st), duration, sizeof(duration));
+		str_format(hint, sizeof(hint), "make every longer than %s %s", what, duration);
 		sy_report(ld, sy_pos(vals[ST_EVERY]), hint,
-			  "every %s is not longer than duration %s: the repeats would overlap", every,
+			  "every %s is not longer than %s %s: the repeats would overlap", every, what,
 			  duration);
 		return false;
 	}
@@ -226,9 +237,9 @@ static bool load_repeats(struct loader *ld, yaml_node_t **vals, yaml_node_t **ke
 /* From the first application to the last revert, within max_fault_duration. */
 static void check_span(struct loader *ld, yaml_node_t **vals, const struct step *st)
 {
-	int64_t span = st->duration_us, max = ld->sc->max_fault_us;
+	int64_t span = in_force(ld, st), max = ld->sc->max_fault_us;
 	char total[24], limit[24], every[24], duration[24], hint[160];
-	yaml_node_t *at = st->count > 1 ? vals[ST_EVERY] : vals[ST_DURATION];
+	yaml_node_t *at = st->count > 1 ? vals[ST_EVERY] : vals[ST_DURATION] ? vals[ST_DURATION] : vals[ST_FAULT];
 
 	if (!ld->max_fault_ok || !at)
 		return;
@@ -241,7 +252,7 @@ static void check_span(struct loader *ld, yaml_node_t **vals, const struct step 
 	sy_compact_duration(span, total, sizeof(total));
 	sy_compact_duration(max, limit, sizeof(limit));
 	sy_compact_duration(st->every_us, every, sizeof(every));
-	sy_compact_duration(st->duration_us, duration, sizeof(duration));
+	sy_compact_duration(in_force(ld, st), duration, sizeof(duration));
 	str_format(hint, sizeof(hint), "shorten it, or raise max_fault_duration to at least %s", total);
 	if (st->count > 1)
 		sy_report(ld, sy_pos(at), hint,
@@ -318,8 +329,6 @@ static void load_fault_step(struct loader *ld, yaml_node_t *map, yaml_node_t **v
 	else if (st->fault->takes_duration)
 		sy_report(ld, sy_pos(vals[ST_FAULT]), "add e.g. \"duration: 30s\"",
 			  "fault %s needs a duration: it stays in force until then", st->fault->name);
-	if (load_repeats(ld, vals, keys, st) && timing_ok)
-		check_span(ld, vals, st);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = sy_node(ld, p->key);
 
@@ -328,6 +337,9 @@ static void load_fault_step(struct loader *ld, yaml_node_t *map, yaml_node_t **v
 		    !sy_listed_before(ld, map, p))
 			add_option(ld, st, k, sy_node(ld, p->value));
 	}
+	/* After the options: a pod's restart delay is how long a pod-kill stays in force. */
+	if (load_repeats(ld, vals, keys, st) && timing_ok)
+		check_span(ld, vals, st);
 	if (!st->fault->validate || st->fault->validate(st, why, sizeof(why))) {
 		if (sy_listed(st->fault->options, "between"))
 			check_between_zones(ld, map);

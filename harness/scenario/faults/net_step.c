@@ -33,6 +33,23 @@ static bool in_group(char (*g)[ZONE_NAME_LEN], int n, const char *name)
 	return false;
 }
 
+/* No zone on two sides: it would drop its own traffic and be cut from nothing. */
+static bool each_zone_once(net_group *groups, int ngroups, const int *sizes, char *why, size_t why_len)
+{
+	for (int g = 0; g < ngroups; g++)
+		for (int i = 0; i < sizes[g]; i++)
+			for (int h = g + 1; h < ngroups; h++)
+				if (in_group(groups[h], sizes[h], groups[g][i])) {
+					str_format(why, why_len,
+						   "%s is in two groups of between (hint: a zone "
+						   "belongs to one side of a partition; `target` is the "
+						   "zone the step resolved to)",
+						   groups[g][i]);
+					return false;
+				}
+	return true;
+}
+
 /* Parse between (if any) and refuse a name that is in two groups. */
 static bool groups_of(const struct step *st, net_group *groups, int *ngroups, int *sizes,
 		      char *why, size_t why_len)
@@ -44,17 +61,7 @@ static bool groups_of(const struct step *st, net_group *groups, int *ngroups, in
 		return true;
 	if (!option_parse_groups(between, groups, ngroups, sizes, NET_MAX_GROUPS, why, why_len))
 		return false;
-	for (int g = 0; g < *ngroups; g++)
-		for (int i = 0; i < sizes[g]; i++)
-			for (int h = g + 1; h < *ngroups; h++)
-				if (in_group(groups[h], sizes[h], groups[g][i])) {
-					str_format(why, why_len,
-						   "%s is in two groups of between (hint: a zone "
-						   "belongs to one side of a partition)",
-						   groups[g][i]);
-					return false;
-				}
-	return true;
+	return each_zone_once(groups, *ngroups, sizes, why, why_len);
 }
 
 bool net_step_validate(const struct step *st, char *why, size_t why_len)
@@ -151,6 +158,8 @@ static bool pairs_of(struct fault_ctx *ctx, const struct step *st, const char *m
 		for (int i = 0; i < sizes[g]; i++)
 			if (strcmp(groups[g][i], "target") == 0)
 				str_copy(groups[g][i], ZONE_NAME_LEN, member_zone);
+	if (!each_zone_once(groups, ngroups, sizes, why, why_len))
+		return false;
 	if (ngroups == 0) {
 		if (!member_zone[0]) {
 			str_format(why, why_len, "no zone for member %s", member);
