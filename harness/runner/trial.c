@@ -7,6 +7,7 @@
 #include "progress.h"
 #include "journal.h"
 #include "plan.h"
+#include "units.h"
 #include "util.h"
 #include "workload.h"
 
@@ -317,10 +318,14 @@ static bool resolve_target(struct trial_ctx *c, const struct step *st, uint64_t 
 /* Seconds after which nobody should keep this fault: its time in force, capped by max_fault. */
 static int64_t fault_deadline_s(const struct scenario *sc, const struct plan_entry *e)
 {
-	int64_t us = e->in_force_us > 0 ? e->in_force_us : 0;
+	const char *grace = step_option(&sc->steps[e->step], "grace");
+	int64_t us = e->in_force_us > 0 ? e->in_force_us : 0, grace_us;
 
 	if (sc->max_fault_us > 0 && us > sc->max_fault_us)
 		us = sc->max_fault_us;
+	/* A graceful kill's apply lasts up to its grace, and the time in force counts from its end. */
+	if (grace && duration_parse(grace, &grace_us, NULL, 0) && grace_us > 0)
+		us += grace_us;
 	/* The margin covers a slow runner: the watchdog must not race its on-time revert. */
 	return us / 1000000 + 30;
 }
