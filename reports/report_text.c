@@ -95,6 +95,15 @@ void report_metric_format(enum metric_id id, double value, char *buf, size_t len
 	str_format(buf, len, "%" PRId64, (int64_t)llround(value));
 }
 
+void report_failover_format(const struct metrics *m, char *buf, size_t len)
+{
+	char dur[32], unc[32];
+
+	duration_format(m->wuw_dur_us, dur, sizeof(dur));
+	duration_format(m->failover_uncertainty_us, unc, sizeof(unc));
+	str_format(buf, len, "%s ± %s", dur, unc);
+}
+
 void report_csv_cell(FILE *out, bool first, const char *s)
 {
 	if (!first)
