@@ -245,6 +245,32 @@ static void test_summary_resolution(void)
 	free(f);
 }
 
+/* An uncertainty is a bound: rounded up to the digits shown, never down. */
+static void test_failover_format(void)
+{
+	static const struct {
+		int64_t dur_us, unc_us;
+		const char *want;
+	} cases[] = {
+		{ 10540000, 7001, "10.54s ± 8ms" },
+		{ 10540000, 8000, "10.54s ± 8ms" },
+		{ 10540000, 640, "10.54s ± 640us" },
+		{ 10540000, 999001, "10.54s ± 1.00s" },
+		{ 2000000, 1200001, "2.00s ± 1.21s" },
+		{ 2000000, 0, "2.00s ± 0s" },
+	};
+	struct metrics m;
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.wuw_dur_us = cases[i].dur_us;
+		m.failover_uncertainty_us = cases[i].unc_us;
+		report_failover_format(&m, buf, sizeof(buf));
+		CU_ASSERT_STRING_EQUAL(buf, cases[i].want);
+	}
+}
+
 /* A failed SLO, skips, a statistic over trials and an interrupted second trial. */
 static void test_golden_mixed(void)
 {
@@ -375,6 +401,7 @@ void tests_register(void)
 	CU_add_test(s, "golden: pod kill, one trial", test_golden_pod_kill);
 	CU_add_test(s, "golden: fail, skips, statistic, interrupted trial", test_golden_mixed);
 	CU_add_test(s, "golden: suite index", test_golden_index);
+	CU_add_test(s, "failover_time with its uncertainty", test_failover_format);
 	CU_add_test(s, "summary.json: resolution is failover_time's uncertainty", test_summary_resolution);
 	CU_add_test(s, "junit.xml valid against the JUnit XSD", test_junit_schema);
 	CU_add_test(s, "junit.xml content read back with XPath", test_junit_content);
