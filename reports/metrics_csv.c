@@ -66,6 +66,7 @@ static void end_row(struct row *r)
 static const char *const fixed_columns[] = {
 	"scenario", "trial", "completed", "error",
 	"attempted", "ok", "ok_unreplicated", "fail", "indeterminate", "resolution_ms",
+	"write_spacing_ms", "failover_start_uncertainty_ms", "failover_end_uncertainty_ms",
 	"fault_at_s", "outage_start_s", "outage_end_s", "promotion_s", "routing_s",
 	"old_primary", "new_primary", "old_timeline", "new_timeline",
 	"readback", "found", "lost", "recovered", "indeterminate_missing", "failed_found", "phantom",
@@ -135,7 +136,11 @@ static void trial_row(const struct scenario_result *r, const struct trial_result
 	cell_i64(row, m->ok_unreplicated);
 	cell_i64(row, m->fail);
 	cell_i64(row, m->indeterminate);
-	cell_double(row, true, (double)m->resolution_us / 1e3, 3);
+	/* No outage that ended, no uncertainty claimed: the cells stay empty. */
+	cell_double(row, m->outage_closed, (double)m->failover_uncertainty_us / 1e3, 3);
+	cell_double(row, true, (double)m->write_spacing_us / 1e3, 3);
+	cell_double(row, m->outage_closed, (double)m->failover_start_uncertainty_us / 1e3, 3);
+	cell_double(row, m->outage_closed, (double)m->failover_end_uncertainty_us / 1e3, 3);
 	cell_seconds(row, m->fault_seen, m->t_fault_us);
 	cell_seconds(row, m->outage_seen, m->outage_start_us);
 	cell_seconds(row, m->outage_closed, m->outage_end_us);

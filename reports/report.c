@@ -81,13 +81,19 @@ static void print_verdicts(const struct verdict *vs, int n, bool across, FILE *o
 static void print_trial(const struct scenario_result *r, const struct trial_result *t, FILE *out)
 {
 	const struct metrics *m = &t->metrics;
-	char buf[32];
+	char buf[64];
 
 	fprintf(out, "  trial %d/%d: %lld writes: %lld ok, %lld fail, %lld indeterminate\n", t->trial,
 		r->ntrials, (long long)m->attempted, (long long)(m->ok + m->ok_unreplicated),
 		(long long)m->fail, (long long)m->indeterminate);
 	if (!t->completed)
 		fprintf(out, "  trial %d did not complete: %s\n", t->trial, t->error);
+	if (m->outage_seen && m->outage_closed) {
+		report_failover_format(m, buf, sizeof(buf));
+		fprintf(out, "  writes unavailable for %s\n", buf);
+	} else if (m->outage_seen) {
+		fputs("  writes never recovered\n", out);
+	}
 	if (m->promote_seen) {
 		duration_format(m->promotion_dur_us, buf, sizeof(buf));
 		/* The old primary is unknown when the watcher saw none before the fault. */

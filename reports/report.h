@@ -60,6 +60,12 @@ const char *report_measured(const struct verdict *v);
 /* A metric value in its unit for people: durations as "9.84s", counts and bytes as integers. */
 void report_metric_format(enum metric_id id, double value, char *buf, size_t len);
 
+/*
+ * failover_time of a closed outage with its uncertainty, for people: "10.54s ± 8ms". The
+ * true window lies within that many of the figure (the two edges' widths summed).
+ */
+void report_failover_format(const struct metrics *m, char *buf, size_t len);
+
 /* The suite writers behind reports_write_index (index.c). */
 bool report_index_html(const struct scenario_result *results, int n, FILE *out);
 bool report_index_md(const struct scenario_result *results, int n, FILE *out);

@@ -162,12 +162,12 @@ static void distribution(FILE *out, const struct scenario_result *r)
 static void trial_headline(FILE *out, const struct trial_result *t)
 {
 	const struct metrics *m = &t->metrics;
-	char buf[32], buf2[32];
+	char buf[64], buf2[32];
 
 	fprintf(out, "<p class=\"headline\">%" PRId64 " writes: %" PRId64 " ok, %" PRId64 " fail, %" PRId64
 		" indeterminate", m->attempted, m->ok + m->ok_unreplicated, m->fail, m->indeterminate);
 	if (m->outage_seen && m->outage_closed) {
-		duration_format(m->wuw_dur_us, buf, sizeof(buf));
+		report_failover_format(m, buf, sizeof(buf));
 		fprintf(out, " · <b>writes unavailable for %s</b>", buf);
 	} else if (m->outage_seen) {
 		fputs(" · <span class=\"warn\">writes never recovered</span>", out);

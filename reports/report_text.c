@@ -95,6 +95,23 @@ void report_metric_format(enum metric_id id, double value, char *buf, size_t len
 	str_format(buf, len, "%" PRId64, (int64_t)llround(value));
 }
 
+void report_failover_format(const struct metrics *m, char *buf, size_t len)
+{
+	char dur[32], unc[32];
+	int64_t u = m->failover_uncertainty_us;
+
+	/* A bound: rounded up to what duration_format shows (1 ms, 10 ms, 1 s by magnitude). */
+	if (u >= 60000000)
+		u = (u + 999999) / 1000000 * 1000000;
+	else if (u >= 1000000)
+		u = (u + 9999) / 10000 * 10000;
+	else if (u >= 1000)
+		u = (u + 999) / 1000 * 1000;
+	duration_format(m->wuw_dur_us, dur, sizeof(dur));
+	duration_format(u, unc, sizeof(unc));
+	str_format(buf, len, "%s ± %s", dur, unc);
+}
+
 void report_csv_cell(FILE *out, bool first, const char *s)
 {
 	if (!first)

@@ -19,6 +19,18 @@ static json_object *seconds_or_null(bool seen, int64_t us)
 	return seen ? fixed((double)us / 1e6, 6) : NULL;
 }
 
+static json_object *interval_or_null(bool seen, int64_t lo_us, int64_t hi_us)
+{
+	json_object *a;
+
+	if (!seen)
+		return NULL;
+	a = json_object_new_array();
+	json_object_array_add(a, fixed((double)lo_us / 1e6, 6));
+	json_object_array_add(a, fixed((double)hi_us / 1e6, 6));
+	return a;
+}
+
 static json_object *writes_json(const struct metrics *m)
 {
 	json_object *o = json_object_new_object();
@@ -28,7 +40,10 @@ static json_object *writes_json(const struct metrics *m)
 	json_object_object_add(o, "ok_unreplicated", json_object_new_int64(m->ok_unreplicated));
 	json_object_object_add(o, "fail", json_object_new_int64(m->fail));
 	json_object_object_add(o, "indeterminate", json_object_new_int64(m->indeterminate));
-	json_object_object_add(o, "resolution_ms", fixed((double)m->resolution_us / 1e3, 3));
+	/* failover_time's uncertainty (null without an outage that ended); the spacing is not it. */
+	json_object_object_add(o, "resolution_ms",
+			       m->outage_closed ? fixed((double)m->failover_uncertainty_us / 1e3, 3) : NULL);
+	json_object_object_add(o, "write_spacing_ms", fixed((double)m->write_spacing_us / 1e3, 3));
 	return o;
 }
 
@@ -43,6 +58,15 @@ static json_object *failover_json(const struct metrics *m)
 	json_object_object_add(o, "outage_closed", json_object_new_boolean(m->outage_closed));
 	json_object_object_add(o, "outage_start_s", seconds_or_null(m->outage_seen, m->outage_start_us));
 	json_object_object_add(o, "outage_end_s", seconds_or_null(m->outage_closed, m->outage_end_us));
+	/* Where the writes prove the service was lost and came back: [earliest, latest]. */
+	json_object_object_add(o, "outage_start_interval_s",
+			       interval_or_null(m->outage_closed, m->outage_start_lo_us, m->outage_start_hi_us));
+	json_object_object_add(o, "outage_end_interval_s",
+			       interval_or_null(m->outage_closed, m->outage_end_lo_us, m->outage_end_hi_us));
+	json_object_object_add(o, "failover_start_uncertainty_ms",
+			       m->outage_closed ? fixed((double)m->failover_start_uncertainty_us / 1e3, 3) : NULL);
+	json_object_object_add(o, "failover_end_uncertainty_ms",
+			       m->outage_closed ? fixed((double)m->failover_end_uncertainty_us / 1e3, 3) : NULL);
 	json_object_object_add(o, "promotion_s", seconds_or_null(m->promote_seen, m->promotion_dur_us));
 	json_object_object_add(o, "routing_s", seconds_or_null(m->routing_seen, m->routing_dur_us));
 	json_object_object_add(o, "old_primary",

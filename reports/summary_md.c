@@ -18,12 +18,12 @@ static const char *verdict_md(enum verdict_kind k)
 	return "⚪ skip";
 }
 
-/* "failover 10.54s (new primary geneva, timeline 2) · 0 of 11886 acknowledged writes lost · ..." */
+/* "failover 10.54s ± 8ms (new primary geneva, timeline 2) · 0 of 11886 acknowledged writes lost · ..." */
 static void headline(FILE *out, const struct trial_result *t)
 {
 	const struct metrics *m = &t->metrics;
 	struct metric_value fo;
-	char buf[32];
+	char buf[64];
 
 	metric_value(m, METRIC_FAILOVER_TIME, &fo);
 	if (!fo.observed) {
@@ -31,7 +31,7 @@ static void headline(FILE *out, const struct trial_result *t)
 	} else if (fo.never) {
 		fputs("failover: **writes never recovered**", out);
 	} else {
-		duration_format((int64_t)fo.value, buf, sizeof(buf));
+		report_failover_format(m, buf, sizeof(buf));
 		fprintf(out, "failover **%s**", buf);
 	}
 	if (m->promote_seen) {

@@ -67,6 +67,18 @@ struct metrics {
 	int64_t outage_start_us;      /* last ok before the outage */
 	int64_t outage_end_us;        /* first ok that ended it */
 	int64_t wuw_dur_us;           /* write-unavailability window = failover_time */
+	/*
+	 * As far as the writes prove it (write_unavailability in metrics_failover.c), the
+	 * service was lost within [start_lo, start_hi] and came back within [end_lo, end_hi].
+	 * Set with outage_closed only: without an end no uncertainty is claimed (all 0).
+	 */
+	int64_t outage_start_lo_us;   /* latest send of an ack before the outage */
+	int64_t outage_start_hi_us;   /* earliest completion of a non-ok attempt in it */
+	int64_t outage_end_lo_us;     /* latest send of a non-ok attempt before the first ack */
+	int64_t outage_end_hi_us;     /* the first ack's completion (= outage_end_us) */
+	int64_t failover_start_uncertainty_us; /* start_hi - start_lo */
+	int64_t failover_end_uncertainty_us;   /* end_hi - end_lo */
+	int64_t failover_uncertainty_us; /* their sum: the true window is wuw_dur_us +- this */
 	bool promote_seen;            /* a watcher saw a new primary on a newer timeline */
 	int64_t t_promote_us;
 	char old_primary[EVENT_NODE_LEN];
@@ -77,7 +89,7 @@ struct metrics {
 	bool routing_seen;
 	int64_t t_ok_new_us;          /* first ok on the new primary after t_promote */
 	int64_t routing_dur_us;       /* t_promote -> t_ok_new */
-	int64_t resolution_us;        /* mean spacing of write attempts before the fault */
+	int64_t write_spacing_us;     /* mean spacing of write attempts before the fault */
 	int64_t t_heal_us;            /* last fault revert (the first apply when nothing reverts) */
 
 	/* the platform's view of roles (api_role events: a Kubernetes watch of the pods) */

@@ -1,6 +1,6 @@
 /*
  * metrics_failover.c - the client's view of a failover: the write-unavailability window,
- * promotion and routing phases, the resolution they are known to, and when the platform's
+ * with the uncertainty of its edges, promotion and routing phases, and when the platform's
  * role labels followed the new primary (label switch). Pure.
  */
 #include "metrics.h"
@@ -41,12 +41,46 @@ static int cmp_end(const void *a, const void *b)
  * writers, a write already in flight when the primary died can still be acknowledged just
  * after the first failure, splitting the real outage into a short gap followed by the long
  * one. An outage still open at the end of the log wins over any closed one (never recovered).
+ *
+ * Each write only proves the service's state at some instant between its send (t0) and its
+ * completion (t): an ack that it was up, a failed or indeterminate attempt that it was down.
+ * So the loss lies after the latest send of an ack before the gap and before the earliest
+ * completion of a failed attempt in it (a write in flight at the loss fails after it); the
+ * return lies after the latest send of a failed attempt in the gap (a connect attempt
+ * started just before the return can still time out at its deadline) and before the first
+ * ack's completion. These are the edges' uncertainty intervals.
  */
+struct wuw_walk {
+	bool have_prev;        /* an ack was seen */
+	int64_t prev_ack;      /* its completion */
+	int64_t max_ack_t0;    /* latest send of any ack so far */
+	bool gap_outage;       /* the current gap holds a failure after the fault */
+	int64_t gap_min_fail_t;  /* earliest completion of such a failure in the gap */
+	int64_t gap_max_fail_t0; /* latest send of such a failure in the gap */
+};
+
+static void close_gap(const struct wuw_walk *g, int64_t earliest_start, const struct write_event *ack,
+		      struct metrics *m)
+{
+	int64_t start = g->have_prev ? g->prev_ack : earliest_start;
+
+	if (m->outage_closed && ack->end_us - start <= m->wuw_dur_us)
+		return;
+	m->outage_start_us = start;
+	m->outage_end_us = ack->end_us;
+	m->wuw_dur_us = ack->end_us - start;
+	/* Without an ack before it the log starts in the outage: its first send bounds it. */
+	m->outage_start_lo_us = g->have_prev ? g->max_ack_t0 : earliest_start;
+	m->outage_start_hi_us = g->gap_min_fail_t;
+	m->outage_end_lo_us = g->gap_max_fail_t0;
+	m->outage_end_hi_us = ack->end_us;
+}
+
 static void write_unavailability(const struct events *ev, struct metrics *m)
 {
 	const struct write_event **order;
-	int64_t earliest_start = 0, prev_ack = 0;
-	bool have_prev = false, gap_outage = false;
+	struct wuw_walk g = { 0 };
+	int64_t earliest_start = 0;
 
 	if (!m->fault_seen || ev->nwrites == 0)
 		return;
@@ -59,32 +93,40 @@ static void write_unavailability(const struct events *ev, struct metrics *m)
 	qsort(order, ev->nwrites, sizeof(*order), cmp_end);
 	for (size_t i = 0; i < ev->nwrites; i++) {
 		const struct write_event *w = order[i];
-		int64_t start;
 
 		if (!metrics_acked(w->outcome)) {
-			if (w->end_us >= m->t_fault_us)
-				gap_outage = m->outage_seen = true;
+			if (w->end_us < m->t_fault_us)
+				continue;
+			if (!g.gap_outage || w->end_us < g.gap_min_fail_t)
+				g.gap_min_fail_t = w->end_us;
+			if (!g.gap_outage || w->start_us > g.gap_max_fail_t0)
+				g.gap_max_fail_t0 = w->start_us;
+			g.gap_outage = m->outage_seen = true;
 			continue;
 		}
-		if (gap_outage) {
-			start = have_prev ? prev_ack : earliest_start;
-			if (!m->outage_closed || w->end_us - start > m->wuw_dur_us) {
-				m->outage_start_us = start;
-				m->outage_end_us = w->end_us;
-				m->wuw_dur_us = w->end_us - start;
-			}
+		if (g.gap_outage) {
+			close_gap(&g, earliest_start, w, m);
 			m->outage_closed = true;
-			gap_outage = false;
+			g.gap_outage = false;
 		}
-		prev_ack = w->end_us;
-		have_prev = true;
+		if (!g.have_prev || w->start_us > g.max_ack_t0)
+			g.max_ack_t0 = w->start_us;
+		g.prev_ack = w->end_us;
+		g.have_prev = true;
 	}
-	if (gap_outage) {
-		/* Open-ended: its length is unknown, so no duration is reported. */
+	if (g.gap_outage) {
+		/* Open-ended: its length is unknown, so no duration and no uncertainty. */
 		m->outage_closed = false;
-		m->outage_start_us = have_prev ? prev_ack : earliest_start;
+		m->outage_start_us = g.have_prev ? g.prev_ack : earliest_start;
 		m->outage_end_us = 0;
 		m->wuw_dur_us = 0;
+		m->outage_start_lo_us = m->outage_start_hi_us = 0;
+		m->outage_end_lo_us = m->outage_end_hi_us = 0;
+	}
+	if (m->outage_closed) {
+		m->failover_start_uncertainty_us = m->outage_start_hi_us - m->outage_start_lo_us;
+		m->failover_end_uncertainty_us = m->outage_end_hi_us - m->outage_end_lo_us;
+		m->failover_uncertainty_us = m->failover_start_uncertainty_us + m->failover_end_uncertainty_us;
 	}
 	free(order);
 }
@@ -156,8 +198,8 @@ static void routing(const struct events *ev, struct metrics *m)
 		m->routing_dur_us = m->t_ok_new_us - m->t_promote_us;
 }
 
-/* Mean spacing of write starts (all writers) before the fault: the WUW's granularity. */
-static void resolution(const struct events *ev, struct metrics *m)
+/* Mean spacing of write starts (all writers) before the fault: how densely writes sample. */
+static void write_spacing(const struct events *ev, struct metrics *m)
 {
 	int64_t first = 0, last = 0, count = 0;
 
@@ -172,7 +214,7 @@ static void resolution(const struct events *ev, struct metrics *m)
 			last = s;
 		count++;
 	}
-	m->resolution_us = count >= 2 ? (last - first) / (count - 1) : 0;
+	m->write_spacing_us = count >= 2 ? (last - first) / (count - 1) : 0;
 }
 
 /* Heal: the last revert; a fault with nothing to revert (process-kill) heals at once. */
@@ -193,7 +235,7 @@ void metrics_failover(const struct events *ev, struct metrics *m)
 	write_unavailability(ev, m);
 	promotion(ev, m);
 	routing(ev, m);
-	resolution(ev, m);
+	write_spacing(ev, m);
 	if (m->fault_seen)
 		find_heal(ev, m);
 }

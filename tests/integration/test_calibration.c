@@ -129,10 +129,10 @@ static void test_pause_equals_outage(void)
 	pause_us = revert_us - apply_us;
 	fprintf(stderr,
 		"pause (apply -> revert events) %.3f s; write outage %.3f s (%.3f -> %.3f, fault at %.3f); "
-		"resolution %.1f ms; writes ok %lld fail %lld indeterminate %lld; promotion %s; "
+		"write spacing %.1f ms; writes ok %lld fail %lld indeterminate %lld; promotion %s; "
 		"split brain %.3f s; max lag %.0f B / %.3f s; redundancy %.3f s; lost %lld\n",
 		(double)pause_us / 1e6, (double)m.wuw_dur_us / 1e6, (double)m.outage_start_us / 1e6,
-		(double)m.outage_end_us / 1e6, (double)m.t_fault_us / 1e6, (double)m.resolution_us / 1e3,
+		(double)m.outage_end_us / 1e6, (double)m.t_fault_us / 1e6, (double)m.write_spacing_us / 1e3,
 		(long long)m.ok, (long long)m.fail, (long long)m.indeterminate, m.promote_seen ? "yes" : "no",
 		(double)m.split_brain_dur_us / 1e6, m.max_lag_bytes, m.max_lag_est_s,
 		(double)m.redundancy_dur_us / 1e6, (long long)m.lost);
@@ -145,7 +145,7 @@ static void test_pause_equals_outage(void)
 	/*
 	 * Tolerance. The window runs from the last ack before the first non-ok outcome to the
 	 * first ack after it. Below the pause: the last ack comes at most one write spacing
-	 * before SIGSTOP (4 writers x 100/s: ~2.5 ms, reported as resolution), and SIGSTOP
+	 * before SIGSTOP (4 writers x 100/s: ~2.5 ms, reported as write_spacing), and SIGSTOP
 	 * itself follows the apply event by the cgroup scan (a few ms); acks after SIGSTOP are
 	 * impossible once the postmaster and its backends are stopped. So the window is at least
 	 * the pause minus one spacing minus 50 ms (scan and scheduling on a loaded 2-core box).
@@ -161,7 +161,7 @@ static void test_pause_equals_outage(void)
 	 * 500 ms for the INSERT and scheduling. Anything longer means the clients saw more than
 	 * the pause.
 	 */
-	lo_us = pause_us - m.resolution_us - MS_TO_US(50);
+	lo_us = pause_us - m.write_spacing_us - MS_TO_US(50);
 	hi_us = pause_us + MS_TO_US(CONNECT_TIMEOUT_MS + 500);
 	CU_ASSERT(m.wuw_dur_us >= lo_us);
 	CU_ASSERT(m.wuw_dur_us <= hi_us);

@@ -120,14 +120,16 @@ static void test_no_fault(void)
 	CU_ASSERT_FALSE(m.routing_seen);
 	CU_ASSERT_FALSE(m.readback_seen);
 	CU_ASSERT_FALSE(m.healthy_seen);
-	CU_ASSERT_EQUAL(m.resolution_us, 100000);
+	CU_ASSERT_EQUAL(m.write_spacing_us, 100000);
+	/* No outage, no uncertainty claimed. */
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, 0);
 	CU_ASSERT_DOUBLE_EQUAL(m.provision_seconds, 95.25, 1e-9);
 
 	/* Empty log: nothing observed, nothing crashes. */
 	synth_begin();
 	synth_finish(&m);
 	CU_ASSERT_EQUAL(m.attempted, 0);
-	CU_ASSERT_EQUAL(m.resolution_us, 0);
+	CU_ASSERT_EQUAL(m.write_spacing_us, 0);
 	CU_ASSERT(m.provision_seconds < 0);
 }
 
@@ -165,7 +167,19 @@ static void test_clean_failover(void)
 	CU_ASSERT_EQUAL(m.t_ok_new_us, MS(19800));
 	CU_ASSERT_EQUAL(m.routing_dur_us, MS(800));
 	/* Starts 0.095 s .. 9.995 s, 100 of them. */
-	CU_ASSERT_EQUAL(m.resolution_us, MS(100));
+	CU_ASSERT_EQUAL(m.write_spacing_us, MS(100));
+	/*
+	 * The last ack was sent at 9.995 s, the first failure completed at 10.2 s: the loss lies
+	 * between. The last failure before the first ack was sent at 19.6 s, the first ack
+	 * completed at 19.8 s: the return lies between.
+	 */
+	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(9995));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(10200));
+	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(19600));
+	CU_ASSERT_EQUAL(m.outage_end_hi_us, MS(19800));
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(205));
+	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(200));
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(405));
 	CU_ASSERT(m.healthy_seen && m.healthy_ok);
 	CU_ASSERT_DOUBLE_EQUAL(m.healthy_seconds, 31.5, 1e-9);
 }
@@ -186,6 +200,14 @@ static void test_inflight_ok_longest_gap(void)
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(10250));
 	CU_ASSERT_EQUAL(m.outage_end_us, MS(19800));
 	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(9550));
+	/*
+	 * The latest SEND of an ack bounds the loss from below (9.995 s, not the late ack's
+	 * 9.99 s); the first failure inside the longest gap completed at 10.3 s.
+	 */
+	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(9995));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(10300));
+	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(19600));
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(305 + 200));
 	/* The late ack on "a" is not routing to the new primary. */
 	CU_ASSERT_EQUAL(m.t_ok_new_us, MS(19800));
 }
@@ -208,6 +230,10 @@ static void test_never_recovered(void)
 	CU_ASSERT_FALSE(m.outage_closed);
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(10000));
 	CU_ASSERT_EQUAL(m.wuw_dur_us, 0);
+	/* No end, no duration: no uncertainty claimed either. */
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, 0);
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, 0);
+	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, 0);
 	CU_ASSERT_STRING_EQUAL(m.old_primary, "a");
 	CU_ASSERT_EQUAL(m.old_timeline, 4);
 	CU_ASSERT_FALSE(m.promote_seen);
@@ -224,6 +250,9 @@ static void test_never_recovered(void)
 	CU_ASSERT(m.outage_seen);
 	CU_ASSERT_FALSE(m.outage_closed);
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(3000));
+	CU_ASSERT_EQUAL(m.outage_start_lo_us, 0);
+	CU_ASSERT_EQUAL(m.outage_end_hi_us, 0);
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, 0);
 }
 
 static void test_outage_edges(void)
@@ -242,7 +271,13 @@ static void test_outage_edges(void)
 	CU_ASSERT_EQUAL(m.outage_end_us, MS(3000));
 	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(2950));
 	CU_ASSERT_EQUAL(m.ok_unreplicated, 1);
-	CU_ASSERT_EQUAL(m.resolution_us, 0);
+	CU_ASSERT_EQUAL(m.write_spacing_us, 0);
+	/* The log starts in the outage: its first send to the first failure's completion. */
+	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(50));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(100));
+	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(1950));
+	CU_ASSERT_EQUAL(m.outage_end_hi_us, MS(3000));
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(50 + 1050));
 
 	/* Failures only before the fault, and a skipped fault does not count as one. */
 	synth_begin();
@@ -257,8 +292,54 @@ static void test_outage_edges(void)
 	CU_ASSERT_FALSE(m.outage_seen);
 	CU_ASSERT_FALSE(m.outage_closed);
 	CU_ASSERT_EQUAL(m.wuw_dur_us, 0);
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, 0);
 	/* Starts 0.095 .. 2.495 s before the fault: 25 of them. */
-	CU_ASSERT_EQUAL(m.resolution_us, MS(100));
+	CU_ASSERT_EQUAL(m.write_spacing_us, MS(100));
+}
+
+/*
+ * Two writers with a 500 ms connect deadline. Acks alternate every 10 ms up to 5.0 s (the
+ * last one sent at 4.999 s); writer 1 sent a write at 4.996 s that broke at 5.004 s, after
+ * the loss. Then each writer retries connections that time out after 500 ms. The service
+ * comes back somewhere after writer 1's attempt sent at 7.725 s: that attempt still fails
+ * at 8.225 s (its SYN was lost), the next one connects and is acknowledged at 8.237 s.
+ * Writer 0's attempt sent at 8.036 s fails only at 8.536 s, after that ack: it says
+ * nothing about the return. The log cannot place the return more finely than the deadline.
+ */
+static void test_connect_deadline_edges(void)
+{
+	int64_t seq[2] = { 0, 0 };
+	struct metrics m;
+	int j;
+
+	synth_begin();
+	for (int k = 1; k <= 500; k++)
+		wr(k % 2, ++seq[k % 2], MS(10 * k - 1), MS(10 * k), WRITE_OK, "a");
+	fault(MS(5002), "apply");
+	wr(1, ++seq[1], MS(4996), MS(5004), WRITE_INDETERMINATE, "a");
+	for (j = 0; j <= 6; j++)
+		wr(0, ++seq[0], MS(5006 + 505 * j), MS(5006 + 505 * j + 500), WRITE_FAIL, "");
+	for (j = 0; j <= 5; j++)
+		wr(1, ++seq[1], MS(5200 + 505 * j), MS(5200 + 505 * j + 500), WRITE_FAIL, "");
+	wr(1, ++seq[1], MS(8235), MS(8237), WRITE_OK, "b");
+	wr(0, ++seq[0], MS(8540), MS(8542), WRITE_OK, "b");
+	synth_finish(&m);
+	CU_ASSERT(m.outage_seen && m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(5000));
+	CU_ASSERT_EQUAL(m.outage_end_us, MS(8237));
+	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(3237));
+	/* The write in flight at the loss bounds it by its completion, not by its send. */
+	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(4999));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(5004));
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(5));
+	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(7725));
+	CU_ASSERT_EQUAL(m.outage_end_hi_us, MS(8237));
+	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(512));
+	/* About one connect deadline: the spacing of the writes (~10 ms) is not the uncertainty. */
+	CU_ASSERT(m.failover_end_uncertainty_us >= MS(500));
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(517));
+	/* 501 sends before the fault, 0.009 s .. 4.999 s. */
+	CU_ASSERT_EQUAL(m.write_spacing_us, MS(4990) / 500);
 }
 
 /* A killed postmaster restarts on the same node, promoted onto a new timeline. */
@@ -425,7 +506,7 @@ static void test_scale(void)
 	CU_ASSERT_EQUAL(m.found, (int64_t)(n - writers));
 	CU_ASSERT_EQUAL(m.phantom, 0);
 	CU_ASSERT(m.balanced);
-	CU_ASSERT_EQUAL(m.resolution_us, 100);
+	CU_ASSERT_EQUAL(m.write_spacing_us, 100);
 	free(ev.writes);
 }
 
@@ -438,6 +519,7 @@ void tests_register(void)
 	CU_add_test(s, "in-flight ok: longest gap", test_inflight_ok_longest_gap);
 	CU_add_test(s, "never recovered", test_never_recovered);
 	CU_add_test(s, "outage edges", test_outage_edges);
+	CU_add_test(s, "edges under a connect deadline", test_connect_deadline_edges);
 	CU_add_test(s, "promotion on the same node", test_promotion_same_node);
 	CU_add_test(s, "data loss classification", test_data_loss);
 	CU_add_test(s, "read-back edges and balance", test_readback_edges);
