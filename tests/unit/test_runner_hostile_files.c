@@ -4,6 +4,7 @@
  * created with their final mode; mkdir_p refuses a symlinked or foreign directory.
  */
 #include "report_cmd.h"
+#include "run_setup.h"
 #include "runner.h"
 #include "util.h"
 
@@ -31,16 +32,12 @@ static int suite_init(void)
 {
 	log_set_level(LOG_QUIET);
 	src = getenv("BISE_SOURCE_DIR");
-	str_copy(tmp, sizeof(tmp), "/tmp/bise-test-hostile-XXXXXX");
-	return src && mkdtemp(tmp) ? 0 : 1;
+	return src ? run_setup_workdir_make(tmp, sizeof(tmp), "bise-test-hostile") : 1;
 }
 
 static int suite_clean(void)
 {
-	char cmd[200];
-
-	str_format(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	return run_cmd(cmd) == 0 ? 0 : 1;
+	return run_setup_workdir_remove(tmp);
 }
 
 static bool victim_intact(const char *path)

@@ -5,6 +5,7 @@
  * without scenarios is a usage error.
  */
 #include "report_cmd.h"
+#include "run_setup.h"
 #include "runner.h"
 #include "util.h"
 
@@ -29,16 +30,12 @@ static int suite_init(void)
 {
 	log_set_level(LOG_QUIET);
 	src = getenv("BISE_SOURCE_DIR");
-	str_copy(tmp, sizeof(tmp), "/tmp/bise-test-report-cmd-XXXXXX");
-	return src && mkdtemp(tmp) ? 0 : 1;
+	return src ? run_setup_workdir_make(tmp, sizeof(tmp), "bise-test-report-cmd") : 1;
 }
 
 static int suite_clean(void)
 {
-	char cmd[200];
-
-	str_format(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	return run_cmd(cmd) == 0 ? 0 : 1;
+	return run_setup_workdir_remove(tmp);
 }
 
 static bool same_file(const char *a, const char *b)
