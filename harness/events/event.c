@@ -672,10 +672,11 @@ static bool load_readback(struct loader *ld, struct json_object *o)
 	return true;
 }
 
-static bool load_run_start(struct loader *ld, struct json_object *o)
+static bool load_run_start(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
 	struct json_object *v[EF_RUN_START_N];
+	int64_t unix_us = 0;
 
 	if (!fetch(ld, o, EV_RUN_START, v))
 		return false;
@@ -687,6 +688,9 @@ static bool load_run_start(struct loader *ld, struct json_object *o)
 	string_of(v[EF_RUN_START_BACKEND], ev->backend, sizeof(ev->backend));
 	string_of(v[EF_RUN_START_HOST], ev->host, sizeof(ev->host));
 	string_of(v[EF_RUN_START_SEED], ev->seed, sizeof(ev->seed));
+	/* The wall clock at this event's "t": every "t" of the log maps to it by an offset. */
+	int64_of(v[EF_RUN_START_UNIX_US], &unix_us);
+	ev->wall_origin_us = unix_us > 0 ? unix_us - t_us : 0;
 	return true;
 }
 
@@ -737,7 +741,7 @@ static bool load_event(struct loader *ld, struct json_object *o)
 	case EV_READBACK:
 		return load_readback(ld, o);
 	case EV_RUN_START:
-		return load_run_start(ld, o);
+		return load_run_start(ld, o, t_us);
 	case EV_HEALTHY:
 		return load_healthy(ld, o);
 	case EV_PROVISION:

@@ -6,8 +6,11 @@
  * and "ev" (the event type). Schema version 1:
  *
  *   run_start  schema, run, scenario, trial, seed, backend, host, bise, writers, writer_zones,
- *              poll_ms                        seed is a decimal string; writer_zones[w] = the
- *                                             zone writer w runs in, "" = where bise runs
+ *              poll_ms[, unix_us]             seed is a decimal string; writer_zones[w] = the
+ *                                             zone writer w runs in, "" = where bise runs;
+ *                                             unix_us = the wall clock (CLOCK_REALTIME, µs
+ *                                             since the Unix epoch) at this event's "t": the
+ *                                             one link from "t" to dates (Grafana annotations)
  *   provision  seconds                        cluster brought up for this run
  *   phase      name                           baseline | fault | recovery | readback | end
  *   write      w, seq, t0, out, node[, sqlstate, err]
@@ -103,6 +106,7 @@ struct run_start_record {
 	const char *const *writer_zones; /* writer id -> zone it runs in ("" = where bise runs) */
 	size_t nwriter_zones;
 	int poll_ms;
+	int64_t unix_us; /* wall_now_us() when the event is stamped; 0 leaves it out */
 };
 
 /* One pg_stat_replication row; a NULL text or a negative lag is SQL NULL, written as null. */
@@ -246,6 +250,8 @@ struct events {
 	int writers;
 	int poll_ms;
 	int64_t baseline_us; /* when the workload started: plan offsets count from here; -1 if never */
+	/* Wall clock at t = 0, µs since the Unix epoch (run_start's unix_us - its t); 0: not logged. */
+	int64_t wall_origin_us;
 	double provision_seconds; /* < 0 when the run used an existing cluster */
 	bool healthy_seen;
 	bool healthy_ok;

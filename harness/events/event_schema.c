@@ -15,6 +15,7 @@ static const struct event_field run_start_fields[EF_RUN_START_N] = {
 	[EF_RUN_START_WRITERS] = { "writers", EVF_INT, false },
 	[EF_RUN_START_WRITER_ZONES] = { "writer_zones", EVF_STRINGS, false },
 	[EF_RUN_START_POLL_MS] = { "poll_ms", EVF_INT, false },
+	[EF_RUN_START_UNIX_US] = { "unix_us", EVF_INT, false },
 };
 
 static const struct event_field provision_fields[EF_PROVISION_N] = {

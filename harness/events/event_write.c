@@ -318,6 +318,8 @@ bool event_write_run_start(struct event_log *log, int64_t at_mono_us, const stru
 		v[EF_RUN_START_WRITER_ZONES].n = r->nwriter_zones;
 	}
 	set_int(&v[EF_RUN_START_POLL_MS], r->poll_ms);
+	if (r->unix_us > 0)
+		set_int(&v[EF_RUN_START_UNIX_US], r->unix_us);
 	return emit(log, at_mono_us, EV_RUN_START, v);
 }
 

@@ -564,6 +564,8 @@ static void emit_run_start(struct trial_ctx *c, int trial, uint64_t seed, const 
 			zones[n++] = w->client_groups[g].zone;
 	r.writer_zones = zones;
 	r.nwriter_zones = n;
+	/* Read together: the wall clock dates this event's t, so every t of the log. */
+	r.unix_us = wall_now_us();
 	event_write_run_start(c->log, now_us(c), &r);
 	free(zones);
 }

@@ -22,6 +22,9 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* CLOCK_MONOTONIC in microseconds: every interval bise measures uses it. */
 int64_t mono_now_us(void);
 
+/* CLOCK_REALTIME in microseconds since the Unix epoch: only to date a log, never to measure. */
+int64_t wall_now_us(void);
+
 /* Sleep for a number of microseconds, resuming after signals. */
 void sleep_us(int64_t us);
 

@@ -86,6 +86,7 @@ static bool w_run_start(struct event_log *log)
 		.run = "20261124-191124-25117-x-t1", .scenario = "primary-pod-kill", .trial = 2,
 		.seed = 18446744073709551615ULL, .backend = "local", .host = tricky, .bise = "0.1.0",
 		.writers = 3, .writer_zones = zones, .nwriter_zones = 3, .poll_ms = 200,
+		.unix_us = 1764640000123456LL,
 	};
 
 	return event_write_run_start(log, AT, &r);
@@ -173,6 +174,9 @@ static void c_run_start(const struct events *ev, json_object *line)
 	CU_ASSERT_EQUAL(ev->trial, 2);
 	CU_ASSERT_EQUAL(ev->writers, 3);
 	CU_ASSERT_EQUAL(ev->poll_ms, 200);
+	/* The wall clock at t = 0: the event's date less its t (12.345678 s). */
+	CU_ASSERT_EQUAL(ev->wall_origin_us, 1764640000123456LL - 12345678);
+	CU_ASSERT(json_object_object_get_ex(line, "unix_us", &v) && json_object_get_int64(v) == 1764640000123456LL);
 	CU_ASSERT(json_object_object_get_ex(line, "seed", &v) &&
 		  strcmp(json_object_get_string(v), "18446744073709551615") == 0);
 	CU_ASSERT(json_object_object_get_ex(line, "schema", &v) && json_object_get_int(v) == EVENT_SCHEMA_VERSION);
