@@ -23,6 +23,7 @@ bool judge_load_trial(struct trial_result *t, bool bins, struct trial_log *log)
 		return false;
 	metrics_compute(&ev, &t->metrics);
 	t->log_read = true;
+	t->wall_origin_us = ev.wall_origin_us;
 	if (bins) {
 		t->timeseries = xcalloc(1, sizeof(*t->timeseries));
 		if (!timeseries_compute(&ev, TIMESERIES_BIN_US, t->timeseries)) {
@@ -65,6 +66,35 @@ enum verdict_kind judge_trial(const struct scenario *sc, struct trial_result *t)
 	return overall;
 }
 
+/*
+ * Each SLO over the whole scenario: a statistic's own verdict; a plain SLO fails when a
+ * trial failed it, passes when a trial passed it and none failed, else is a skip.
+ */
+static void judge_slos_overall(struct scenario_result *r)
+{
+	const struct scenario *sc = r->scenario;
+	int nstat = 0;
+
+	for (int i = 0; i < sc->nslos; i++) {
+		enum verdict_kind k = VERDICT_SKIP;
+
+		if (slo_is_trial_stat(&sc->slos[i])) {
+			r->slo_verdicts[i] = r->stat_verdicts[nstat++].kind;
+			continue;
+		}
+		for (int t = 0; t < r->ntrials; t++)
+			for (int j = 0; j < r->trials[t].nverdicts; j++) {
+				const struct verdict *v = &r->trials[t].verdicts[j];
+
+				if (v->slo != &sc->slos[i] || k == VERDICT_FAIL)
+					continue;
+				if (v->kind == VERDICT_FAIL || v->kind == VERDICT_PASS)
+					k = v->kind;
+			}
+		r->slo_verdicts[i] = k;
+	}
+}
+
 enum verdict_kind judge_scenario(struct scenario_result *r)
 {
 	const struct scenario *sc = r->scenario;
@@ -72,7 +102,8 @@ enum verdict_kind judge_scenario(struct scenario_result *r)
 
 	r->overall = r->ntrials > 0 ? VERDICT_PASS : VERDICT_FAIL;
 	for (int i = 0; i < r->ntrials; i++) {
-		if (judge_trial(sc, &r->trials[i]) == VERDICT_FAIL)
+		r->trials[i].verdict = judge_trial(sc, &r->trials[i]);
+		if (r->trials[i].verdict == VERDICT_FAIL)
 			r->overall = VERDICT_FAIL;
 		per_trial[i] = r->trials[i].metrics;
 	}
@@ -90,6 +121,7 @@ enum verdict_kind judge_scenario(struct scenario_result *r)
 			r->overall = VERDICT_FAIL;
 	}
 	r->have_stats = true;
+	judge_slos_overall(r);
 	free(per_trial);
 	return r->overall;
 }

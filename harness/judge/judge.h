@@ -22,6 +22,8 @@ struct trial_result {
 	bool completed;  /* the trial ran to its end (not interrupted or aborted) */
 	char error[256]; /* why it did not complete */
 	bool log_read;   /* judge_load_trial read the log: metrics hold its measurements */
+	int64_t wall_origin_us; /* the log's t = 0 in µs since the Unix epoch; 0: the log does not say */
+	enum verdict_kind verdict; /* judge_scenario's verdict of the trial */
 	struct metrics metrics;
 	int nverdicts;
 	struct verdict verdicts[SCENARIO_MAX_SLOS];
@@ -50,6 +52,12 @@ struct scenario_result {
 	struct trial_stats stats[METRIC_COUNT];
 	int nstat_verdicts;
 	struct verdict stat_verdicts[SCENARIO_MAX_SLOS];
+	/*
+	 * Each SLO of the scenario (same index) over the whole scenario: a statistic's verdict;
+	 * a plain SLO fails when a trial failed it, passes when one passed and none failed,
+	 * is a skip when no trial could judge it.
+	 */
+	enum verdict_kind slo_verdicts[SCENARIO_MAX_SLOS];
 };
 
 /* What a trial's log says of its run: run_start, provision and run_end. */

@@ -171,6 +171,11 @@ static void test_statistic_across_trials(void)
 	CU_ASSERT_DOUBLE_EQUAL(s->max, 9e6, 1e-3);
 	/* Not observed in any trial: no statistic. */
 	CU_ASSERT_EQUAL(r.stats[METRIC_PROMOTION_TIME].observed, 0);
+	/* Each SLO over the scenario: the plain one held in every trial, the p95 failed. */
+	CU_ASSERT_EQUAL(r.slo_verdicts[0], VERDICT_PASS);
+	CU_ASSERT_EQUAL(r.slo_verdicts[1], VERDICT_PASS);
+	CU_ASSERT_EQUAL(r.slo_verdicts[2], VERDICT_FAIL);
+	CU_ASSERT_EQUAL(t[4].verdict, VERDICT_PASS);
 
 	/* The slow trial never recovers: it fails itself, and the p95 is "never". */
 	recovered_after(&t[4], 5, -1);
@@ -179,6 +184,9 @@ static void test_statistic_across_trials(void)
 	CU_ASSERT_EQUAL(r.stats[METRIC_RECOVERY_TIME].never, 1);
 	CU_ASSERT(isinf(r.stats[METRIC_RECOVERY_TIME].p95));
 	CU_ASSERT_STRING_EQUAL(r.stat_verdicts[1].measured_text, "never");
+	/* One trial failed the plain SLO: it fails over the scenario. */
+	CU_ASSERT_EQUAL(r.slo_verdicts[0], VERDICT_FAIL);
+	CU_ASSERT_EQUAL(t[4].verdict, VERDICT_FAIL);
 
 	/* Fast enough everywhere: the scenario passes. */
 	recovered_after(&t[4], 5, 4.5);
