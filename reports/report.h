@@ -78,6 +78,16 @@ void report_svg_timeline(FILE *out, const struct trial_result *t);
 void report_svg_latency(FILE *out, const struct timeseries *ts);
 void report_svg_lag(FILE *out, const struct timeseries *ts); /* ts->nstandbys > 0 */
 
+/*
+ * The scenario as Prometheus text (prometheus.c, for the Pushgateway): bise_run_info,
+ * bise_scenario_pass, bise_trials*, bise_slo_pass{slo,threshold} per SLO judged over the
+ * scenario, and per metric observed bise_<name>_<unit>{stat=min|p50|p95|max}.
+ */
+bool report_prometheus(const struct scenario_result *r, FILE *out);
+
+/* "bise_" + the catalogue's name + its unit's suffix (_seconds, _bytes, _ratio; counts none). */
+bool report_prometheus_name(enum metric_id id, char *buf, size_t len);
+
 /* The short verdict table printed at the end of a run. */
 void report_print_table(const struct scenario_result *r, FILE *out);
 

@@ -3,6 +3,7 @@
  */
 #include "driver.h"
 #include "compare.h"
+#include "export.h"
 #include "compare_report.h"
 #include "fault.h"
 #include "heal.h"
@@ -431,6 +432,14 @@ static const struct {
 	  "options: --backend NAME, --state-dir DIR, --out DIR, --keep, --repeat N, --seed N,\n"
 	  "         --variant NAME=KEY=VALUE[,...], --quiet, --verbose, and the kubernetes and\n"
 	  "         kind options of bise --help\n"
+	  "  --pushgateway URL       after each scenario, PUT its final metrics to the Prometheus\n"
+	  "                          Pushgateway at URL (group job=bise, scenario=NAME)\n"
+	  "  --grafana URL           after each trial, POST one region annotation per fault to\n"
+	  "                          Grafana at URL (/api/annotations); token from GRAFANA_TOKEN\n"
+	  "  --grafana-dashboard UID the annotations' dashboard (default: organisation-wide)\n"
+	  "  A URL is http:// or https://, else exit code 2. A push or annotation that fails is\n"
+	  "  a warning naming the URL (credentials redacted): it does not change the verdict or\n"
+	  "  the exit code.\n"
 	  "exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad usage or scenario, 3 environment,\n"
 	  "            4 trial aborted, 5 interrupted\n" },
 	{ "validate",
@@ -496,6 +505,10 @@ static void usage(FILE *out)
 		"                         scenario's variants), e.g. sync=replication=synchronous\n"
 		"      --seed N           seed for random targets (default: drawn and recorded)\n"
 		"      --dry-run          run: print the plan (and a recording backend's calls), touch nothing\n"
+		"      --pushgateway URL  run: push each scenario's final metrics to a Prometheus Pushgateway\n"
+		"      --grafana URL      run: one Grafana region annotation per fault (token: GRAFANA_TOKEN)\n"
+		"      --grafana-dashboard UID\n"
+		"                         run: the dashboard of the annotations (default: organisation-wide)\n"
 		"  -q, --quiet            only errors and the verdict table\n"
 		"  -v, --verbose          debug output\n", driver_names());
 	fprintf(out, "\nbackends and their options (--NAME VALUE, after --backend NAME):\n");
@@ -538,6 +551,9 @@ static int long_options(struct option *out, int max, const char **names)
 		{ "force", no_argument, NULL, 'f' },
 		{ "variant", required_argument, NULL, 'V' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "pushgateway", required_argument, NULL, 'P' },
+		{ "grafana", required_argument, NULL, 'G' },
+		{ "grafana-dashboard", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	int n = 0, nnames = 0;
@@ -611,6 +627,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 {
 	struct option options[CLI_MAX_LONG_OPTIONS];
 	const char *names[CLI_MAX_LONG_OPTIONS];
+	char why[1024];
 	int c;
 	long v;
 
@@ -633,6 +650,21 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case 'k': cli->run.keep = true; break;
 		case 'f': cli->force = true; break;
 		case 'D': cli->dry_run = true; break;
+		case 'P':
+		case 'G':
+			if (!export_url_check(optarg, why, sizeof(why))) {
+				log_error("--%s: %s", c == 'P' ? "pushgateway" : "grafana", why);
+				return BISE_EXIT_USAGE;
+			}
+			*(c == 'P' ? &cli->run.pushgateway : &cli->run.grafana) = optarg;
+			break;
+		case 'U':
+			if (!optarg[0] || strcspn(optarg, "\"\\/?#% \t\r\n") != strlen(optarg)) {
+				log_error("--grafana-dashboard wants a dashboard UID, not '%s'", optarg);
+				return BISE_EXIT_USAGE;
+			}
+			cli->run.grafana_dashboard = optarg;
+			break;
 		case 'V':
 			if (cli->nvariants == SCENARIO_MAX_VARIANTS) {
 				log_error("--variant: at most %d variants", SCENARIO_MAX_VARIANTS);
@@ -663,6 +695,12 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	}
 	cli->args = argv + optind;
 	cli->nargs = argc - optind;
+	if (cli->run.grafana_dashboard && !cli->run.grafana) {
+		log_error("--grafana-dashboard needs --grafana URL");
+		return BISE_EXIT_USAGE;
+	}
+	if (cli->run.grafana && !getenv(GRAFANA_TOKEN_ENV))
+		log_warn("--grafana: %s is not set: annotations are posted without a token", GRAFANA_TOKEN_ENV);
 	/* What the command line leaves unset, the backend reads from its environment (bise help). */
 	cli->run.driver_opts = &cli->backend;
 	return backend_options(cli);

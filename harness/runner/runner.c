@@ -4,6 +4,7 @@
 
 #include "driver.h"
 #include "event.h"
+#include "export.h"
 #include "fault.h"
 #include "heal.h"
 #include "progress.h"
@@ -120,6 +121,47 @@ static void log_stat_verdicts(const struct scenario_result *res)
 	}
 }
 
+/* The faults of a trial just judged, as Grafana annotations: a failure is only warned. */
+static void annotate_trial(struct scenario_run *r, const struct scenario_result *res,
+			   const struct trial_result *t)
+{
+	int sent = 0;
+
+	if (!r->opt->grafana)
+		return;
+	r->annotate_failed += grafana_annotate_trial(r->opt->grafana, r->opt->grafana_dashboard, res, t, &sent);
+	r->annotated += sent;
+}
+
+/* The scenario's final metrics to the Pushgateway: a failure is only warned. */
+static void push_scenario(struct scenario_run *r, const struct scenario_result *res)
+{
+	if (!r->opt->pushgateway)
+		return;
+	if (pushgateway_push(r->opt->pushgateway, res))
+		r->pushed++;
+	else
+		r->push_failed++;
+}
+
+/* One line after the run when something did not go out, so CI logs show it at the end. */
+static void export_summary(const struct scenario_run *r)
+{
+	const struct run_options *o = r->opt;
+	char shown[512];
+
+	if (o->pushgateway && r->push_failed > 0) {
+		export_url_redact(o->pushgateway, shown, sizeof(shown));
+		log_warn("pushgateway %s: %d of %d scenarios not pushed (the verdicts stand)", shown,
+			 r->push_failed, r->pushed + r->push_failed);
+	}
+	if (o->grafana && r->annotate_failed > 0) {
+		export_url_redact(o->grafana, shown, sizeof(shown));
+		log_warn("grafana %s: %d of %d fault annotations not posted (the verdicts stand)", shown,
+			 r->annotate_failed, r->annotated + r->annotate_failed);
+	}
+}
+
 /* Run every trial of sc and judge them; *out keeps the results (judge_result_free). */
 static int run_scenario(struct scenario_run *r, const struct scenario *sc, const char *run_dir,
 			struct scenario_result *out)
@@ -147,6 +189,7 @@ static int run_scenario(struct scenario_run *r, const struct scenario *sc, const
 
 		/* Metrics come from the saved log, as `bise report` recomputes them. */
 		judge_load_trial(t, true, NULL);
+		annotate_trial(r, &res, t);
 		status = worst(status, s);
 		if (s == BISE_EXIT_INTERRUPTED || s == BISE_EXIT_ENV)
 			break;
@@ -156,6 +199,7 @@ static int run_scenario(struct scenario_run *r, const struct scenario *sc, const
 	log_stat_verdicts(&res);
 	run_record_write(&res);
 	reports_write_all(&res);
+	push_scenario(r, &res);
 	judge_result_free_bins(&res);
 	report_print_table(&res, stdout);
 	fflush(stdout);
@@ -394,6 +438,7 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		judge_result_free(&results[i]);
 	free(results);
 	variants_free(runs, nruns);
+	export_summary(&r);
 	printf("run directory: %s\n", run_dir);
 	return status;
 }

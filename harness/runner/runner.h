@@ -46,6 +46,9 @@ struct run_options {
 	uint64_t seed;             /* 0 = draw one (recorded in the summary) */
 	int64_t watch_interval_us; /* role watcher period */
 	const struct run_clock *clock; /* NULL: real time */
+	const char *pushgateway;   /* push each scenario's metrics there (export.h); NULL: none */
+	const char *grafana;       /* annotate each trial's faults there; NULL: none */
+	const char *grafana_dashboard; /* the annotations' dashboard UID; NULL: organisation-wide */
 };
 
 void run_options_defaults(struct run_options *o);

@@ -27,6 +27,9 @@ struct scenario_run {
 	char host[256];
 	char run_id[96];
 	double provision_seconds;
+	/* What went out and what did not (--pushgateway, --grafana), for the run's last word. */
+	int pushed, push_failed;
+	int annotated, annotate_failed;
 };
 
 /*
