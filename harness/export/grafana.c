@@ -121,7 +121,7 @@ static const char *grafana_token(bool *bad)
 int grafana_annotate_trial(const char *base, const char *dashboard, const struct scenario_result *r,
 			   const struct trial_result *t, int *sent)
 {
-	char url[4096], why[1024], answer[256];
+	char url[4096], why[1024], answer[256], shown[512];
 	size_t blen = strlen(base);
 	const char *token;
 	bool bad;
@@ -130,15 +130,15 @@ int grafana_annotate_trial(const char *base, const char *dashboard, const struct
 	*sent = 0;
 	if (!t->timeseries || t->timeseries->nfaults == 0)
 		return 0;
-	export_url_redact(base, url, sizeof(url));
+	export_url_redact(base, shown, sizeof(shown));
 	if (t->wall_origin_us <= 0) {
 		log_warn("grafana %s: the log of trial %d has no wall-clock date: its %zu faults are not annotated",
-			 url, t->trial, t->timeseries->nfaults);
+			 shown, t->trial, t->timeseries->nfaults);
 		return (int)t->timeseries->nfaults;
 	}
 	token = grafana_token(&bad);
 	if (bad) {
-		log_warn("grafana %s: %s holds a control character: no annotation sent", url, GRAFANA_TOKEN_ENV);
+		log_warn("grafana %s: %s holds a control character: no annotation sent", shown, GRAFANA_TOKEN_ENV);
 		return (int)t->timeseries->nfaults;
 	}
 	while (blen > 0 && base[blen - 1] == '/')
@@ -160,5 +160,7 @@ int grafana_annotate_trial(const char *base, const char *dashboard, const struct
 		log_warn("grafana: the annotation of %s (trial %d, step %d) was not posted: %s",
 			 t->timeseries->faults[i].fault, t->trial, t->timeseries->faults[i].step + 1, why);
 	}
+	if (*sent > 0)
+		log_info("grafana %s: %d fault annotations of trial %d posted", shown, *sent, t->trial);
 	return failed;
 }
