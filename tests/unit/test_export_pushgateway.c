@@ -379,7 +379,7 @@ static void test_push_and_read_back(void)
 	static const char *const var_slos[] = { "recovery_time", "< 5s" };
 	char url[128], out[512], log[512], path[512], *body = NULL;
 	struct scenario sc;
-	json_object *root, *data;
+	json_object *root, *data = NULL;
 	int status;
 
 	if (!have_pushgateway())
