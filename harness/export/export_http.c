@@ -88,6 +88,37 @@ static void printable(char *s)
 			*s = ' ';
 }
 
+/* Every occurrence of secret in s replaced by "***": a server may echo what it was sent. */
+static void scrub(char *s, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (n < 3)
+		return;
+	while ((p = strstr(s, secret))) {
+		memcpy(p, "***", 3);
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+	}
+}
+
+/* The password of url's userinfo into out ("" when none). */
+static void url_password(const char *url, char *out, size_t len)
+{
+	CURLU *u = curl_url();
+	char *pw = NULL;
+
+	out[0] = '\0';
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK && pw)
+		str_copy(out, len, pw);
+	if (pw) {
+		explicit_bzero(pw, strlen(pw));
+		curl_free(pw);
+	}
+	curl_url_cleanup(u);
+}
+
 long export_http(const char *method, const char *url, const char *ctype, const char *body, size_t body_len,
 		 const char *bearer, char *answer, size_t answer_len, char *why, size_t why_len)
 {
@@ -146,8 +177,16 @@ long export_http(const char *method, const char *url, const char *ctype, const c
 		explicit_bzero(s->data, strlen(s->data));
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
-	if (answer)
+	if (answer) {
+		char pw[512];
+
 		printable(answer);
+		/* Shown in a warning: nothing secret, even if the server repeats it. */
+		scrub(answer, bearer);
+		url_password(url, pw, sizeof(pw));
+		scrub(answer, pw);
+		explicit_bzero(pw, sizeof(pw));
+	}
 	if (status != 0 && (status < 200 || status > 299))
 		str_format(why, why_len, "%s: HTTP %ld%s%s", shown, status, answer && answer[0] ? ": " : "",
 			   answer ? answer : "");

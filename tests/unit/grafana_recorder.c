@@ -166,6 +166,8 @@ static void serve(struct grafana_recorder *g, int fd)
 	pthread_mutex_lock(&g->lock);
 	if (rq.status == 200)
 		str_format(msg, sizeof(msg), "{\"message\":\"Annotation added\",\"id\":%d}", g->n + 1);
+	else if (rq.status == 401) /* as a careless proxy might: what it was sent, repeated */
+		str_format(msg, sizeof(msg), "{\"message\":\"Unauthorized: %s\"}", rq.authorization);
 	else
 		str_format(msg, sizeof(msg), "{\"message\":\"%s\"}", rq.why);
 	if (g->n < RECORDER_MAX)

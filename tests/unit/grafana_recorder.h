@@ -2,7 +2,8 @@
  * grafana_recorder.h - a stand-in for Grafana's annotation API, built from its documented
  * HTTP API (POST /api/annotations) since Grafana cannot be installed here: 127.0.0.1 on an
  * ephemeral port, one thread. It checks each request as the documentation describes it
- * and answers as Grafana does: 401 without the expected "Authorization: Bearer", 404 for
+ * and answers as Grafana does: 401 without the expected "Authorization: Bearer" (its
+ * body repeating the header it got, as a careless proxy might), 404 for
  * another method or path, 400 for a body that is not the documented shape (time and
  * timeEnd integers in epoch ms with time < timeEnd, tags an array of strings, text a
  * string, optional dashboardUID string and panelId integer, no other key), else 200

@@ -304,6 +304,8 @@ static void test_refused_is_a_warning(void)
 		CU_ASSERT_EQUAL(g.req[i].status, 401);
 	CU_ASSERT(file_has(errpath, "was not posted: http://***@127.0.0.1"));
 	CU_ASSERT(file_has(errpath, "HTTP 401"));
+	/* The server repeated the token in its answer: the warning shows *** instead. */
+	CU_ASSERT(file_has(errpath, "Unauthorized: Bearer ***"));
 	CU_ASSERT(file_has(errpath, "4 of 4 fault annotations not posted"));
 	CU_ASSERT_FALSE(file_has(errpath, TOKEN));
 	CU_ASSERT_FALSE(file_has(errpath, PASSWORD));
