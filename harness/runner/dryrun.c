@@ -1,5 +1,6 @@
 /* dryrun.c - a run's plan as API calls, sent nowhere. See dryrun.h. */
 #include "dryrun.h"
+#include "export.h"
 
 #include "driver.h"
 #include "fault.h"
@@ -248,6 +249,22 @@ static int dry_scenario(const struct scenario *sc, const struct run_options *o, 
 	return status;
 }
 
+/* Where the run would send its results; nothing is sent in a dry run. */
+static void dry_exports(const struct run_options *o, FILE *out)
+{
+	char shown[512];
+
+	if (o->pushgateway) {
+		export_url_redact(o->pushgateway, shown, sizeof(shown));
+		fprintf(out, "after each scenario: PUT its metrics to the Pushgateway at %s (not in a dry run)\n", shown);
+	}
+	if (o->grafana) {
+		export_url_redact(o->grafana, shown, sizeof(shown));
+		fprintf(out, "after each trial: POST one annotation per fault to Grafana at %s%s%s (not in a dry run)\n",
+			shown, o->grafana_dashboard ? ", dashboard " : "", o->grafana_dashboard ? o->grafana_dashboard : "");
+	}
+}
+
 int dryrun_run(struct scenario *const *scenarios, int n, const struct run_options *o, FILE *out)
 {
 	const struct driver_ops *real = driver_find(o->backend);
@@ -269,5 +286,6 @@ int dryrun_run(struct scenario *const *scenarios, int n, const struct run_option
 		if (s == BISE_EXIT_ENV)
 			break;
 	}
+	dry_exports(o, out);
 	return status;
 }

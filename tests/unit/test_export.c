@@ -5,6 +5,7 @@
  * Grafana annotation body and the conversion of log times to epoch milliseconds.
  * Without promtool it fails under CI=true and is skipped (with a message) elsewhere.
  */
+#include "dryrun.h"
 #include "export.h"
 #include "judge.h"
 #include "report.h"
@@ -289,6 +290,29 @@ static void test_annotation_body(void)
 	json_object_put(o);
 }
 
+/* A dry run says where results would go, credentials redacted, and sends nothing. */
+static void test_dry_run_says_where(void)
+{
+	struct scenario *list[1] = { &sc };
+	struct run_options o;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	run_options_defaults(&o);
+	o.backend = "null";
+	o.state_root = "/nonexistent-bise-state";
+	o.pushgateway = "http://ci:hunter2@127.0.0.1:1";
+	o.grafana = "https://bot:hunter3@grafana.example/g";
+	o.grafana_dashboard = "abc-123";
+	CU_ASSERT_EQUAL(dryrun_run(list, 1, &o, mem), 0);
+	fclose(mem);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Pushgateway at http://***@127.0.0.1:1 (not in a dry run)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Grafana at https://***@grafana.example/g, dashboard abc-123"));
+	CU_ASSERT_PTR_NULL(strstr(out, "hunter"));
+	free(out);
+}
+
 void tests_register(void)
 {
 	CU_pSuite s = CU_add_suite("export", suite_init, suite_clean);
@@ -301,4 +325,5 @@ void tests_register(void)
 	CU_add_test(s, "URL checks and redaction", test_urls);
 	CU_add_test(s, "log time to epoch milliseconds", test_epoch_ms);
 	CU_add_test(s, "Grafana annotation body", test_annotation_body);
+	CU_add_test(s, "a dry run names the URLs, redacted", test_dry_run_says_where);
 }
