@@ -159,6 +159,13 @@ int grafana_annotate_trial(const char *base, const char *dashboard, const struct
 		failed++;
 		log_warn("grafana: the annotation of %s (trial %d, step %d) was not posted: %s",
 			 t->timeseries->faults[i].fault, t->trial, t->timeseries->faults[i].step + 1, why);
+		/* No answer at all: one timeout per trial, not one per fault. */
+		if (status == 0 && i + 1 < t->timeseries->nfaults) {
+			log_warn("grafana %s: the %zu other annotations of trial %d not tried", shown,
+				 t->timeseries->nfaults - i - 1, t->trial);
+			failed += (int)(t->timeseries->nfaults - i - 1);
+			break;
+		}
 	}
 	if (*sent > 0)
 		log_info("grafana %s: %d fault annotations of trial %d posted", shown, *sent, t->trial);

@@ -313,6 +313,28 @@ static void test_refused_is_a_warning(void)
 	recorder_stop(&g);
 }
 
+/* Nobody listens: one connection failure per trial, the rest not tried, all counted. */
+static void test_unreachable(void)
+{
+	struct grafana_recorder g;
+	char out[512], url[256], errpath[512];
+	int64_t before, after;
+	int port;
+
+	/* A port that was just listening, now closed. */
+	CU_ASSERT_FATAL(recorder_start(&g, TOKEN));
+	port = g.port;
+	recorder_stop(&g);
+	str_format(url, sizeof(url), "http://admin:" PASSWORD "@127.0.0.1:%d", port);
+	str_format(out, sizeof(out), "%s/run-unreachable", workdir);
+	str_format(errpath, sizeof(errpath), "%s/stderr-unreachable.txt", workdir);
+	CU_ASSERT_EQUAL(run_to(out, url, errpath, &before, &after), BISE_EXIT_OK);
+	CU_ASSERT(file_has(errpath, "the 1 other annotations of trial 1 not tried"));
+	CU_ASSERT(file_has(errpath, "the 1 other annotations of trial 2 not tried"));
+	CU_ASSERT(file_has(errpath, "4 of 4 fault annotations not posted"));
+	CU_ASSERT_FALSE(file_has(errpath, PASSWORD));
+}
+
 /* The recorder itself refuses what Grafana's documentation does not describe. */
 static void test_recorder_checks_shape(void)
 {
@@ -341,4 +363,5 @@ void tests_register(void)
 	CU_add_test(s, "the recorder checks the documented shape", test_recorder_checks_shape);
 	CU_add_test(s, "one region annotation per fault, dated by the log", test_one_annotation_per_fault);
 	CU_add_test(s, "a refused token is a warning", test_refused_is_a_warning);
+	CU_add_test(s, "an unreachable Grafana costs one try per trial", test_unreachable);
 }
