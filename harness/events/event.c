@@ -672,6 +672,8 @@ static bool load_readback(struct loader *ld, struct json_object *o)
 	return true;
 }
 
+#define WALL_US_MAX (100000LL * 365 * 24 * 3600 * 1000000) /* 10^5 years in µs, far from INT64_MAX */
+
 static bool load_run_start(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
@@ -690,7 +692,9 @@ static bool load_run_start(struct loader *ld, struct json_object *o, int64_t t_u
 	string_of(v[EF_RUN_START_SEED], ev->seed, sizeof(ev->seed));
 	/* The wall clock at this event's "t": every "t" of the log maps to it by an offset. */
 	int64_of(v[EF_RUN_START_UNIX_US], &unix_us);
-	ev->wall_origin_us = unix_us > 0 ? unix_us - t_us : 0;
+	/* Both within 10^5 years of 0 (WALL_US_MAX): their difference cannot overflow. */
+	ev->wall_origin_us = unix_us > 0 && unix_us < WALL_US_MAX && t_us > -WALL_US_MAX && t_us < WALL_US_MAX ?
+				     unix_us - t_us : 0;
 	return true;
 }
 

@@ -6,12 +6,17 @@
 #include "export.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 int64_t grafana_epoch_ms(int64_t wall_origin_us, int64_t t_us, bool round_up)
 {
-	int64_t us = wall_origin_us + t_us;
+	int64_t us;
+
+	/* Dates from a log bise wrote; a sum out of range (a forged log) becomes 0, never UB. */
+	if (__builtin_add_overflow(wall_origin_us, t_us, &us) || us < 0 || us > INT64_MAX - 999)
+		return 0;
 
 	/* Rounded outwards, the region covers the whole fault. */
 	return round_up ? (us + 999) / 1000 : us / 1000;
@@ -79,6 +84,8 @@ json_object *grafana_annotation(const struct scenario_result *r, const struct tr
 		return NULL;
 	start = grafana_epoch_ms(t->wall_origin_us, f->start_us, false);
 	end = grafana_epoch_ms(t->wall_origin_us, f->end_us, true);
+	if (start <= 0 || end <= 0)
+		return NULL;
 	if (end <= start)
 		end = start + 1; /* a region, even for a fault shorter than a millisecond */
 	o = json_object_new_object();
@@ -147,10 +154,18 @@ int grafana_annotate_trial(const char *base, const char *dashboard, const struct
 		return (int)t->timeseries->nfaults;
 	for (size_t i = 0; i < t->timeseries->nfaults; i++) {
 		json_object *o = grafana_annotation(r, t, &t->timeseries->faults[i], dashboard);
-		const char *body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		long status = export_http("POST", url, "application/json", body, strlen(body), token, answer,
-					  sizeof(answer), why, sizeof(why));
+		const char *body;
+		long status;
 
+		if (!o) {
+			failed++;
+			log_warn("grafana %s: %s of trial %d has no date in range: not annotated", shown,
+				 t->timeseries->faults[i].fault, t->trial);
+			continue;
+		}
+		body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		status = export_http("POST", url, "application/json", body, strlen(body), token, answer, sizeof(answer),
+				     why, sizeof(why));
 		json_object_put(o);
 		if (status >= 200 && status <= 299) {
 			(*sent)++;

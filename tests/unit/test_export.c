@@ -240,6 +240,9 @@ static void test_epoch_ms(void)
 	/* On a millisecond: no rounding either way. */
 	CU_ASSERT_EQUAL(grafana_epoch_ms(1796174532000000LL, 1000, true), 1796174532001LL);
 	CU_ASSERT_EQUAL(grafana_epoch_ms(1796174532000000LL, 1000, false), 1796174532001LL);
+	/* Out of range (a forged log): 0, no overflow. */
+	CU_ASSERT_EQUAL(grafana_epoch_ms(INT64_MAX - 5, 9000000000000000000LL, true), 0);
+	CU_ASSERT_EQUAL(grafana_epoch_ms(1796174532000000LL, -1796174533000000LL, false), 0);
 }
 
 static bool has_tag(json_object *tags, const char *tag)
