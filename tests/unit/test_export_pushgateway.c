@@ -441,10 +441,35 @@ static void test_push_failure_is_a_warning(void)
 	free(text);
 }
 
+/* A URL bise cannot send to is refused when the command line is read: exit code 2, redacted. */
+static void test_bad_urls_are_usage_errors(void)
+{
+	const char *bise = getenv("BISE_BINARY");
+	char log[512], *text;
+	size_t len;
+	char *ftp[] = { (char *)bise, "run", "--backend", "null", "--pushgateway", "ftp://ci:" PASSWORD "@h/", "x.yaml", NULL };
+	char *query[] = { (char *)bise, "run", "--backend", "null", "--grafana", "http://h:3000/?orgId=1", "x.yaml", NULL };
+	char *dash[] = { (char *)bise, "run", "--backend", "null", "--grafana-dashboard", "abc", "x.yaml", NULL };
+
+	CU_ASSERT_FATAL(bise != NULL);
+	str_format(log, sizeof(log), "%s/usage.log", workdir);
+	CU_ASSERT_EQUAL(run(ftp, log), 2);
+	text = file_read_all(log, &len);
+	CU_ASSERT(text && strstr(text, "--pushgateway: ftp://***@h/: not an http:// or https:// URL"));
+	CU_ASSERT(text && !strstr(text, PASSWORD));
+	free(text);
+	CU_ASSERT_EQUAL(run(query, log), 2);
+	CU_ASSERT_EQUAL(run(dash, log), 2);
+	text = file_read_all(log, &len);
+	CU_ASSERT(text && strstr(text, "--grafana-dashboard needs --grafana URL"));
+	free(text);
+}
+
 void tests_register(void)
 {
 	CU_pSuite s = CU_add_suite("export-pushgateway", suite_init, suite_clean);
 
 	CU_add_test(s, "pushed series match summary.json", test_push_and_read_back);
 	CU_add_test(s, "an unreachable Pushgateway is a warning", test_push_failure_is_a_warning);
+	CU_add_test(s, "bad URLs are usage errors", test_bad_urls_are_usage_errors);
 }
