@@ -699,7 +699,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		log_error("--grafana-dashboard needs --grafana URL");
 		return BISE_EXIT_USAGE;
 	}
-	if (cli->run.grafana && !getenv(GRAFANA_TOKEN_ENV))
+	if (cli->run.grafana && (!getenv(GRAFANA_TOKEN_ENV) || !getenv(GRAFANA_TOKEN_ENV)[0]))
 		log_warn("--grafana: %s is not set: annotations are posted without a token", GRAFANA_TOKEN_ENV);
 	/* What the command line leaves unset, the backend reads from its environment (bise help). */
 	cli->run.driver_opts = &cli->backend;
