@@ -182,6 +182,35 @@ static bool bin_lag(const struct events *ev, struct timeseries *ts)
 	return true;
 }
 
+/* Lost writes where and when they were acknowledged: per node (index into nodes) per bin. */
+static bool bin_lost(const struct events *ev, struct timeseries *ts)
+{
+	bool *lost = xmalloc((ev->nwrites ? ev->nwrites : 1) * sizeof(*lost));
+
+	metrics_lost_writes(ev, lost);
+	for (size_t i = 0; i < ev->nwrites; i++) {
+		const struct write_event *w = &ev->writes[i];
+		struct ts_bin *b;
+		int k;
+
+		if (!lost[i])
+			continue;
+		k = name_index(ts->nodes, &ts->nnodes, w->node);
+		if (k < 0) {
+			log_error("more than %d instances in the event log", TIMESERIES_MAX_NODES);
+			free(lost);
+			return false;
+		}
+		b = &ts->bins[bin_of(ts, w->end_us)];
+		b->lost[k]++;
+		ts->lost_by_node[k]++;
+		if (b->lost[k] > ts->lost_bin_max[k])
+			ts->lost_bin_max[k] = b->lost[k];
+	}
+	free(lost);
+	return true;
+}
+
 /* Pair each apply with the next revert or restart of the same step and node. */
 static void pair_faults(const struct events *ev, struct timeseries *ts)
 {
@@ -243,7 +272,7 @@ bool timeseries_compute(const struct events *ev, int64_t bin_us, struct timeseri
 	}
 	bin_writes(ev, out);
 	pair_faults(ev, out);
-	if (!bin_primaries(ev, out) || !bin_lag(ev, out)) {
+	if (!bin_primaries(ev, out) || !bin_lag(ev, out) || !bin_lost(ev, out)) {
 		timeseries_free(out);
 		return false;
 	}
