@@ -168,8 +168,7 @@ static void healthy(FILE *out, const struct timeline *tl, bool labels)
 		chart_vline(out, t, CHART_TOP, tl->grid_bottom, "healthy", COLOR_HEALTHY);
 		return;
 	}
-	chart_label_open(out, &tl->p, t, 4, tl->phase_y >= 0 ? tl->phase_y + 15 : CHART_TOP + 54, "healthy-label",
-			 COLOR_HEALTHY);
+	chart_label_open(out, &tl->p, t, 4, CHART_TOP + 54, "healthy-label", COLOR_HEALTHY);
 	fputs("healthy again", out);
 	chart_label_close(out);
 }
@@ -217,53 +216,64 @@ static void lane_name(FILE *out, double y, const char *s1, const char *s2)
 
 /* One phase of the failover as a segment of the bar, from t0 to t1 (microseconds). */
 static void phase(FILE *out, const struct timeline *tl, int64_t t0, int64_t t1, const char *cls,
-		  const char *color, const char *name, bool labels)
+		  const char *color, const char *name)
 {
 	char buf[32];
 
 	duration_format(t1 - t0, buf, sizeof(buf));
-	if (labels) {
-		/* A short segment names itself after its end, a long one inside it. */
-		bool inside = (double)(t1 - t0) / 1e6 > tl->p.t_max_s / 8;
-
-		if (inside)
-			chart_span_label_open(out, &tl->p, (double)t0 / 1e6, (double)t1 / 1e6, 4, tl->phase_y + 15,
-					      "phase-label", NULL);
-		else
-			chart_label_open(out, &tl->p, (double)t1 / 1e6, 4, tl->phase_y + 15, "phase-label", NULL);
-		fprintf(out, "%s %s", name, buf);
-		chart_label_close(out);
-		return;
-	}
 	fprintf(out, "<rect class=\"phase %s\" x=\"%g\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\" "
 		"stroke=\"%s\"><title>%s %s</title></rect>\n", cls, (double)t0 / 1e6, tl->phase_y + 3,
 		(double)(t1 - t0) / 1e6, LANE_H - 6, color, color, name, buf);
 }
 
+/* "name 1.08s" after the previous one of the bar's label. */
+static void phase_text(FILE *out, bool *first, const char *name, int64_t dur_us)
+{
+	char buf[32];
+
+	duration_format(dur_us, buf, sizeof(buf));
+	fprintf(out, "%s%s %s", *first ? "" : " · ", name, buf);
+	*first = false;
+}
+
 /*
  * Detection (fault -> a control-plane sign), promotion (-> a primary on a newer timeline)
  * and routing (-> the first ack on it). Where the log has no control-plane sign, detection
- * cannot be told apart from promotion and the first segment covers both.
+ * cannot be told apart from promotion and the first segment covers both. The bar carries
+ * one label from its start, so short phases never write over each other.
  */
 static void phases(FILE *out, const struct timeline *tl, bool labels)
 {
 	const struct metrics *m = tl->m;
-	int64_t from = m->t_fault_us;
+	int64_t from = m->t_detect_us, end = m->routing_seen ? m->t_ok_new_us : m->t_promote_us;
+	const char *first_name = m->detect_seen ? "promotion" : "detection + promotion";
+	bool first = true;
 
 	if (tl->phase_y < 0)
 		return;
-	if (labels)
-		lane_name(out, tl->phase_y, "failover", "");
+	if (!m->detect_seen)
+		from = m->t_fault_us;
+	if (!labels) {
+		if (!m->promote_seen)
+			return;
+		if (m->detect_seen)
+			phase(out, tl, m->t_fault_us, m->t_detect_us, "detection", "#ffb74d", "detection");
+		phase(out, tl, from, m->t_promote_us, "promotion", "#7986cb", first_name);
+		if (m->routing_seen)
+			phase(out, tl, m->t_promote_us, m->t_ok_new_us, "routing", "#81c784", "routing");
+		return;
+	}
+	lane_name(out, tl->phase_y, "failover", "");
 	if (!m->promote_seen)
 		return;
-	if (m->detect_seen) {
-		phase(out, tl, m->t_fault_us, m->t_detect_us, "detection", "#ffb74d", "detection", labels);
-		from = m->t_detect_us;
-	}
-	phase(out, tl, from, m->t_promote_us, "promotion", "#7986cb",
-	      m->detect_seen ? "promotion" : "detection + promotion", labels);
+	chart_span_label_open(out, &tl->p, (double)m->t_fault_us / 1e6, (double)end / 1e6, 4, tl->phase_y + 15,
+			      "phase-label", NULL);
+	if (m->detect_seen)
+		phase_text(out, &first, "detection", m->detection_dur_us);
+	phase_text(out, &first, first_name, m->t_promote_us - from);
 	if (m->routing_seen)
-		phase(out, tl, m->t_promote_us, m->t_ok_new_us, "routing", "#81c784", "routing", labels);
+		phase_text(out, &first, "routing", m->routing_dur_us);
+	chart_label_close(out);
 }
 
 /* Per node that acknowledged writes later lost: a mark per bin, its height the count. */

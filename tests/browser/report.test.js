@@ -38,6 +38,11 @@ async function range(page) {
   });
 }
 
+// Wheel and drag redraw once per animation frame: wait for the next one.
+async function frame(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+}
+
 async function ticks(page) {
   return page.$$eval('#zoom-1 svg.timeline g.xaxis text', (ts) => ts.map((t) => t.textContent));
 }
@@ -110,6 +115,7 @@ run('report', async (context) => {
   check(r.t1 - r.t0 < full.t1 / 1.5 && Math.abs(under - 25) < 0.5, `wheel zoom around 25 s: ${JSON.stringify(r)}`);
   // A plain wheel scrolls the page, not the chart.
   await page.mouse.wheel(0, 100);
+  await frame(page);
   const same = await range(page);
   check(same.t0 === r.t0 && same.t1 === r.t1, 'plain wheel leaves the zoom alone');
 
@@ -119,6 +125,7 @@ run('report', async (context) => {
   await page.mouse.down();
   await page.mouse.move(px + 200, box.y + 150, { steps: 5 });
   await page.mouse.up();
+  await frame(page);
   r = await range(page);
   check(r.t0 < before.t0 && Math.abs((r.t1 - r.t0) - (before.t1 - before.t0)) < 1e-6, 'dragged to earlier times');
 

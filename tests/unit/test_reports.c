@@ -384,7 +384,7 @@ static void test_explains_failure(void)
 	CU_ASSERT_EQUAL(count(html, ">lost on gland</text>"), 1);
 	CU_ASSERT_EQUAL(count(html, "<rect class=\"phase promotion\""), 1);
 	CU_ASSERT_EQUAL(count(html, "<rect class=\"phase routing\""), 1);
-	CU_ASSERT_EQUAL(count(html, ">detection + promotion 12.38s</text>"), 1);
+	CU_ASSERT_EQUAL(count(html, ">detection + promotion 12.38s · routing 91us</text>"), 1);
 	CU_ASSERT_EQUAL(count(html, "<line class=\"healthy\""), 1);
 	CU_ASSERT_EQUAL(count(html, "<line class=\"rollback\""), 1);
 	CU_ASSERT_EQUAL(count(html, "<line class=\"outage\""), 2);
