@@ -80,6 +80,12 @@ run('report', async (context) => {
   check(await page.$('#zoom-1 line.healthy') !== null, 'healthy mark drawn');
   const lag = await page.textContent('#zoom-1 svg.lag');
   check(/MiB/.test(lag) && !/e\+/.test(lag), 'lag in MiB');
+  // The README's picture (docs/report.png): the verdicts down to the end of trial 1's timeline.
+  await page.screenshot({ path: path.join(shots, 'report-page.png'), fullPage: true,
+    clip: await page.evaluate(() => {
+      const b = document.querySelector('#zoom-1 svg.timeline').getBoundingClientRect();
+      return { x: 0, y: 0, width: 1160, height: b.bottom + window.scrollY + 12 };
+    }) });
   await page.screenshot({ path: path.join(shots, 'report-trial.png'), fullPage: false,
     clip: await page.evaluate(() => {
       const a = document.getElementById('trial-1').getBoundingClientRect();
