@@ -397,6 +397,9 @@ static void test_explains_failure(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "**second outage** from 31.01s, writes unavailable again for 6.20s"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(md, "**3163** of 12623 acknowledged writes lost (3163 acknowledged by gland)"));
 	CU_ASSERT_PTR_NULL(strstr(md, "n/a"));
+	CU_ASSERT_DOUBLE_EQUAL(summary_number(dir, "failover", "outages"), 2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(summary_number(dir, "recovery", "healthy_at_s"), 49.128146, 1e-9);
+	CU_ASSERT(isnan(summary_number(dir, "failover", "detection_s"))); /* no control-plane sign logged */
 	free(html);
 	free(md);
 	fixture_free(f);
