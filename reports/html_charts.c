@@ -178,15 +178,14 @@ void chart_vline(FILE *out, double t_s, double y0, double y1, const char *cls, c
 
 void chart_faults_shade(FILE *out, const struct plot *p, const struct timeseries *ts, double y0, double y1)
 {
-	/* At least a pixel wide at the first zoom, so an instant fault is still seen. */
-	double min_w = p->t_max_s / CHART_PLOT_W;
-
+	(void)p;
+	/* Its own colour as a one-pixel outline at any zoom, so an instant fault is still seen. */
 	for (size_t i = 0; i < ts->nfaults; i++) {
 		const struct ts_fault *f = &ts->faults[i];
-		double t0 = (double)f->start_us / 1e6, w = (double)(f->end_us - f->start_us) / 1e6;
 
-		fprintf(out, "<rect class=\"fault\" x=\"%g\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\"><title>",
-			t0, y0, w > min_w ? w : min_w, y1 - y0, COLOR_FAULT);
+		fprintf(out, "<rect class=\"fault\" x=\"%g\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\" "
+			"stroke=\"%s\"><title>", (double)f->start_us / 1e6, y0, (double)(f->end_us - f->start_us) / 1e6,
+			y1 - y0, COLOR_FAULT, COLOR_FAULT);
 		report_xml_text(out, f->fault);
 		fputc(' ', out);
 		report_xml_text(out, f->node);

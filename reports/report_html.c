@@ -34,7 +34,7 @@ static const char style[] =
 	"svg .outage-label,svg .phase-label,svg .healthy-label{font-size:11px}"
 	"svg .rollback-label{font-size:12px;font-weight:bold}svg .lane-name{font-size:11px;fill:#444}\n"
 	"svg text[data-t]:not(.phase-label){paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
-	"svg .plot *{vector-effect:non-scaling-stroke}svg .plot rect.lost,svg .plot rect.phase{stroke-width:1}"
+	"svg .plot *{vector-effect:non-scaling-stroke}svg .plot rect.lost,svg .plot rect.phase,svg .plot rect.fault{stroke-width:1}"
 	"svg .plot rect.lane{fill:#f6f6f6}\n"
 	"svg .primary-change{stroke-width:2;stroke-dasharray:5 3}svg .rollback{stroke-width:2.5;stroke-dasharray:2 2}"
 	"svg .healthy{stroke-width:2;stroke-dasharray:7 3}svg .outage{stroke-width:3}svg polyline{stroke-width:1.5}\n"
