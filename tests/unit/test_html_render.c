@@ -1,7 +1,7 @@
 /*
  * test_html_render.c - report.html as a browser shows it: headless Chromium renders the
  * golden report of the mixed fixture (test_reports keeps it equal to the writer's output);
- * its DOM must hold the SVG marks, and its screenshot must show the red of a failed SLO,
+ * its DOM must hold the SVG marks and the zoom script, and its screenshot must show the red of a failed SLO,
  * the bars of acknowledged writes before the fault and the fault shading where the fault was.
  * Without Chromium it fails under CI=true and is skipped (with a message) elsewhere.
  */
