@@ -27,6 +27,8 @@ static int64_t log_end(const struct events *ev)
 		end = max64(end, ev->faults[i].t_us);
 	for (size_t i = 0; i < ev->nlags; i++)
 		end = max64(end, ev->lags[i].t_us);
+	if (ev->healthy_seen)
+		end = max64(end, ev->healthy_us); /* the healthy mark stays on the chart */
 	return end;
 }
 
