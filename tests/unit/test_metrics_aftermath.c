@@ -226,6 +226,25 @@ static void test_second_outage_open(void)
 	CU_ASSERT_EQUAL(m.second_outage_dur_us, 0);
 }
 
+/* A healthy event after the last sample extends the timeline, so its mark is drawn. */
+static void test_healthy_on_timeline(void)
+{
+	struct events ev;
+	struct timeseries ts;
+
+	seq = 0;
+	synth_begin();
+	writes(100, 10000, WRITE_OK, "a");
+	healthy(20000, true, 3);
+	CU_ASSERT_TRUE_FATAL(synth_load(&ev));
+	CU_ASSERT_EQUAL(ev.healthy_us, MS(20000));
+	CU_ASSERT_TRUE_FATAL(timeseries_compute(&ev, TIMESERIES_BIN_US, &ts));
+	CU_ASSERT_EQUAL(ts.end_us, MS(20000));
+	CU_ASSERT_EQUAL(ts.nbins, 201);
+	timeseries_free(&ts);
+	events_free(&ev);
+}
+
 static void api_role(int64_t t_ms, const char *pod, const char *role)
 {
 	json_object *o = synth_event("api_role");
@@ -286,4 +305,5 @@ void tests_register(void)
 	CU_add_test(s, "clean failover: no rollback, a lone failure is no outage", test_clean_failover);
 	CU_add_test(s, "second outage never recovered", test_second_outage_open);
 	CU_add_test(s, "detection phase from the platform's labels", test_detection);
+	CU_add_test(s, "a late healthy event stays on the timeline", test_healthy_on_timeline);
 }
