@@ -177,6 +177,9 @@ static bool bin_lag(const struct events *ev, struct timeseries *ts)
 			log_error("more than %d standbys in the event log", TIMESERIES_MAX_NODES);
 			return false;
 		}
+		/* No replay position yet (a standby in catch-up): nothing to measure, as in metrics_lag. */
+		if (l->replay == 0)
+			continue;
 		bytes = l->primary_lsn > l->replay ? (double)(l->primary_lsn - l->replay) : 0;
 		if (bytes > b->lag_bytes[k])
 			b->lag_bytes[k] = bytes;

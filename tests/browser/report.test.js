@@ -79,7 +79,7 @@ run('report', async (context) => {
   check(await page.$('#zoom-1 rect.phase.promotion') !== null, 'promotion phase drawn');
   check(await page.$('#zoom-1 line.healthy') !== null, 'healthy mark drawn');
   const lag = await page.textContent('#zoom-1 svg.lag');
-  check(/MiB/.test(lag) && !/e\+/.test(lag), 'lag in MiB');
+  check(/KiB/.test(lag) && !/e\+/.test(lag), 'lag in KiB');
   // The README's picture (docs/report.png): the verdicts down to the end of trial 1's timeline.
   await page.screenshot({ path: path.join(shots, 'report-page.png'), fullPage: true,
     clip: await page.evaluate(() => {

@@ -388,7 +388,7 @@ static void test_explains_failure(void)
 	CU_ASSERT_EQUAL(count(html, "<line class=\"healthy\""), 1);
 	CU_ASSERT_EQUAL(count(html, "<line class=\"rollback\""), 1);
 	CU_ASSERT_EQUAL(count(html, "<line class=\"outage\""), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(html, "text-anchor=\"end\">MiB</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "text-anchor=\"end\">KiB</text>")); /* max 161 KiB */
 	CU_ASSERT_PTR_NULL(strstr(html, "n/a"));
 	CU_ASSERT_PTR_NULL(strstr(html, "e+0"));
 	CU_ASSERT_PTR_NULL(strstr(html, "src=\"http"));
