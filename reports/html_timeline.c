@@ -206,11 +206,10 @@ static void outages(FILE *out, const struct timeline *tl, bool labels)
 			m->second_outage_dur_us, "again", labels);
 }
 
-static void lane_name(FILE *out, double y, const char *s1, const char *s2)
+static void lane_name(FILE *out, double y, const char *name)
 {
 	fprintf(out, "<text class=\"lane-name\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", CHART_LEFT - 6, y + 15);
-	report_xml_text(out, s1);
-	report_xml_text(out, s2);
+	report_xml_text(out, name);
 	fputs("</text>\n", out);
 }
 
@@ -263,7 +262,7 @@ static void phases(FILE *out, const struct timeline *tl, bool labels)
 			phase(out, tl, m->t_promote_us, m->t_ok_new_us, "routing", "#81c784", "routing");
 		return;
 	}
-	lane_name(out, tl->phase_y, "failover", "");
+	lane_name(out, tl->phase_y, "failover");
 	if (!m->promote_seen)
 		return;
 	chart_span_label_open(out, &tl->p, (double)m->t_fault_us / 1e6, (double)end / 1e6, 4, tl->phase_y + 15,
@@ -288,7 +287,7 @@ static void lost_lanes(FILE *out, const struct timeline *tl, bool labels)
 			continue;
 		if (labels) {
 			str_format(buf, sizeof(buf), "lost on %s", ts->nodes[k][0] ? ts->nodes[k] : "?");
-			lane_name(out, y, buf, "");
+			lane_name(out, y, buf);
 			y += LANE_H;
 			continue;
 		}
