@@ -22,7 +22,6 @@
 /* Where each part of the chart lies, from what the trial has to show. */
 struct timeline {
 	struct plot p;
-	const struct trial_result *t;
 	const struct timeseries *ts;
 	const struct metrics *m;
 	double phase_y;         /* top of the phases lane; < 0 without one */
@@ -31,9 +30,10 @@ struct timeline {
 	double grid_bottom;     /* bottom of the last lane */
 };
 
+/* The phases lane needs a promotion: without one there is no failover to split up. */
 static bool has_phases(const struct metrics *m)
 {
-	return m->fault_seen && (m->promote_seen || (m->healthy_seen && m->healthy_ok));
+	return m->fault_seen && m->promote_seen;
 }
 
 static void layout(struct timeline *tl, const struct trial_result *t)
@@ -41,7 +41,6 @@ static void layout(struct timeline *tl, const struct trial_result *t)
 	double y;
 
 	memset(tl, 0, sizeof(*tl));
-	tl->t = t;
 	tl->ts = t->timeseries;
 	tl->m = &t->metrics;
 	tl->p.t_max_s = (double)((int64_t)tl->ts->nbins * tl->ts->bin_us) / 1e6;
