@@ -33,6 +33,7 @@
 #define COLOR_LOST "#b71c1c"
 #define COLOR_ROLLBACK "#c62828"
 #define COLOR_HEALTHY "#00897b"
+#define COLOR_LABEL "#6a1b9a"
 
 struct plot {
 	double height;   /* of the whole svg */

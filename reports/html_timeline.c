@@ -155,6 +155,24 @@ static void rollback(FILE *out, const struct timeline *tl, bool labels)
 	chart_label_close(out);
 }
 
+/* The platform's primary label moved (a Kubernetes watch), where the backend logs one. */
+static void label_switch(FILE *out, const struct timeline *tl, bool labels)
+{
+	const struct metrics *m = tl->m;
+	double t = (double)m->t_label_switch_us / 1e6;
+
+	if (!m->label_switch_seen)
+		return;
+	if (!labels) {
+		chart_vline(out, t, CHART_TOP, tl->p.bottom, "label-switch", COLOR_LABEL);
+		return;
+	}
+	chart_label_open(out, &tl->p, t, 4, CHART_TOP + 68, "label-switch-label", COLOR_LABEL);
+	fputs("primary label on ", out);
+	report_xml_text(out, m->label_new_primary);
+	chart_label_close(out);
+}
+
 /* Healthy again: the end of the wait for health, across the chart and its lanes. */
 static void healthy(FILE *out, const struct timeline *tl, bool labels)
 {
@@ -327,6 +345,7 @@ void report_svg_timeline(FILE *out, const struct trial_result *t)
 	area(out, &tl, 2, "indeterminate", COLOR_INDETERMINATE);
 	primary_changes(out, &tl, false);
 	rollback(out, &tl, false);
+	label_switch(out, &tl, false);
 	outages(out, &tl, false);
 	phases(out, &tl, false);
 	lost_lanes(out, &tl, false);
@@ -336,6 +355,7 @@ void report_svg_timeline(FILE *out, const struct trial_result *t)
 	chart_faults_labels(out, &tl.p, tl.ts);
 	primary_changes(out, &tl, true);
 	rollback(out, &tl, true);
+	label_switch(out, &tl, true);
 	outages(out, &tl, true);
 	phases(out, &tl, true);
 	lost_lanes(out, &tl, true);

@@ -400,6 +400,19 @@ static void test_explains_failure(void)
 	CU_ASSERT_DOUBLE_EQUAL(summary_number(dir, "failover", "outages"), 2, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(summary_number(dir, "recovery", "healthy_at_s"), 49.128146, 1e-9);
 	CU_ASSERT(isnan(summary_number(dir, "failover", "detection_s"))); /* no control-plane sign logged */
+	CU_ASSERT_EQUAL(count(html, "primary label"), 0); /* the local backend has no label */
+	free(html);
+
+	/* Where the platform labels pods (Kubernetes), the label's move is marked too. */
+	f->trials[0].metrics.label_switch_seen = f->trials[0].metrics.api_roles_seen = true;
+	f->trials[0].metrics.t_label_switch_us = 24000000;
+	str_copy(f->trials[0].metrics.label_new_primary, EVENT_NODE_LEN, "gland");
+	CU_ASSERT_FATAL(reports_write_all(&f->r));
+	str_format(path, sizeof(path), "%s/report.html", dir);
+	html = file_read_all(path, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_EQUAL(count(html, "<line class=\"label-switch\" x1=\"24\""), 1);
+	CU_ASSERT_EQUAL(count(html, "data-t=\"24\" data-dx=\"4\" fill=\"#6a1b9a\">primary label on gland</text>"), 1);
 	free(html);
 	free(md);
 	fixture_free(f);
