@@ -83,6 +83,15 @@ static const struct compare_stat *row_stat(const struct compare_cell *cell, cons
 	return (const struct compare_stat *)((const char *)cell + r->offset);
 }
 
+/* A row no run of the scenario could measure (the label switch off Kubernetes) is left out. */
+static bool row_observed(const struct comparison *cmp, int si, const struct metric_row *r)
+{
+	for (int c = 0; c < cmp->ncolumns; c++)
+		if (row_stat(&cmp->cells[si][c], r)->n > 0)
+			return true;
+	return false;
+}
+
 bool compare_write_markdown(const struct comparison *cmp, FILE *out)
 {
 	char buf[160];
@@ -105,6 +114,8 @@ bool compare_write_markdown(const struct comparison *cmp, FILE *out)
 		for (int c = 0; c < cmp->ncolumns; c++)
 			fprintf(out, " %d |", cmp->cells[si][c].trials);
 		for (int m = 0; metric_rows[m].label; m++) {
+			if (!row_observed(cmp, si, &metric_rows[m]))
+				continue;
 			fprintf(out, "\n| %s |", metric_rows[m].label);
 			for (int c = 0; c < cmp->ncolumns; c++) {
 				stat_text(row_stat(&cmp->cells[si][c], &metric_rows[m]), metric_rows[m].unit,
@@ -167,6 +178,8 @@ bool compare_write_html(const struct comparison *cmp, FILE *out)
 		}
 		fputs("</tr>\n", out);
 		for (int m = 0; metric_rows[m].label; m++) {
+			if (!row_observed(cmp, si, &metric_rows[m]))
+				continue;
 			fputs("<tr><th>", out);
 			html_text(out, metric_rows[m].label);
 			fputs("</th>", out);

@@ -1,49 +1,29 @@
 /*
- * html_charts.c - the inline SVG charts of report.html, drawn from a trial's 100 ms bins:
- * writes per bin (ok stacked with errors) with faults shaded and primary changes marked,
- * latency of acknowledged writes, and replication lag per standby. No script, no network.
+ * html_charts.c - the inline SVG charts of report.html: the primitives every chart shares
+ * (html_chart.h: axes, the zoomable plot, fault shading, labels tied to a time) and the
+ * latency and replication-lag charts. The timeline is in html_timeline.c.
  */
+#include "html_chart.h"
 #include "report.h"
 #include "units.h"
 #include "util.h"
 
 #include <math.h>
 
-#define CHART_W 1100.0
-#define LEFT 64.0
-#define RIGHT 16.0
-#define TOP 34.0
-#define BOTTOM 34.0
-
-/* Colours the render test looks for in the screenshot: keep them in step with it. */
-#define COLOR_OK "#2ca02c"
-#define COLOR_FAIL "#d62728"
-#define COLOR_INDETERMINATE "#ff7f0e"
-#define COLOR_FAULT "#fde9a9"
-#define COLOR_PRIMARY "#1f4e9c"
-#define COLOR_OUTAGE "#7b1fa2"
-
 static const char *const palette[] = { "#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
 				       "#7f7f7f", "#393b79" };
 
-struct plot {
-	double height;  /* of the whole svg */
-	double t_max_s; /* right edge of the x axis */
-	double y_max;   /* top of the y axis */
-};
-
-static double px_x(const struct plot *p, double t_s)
+double chart_y(const struct plot *p, double v)
 {
-	return LEFT + (CHART_W - LEFT - RIGHT) * (t_s / p->t_max_s);
+	return p->bottom - (p->bottom - CHART_TOP) * (v / p->y_max);
 }
 
-static double px_y(const struct plot *p, double v)
+double chart_px(const struct plot *p, double t_s)
 {
-	return p->height - BOTTOM - (p->height - TOP - BOTTOM) * (v / p->y_max);
+	return CHART_LEFT + CHART_PLOT_W * (t_s / p->t_max_s);
 }
 
-/* 1, 2 or 5 times a power of ten, at least v / 6: four to six grid lines. */
-static double nice_step(double v)
+double chart_nice_step(double v)
 {
 	double raw = v / 6, mag = pow(10, floor(log10(raw > 0 ? raw : 1)));
 
@@ -56,110 +36,179 @@ static double nice_step(double v)
 	return 10 * mag;
 }
 
-static double nice_max(double v)
+double chart_nice_max(double v)
 {
-	double step = nice_step(v > 0 ? v : 1);
+	double step = chart_nice_step(v > 0 ? v : 1);
 
 	return ceil((v > 0 ? v : 1) / step) * step;
 }
 
-static void svg_open(FILE *out, const struct plot *p, const char *id, const char *title)
+void chart_open(FILE *out, const struct plot *p, const char *cls, const char *title)
 {
-	fprintf(out, "<svg id=\"%s\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-		"height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"",
-		id, CHART_W, p->height, CHART_W, p->height);
+	fprintf(out, "<svg class=\"chart %s\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+		"height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" data-left=\"%.0f\" data-plot-w=\"%.0f\" role=\"img\" "
+		"aria-label=\"", cls, CHART_W, p->height, CHART_W, p->height, CHART_LEFT, CHART_PLOT_W);
 	report_xml_text(out, title);
 	fputs("\">\n", out);
-	fprintf(out, "<text x=\"%.1f\" y=\"16\" class=\"title\">", LEFT);
+	fprintf(out, "<text x=\"%.1f\" y=\"16\" class=\"title\">", CHART_LEFT);
 	report_xml_text(out, title);
 	fputs("</text>\n", out);
 }
 
-/* Time grid labelled in seconds, value grid labelled in unit. */
-static void axes(FILE *out, const struct plot *p, const char *unit)
+void chart_plot_open(FILE *out, const struct plot *p)
 {
-	double xs = nice_step(p->t_max_s), ys = nice_step(p->y_max);
+	fprintf(out, "<svg class=\"plot\" x=\"%.0f\" y=\"0\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %g %.0f\" "
+		"preserveAspectRatio=\"none\">\n", CHART_LEFT, CHART_PLOT_W, p->height, p->t_max_s, p->height);
+}
+
+void chart_plot_close(FILE *out)
+{
+	fputs("</svg>\n", out);
+}
+
+void chart_close(FILE *out)
+{
+	fputs("</svg>\n", out);
+}
+
+void chart_value_axis(FILE *out, const struct plot *p, const char *unit, double scale)
+{
+	double ys = chart_nice_step(p->y_max / scale);
 
 	/* Integer steps: accumulating a float step would drift the labels. */
-	for (int i = 0; i * xs <= p->t_max_s + 1e-9; i++) {
-		double t = i * xs;
-
-		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-			"<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g s</text>\n",
-			px_x(p, t), TOP, px_x(p, t), p->height - BOTTOM, px_x(p, t), p->height - BOTTOM + 16, t);
-	}
-	for (int i = 0; i * ys <= p->y_max + 1e-9; i++) {
-		double v = i * ys;
+	for (int i = 0; i * ys * scale <= p->y_max * (1 + 1e-9); i++) {
+		double v = i * ys * scale;
 
 		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 			"<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
-			LEFT, px_y(p, v), CHART_W - RIGHT, px_y(p, v), LEFT - 6, px_y(p, v) + 4, v);
+			CHART_LEFT, chart_y(p, v), CHART_W - CHART_RIGHT, chart_y(p, v), CHART_LEFT - 6,
+			chart_y(p, v) + 4, i * ys);
 	}
-	fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", LEFT - 6, TOP - 8);
+	fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", CHART_LEFT - 6, CHART_TOP - 8);
 	report_xml_text(out, unit);
 	fputs("</text>\n", out);
 }
 
-static void faults(FILE *out, const struct plot *p, const struct timeseries *ts, bool labels)
+/*
+ * Steps of the time axis, people's steps for clocks; the script (html_zoom.c) has the same
+ * table and the same labels, so a zoomed axis reads like the first one.
+ */
+static const double time_steps[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600 };
+
+static double time_step(double span)
 {
+	for (size_t i = 0; i < sizeof(time_steps) / sizeof(time_steps[0]); i++)
+		if (time_steps[i] >= span / 8)
+			return time_steps[i];
+	return 7200;
+}
+
+/* "12.5 s" while the axis ends before two minutes, then "m:ss" ("61:40", "0:30.5"). */
+static void time_label(double t, double t_end, char *buf, size_t len)
+{
+	double tenths = floor(t * 10 + 0.5);
+	int64_t s = (int64_t)(tenths / 10);
+	int d = (int)(tenths - (double)s * 10);
+
+	if (t_end < 120) {
+		str_format(buf, len, "%g s", tenths / 10);
+		return;
+	}
+	if (d)
+		str_format(buf, len, "%lld:%02lld.%d", (long long)(s / 60), (long long)(s % 60), d);
+	else
+		str_format(buf, len, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+}
+
+void chart_time_axis(FILE *out, const struct plot *p, double grid_bottom)
+{
+	double xs = time_step(p->t_max_s);
+	char buf[32];
+
+	fprintf(out, "<g class=\"xaxis\" data-top=\"%.0f\" data-bottom=\"%.0f\">\n", CHART_TOP, grid_bottom);
+	for (int i = 0; i * xs <= p->t_max_s + 1e-9; i++) {
+		double x = chart_px(p, i * xs);
+
+		time_label(i * xs, p->t_max_s, buf, sizeof(buf));
+		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+			"<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+			x, CHART_TOP, x, grid_bottom, x, grid_bottom + 16, buf);
+	}
+	fputs("</g>\n", out);
+}
+
+static void label_open(FILE *out, const struct plot *p, double t_s, double end_s, double dx, double y,
+		       const char *cls, const char *color)
+{
+	double x = chart_px(p, t_s);
+	/* In the right quarter a label reads leftwards, so it stays inside the chart. */
+	bool flip = x > CHART_LEFT + CHART_PLOT_W * 0.75;
+
+	fprintf(out, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\"%s data-t=\"%g\" data-dx=\"%g\"", cls ? cls : "tick",
+		flip ? x - dx : x + dx, y, flip ? " text-anchor=\"end\"" : "", t_s, dx);
+	if (end_s > t_s)
+		fprintf(out, " data-end=\"%g\"", end_s);
+	if (color)
+		fprintf(out, " fill=\"%s\"", color);
+	fputc('>', out);
+}
+
+void chart_label_open(FILE *out, const struct plot *p, double t_s, double dx, double y, const char *cls,
+		      const char *color)
+{
+	label_open(out, p, t_s, t_s, dx, y, cls, color);
+}
+
+void chart_span_label_open(FILE *out, const struct plot *p, double t_s, double end_s, double dx, double y,
+			   const char *cls, const char *color)
+{
+	label_open(out, p, t_s, end_s, dx, y, cls, color);
+}
+
+void chart_label_close(FILE *out)
+{
+	fputs("</text>\n", out);
+}
+
+void chart_vline(FILE *out, double t_s, double y0, double y1, const char *cls, const char *color)
+{
+	fprintf(out, "<line class=\"%s\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"%s\"/>\n", cls, t_s,
+		y0, t_s, y1, color);
+}
+
+void chart_faults_shade(FILE *out, const struct plot *p, const struct timeseries *ts, double y0, double y1)
+{
+	(void)p;
+	/* Its own colour as a one-pixel outline at any zoom, so an instant fault is still seen. */
 	for (size_t i = 0; i < ts->nfaults; i++) {
 		const struct ts_fault *f = &ts->faults[i];
-		double x0 = px_x(p, (double)f->start_us / 1e6), x1 = px_x(p, (double)f->end_us / 1e6);
 
-		fprintf(out, "<rect class=\"fault\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-			"<title>", x0, TOP, x1 - x0 > 1 ? x1 - x0 : 1, p->height - TOP - BOTTOM, COLOR_FAULT);
+		fprintf(out, "<rect class=\"fault\" x=\"%g\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\" "
+			"stroke=\"%s\"><title>", (double)f->start_us / 1e6, y0, (double)(f->end_us - f->start_us) / 1e6,
+			y1 - y0, COLOR_FAULT, COLOR_FAULT);
 		report_xml_text(out, f->fault);
 		fputc(' ', out);
 		report_xml_text(out, f->node);
 		fputs(f->closed ? "" : " (not reverted in this log)", out);
 		fputs("</title></rect>\n", out);
-		if (!labels)
-			continue;
-		fprintf(out, "<text class=\"fault-label\" x=\"%.1f\" y=\"%.1f\">", x0 + 3, TOP + 12);
+	}
+}
+
+void chart_faults_labels(FILE *out, const struct plot *p, const struct timeseries *ts)
+{
+	for (size_t i = 0; i < ts->nfaults; i++) {
+		const struct ts_fault *f = &ts->faults[i];
+
+		chart_span_label_open(out, p, (double)f->start_us / 1e6, (double)f->end_us / 1e6, 3, CHART_TOP + 12,
+				      "fault-label", NULL);
 		report_xml_text(out, f->fault);
 		fputc(' ', out);
 		report_xml_text(out, f->node);
-		fputs("</text>\n", out);
+		chart_label_close(out);
 	}
 }
 
-static void primary_changes(FILE *out, const struct plot *p, const struct timeseries *ts)
-{
-	for (size_t i = 0; i < ts->nchanges; i++) {
-		const struct ts_change *c = &ts->changes[i];
-		double x = px_x(p, (double)c->t_us / 1e6);
-
-		/* The first primary seen is the starting point, not a change. */
-		if (!c->from[0])
-			continue;
-		fprintf(out, "<line class=\"primary-change\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-			"stroke=\"%s\"/>\n<text class=\"primary-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">new primary ",
-			x, TOP, x, p->height - BOTTOM, COLOR_PRIMARY, x + 4, TOP + 26, COLOR_PRIMARY);
-		report_xml_text(out, c->to);
-		fprintf(out, " (timeline %d)</text>\n", c->timeline);
-	}
-}
-
-/* The write-unavailability window as a bracket under the title. */
-static void outage(FILE *out, const struct plot *p, const struct metrics *m)
-{
-	double x0, x1;
-	char buf[32];
-
-	if (!m->outage_seen)
-		return;
-	x0 = px_x(p, (double)m->outage_start_us / 1e6);
-	x1 = m->outage_closed ? px_x(p, (double)m->outage_end_us / 1e6) : CHART_W - RIGHT;
-	if (m->outage_closed)
-		duration_format(m->wuw_dur_us, buf, sizeof(buf));
-	else
-		str_copy(buf, sizeof(buf), "never closed");
-	fprintf(out, "<line class=\"outage\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-		"<text class=\"outage-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">writes unavailable %s</text>\n",
-		x0, TOP - 4, x1, TOP - 4, COLOR_OUTAGE, x1 + 4, TOP, COLOR_OUTAGE, buf);
-}
-
-static void legend(FILE *out, double x, double y, const char *color, const char *label)
+void chart_legend(FILE *out, double x, double y, const char *color, const char *label)
 {
 	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 		"<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">", x, y - 9, color, x + 14, y);
@@ -167,64 +216,18 @@ static void legend(FILE *out, double x, double y, const char *color, const char 
 	fputs("</text>\n", out);
 }
 
-static void bar(FILE *out, double x, double w, double y0, double y1, const char *cls, const char *color)
-{
-	if (y0 - y1 < 0.05)
-		return;
-	fprintf(out, "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
-		cls, x, y1, w, y0 - y1, color);
-}
-
-void report_svg_timeline(FILE *out, const struct trial_result *t)
-{
-	const struct timeseries *ts = t->timeseries;
-	struct plot p = { 320, 1, 1 };
-	double w;
-
-	p.t_max_s = (double)((int64_t)ts->nbins * ts->bin_us) / 1e6;
-	for (size_t i = 0; i < ts->nbins; i++) {
-		const struct ts_bin *b = &ts->bins[i];
-		double total = b->ok_per_s + b->fail_per_s + b->indeterminate_per_s;
-
-		if (total > p.y_max)
-			p.y_max = total;
-	}
-	p.y_max = nice_max(p.y_max);
-	w = px_x(&p, (double)ts->bin_us / 1e6) - LEFT;
-	svg_open(out, &p, "timeline", "Writes per second (100 ms bins)");
-	faults(out, &p, ts, true);
-	axes(out, &p, "writes/s");
-	for (size_t i = 0; i < ts->nbins; i++) {
-		const struct ts_bin *b = &ts->bins[i];
-		double x = px_x(&p, (double)b->t_us / 1e6), y = 0;
-
-		bar(out, x, w, px_y(&p, y), px_y(&p, y + b->ok_per_s), "ok", COLOR_OK);
-		y += b->ok_per_s;
-		bar(out, x, w, px_y(&p, y), px_y(&p, y + b->fail_per_s), "fail", COLOR_FAIL);
-		y += b->fail_per_s;
-		bar(out, x, w, px_y(&p, y), px_y(&p, y + b->indeterminate_per_s), "indeterminate",
-		    COLOR_INDETERMINATE);
-	}
-	primary_changes(out, &p, ts);
-	outage(out, &p, &t->metrics);
-	legend(out, CHART_W - 430, 16, COLOR_OK, "ok");
-	legend(out, CHART_W - 380, 16, COLOR_FAIL, "fail");
-	legend(out, CHART_W - 330, 16, COLOR_INDETERMINATE, "indeterminate");
-	legend(out, CHART_W - 230, 16, COLOR_FAULT, "fault");
-	legend(out, CHART_W - 170, 16, COLOR_PRIMARY, "primary change");
-	fputs("</svg>\n", out);
-}
-
 /* A series of the bins: its value in bin b (standby k for lag), < 0 where it has none. */
 typedef double (*bin_value_fn)(const struct ts_bin *b, int k);
 
 static double p50_value(const struct ts_bin *b, int k)
 {
+	(void)k;
 	return b->ok ? b->latency_p50_ms : -1;
 }
 
 static double p95_value(const struct ts_bin *b, int k)
 {
+	(void)k;
 	return b->ok ? b->latency_p95_ms : -1;
 }
 
@@ -260,51 +263,79 @@ static void polyline(FILE *out, const struct plot *p, const struct timeseries *t
 			v = p->y_max; /* clipped: the table has the exact maximum */
 		if (!open)
 			fprintf(out, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" points=\"", cls, color);
-		fprintf(out, "%s%.1f,%.1f", open ? " " : "", px_x(p, ((double)b->t_us + ts->bin_us / 2.0) / 1e6),
-			px_y(p, v));
+		fprintf(out, "%s%g,%.1f", open ? " " : "", ((double)b->t_us + (double)ts->bin_us / 2.0) / 1e6,
+			chart_y(p, v));
 		open = true;
 	}
 	if (open)
 		fputs("\"/>\n", out);
 }
 
+static void span_of(struct plot *p, const struct timeseries *ts)
+{
+	p->t_max_s = (double)((int64_t)ts->nbins * ts->bin_us) / 1e6;
+}
+
 void report_svg_latency(FILE *out, const struct timeseries *ts)
 {
-	struct plot p = { 200, 1, 1 };
+	struct plot p = { 200, 166, 1, 1 };
 
-	p.t_max_s = (double)((int64_t)ts->nbins * ts->bin_us) / 1e6;
+	span_of(&p, ts);
 	for (size_t i = 0; i < ts->nbins; i++)
 		if (ts->bins[i].ok && ts->bins[i].latency_p95_ms > p.y_max)
 			p.y_max = ts->bins[i].latency_p95_ms;
-	p.y_max = nice_max(p.y_max);
-	svg_open(out, &p, "latency", "Latency of acknowledged writes (p50, p95 per 100 ms)");
-	faults(out, &p, ts, false);
-	axes(out, &p, "ms");
+	p.y_max = chart_nice_max(p.y_max);
+	chart_open(out, &p, "latency", "Latency of acknowledged writes (p50, p95 per 100 ms)");
+	chart_value_axis(out, &p, "ms", 1);
+	chart_time_axis(out, &p, p.bottom);
+	chart_plot_open(out, &p);
+	chart_faults_shade(out, &p, ts, CHART_TOP, p.bottom);
 	polyline(out, &p, ts, p50_value, 0, "p50", palette[0]);
 	polyline(out, &p, ts, p95_value, 0, "p95", palette[3]);
-	legend(out, CHART_W - 200, 16, palette[0], "p50");
-	legend(out, CHART_W - 140, 16, palette[3], "p95");
-	fputs("</svg>\n", out);
+	chart_plot_close(out);
+	chart_legend(out, CHART_W - 200, 16, palette[0], "p50");
+	chart_legend(out, CHART_W - 140, 16, palette[3], "p95");
+	chart_close(out);
+}
+
+/* The power of 1024 lag reads best in at the chart's top: bytes, KiB, MiB or GiB. */
+static double lag_unit(double max, const char **name)
+{
+	static const char *const names[] = { "bytes", "KiB", "MiB", "GiB" };
+	double scale = 1;
+	int u = 0;
+
+	while (u < 3 && max >= 1024 * scale) {
+		scale *= 1024;
+		u++;
+	}
+	*name = names[u];
+	return scale;
 }
 
 void report_svg_lag(FILE *out, const struct timeseries *ts)
 {
-	struct plot p = { 220, 1, 1 };
+	struct plot p = { 220, 186, 1, 1 };
+	const char *unit;
+	double scale;
 
-	p.t_max_s = (double)((int64_t)ts->nbins * ts->bin_us) / 1e6;
+	span_of(&p, ts);
 	for (size_t i = 0; i < ts->nbins; i++)
 		for (int k = 0; k < ts->nstandbys; k++)
 			if (ts->bins[i].lag_bytes[k] > p.y_max)
 				p.y_max = ts->bins[i].lag_bytes[k];
-	p.y_max = nice_max(p.y_max);
-	svg_open(out, &p, "lag", "Replication lag per standby (primary position - replay, max per 100 ms)");
-	faults(out, &p, ts, false);
-	axes(out, &p, "bytes");
-	for (int k = 0; k < ts->nstandbys; k++) {
-		const char *color = palette[k % (int)(sizeof(palette) / sizeof(palette[0]))];
-
-		polyline(out, &p, ts, lag_value, k, "lag", color);
-		legend(out, CHART_W - 100.0 * (ts->nstandbys - k), 16, color, ts->standbys[k]);
-	}
-	fputs("</svg>\n", out);
+	scale = lag_unit(p.y_max, &unit);
+	p.y_max = chart_nice_max(p.y_max / scale) * scale;
+	chart_open(out, &p, "lag", "Replication lag per standby (primary position - replay, max per 100 ms)");
+	chart_value_axis(out, &p, unit, scale);
+	chart_time_axis(out, &p, p.bottom);
+	chart_plot_open(out, &p);
+	chart_faults_shade(out, &p, ts, CHART_TOP, p.bottom);
+	for (int k = 0; k < ts->nstandbys; k++)
+		polyline(out, &p, ts, lag_value, k, "lag", palette[k % (int)(sizeof(palette) / sizeof(palette[0]))]);
+	chart_plot_close(out);
+	for (int k = 0; k < ts->nstandbys; k++)
+		chart_legend(out, CHART_W - 100.0 * (ts->nstandbys - k), 16,
+			     palette[k % (int)(sizeof(palette) / sizeof(palette[0]))], ts->standbys[k]);
+	chart_close(out);
 }

@@ -110,6 +110,21 @@ static void print_trial(const struct scenario_result *r, const struct trial_resu
 	} else if (m->api_roles_seen && m->fault_seen) {
 		fputs("  primary label: no other pod labelled primary after the fault\n", out);
 	}
+	if (m->rollback_seen) {
+		duration_format(m->t_rollback_us, buf, sizeof(buf));
+		fprintf(out, "  rollback: %s primary again on older timeline %d (after %d) at %s\n", m->rollback_node,
+			m->rollback_timeline, m->rollback_from_timeline, buf);
+	}
+	if (m->second_outage_seen && m->second_outage_closed) {
+		char from[32];
+
+		duration_format(m->second_outage_start_us, from, sizeof(from));
+		duration_format(m->second_outage_dur_us, buf, sizeof(buf));
+		fprintf(out, "  second outage: writes unavailable again for %s from %s\n", buf, from);
+	} else if (m->second_outage_seen) {
+		duration_format(m->second_outage_start_us, buf, sizeof(buf));
+		fprintf(out, "  second outage from %s: writes never recovered\n", buf);
+	}
 	if (m->readback_seen)
 		fprintf(out,
 			"  read back %lld rows: %lld lost, %lld indeterminate found, %lld phantom; accounting %s\n",

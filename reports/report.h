@@ -73,7 +73,10 @@ bool report_index_md(const struct scenario_result *results, int n, FILE *out);
 /* The CSS of report.html, shared by index.html. */
 const char *report_html_style(void);
 
-/* Inline SVG charts of report.html (html_charts.c); t->timeseries must be set. */
+/* The zoom and pan script of report.html (html_zoom.c): over each <div class="zoom" data-tmax>. */
+const char *report_html_zoom_script(void);
+
+/* Inline SVG charts of report.html (html_charts.c, html_timeline.c); t->timeseries must be set. */
 void report_svg_timeline(FILE *out, const struct trial_result *t);
 void report_svg_latency(FILE *out, const struct timeseries *ts);
 void report_svg_lag(FILE *out, const struct timeseries *ts); /* ts->nstandbys > 0 */

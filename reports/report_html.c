@@ -1,7 +1,9 @@
 /*
- * report_html.c - report.html: one self-contained page per scenario (inline CSS and SVG,
- * no script, nothing fetched): verdicts, the timeline of each trial, loss accounting and,
- * with several trials, the distribution of each metric. Every text is escaped.
+ * report_html.c - report.html: one self-contained page per scenario (inline CSS, SVG and
+ * one script for zoom, nothing fetched): verdicts, the timeline of each trial with what
+ * explains a failure (lost writes where they were acknowledged, rollback, second outage,
+ * failover phases), loss accounting and, with several trials, the distribution of each
+ * metric. Every text is escaped.
  */
 #include "report.h"
 #include "units.h"
@@ -24,13 +26,21 @@ static const char style[] =
 	"tr.pass td.verdict{background:#c8e6c9}tr.fail td.verdict{background:#ef9a9a;font-weight:bold}"
 	"tr.skip td.verdict{background:#e0e0e0;color:#555}\n"
 	".headline{font-size:15px}.warn{color:#c62828;font-weight:bold}\n"
-	"svg.chart{display:block;margin:8px 0;background:#fff}\n"
+	"svg.chart{display:block;margin:8px 0;background:#fff;max-width:100%;height:auto;touch-action:pan-y;"
+	"user-select:none}svg.chart.dragging{cursor:grabbing}\n"
 	"svg .grid{stroke:#e4e4e4;stroke-width:1}svg .tick{font-size:11px;fill:#555}"
 	"svg .title{font-size:13px;font-weight:bold;fill:#333}\n"
 	"svg .fault-label{font-size:11px;fill:#8a6d00}svg .primary-label{font-size:12px;font-weight:bold}"
-	"svg .outage-label{font-size:11px}\n"
-	"svg .primary-change{stroke-width:2;stroke-dasharray:5 3}svg .outage{stroke-width:3}"
-	"svg polyline{stroke-width:1.5}svg rect{shape-rendering:crispEdges}\n";
+	"svg .outage-label,svg .phase-label,svg .healthy-label,svg .label-switch-label{font-size:11px}"
+	"svg .rollback-label{font-size:12px;font-weight:bold}svg .lane-name{font-size:11px;fill:#444}\n"
+	"svg text[data-t]:not(.phase-label){paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
+	"svg .plot *{vector-effect:non-scaling-stroke}svg .plot rect.lost,svg .plot rect.phase,svg .plot rect.fault{stroke-width:1}"
+	"svg .plot rect.lane{fill:#f6f6f6}\n"
+	"svg .primary-change{stroke-width:2;stroke-dasharray:5 3}svg .rollback{stroke-width:2.5;stroke-dasharray:2 2}"
+	"svg .healthy{stroke-width:2;stroke-dasharray:7 3}svg .label-switch{stroke-width:1.5;stroke-dasharray:1 3}svg .outage{stroke-width:3}svg polyline{stroke-width:1.5}\n"
+	".zoom-bar{margin:10px 0 0;font-size:13px}.zoom-bar button{font:inherit;min-width:30px;margin-right:4px;"
+	"padding:1px 8px;border:1px solid #bbb;border-radius:4px;background:#f7f7f7;cursor:pointer}"
+	".zoom-bar .zoom-range{margin:0 10px;font-variant-numeric:tabular-nums}\n";
 
 const char *report_html_style(void)
 {
@@ -159,6 +169,29 @@ static void distribution(FILE *out, const struct scenario_result *r)
 	fputs("</table>\n", out);
 }
 
+/* "3163 acknowledged writes lost (3163 acknowledged by gland)": where the loss happened. */
+static void lost_by_node(FILE *out, const struct trial_result *t)
+{
+	const struct metrics *m = &t->metrics;
+	const struct timeseries *ts = t->timeseries;
+	bool first = true;
+
+	if (!m->readback_seen || m->lost == 0)
+		return;
+	fprintf(out, " · <span class=\"warn\">%" PRId64 " acknowledged writes lost</span>", m->lost);
+	if (!ts)
+		return;
+	for (int k = 0; k < ts->nnodes; k++) {
+		if (ts->lost_by_node[k] == 0)
+			continue;
+		fprintf(out, "%s%" PRId64 " acknowledged by ", first ? " (" : ", ", ts->lost_by_node[k]);
+		text(out, ts->nodes[k]);
+		first = false;
+	}
+	if (!first)
+		fputc(')', out);
+}
+
 static void trial_headline(FILE *out, const struct trial_result *t)
 {
 	const struct metrics *m = &t->metrics;
@@ -187,15 +220,33 @@ static void trial_headline(FILE *out, const struct trial_result *t)
 			fputc(')', out);
 		}
 	}
-	/* The platform's role label (a Kubernetes watch); n/a where the backend has none. */
+	/* The platform's role label, where the backend logs one (a Kubernetes watch). */
 	if (m->label_switch_seen) {
 		duration_format(m->label_switch_dur_us, buf, sizeof(buf));
 		fputs(" · primary label on <b>", out);
 		text(out, m->label_new_primary);
 		fprintf(out, "</b> %s after the fault", buf);
-	} else {
-		fputs(" · primary label switch: n/a", out);
+	} else if (m->api_roles_seen && m->fault_seen) {
+		fputs(" · no other pod labelled primary after the fault", out);
 	}
+	if (m->rollback_seen) {
+		duration_format(m->t_rollback_us, buf, sizeof(buf));
+		fputs(" · <span class=\"warn\">rollback: ", out);
+		text(out, m->rollback_node);
+		fprintf(out, " primary again on older timeline %d (after %d) at %s</span>", m->rollback_timeline,
+			m->rollback_from_timeline, buf);
+	}
+	if (m->second_outage_seen) {
+		duration_format(m->second_outage_start_us, buf2, sizeof(buf2));
+		if (m->second_outage_closed) {
+			duration_format(m->second_outage_dur_us, buf, sizeof(buf));
+			fprintf(out, " · <span class=\"warn\">second outage: writes unavailable again for %s from %s</span>",
+				buf, buf2);
+		} else {
+			fprintf(out, " · <span class=\"warn\">second outage from %s, never recovered</span>", buf2);
+		}
+	}
+	lost_by_node(out, t);
 	if (m->healthy_seen && m->healthy_ok) {
 		duration_format((int64_t)(m->healthy_seconds * 1e6), buf, sizeof(buf));
 		fprintf(out, " · healthy again after %s", buf);
@@ -241,24 +292,39 @@ static void trial_section(FILE *out, const struct scenario_result *r, const stru
 	if (!t->timeseries) {
 		fputs("<p class=\"warn\">The event log of this trial could not be read: no timeline.</p>\n", out);
 	} else {
+		/* The bar stays hidden until the script shows it: without script it could do nothing. */
+		fprintf(out, "<div class=\"zoom\" id=\"zoom-%d\" data-tmax=\"%g\">\n<div class=\"zoom-bar\" hidden>"
+			"<button data-zoom=\"in\" title=\"zoom in\">+</button><button data-zoom=\"out\" "
+			"title=\"zoom out\">&#8722;</button><button data-zoom=\"left\" title=\"earlier\">&#9664;</button>"
+			"<button data-zoom=\"right\" title=\"later\">&#9654;</button><button data-zoom=\"reset\">whole "
+			"run</button><span class=\"zoom-range\"></span><span class=\"meta\">drag to pan, Ctrl+wheel "
+			"to zoom, double-click for the whole run</span></div>\n", t->trial,
+			(double)((int64_t)t->timeseries->nbins * t->timeseries->bin_us) / 1e6);
 		report_svg_timeline(out, t);
 		report_svg_latency(out, t->timeseries);
 		if (t->timeseries->nstandbys > 0)
 			report_svg_lag(out, t->timeseries);
 		else
 			fputs("<p class=\"meta\">No replication-lag samples in this log.</p>\n", out);
+		fputs("</div>\n", out);
 	}
 	loss_table(out, &t->metrics);
 }
 
 static bool report_html_write(const struct scenario_result *r, FILE *out)
 {
+	bool charts = false;
+
 	header(out, r);
 	slo_table(out, r);
 	if (r->ntrials > 1 && r->have_stats)
 		distribution(out, r);
-	for (int i = 0; i < r->ntrials; i++)
+	for (int i = 0; i < r->ntrials; i++) {
 		trial_section(out, r, &r->trials[i]);
+		charts = charts || r->trials[i].timeseries;
+	}
+	if (charts)
+		fprintf(out, "<script>\n%s</script>\n", report_html_zoom_script());
 	fputs("</body>\n</html>\n", out);
 	if (ferror(out)) {
 		log_error("cannot write report.html");

@@ -84,7 +84,7 @@ void report_metric_format(enum metric_id id, double value, char *buf, size_t len
 		duration_format((int64_t)llround(value), buf, len);
 		return;
 	case SLO_UNIT_BYTES:
-		str_format(buf, len, "%" PRId64 " B", (int64_t)llround(value));
+		size_format(value, buf, len);
 		return;
 	case SLO_UNIT_PERCENT:
 		str_format(buf, len, "%.2f%%", value);

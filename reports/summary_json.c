@@ -47,6 +47,35 @@ static json_object *writes_json(const struct metrics *m)
 	return o;
 }
 
+/* The old primary back as the only primary on an older timeline; null when not seen. */
+static json_object *rollback_json(const struct metrics *m)
+{
+	json_object *o;
+
+	if (!m->rollback_seen)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "at_s", seconds_or_null(true, m->t_rollback_us));
+	json_object_object_add(o, "node", json_object_new_string(m->rollback_node));
+	json_object_object_add(o, "timeline", json_object_new_int(m->rollback_timeline));
+	json_object_object_add(o, "after_timeline", json_object_new_int(m->rollback_from_timeline));
+	return o;
+}
+
+/* Writes unavailable again after they had recovered; null when not seen. */
+static json_object *second_outage_json(const struct metrics *m)
+{
+	json_object *o;
+
+	if (!m->second_outage_seen)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "start_s", seconds_or_null(true, m->second_outage_start_us));
+	json_object_object_add(o, "end_s", seconds_or_null(m->second_outage_closed, m->second_outage_end_us));
+	json_object_object_add(o, "duration_s", seconds_or_null(m->second_outage_closed, m->second_outage_dur_us));
+	return o;
+}
+
 static json_object *failover_json(const struct metrics *m)
 {
 	json_object *o = json_object_new_object();
@@ -77,6 +106,10 @@ static json_object *failover_json(const struct metrics *m)
 	json_object_object_add(o, "new_timeline",
 			       m->promote_seen ? json_object_new_int(m->new_timeline) : NULL);
 	/* The platform's role labels (Kubernetes watch); null where the backend has none. */
+	json_object_object_add(o, "detection_s", seconds_or_null(m->detect_seen, m->detection_dur_us));
+	json_object_object_add(o, "rollback", rollback_json(m));
+	json_object_object_add(o, "outages", json_object_new_int(m->outages));
+	json_object_object_add(o, "second_outage", second_outage_json(m));
 	json_object_object_add(o, "label_switch_s", seconds_or_null(m->label_switch_seen, m->label_switch_dur_us));
 	json_object_object_add(o, "label_new_primary",
 			       m->label_switch_seen ? json_object_new_string(m->label_new_primary) : NULL);
@@ -101,6 +134,17 @@ static json_object *loss_json(const struct metrics *m)
 	return o;
 }
 
+/* {"node": lost writes it had acknowledged} for the nodes with any. */
+static json_object *lost_by_node_json(const struct timeseries *ts)
+{
+	json_object *o = json_object_new_object();
+
+	for (int k = 0; k < ts->nnodes; k++)
+		if (ts->lost_by_node[k] > 0)
+			json_object_object_add(o, ts->nodes[k], json_object_new_int64(ts->lost_by_node[k]));
+	return o;
+}
+
 static json_object *recovery_json(const struct metrics *m)
 {
 	json_object *o = json_object_new_object();
@@ -109,6 +153,7 @@ static json_object *recovery_json(const struct metrics *m)
 	json_object_object_add(o, "healthy", json_object_new_boolean(m->healthy_ok));
 	json_object_object_add(o, "seconds",
 			       m->healthy_seen ? fixed(m->healthy_seconds, 6) : NULL);
+	json_object_object_add(o, "healthy_at_s", seconds_or_null(m->healthy_seen && m->healthy_ok, m->t_healthy_us));
 	return o;
 }
 
@@ -325,6 +370,9 @@ static json_object *trial_json(const struct trial_result *t)
 	json_object_object_add(m, "writes", writes_json(&t->metrics));
 	json_object_object_add(m, "failover", failover_json(&t->metrics));
 	json_object_object_add(m, "data_loss", loss_json(&t->metrics));
+	if (t->timeseries)
+		json_object_object_add(json_object_object_get(m, "data_loss"), "lost_by_node",
+				       lost_by_node_json(t->timeseries));
 	json_object_object_add(m, "recovery", recovery_json(&t->metrics));
 	json_object_object_add(m, "lag", lag_json(&t->metrics));
 	json_object_object_add(m, "split_brain", split_brain_json(&t->metrics));

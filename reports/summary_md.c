@@ -18,6 +18,24 @@ static const char *verdict_md(enum verdict_kind k)
 	return "⚪ skip";
 }
 
+/* " (3163 acknowledged by gland)": the nodes that acknowledged the lost writes. */
+static void lost_by_node(FILE *out, const struct timeseries *ts)
+{
+	bool first = true;
+
+	if (!ts)
+		return;
+	for (int k = 0; k < ts->nnodes; k++) {
+		if (ts->lost_by_node[k] == 0)
+			continue;
+		fprintf(out, "%s%" PRId64 " acknowledged by ", first ? " (" : ", ", ts->lost_by_node[k]);
+		report_md_text(out, ts->nodes[k]);
+		first = false;
+	}
+	if (!first)
+		fputc(')', out);
+}
+
 /* "failover 10.54s ± 8ms (new primary geneva, timeline 2) · 0 of 11886 acknowledged writes lost · ..." */
 static void headline(FILE *out, const struct trial_result *t)
 {
@@ -40,20 +58,39 @@ static void headline(FILE *out, const struct trial_result *t)
 		duration_format(m->promotion_dur_us, buf, sizeof(buf));
 		fprintf(out, " on timeline %d after %s)", m->new_timeline, buf);
 	}
-	/* The platform's role label (a Kubernetes watch); n/a where the backend has none. */
+	/* The platform's role label, where the backend logs one (a Kubernetes watch). */
 	if (m->label_switch_seen) {
 		duration_format(m->label_switch_dur_us, buf, sizeof(buf));
 		fputs(" · primary label on ", out);
 		report_md_text(out, m->label_new_primary);
 		fprintf(out, " after %s", buf);
-	} else {
-		fputs(" · primary label switch: n/a", out);
+	} else if (m->api_roles_seen && m->fault_seen) {
+		fputs(" · no other pod labelled primary after the fault", out);
 	}
-	if (m->readback_seen)
+	if (m->rollback_seen) {
+		duration_format(m->t_rollback_us, buf, sizeof(buf));
+		fputs(" · **rollback**: ", out);
+		report_md_text(out, m->rollback_node);
+		fprintf(out, " primary again on older timeline %d (after %d) at %s", m->rollback_timeline,
+			m->rollback_from_timeline, buf);
+	}
+	if (m->second_outage_seen) {
+		duration_format(m->second_outage_start_us, buf, sizeof(buf));
+		fprintf(out, " · **second outage** from %s", buf);
+		if (m->second_outage_closed) {
+			duration_format(m->second_outage_dur_us, buf, sizeof(buf));
+			fprintf(out, ", writes unavailable again for %s", buf);
+		} else {
+			fputs(", never recovered", out);
+		}
+	}
+	if (m->readback_seen) {
 		fprintf(out, " · **%" PRId64 "** of %" PRId64 " acknowledged writes lost", m->lost,
 			m->ok + m->ok_unreplicated);
-	else
+		lost_by_node(out, t->timeseries);
+	} else {
 		fputs(" · loss not measured (no read-back)", out);
+	}
 	if (m->healthy_seen && m->healthy_ok) {
 		duration_format((int64_t)(m->healthy_seconds * 1e6), buf, sizeof(buf));
 		fprintf(out, " · healthy again after %s", buf);

@@ -698,13 +698,14 @@ static bool load_run_start(struct loader *ld, struct json_object *o, int64_t t_u
 	return true;
 }
 
-static bool load_healthy(struct loader *ld, struct json_object *o)
+static bool load_healthy(struct loader *ld, struct json_object *o, int64_t t_us)
 {
 	struct events *ev = ld->out;
 	struct json_object *v[EF_HEALTHY_N];
 
 	/* The last wait for health is the one that counts. */
 	ev->healthy_seen = true;
+	ev->healthy_us = t_us;
 	ev->healthy_seconds = 0;
 	if (!fetch(ld, o, EV_HEALTHY, v))
 		return false;
@@ -747,7 +748,7 @@ static bool load_event(struct loader *ld, struct json_object *o)
 	case EV_RUN_START:
 		return load_run_start(ld, o, t_us);
 	case EV_HEALTHY:
-		return load_healthy(ld, o);
+		return load_healthy(ld, o, t_us);
 	case EV_PROVISION:
 		if (!fetch(ld, o, type, v))
 			return false;

@@ -256,6 +256,7 @@ struct events {
 	bool healthy_seen;
 	bool healthy_ok;
 	double healthy_seconds;
+	int64_t healthy_us; /* when the last healthy event was logged (the wait's end) */
 	bool run_ended;
 	char end_status[16]; /* run_end's status: completed | aborted | interrupted */
 	size_t nwrites;

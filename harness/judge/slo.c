@@ -46,7 +46,7 @@ static void format_measured(enum slo_unit unit, double v, char *buf, size_t len)
 		str_format(buf, len, "%lld", round_count(v));
 		break;
 	case SLO_UNIT_BYTES:
-		str_format(buf, len, "%lld B", round_count(v));
+		size_format(v, buf, len);
 		break;
 	case SLO_UNIT_PERCENT:
 		str_format(buf, len, "%.2f%%", v);

@@ -48,8 +48,6 @@ void metrics_compute(const struct events *ev, struct metrics *out)
 	metrics_lag(ev, out);
 	metrics_split_brain(ev, out);
 	metrics_reads(ev, out);
-	out->healthy_seen = ev->healthy_seen;
-	out->healthy_ok = ev->healthy_ok;
-	out->healthy_seconds = ev->healthy_seconds;
+	metrics_aftermath(ev, out);
 	out->provision_seconds = ev->provision_seconds;
 }

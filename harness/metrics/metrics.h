@@ -160,10 +160,27 @@ struct metrics {
 	int64_t first_deposed_us;
 	char deposed_node[EVENT_NODE_LEN];
 
+	/* around and after the failover (metrics_aftermath.c) */
+	bool detect_seen;             /* a control-plane sign before the promotion (api_role) */
+	int64_t t_detect_us;
+	int64_t detection_dur_us;     /* t_fault -> t_detect */
+	bool rollback_seen;           /* after the promotion, only primaries on an older timeline */
+	int64_t t_rollback_us;
+	char rollback_node[EVENT_NODE_LEN];
+	int rollback_timeline;        /* the older timeline it serves */
+	int rollback_from_timeline;   /* the newest timeline a primary had been seen on */
+	int outages;                  /* write outages after the fault (gaps of 1 s or more, and the WUW) */
+	bool second_outage_seen;      /* writes were back, then unavailable again */
+	bool second_outage_closed;
+	int64_t second_outage_start_us;
+	int64_t second_outage_end_us;
+	int64_t second_outage_dur_us;
+
 	/* recovery */
 	bool healthy_seen;
 	bool healthy_ok;
 	double healthy_seconds;
+	int64_t t_healthy_us;         /* when the wait for health ended healthy (healthy_ok) */
 	double provision_seconds;
 };
 
@@ -211,6 +228,13 @@ void metrics_loss(const struct events *ev, struct metrics *m);   /* after metric
 void metrics_lag(const struct events *ev, struct metrics *m);    /* after metrics_failover */
 void metrics_split_brain(const struct events *ev, struct metrics *m); /* after metrics_loss */
 void metrics_reads(const struct events *ev, struct metrics *m);  /* after metrics_failover */
+void metrics_aftermath(const struct events *ev, struct metrics *m); /* after metrics_label_switch */
+
+/*
+ * lost[i] (ev->nwrites flags): write i was acknowledged and is missing from the final
+ * primary's read-back, as counted in metrics.lost; all false without a read-back.
+ */
+void metrics_lost_writes(const struct events *ev, bool *lost);
 
 /* metric_value for the read metrics (METRIC_READ_UNAVAILABILITY .. METRIC_DEPOSED_READS). */
 void metrics_reads_value(const struct metrics *m, enum metric_id id, struct metric_value *o);

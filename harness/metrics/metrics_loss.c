@@ -121,7 +121,7 @@ static struct span *found_set(const struct events *ev, size_t *nspans, int64_t *
  * lists: O(n log n) for a million writes. An id logged twice takes its last outcome (the
  * writers never reuse one; if it happens, the later record is the later knowledge).
  */
-static void data_loss(const struct events *ev, struct metrics *m)
+static void data_loss(const struct events *ev, struct metrics *m, bool *lost)
 {
 	const struct write_event **ids;
 	struct span *sp;
@@ -158,6 +158,8 @@ static void data_loss(const struct events *ev, struct metrics *m)
 			if (found) {
 				kept_acks[acked_found++] = w->end_us;
 			} else {
+				if (lost)
+					lost[w - ev->writes] = true;
 				if (m->lost == 0 || w->end_us < first_lost)
 					first_lost = w->end_us;
 				if (m->lost == 0 || w->end_us > last_lost)
@@ -260,8 +262,17 @@ bool metrics_readback_has(const struct events *ev, int writer, int64_t seq)
 	return false;
 }
 
+void metrics_lost_writes(const struct events *ev, bool *lost)
+{
+	struct metrics *m = xcalloc(1, sizeof(*m));
+
+	memset(lost, 0, ev->nwrites * sizeof(*lost));
+	data_loss(ev, m, lost);
+	free(m);
+}
+
 void metrics_loss(const struct events *ev, struct metrics *m)
 {
-	data_loss(ev, m);
+	data_loss(ev, m, NULL);
 	rpo_bytes(ev, m);
 }

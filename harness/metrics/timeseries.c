@@ -27,6 +27,8 @@ static int64_t log_end(const struct events *ev)
 		end = max64(end, ev->faults[i].t_us);
 	for (size_t i = 0; i < ev->nlags; i++)
 		end = max64(end, ev->lags[i].t_us);
+	if (ev->healthy_seen)
+		end = max64(end, ev->healthy_us); /* the healthy mark stays on the chart */
 	return end;
 }
 
@@ -175,10 +177,42 @@ static bool bin_lag(const struct events *ev, struct timeseries *ts)
 			log_error("more than %d standbys in the event log", TIMESERIES_MAX_NODES);
 			return false;
 		}
+		/* No replay position yet (a standby in catch-up): nothing to measure, as in metrics_lag. */
+		if (l->replay == 0)
+			continue;
 		bytes = l->primary_lsn > l->replay ? (double)(l->primary_lsn - l->replay) : 0;
 		if (bytes > b->lag_bytes[k])
 			b->lag_bytes[k] = bytes;
 	}
+	return true;
+}
+
+/* Lost writes where and when they were acknowledged: per node (index into nodes) per bin. */
+static bool bin_lost(const struct events *ev, struct timeseries *ts)
+{
+	bool *lost = xmalloc((ev->nwrites ? ev->nwrites : 1) * sizeof(*lost));
+
+	metrics_lost_writes(ev, lost);
+	for (size_t i = 0; i < ev->nwrites; i++) {
+		const struct write_event *w = &ev->writes[i];
+		struct ts_bin *b;
+		int k;
+
+		if (!lost[i])
+			continue;
+		k = name_index(ts->nodes, &ts->nnodes, w->node);
+		if (k < 0) {
+			log_error("more than %d instances in the event log", TIMESERIES_MAX_NODES);
+			free(lost);
+			return false;
+		}
+		b = &ts->bins[bin_of(ts, w->end_us)];
+		b->lost[k]++;
+		ts->lost_by_node[k]++;
+		if (b->lost[k] > ts->lost_bin_max[k])
+			ts->lost_bin_max[k] = b->lost[k];
+	}
+	free(lost);
 	return true;
 }
 
@@ -243,7 +277,7 @@ bool timeseries_compute(const struct events *ev, int64_t bin_us, struct timeseri
 	}
 	bin_writes(ev, out);
 	pair_faults(ev, out);
-	if (!bin_primaries(ev, out) || !bin_lag(ev, out)) {
+	if (!bin_primaries(ev, out) || !bin_lag(ev, out) || !bin_lost(ev, out)) {
 		timeseries_free(out);
 		return false;
 	}

@@ -32,6 +32,8 @@ struct ts_bin {
 	bool in_fault;         /* overlaps a fault interval */
 	/* Max of primary_lsn - replay over the bin's lag samples; -1 when none (index: standbys). */
 	double lag_bytes[TIMESERIES_MAX_NODES];
+	/* Writes acknowledged in this bin by nodes[k] and missing from the read-back (index: nodes). */
+	int64_t lost[TIMESERIES_MAX_NODES];
 };
 
 /* A fault from its apply to its revert (or restart); open ones end with the log. */
@@ -57,8 +59,11 @@ struct timeseries {
 	int64_t end_us; /* the last event of the log */
 	size_t nbins;
 	struct ts_bin *bins;
-	int nnodes; /* instances the watcher sampled, in order of first sample */
+	int nnodes; /* instances the watcher sampled in order of first sample, then writes' nodes */
 	char nodes[TIMESERIES_MAX_NODES][EVENT_NODE_LEN];
+	/* Lost writes by the node that acknowledged them (index: nodes): in all, and most in one bin. */
+	int64_t lost_by_node[TIMESERIES_MAX_NODES];
+	int64_t lost_bin_max[TIMESERIES_MAX_NODES];
 	int nstandbys; /* standbys with lag samples, in order of first sample; 0 when none */
 	char standbys[TIMESERIES_MAX_NODES][EVENT_NODE_LEN];
 	size_t nfaults;

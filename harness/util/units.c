@@ -237,3 +237,29 @@ bool size_parse(const char *text, int64_t *out_bytes, char *why, size_t why_len)
 	*out_bytes = bytes;
 	return true;
 }
+
+void size_format(double bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	const char *sign = bytes < 0 ? "-" : "";
+	double v = bytes < 0 ? -bytes : bytes;
+	int u = -1;
+
+	if (len == 0)
+		return;
+	if (v < 1023.5) {
+		str_format(buf, len, "%s%.0f B", sign, v);
+		return;
+	}
+	/* Three significant digits; 1023.9 KiB would print as "1024 KiB", so promote before. */
+	while (u < 3 && v >= 1023.5) {
+		v /= 1024;
+		u++;
+	}
+	if (v < 9.995)
+		str_format(buf, len, "%s%.2f %s", sign, v, unit[u]);
+	else if (v < 99.95)
+		str_format(buf, len, "%s%.1f %s", sign, v, unit[u]);
+	else
+		str_format(buf, len, "%s%.0f %s", sign, v, unit[u]);
+}

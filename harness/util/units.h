@@ -22,4 +22,7 @@ void duration_format(int64_t us, char *buf, size_t len);
  */
 bool size_parse(const char *text, int64_t *out_bytes, char *why, size_t why_len);
 
+/* Format a size for people in powers of 1024, three significant digits: "512 B", "12.3 KiB", "3.05 MiB". */
+void size_format(double bytes, char *buf, size_t len);
+
 #endif

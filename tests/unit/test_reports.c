@@ -321,6 +321,104 @@ static void test_golden_index(void)
 	free(f);
 }
 
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* The sum of the data-n="..." counts of the lost-write marks in html. */
+static int64_t lost_marks(const char *html, int *marks)
+{
+	int64_t sum = 0;
+
+	*marks = 0;
+	for (const char *p = strstr(html, "<rect class=\"lost\" data-node=\"gland\" data-n=\""); p;
+	     p = strstr(p + 1, "<rect class=\"lost\" data-node=\"gland\" data-n=\"")) {
+		sum += strtoll(strstr(p, "data-n=\"") + 8, NULL, 10);
+		(*marks)++;
+	}
+	return sum;
+}
+
+/*
+ * The real etcd v3 frozen-primary run (local backend): the page and the Markdown name the
+ * rollback and the second outage, the lost writes are drawn on gland's lane and add up to
+ * the loss, lag reads in MiB, and nothing the local backend cannot measure is printed.
+ */
+static void test_explains_failure(void)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	char dir[200], path[4096], err[4096];
+	char *html, *md;
+	size_t len;
+	int marks;
+
+	str_format(dir, sizeof(dir), "%s/frozen", tmp);
+	str_format(path, sizeof(path), "%s/tests/unit/data/run-frozen-v3/frozen-primary-v3/scenario.yaml", src);
+	CU_ASSERT_FATAL(scenario_load(path, &f->sc, err, sizeof(err)));
+	f->r.scenario = &f->sc;
+	str_copy(f->r.dir, sizeof(f->r.dir), dir);
+	str_copy(f->r.backend, sizeof(f->r.backend), "local");
+	f->r.trials = f->trials;
+	str_format(path, sizeof(path), "%s/tests/unit/data/run-frozen-v3/frozen-primary-v3/trial-1/events.jsonl", src);
+	add_trial(f, path);
+	CU_ASSERT_EQUAL(f->trials[0].metrics.lost, 3163);
+	CU_ASSERT_FATAL(mkdir_p(dir, 0755));
+	CU_ASSERT_FATAL(reports_write_all(&f->r));
+	str_format(path, sizeof(path), "%s/report.html", dir);
+	html = file_read_all(path, &len);
+	str_format(path, sizeof(path), "%s/summary.md", dir);
+	md = file_read_all(path, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "rollback: geneva primary again on older timeline 1 (after 2) at 36.45s"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "second outage: writes unavailable again for 6.20s from 31.01s"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "3163 acknowledged writes lost</span> (3163 acknowledged by gland)"));
+	CU_ASSERT_EQUAL(lost_marks(html, &marks), 3163);
+	CU_ASSERT(marks > 30);
+	CU_ASSERT_EQUAL(count(html, "<rect class=\"lost\""), marks); /* gland's only */
+	CU_ASSERT_EQUAL(count(html, ">lost on gland</text>"), 1);
+	CU_ASSERT_EQUAL(count(html, "<rect class=\"phase promotion\""), 1);
+	CU_ASSERT_EQUAL(count(html, "<rect class=\"phase routing\""), 1);
+	CU_ASSERT_EQUAL(count(html, ">detection + promotion 12.38s · routing 91us</text>"), 1);
+	CU_ASSERT_EQUAL(count(html, "<line class=\"healthy\""), 1);
+	CU_ASSERT_EQUAL(count(html, "<line class=\"rollback\""), 1);
+	CU_ASSERT_EQUAL(count(html, "<line class=\"outage\""), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "text-anchor=\"end\">KiB</text>")); /* max 161 KiB */
+	CU_ASSERT_PTR_NULL(strstr(html, "n/a"));
+	CU_ASSERT_PTR_NULL(strstr(html, "e+0"));
+	CU_ASSERT_PTR_NULL(strstr(html, "src=\"http"));
+	CU_ASSERT_PTR_NULL(strstr(html, "href=\"http"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "**rollback**: geneva primary again on older timeline 1 (after 2) at 36.45s"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "**second outage** from 31.01s, writes unavailable again for 6.20s"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "**3163** of 12623 acknowledged writes lost (3163 acknowledged by gland)"));
+	CU_ASSERT_PTR_NULL(strstr(md, "n/a"));
+	CU_ASSERT_DOUBLE_EQUAL(summary_number(dir, "failover", "outages"), 2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(summary_number(dir, "recovery", "healthy_at_s"), 49.128146, 1e-9);
+	CU_ASSERT(isnan(summary_number(dir, "failover", "detection_s"))); /* no control-plane sign logged */
+	CU_ASSERT_EQUAL(count(html, "primary label"), 0); /* the local backend has no label */
+	free(html);
+
+	/* Where the platform labels pods (Kubernetes), the label's move is marked too. */
+	f->trials[0].metrics.label_switch_seen = f->trials[0].metrics.api_roles_seen = true;
+	f->trials[0].metrics.t_label_switch_us = 24000000;
+	str_copy(f->trials[0].metrics.label_new_primary, EVENT_NODE_LEN, "gland");
+	CU_ASSERT_FATAL(reports_write_all(&f->r));
+	str_format(path, sizeof(path), "%s/report.html", dir);
+	html = file_read_all(path, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_EQUAL(count(html, "<line class=\"label-switch\" x1=\"24\""), 1);
+	CU_ASSERT_EQUAL(count(html, "data-t=\"24\" data-dx=\"4\" fill=\"#6a1b9a\">primary label on gland</text>"), 1);
+	free(html);
+	free(md);
+	fixture_free(f);
+	free(f);
+}
+
 static int xmllint_schema(const char *xml)
 {
 	char cmd[8400];
@@ -398,6 +496,7 @@ void tests_register(void)
 	CU_pSuite s = CU_add_suite("reports", suite_init, suite_clean);
 
 	CU_add_test(s, "escaping", test_escaping);
+	CU_add_test(s, "a failure explained: real etcd v3 frozen-primary run", test_explains_failure);
 	CU_add_test(s, "golden: pod kill, one trial", test_golden_pod_kill);
 	CU_add_test(s, "golden: fail, skips, statistic, interrupted trial", test_golden_mixed);
 	CU_add_test(s, "golden: suite index", test_golden_index);

@@ -177,6 +177,7 @@ static void test_lag(void)
 	lag(280, "geneva", 0x5000, 0x1000); /* max of the bin */
 	lag(290, "gland", 0x5000, 0x5000);
 	lag(450, "gland", 0x5000, 0x6000); /* replay ahead of a stale primary position: 0 */
+	lag(350, "geneva", 0x4200000, 0); /* catch-up: replay null, not 66 MiB behind */
 	CU_ASSERT_FATAL(timeseries_compute(&ev, TIMESERIES_BIN_US, &ts));
 	CU_ASSERT_EQUAL_FATAL(ts.nstandbys, 2);
 	CU_ASSERT_STRING_EQUAL(ts.standbys[0], "geneva");

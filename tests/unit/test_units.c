@@ -134,6 +134,37 @@ static void test_duration_format(void)
 	}
 }
 
+/* Sizes for people: powers of 1024, three significant digits, never scientific notation. */
+static void test_size_format(void)
+{
+	static const struct {
+		double bytes;
+		const char *want;
+	} cases[] = {
+		{ 0, "0 B" },
+		{ 512, "512 B" },
+		{ 1023, "1023 B" },
+		{ 1023.6, "1.00 KiB" },
+		{ 1024, "1.00 KiB" },
+		{ 12.3 * 1024, "12.3 KiB" },
+		{ 512 * 1024, "512 KiB" },
+		{ 1048575, "1.00 MiB" },
+		{ 3.05 * 1048576, "3.05 MiB" },
+		{ 66.4 * 1048576, "66.4 MiB" },
+		{ 5.0 * 1073741824, "5.00 GiB" },
+		{ 3e15, "2728 TiB" },
+		{ -2048, "-2.00 KiB" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_format(cases[i].bytes, buf, sizeof(buf));
+		CU_ASSERT_STRING_EQUAL(buf, cases[i].want);
+	}
+	size_format(1024, buf, 4); /* truncated, still terminated */
+	CU_ASSERT_STRING_EQUAL(buf, "1.0");
+}
+
 static void test_duration_format_small_buffer(void)
 {
 	char buf[4] = "xxx";
@@ -232,6 +263,7 @@ void tests_register(void)
 	CU_add_test(s, "duration_format", test_duration_format);
 	CU_add_test(s, "duration_format truncates safely", test_duration_format_small_buffer);
 	CU_add_test(s, "duration format/parse round trip", test_duration_round_trip);
+	CU_add_test(s, "size_format", test_size_format);
 	CU_add_test(s, "size_parse accepts", test_size_good);
 	CU_add_test(s, "size_parse rejects with a reason", test_size_bad);
 }
