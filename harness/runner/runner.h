@@ -46,6 +46,9 @@ struct run_options {
 	uint64_t seed;             /* 0 = draw one (recorded in the summary) */
 	int64_t watch_interval_us; /* role watcher period */
 	const struct run_clock *clock; /* NULL: real time */
+	const char *serve;         /* --serve [ADDR:]PORT: the live page and /metrics; NULL: none */
+	const char *serve_token;   /* BISE_SERVE_TOKEN: needed by the page's buttons (never logged) */
+	bool step;                 /* --step: each fault step waits for "next" */
 };
 
 void run_options_defaults(struct run_options *o);
@@ -63,5 +66,8 @@ void runner_print_suite(const struct scenario_result *results, int n, const char
 /* Set by the signal handler; the runner reverts faults and stops as soon as it sees it. */
 void runner_install_signal_handlers(void);
 bool runner_interrupted(void);
+
+/* Stop as SIGINT does (the live page's and the terminal's "abort"): faults reverted, reports written, exit 5. */
+void runner_request_stop(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include "slo.h"
 
 struct journal;
+struct live;
 
 /* What every trial of a run shares. */
 struct scenario_run {
@@ -27,6 +28,7 @@ struct scenario_run {
 	char host[256];
 	char run_id[96];
 	double provision_seconds;
+	struct live *live; /* --serve: fed as the trial runs; NULL: none */
 };
 
 /*
