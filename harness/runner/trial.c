@@ -515,26 +515,6 @@ static void step_what(const struct trial_ctx *c, int i, char *buf, size_t len)
 }
 
 /*
- * --step holds a step's first apply, not its repetitions nor a step planned at the same
- * moment as the one before (steps meant to run in parallel go on one "next").
- */
-static bool gated(const struct trial_ctx *c, int i)
-{
-	const struct plan_entry *e = &c->plan.entries[i];
-
-	if (!c->opt->step || e->action != PLAN_APPLY || e->rep != 1)
-		return false;
-	for (int k = i - 1; k >= 0; k--) {
-		const struct plan_entry *p = &c->plan.entries[k];
-
-		if (p->action == PLAN_REVERT)
-			continue;
-		return !(p->action == PLAN_APPLY && p->offset_us == e->offset_us && p->anchor == e->anchor);
-	}
-	return true;
-}
-
-/*
  * Hold step entry i until "next" (terminal or page) while faults in force are still
  * reverted on time; the time held is added to every later deadline. False: stop.
  */
@@ -546,8 +526,8 @@ static bool await_next(struct trial_ctx *c, int i)
 
 	step_what(c, i, what, sizeof(what));
 	live_waiting(c->live, true);
-	progress_note(elapsed_s(c), "step %d ready: %s. Press Enter (or the page's Next) to apply it, "
-		      "type abort to stop", c->plan.entries[i].step + 1, what);
+	progress_note(elapsed_s(c), "step %d ready: %s. Press Enter%s to apply it, type abort to stop",
+		      c->plan.entries[i].step + 1, what, c->live ? " (or the page's Next)" : "");
 	while (!go && !runner_interrupted()) {
 		enum gate_answer a = step_gate_poll_stdin(c->live != NULL);
 
@@ -603,7 +583,7 @@ static void run_plan(struct trial_ctx *c)
 		deadline = entry_deadline(c, i);
 		/* The next apply's countdown; after a health wait it is not known yet (-1). */
 		announce_next(c, i, e->action == PLAN_APPLY ? deadline : -1);
-		if (gated(c, i)) {
+		if (c->opt->step && plan_step_gate(&c->plan, i)) {
 			/* Ready when the step is due; from "next", the plan goes on from there. */
 			if (!idle_until(c, deadline - PREPARE_LEAD_US) || !await_next(c, i))
 				return;
