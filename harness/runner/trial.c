@@ -545,16 +545,24 @@ static bool await_next(struct trial_ctx *c, int i)
 	return go && !runner_interrupted();
 }
 
-/* Tell the live page what comes next: the next apply from entry i on, and when. */
-static void announce_next(struct trial_ctx *c, int i, int64_t due)
+/*
+ * Tell the live page what comes next: the first apply from entry `from` on, and when it is
+ * due if that is known yet (not while it counts from a health wait still to come).
+ */
+static void announce_next(struct trial_ctx *c, int from)
 {
 	char what[160];
 
-	for (; i < c->plan.n; i++) {
-		if (c->plan.entries[i].action != PLAN_APPLY)
+	if (!c->live)
+		return;
+	for (int k = from; k < c->plan.n; k++) {
+		const struct plan_entry *e = &c->plan.entries[k];
+
+		if (e->action != PLAN_APPLY)
 			continue;
-		step_what(c, i, what, sizeof(what));
-		live_next_step(c->live, c->plan.entries[i].step, what, due);
+		step_what(c, k, what, sizeof(what));
+		live_next_step(c->live, e->step, what,
+			       e->anchor < 0 || c->state[e->anchor].done ? entry_deadline(c, k) : -1);
 		return;
 	}
 	live_next_step(c->live, -1, NULL, 0);
@@ -581,14 +589,13 @@ static void run_plan(struct trial_ctx *c)
 		if (e->action == PLAN_WAIT_HEALTHY && !finish_reverts(c, i))
 			return;
 		deadline = entry_deadline(c, i);
-		/* The next apply's countdown; after a health wait it is not known yet (-1). */
-		announce_next(c, i, e->action == PLAN_APPLY ? deadline : -1);
+		announce_next(c, i);
 		if (c->opt->step && plan_step_gate(&c->plan, i)) {
 			/* Ready when the step is due; from "next", the plan goes on from there. */
 			if (!idle_until(c, deadline - PREPARE_LEAD_US) || !await_next(c, i))
 				return;
 			deadline = entry_deadline(c, i);
-			announce_next(c, i, deadline);
+			announce_next(c, i);
 		}
 		/*
 		 * An apply idles on its own (it is prepared ahead); a plain wait only where the
@@ -617,6 +624,7 @@ static void run_plan(struct trial_ctx *c)
 			break;
 		}
 		c->state[i].done = true;
+		announce_next(c, i + 1);
 	}
 	live_next_step(c->live, -1, NULL, 0);
 	/* Faults are reverted on time, not cut short: the trial lasts until the last one. */

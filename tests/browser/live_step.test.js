@@ -46,7 +46,7 @@ run('live_step', async (context) => {
 
   let pressed = Date.now();
   await page.click('#next');
-  await waitFor(() => applies(log).length === 1, 3000, 'step 1 applied after next');
+  await waitFor(() => applies(log).length === 1, 10000, 'step 1 applied after next');
   console.log(`step 1 applied ${Date.now() - pressed} ms after the click`);
 
   // Step 2 waits in turn; hold it 2 s.
@@ -56,7 +56,7 @@ run('live_step', async (context) => {
   check(applies(log).length === 1, 'step 2 not applied before next');
   pressed = Date.now();
   await page.click('#next');
-  await waitFor(() => applies(log).length === 2, 3000, 'step 2 applied after next');
+  await waitFor(() => applies(log).length === 2, 10000, 'step 2 applied after next');
   console.log(`step 2 applied ${Date.now() - pressed} ms after the click`);
   const [a1, a2] = applies(log);
   const gap = a2.t - a1.t;
