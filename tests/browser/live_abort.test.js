@@ -78,7 +78,10 @@ run('live_abort', async (context) => {
     const first = await page.evaluate(() => st.primary);
     console.log(`faults in force; primary before: ${first}`);
     await waitFor(() => page.evaluate(() => st && st.timeline >= 2 && st.primary !== ''), 60000, 'the failover on the page');
-    await page.waitForTimeout(1500);
+    // Writes acknowledged again by the new primary, if they come back soon: the picture a person needs.
+    await waitFor(() => page.evaluate(() => st.ok_s > 0 && st.failover && !st.failover.open), 30000, 'writes back')
+      .catch(() => console.log('writes not back within 30 s of the failover; screenshot anyway'));
+    await page.waitForTimeout(2500);
     const shots = path.join(process.env.BISE_BINARY_DIR || dir, 'browser-out');
     fs.mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: path.join(shots, 'live-midrun.png'), fullPage: true });

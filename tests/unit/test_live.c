@@ -235,6 +235,51 @@ static void test_metrics_from_the_log(void)
 	live_finish(l, NULL);
 }
 
+/* The live view's reader: the log's own, a line at a time, to the same result as a whole load. */
+static void test_feed_equals_load(void)
+{
+	char path[128], *text, *p;
+	struct events whole, fed;
+	struct events_feed *f;
+	struct event_log *log;
+	int64_t origin = mono_now_us();
+	size_t len;
+
+	str_format(path, sizeof(path), "%s/feed.jsonl", tmp);
+	log = event_log_open(path, origin);
+	CU_ASSERT_FATAL(log != NULL);
+	write_trial(log, origin);
+	event_log_close(log);
+	CU_ASSERT_FATAL(events_load(path, &whole));
+	text = file_read_all(path, &len);
+	CU_ASSERT_FATAL(text != NULL);
+	f = events_feed_new(&fed, "feed");
+	for (p = text; p < text + len;) {
+		char *nl = memchr(p, '\n', (size_t)(text + len - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+
+		CU_ASSERT(events_feed_line(f, p, n));
+		p += n + 1;
+	}
+	CU_ASSERT_FALSE(events_feed_line(f, "{\"t\":", 5)); /* a torn line is refused, logged */
+	CU_ASSERT_EQUAL(fed.nwrites, whole.nwrites);
+	CU_ASSERT_EQUAL(fed.nfaults, whole.nfaults);
+	CU_ASSERT_EQUAL(fed.nnodes, whole.nnodes);
+	CU_ASSERT_EQUAL(fed.nlags, whole.nlags);
+	CU_ASSERT_EQUAL(fed.baseline_us, whole.baseline_us);
+	CU_ASSERT(fed.nwrites > 0);
+	for (size_t i = 0; i < fed.nwrites && i < whole.nwrites; i++) {
+		const struct write_event *a = &fed.writes[i], *b = &whole.writes[i];
+
+		CU_ASSERT(a->start_us == b->start_us && a->end_us == b->end_us && a->seq == b->seq &&
+			  a->outcome == b->outcome && strcmp(a->node, b->node) == 0);
+	}
+	events_feed_free(f);
+	events_free(&fed);
+	events_free(&whole);
+	free(text);
+}
+
 static void test_buttons_on_loopback(void)
 {
 	struct live *l = start(NULL, true);
@@ -306,6 +351,7 @@ void tests_register(void)
 	CU_pSuite s = CU_add_suite("live view", suite_init, suite_clean);
 
 	CU_add_test(s, "/metrics says what the log says, and promtool accepts it", test_metrics_from_the_log);
+	CU_add_test(s, "fed a line at a time, the log's reader gives what a whole load gives", test_feed_equals_load);
 	CU_add_test(s, "on loopback the buttons need the header", test_buttons_on_loopback);
 	CU_add_test(s, "with a token the buttons need it", test_buttons_need_the_token);
 	CU_add_test(s, "listen addresses: loopback, or a token", test_listen_addresses);
