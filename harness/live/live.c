@@ -275,15 +275,17 @@ static void snapshot_lag(struct live *l, int64_t now_rel_us)
 	s->nlags = 0;
 	for (size_t i = l->ev.nlags; i-- > 0;) {
 		const struct lag_event *g = &l->ev.lags[i];
+		/* A walsender without application_name (a base backup, a rewind) has no member name. */
+		const char *name = g->standby[0] ? g->standby : "(unnamed)";
 		int k;
 
 		if (now_rel_us - g->t_us > LAG_STALE_US)
 			break;
-		for (k = 0; k < s->nlags && strcmp(s->lags[k].standby, g->standby) != 0; k++)
+		for (k = 0; k < s->nlags && strcmp(s->lags[k].standby, name) != 0; k++)
 			;
 		if (k < s->nlags || s->nlags == LIVE_MAX_NODES)
 			continue;
-		str_copy(s->lags[k].standby, sizeof(s->lags[k].standby), g->standby);
+		str_copy(s->lags[k].standby, sizeof(s->lags[k].standby), name);
 		str_copy(s->lags[k].state, sizeof(s->lags[k].state), g->state);
 		s->lags[k].bytes = g->primary_lsn > g->replay ? g->primary_lsn - g->replay : 0;
 		s->nlags++;
@@ -457,9 +459,12 @@ void live_finish(struct live *l, const char *report)
 	l->next_step = -1;
 	l->waiting = false;
 	pthread_cond_broadcast(&l->changed);
-	/* A page that is watching loads the report before the server goes away. */
+	/*
+	 * A page that watched (it may be reconnecting) loads the report before the server goes
+	 * away: until one report file has been sent whole, at most 5 s.
+	 */
 	until = mono_now_us() + 5 * 1000000LL;
-	while (report && l->mhd && l->sse_clients > 0 && !l->report_fetched && mono_now_us() < until)
+	while (report && l->mhd && l->sse_seen && !l->report_fetched && mono_now_us() < until)
 		timed_wait(&l->changed, &l->m, 100 * 1000);
 	l->stopping = true;
 	pthread_cond_broadcast(&l->changed);

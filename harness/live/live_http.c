@@ -225,7 +225,8 @@ static void collect(struct sse *s)
 	if (s->gen != l->gen) {
 		s->gen = l->gen;
 		s->msg_pos = s->bin_pos = 0;
-		out_str(s, "event: trial\ndata: {}\n\n");
+		/* A page that lost the stream is back within a second (it must not miss "end"). */
+		out_str(s, "retry: 1000\nevent: trial\ndata: {}\n\n");
 	}
 	for (; s->msg_pos < l->nmsgs; s->msg_pos++)
 		out_str(s, l->msgs[s->msg_pos]);
@@ -313,6 +314,7 @@ static enum MHD_Result events_stream(struct live *l, struct MHD_Connection *c)
 	}
 	pthread_mutex_lock(&l->m);
 	l->sse_clients++;
+	l->sse_seen = true;
 	pthread_mutex_unlock(&l->m);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -421,11 +423,22 @@ static enum MHD_Result run_file(struct live *l, struct MHD_Connection *c, const 
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
+	return ret;
+}
+
+static int run_file_marker; /* con_cls of a request for a run file: its completion is noted */
+
+/* A run file sent whole: the page has its report, the server may go (live_finish). */
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)
+{
+	struct live *l = cls;
+
+	if (*con_cls != &run_file_marker || why != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
 	pthread_mutex_lock(&l->m);
 	l->report_fetched = true;
 	pthread_cond_broadcast(&l->changed);
 	pthread_mutex_unlock(&l->m);
-	return ret;
 }
 
 /* ---- requests ---- */
@@ -452,7 +465,7 @@ static enum MHD_Result press(struct live *l, struct MHD_Connection *c, const cha
 	return text(c, MHD_HTTP_OK, "next\n");
 }
 
-static enum MHD_Result get(struct live *l, struct MHD_Connection *c, const char *url)
+static enum MHD_Result get(struct live *l, struct MHD_Connection *c, const char *url, void **con_cls)
 {
 	if (strcmp(url, "/") == 0)
 		return answer(c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)live_page_html, live_page_html_len,
@@ -477,8 +490,10 @@ static enum MHD_Result get(struct live *l, struct MHD_Connection *c, const char 
 			      url[1] == 's' ? "application/json" : "text/plain; version=0.0.4; charset=utf-8", body,
 			      len, MHD_RESPMEM_MUST_FREE);
 	}
-	if (strncmp(url, "/run/", 5) == 0)
+	if (strncmp(url, "/run/", 5) == 0) {
+		*con_cls = &run_file_marker;
 		return run_file(l, c, url + 5);
+	}
 	return text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -489,7 +504,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct live *l = cls;
 
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-		return get(l, c, url);
+		return get(l, c, url, con_cls);
 	if (strcmp(method, "POST") != 0 || (strcmp(url, "/next") != 0 && strcmp(url, "/abort") != 0))
 		return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET, or POST /next and /abort\n");
 	/* A POST comes in twice or more: headers, then its body (ignored), then the end. */
@@ -520,7 +535,7 @@ bool live_http_start(struct live *l, const char *listen)
 		flags |= MHD_USE_IPv6;
 	l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned)60, MHD_OPTION_END);
+				  (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, completed, l, MHD_OPTION_END);
 	if (!l->mhd) {
 		log_error("--serve %s: cannot listen there (in use, or not an address of this machine?)", listen);
 		return false;

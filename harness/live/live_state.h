@@ -130,6 +130,7 @@ struct live {
 	char report[512];
 	bool report_fetched;
 	int sse_clients;
+	bool sse_seen; /* a page has watched this run */
 };
 
 /* The snapshot as JSON (the page's "state" message); caller frees. Under l->m. */

@@ -70,6 +70,7 @@ run('live_abort', async (context) => {
   const bise = await startRun(['--state-dir', state, '--out', out, 'live-abort.yaml'], { cwd: dir });
   const page = await context.newPage();
   page.on('dialog', (d) => d.accept()); // the Abort button asks first
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) console.log(`page at ${f.url()}`); });
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(bise.url);
   try {
@@ -111,6 +112,8 @@ run('live_abort', async (context) => {
   check(events.includes('"ev":"run_end","status":"interrupted"'), 'the log ends as an interrupted run');
   check((events.match(/"action":"revert"/g) || []).length === 2, 'both faults reverted in the log');
   await waitFor(() => page.url().endsWith('/run/live-abort/report.html'), 10000, 'the page to load the report');
+  await page.waitForLoadState('load');
+  check((await page.title()).includes('live-abort'), `the page is the report now (${await page.title()})`);
   const after = traces(state);
   for (const k of Object.keys(after)) {
     const left = after[k].filter((x) => !before[k].includes(x));
