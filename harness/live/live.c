@@ -287,7 +287,8 @@ static void snapshot_lag(struct live *l, int64_t now_rel_us)
 			continue;
 		str_copy(s->lags[k].standby, sizeof(s->lags[k].standby), name);
 		str_copy(s->lags[k].state, sizeof(s->lags[k].state), g->state);
-		s->lags[k].bytes = g->primary_lsn > g->replay ? g->primary_lsn - g->replay : 0;
+		s->lags[k].known = g->replay && g->primary_lsn;
+		s->lags[k].bytes = s->lags[k].known && g->primary_lsn > g->replay ? g->primary_lsn - g->replay : 0;
 		s->nlags++;
 	}
 }

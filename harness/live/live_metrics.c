@@ -70,7 +70,8 @@ char *live_snapshot_json(const struct live *l)
 		struct json_object *x = json_object_new_object();
 
 		json_object_object_add(x, "standby", str(s->lags[i].standby));
-		json_object_object_add(x, "bytes", json_object_new_int64((int64_t)s->lags[i].bytes));
+		json_object_object_add(x, "bytes",
+				       s->lags[i].known ? json_object_new_int64((int64_t)s->lags[i].bytes) : NULL);
 		json_object_object_add(x, "state", str(s->lags[i].state));
 		json_object_array_add(a, x);
 	}
@@ -207,6 +208,8 @@ char *live_metrics_text(const struct live *l, size_t *len)
 	head(f, "bise_replication_lag_bytes", "gauge",
 	     "WAL a standby has not replayed yet: the primary's position minus its replay position.");
 	for (int i = 0; i < s->nlags; i++) {
+		if (!s->lags[i].known)
+			continue;
 		fputs("bise_replication_lag_bytes{standby=", f);
 		label(f, s->lags[i].standby);
 		fprintf(f, "} %" PRIu64 "\n", s->lags[i].bytes);

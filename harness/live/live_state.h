@@ -32,6 +32,7 @@ struct live_fault {
 struct live_lag {
 	char standby[EVENT_NODE_LEN];
 	uint64_t bytes; /* the primary's position minus the standby's replayed one */
+	bool known;     /* false: no replay position yet (a standby starting), as metrics_lag skips it */
 	char state[16];
 };
 

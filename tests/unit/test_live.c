@@ -126,6 +126,11 @@ static void write_trial(struct event_log *log, int64_t origin)
 	for (int64_t t = 8 * s; t < 9 * s; t += 100000)
 		event_write_write(log, origin + t - 5000, origin + t, 0, ++seq, WRITE_OK, "lucerne", NULL, NULL);
 	event_write_lag(log, origin + 9 * s, &lag);
+	/* A standby still starting has no replay position: no lag is claimed for it. */
+	lag.standby = "geneva";
+	lag.replay = NULL;
+	lag.state = "startup";
+	event_write_lag(log, origin + 9 * s, &lag);
 }
 
 static bool have(const char *text, const char *line)
@@ -205,6 +210,7 @@ static void test_metrics_from_the_log(void)
 	CU_ASSERT(strstr(m, "bise_fault_remaining_seconds{fault=\"pod-kill\",target=\"primary\",node=\"geneva\","
 			    "step=\"1\"} 1") != NULL); /* 15 s left: "15.xxx" */
 	CU_ASSERT(have(m, "bise_replication_lag_bytes{standby=\"gland\"} 4096"));
+	CU_ASSERT(strstr(m, "standby=\"geneva\"") == NULL);
 	/* From the last ok (4.9 s, sent at 4.895) to the first ok at 8.0 s; the first failure ended at 5.1 s. */
 	CU_ASSERT(have(m, "bise_failover_window_seconds 3.100000"));
 	CU_ASSERT(have(m, "bise_failover_start_uncertainty_seconds 0.205000"));
@@ -218,6 +224,7 @@ static void test_metrics_from_the_log(void)
 	CU_ASSERT(http(live_port(l), "GET", "/state", NULL, &state) == 200);
 	CU_ASSERT(strstr(state, "\"what\":\"network-partition on replica for 30s\"") != NULL);
 	CU_ASSERT(strstr(state, "\"primary\":\"lucerne\"") != NULL);
+	CU_ASSERT(strstr(state, "{\"standby\":\"geneva\",\"bytes\":null,\"state\":\"startup\"}") != NULL);
 	free(state);
 	/* A second trial: the counters go on from the first's. */
 	live_trial_end(l, log);
