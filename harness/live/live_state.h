@@ -134,6 +134,9 @@ struct live {
 	bool sse_seen; /* a page has watched this run */
 };
 
+/* Rebuild l->snap and its JSON from the events fed so far (live_snapshot.c). Under l->m. */
+void live_snapshot(struct live *l);
+
 /* The snapshot as JSON (the page's "state" message); caller frees. Under l->m. */
 char *live_snapshot_json(const struct live *l);
 
