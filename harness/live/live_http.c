@@ -243,7 +243,9 @@ static int open_in_run(struct live *l, const char *path, struct stat *st)
 	return -1;
 }
 
-static enum MHD_Result run_file(struct live *l, struct MHD_Connection *c, const char *path)
+static int run_file_marker; /* con_cls of a request serving a run file: its completion is noted */
+
+static enum MHD_Result run_file(struct live *l, struct MHD_Connection *c, const char *path, void **con_cls)
 {
 	struct MHD_Response *r;
 	struct stat st;
@@ -269,10 +271,9 @@ static enum MHD_Result run_file(struct live *l, struct MHD_Connection *c, const 
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
+	*con_cls = &run_file_marker;
 	return ret;
 }
-
-static int run_file_marker; /* con_cls of a request for a run file: its completion is noted */
 
 /* A run file sent whole: the page has its report, the server may go (live_finish). */
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)
@@ -336,10 +337,8 @@ static enum MHD_Result get(struct live *l, struct MHD_Connection *c, const char 
 			      url[1] == 's' ? "application/json" : "text/plain; version=0.0.4; charset=utf-8", body,
 			      len, MHD_RESPMEM_MUST_FREE);
 	}
-	if (strncmp(url, "/run/", 5) == 0) {
-		*con_cls = &run_file_marker;
-		return run_file(l, c, url + 5);
-	}
+	if (strncmp(url, "/run/", 5) == 0)
+		return run_file(l, c, url + 5, con_cls);
 	return text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 

@@ -11,6 +11,7 @@
 
 #include <CUnit/CUnit.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,7 @@ static long http(int port, const char *method, const char *path, const char *hea
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send "../" as written: the server must refuse it */
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
@@ -300,6 +302,74 @@ static void test_feed_equals_load(void)
 	free(text);
 }
 
+static void *finish_main(void *arg)
+{
+	live_finish(arg, "scn/report.html");
+	return NULL;
+}
+
+/*
+ * At the end the page loads the report from the run directory: plain names under it only,
+ * no symlink followed, nothing hidden; and the server waits for a page that watched.
+ */
+static void test_run_files(void)
+{
+	struct live *l = start(NULL, false);
+	char path[256], link[256], *body = NULL;
+	pthread_t t;
+	int port;
+	int64_t t0;
+
+	CU_ASSERT_FATAL(l != NULL);
+	port = live_port(l);
+	str_format(path, sizeof(path), "%s/scn", tmp);
+	CU_ASSERT_FATAL(mkdir_p(path, 0755));
+	str_format(path, sizeof(path), "%s/scn/report.html", tmp);
+	CU_ASSERT_FATAL(file_write_atomic(path, "<title>scn report</title>", 25));
+	str_format(path, sizeof(path), "%s/scn/.hidden", tmp);
+	CU_ASSERT_FATAL(file_write_atomic(path, "x", 1));
+	str_format(link, sizeof(link), "%s/scn/link.html", tmp);
+	CU_ASSERT_FATAL(symlink("/etc/hostname", link) == 0);
+	str_format(link, sizeof(link), "%s/dirlink", tmp);
+	CU_ASSERT_FATAL(symlink("/etc", link) == 0);
+	/* A page watched (its stream ends here by the client's timeout). */
+	{
+		CURL *c = curl_easy_init();
+		struct body b = { NULL, 0 };
+		char url[64];
+
+		str_format(url, sizeof(url), "http://127.0.0.1:%d/events", port);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 300L);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+		curl_easy_perform(c);
+		curl_easy_cleanup(c);
+		CU_ASSERT(b.p && strstr(b.p, "event: state") != NULL);
+		free(b.p);
+	}
+	t0 = mono_now_us();
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, finish_main, l) == 0);
+	sleep_us(300000);
+	CU_ASSERT_EQUAL(http(port, "GET", "/run/scn/../scn/report.html", NULL, NULL), 404);
+	CU_ASSERT_EQUAL(http(port, "GET", "/run/scn/%2e%2e/scn/report.html", NULL, NULL), 404);
+	CU_ASSERT_EQUAL(http(port, "GET", "/run/scn/link.html", NULL, NULL), 404);
+	CU_ASSERT_EQUAL(http(port, "GET", "/run/dirlink/hostname", NULL, NULL), 404);
+	CU_ASSERT_EQUAL(http(port, "GET", "/run/scn/.hidden", NULL, NULL), 404);
+	CU_ASSERT_EQUAL(http(port, "GET", "/run//etc/hostname", NULL, NULL), 404);
+	CU_ASSERT_EQUAL(http(port, "GET", "/run/scn", NULL, NULL), 404);
+	/* Still up: nothing has fetched the report yet. */
+	CU_ASSERT_EQUAL(http(port, "GET", "/run/scn/report.html", NULL, &body), 200);
+	CU_ASSERT(body && strcmp(body, "<title>scn report</title>") == 0);
+	free(body);
+	pthread_join(t, NULL);
+	/* It went once the report had been sent, well before its 5 s. */
+	fprintf(stderr, "\nserver stopped %.2f s after the run's end\n", (double)(mono_now_us() - t0) / 1e6);
+	CU_ASSERT(mono_now_us() - t0 < 4000000);
+	CU_ASSERT_EQUAL(http(port, "GET", "/", NULL, NULL), -1);
+}
+
 static void test_buttons_on_loopback(void)
 {
 	struct live *l = start(NULL, true);
@@ -372,6 +442,7 @@ void tests_register(void)
 
 	CU_add_test(s, "/metrics says what the log says, and promtool accepts it", test_metrics_from_the_log);
 	CU_add_test(s, "fed a line at a time, the log's reader gives what a whole load gives", test_feed_equals_load);
+	CU_add_test(s, "the run's files: under its directory only, then the server goes", test_run_files);
 	CU_add_test(s, "on loopback the buttons need the header", test_buttons_on_loopback);
 	CU_add_test(s, "with a token the buttons need it", test_buttons_need_the_token);
 	CU_add_test(s, "listen addresses: loopback, or a token", test_listen_addresses);
