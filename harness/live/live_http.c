@@ -13,7 +13,7 @@
  * Buttons: with a token (BISE_SERVE_TOKEN) a POST needs "Authorization: Bearer TOKEN",
  * compared in constant time; without one (loopback only) it needs the header
  * "X-Bise-Action: 1", which a cross-site form cannot send without a preflight this server
- * never answers.
+ * never answers, and a Host that is loopback (not a rebound name).
  */
 #include "live_http.h"
 #include "live_state.h"
@@ -138,12 +138,35 @@ static bool same_secret(const char *given, const char *want)
 	return diff == 0;
 }
 
+/*
+ * Whether the request names this machine's loopback as its host: a page on another site
+ * whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends its own name.
+ */
+static bool loopback_host(struct MHD_Connection *c)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	char name[64];
+	size_t n;
+	struct in_addr a;
+
+	if (!host)
+		return false;
+	n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	if (n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (strcmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
+		return true;
+	return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 static bool may_press(struct live *l, struct MHD_Connection *c)
 {
 	const char *auth;
 
 	if (!l->token)
-		return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Bise-Action") != NULL;
+		return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Bise-Action") != NULL && loopback_host(c);
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	return auth && strncmp(auth, "Bearer ", 7) == 0 && same_secret(auth + 7, l->token);
 }
@@ -295,7 +318,7 @@ static enum MHD_Result press(struct live *l, struct MHD_Connection *c, const cha
 	if (!may_press(l, c))
 		return text(c, MHD_HTTP_FORBIDDEN,
 			    l->token ? "a valid token is needed (Authorization: Bearer ...)\n"
-				     : "send the header X-Bise-Action: 1\n");
+				     : "send the header X-Bise-Action: 1, to a loopback host\n");
 	if (strcmp(url, "/abort") == 0) {
 		log_warn("abort pressed on the live page: reverting everything");
 		if (l->abort)

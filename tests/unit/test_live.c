@@ -61,15 +61,24 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* One request to the live server; the HTTP status, the body in *out (caller frees). */
+/* One request to the live server (header: lines, or NULL); the HTTP status, the body in *out (caller frees). */
 static long http(int port, const char *method, const char *path, const char *header, char **out)
 {
 	CURL *c = curl_easy_init();
-	struct curl_slist *h = header ? curl_slist_append(NULL, header) : NULL;
+	struct curl_slist *h = NULL;
 	struct body b = { xcalloc(1, 1), 0 };
 	char url[256];
 	long code = -1;
 
+	/* Headers one a line. */
+	for (const char *p = header; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		char one[256];
+
+		str_format(one, sizeof(one), "%.*s", (int)n, p);
+		h = curl_slist_append(h, one);
+		p += n + (p[n] == '\n');
+	}
 	str_format(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -382,6 +391,9 @@ static void test_buttons_on_loopback(void)
 	CU_ASSERT_EQUAL(http(port, "POST", "/abort", NULL, NULL), 403);
 	CU_ASSERT_EQUAL(atomic_load(&aborts), 0);
 	CU_ASSERT_EQUAL(http(port, "POST", "/next", "X-Bise-Action: 1", NULL), 409); /* nothing waits */
+	/* A page of another site whose name resolves here (DNS rebinding) sends its own Host. */
+	CU_ASSERT_EQUAL(http(port, "POST", "/abort", "X-Bise-Action: 1\nHost: evil.example:8080", NULL), 403);
+	CU_ASSERT_EQUAL(atomic_load(&aborts), 0);
 	live_waiting(l, true);
 	CU_ASSERT_EQUAL(http(port, "POST", "/next", "X-Bise-Action: 1", NULL), 200);
 	CU_ASSERT(live_take_next(l));
