@@ -7,6 +7,7 @@
 #include "compare_report.h"
 #include "fault.h"
 #include "heal.h"
+#include "live.h"
 #include "dryrun.h"
 #include "report_cmd.h"
 #include "runner.h"
@@ -169,6 +170,19 @@ static int cmd_run(struct cli *cli)
 		return BISE_EXIT_USAGE;
 	}
 	runner_install_signal_handlers();
+	if (cli->run.serve) {
+		bool loopback;
+		char why[256];
+
+		/* The token comes from the environment only: a command line is visible to every user. */
+		cli->run.serve_token = getenv("BISE_SERVE_TOKEN");
+		if (!live_listen_check(cli->run.serve, cli->run.serve_token && cli->run.serve_token[0], &loopback,
+				       why, sizeof(why))) {
+			log_error("--serve: %s", why);
+			scenario_list_free(list, n);
+			return BISE_EXIT_USAGE;
+		}
+	}
 	/* A dry run prints the plan (and a recording backend's calls); nothing runs. */
 	if (cli->dry_run || driver_option_flag(&cli->backend, DRIVER_OPTION_DRY_RUN))
 		status = dryrun_run(list, n, &cli->run, stdout);
@@ -430,8 +444,8 @@ static const struct {
 	  "down afterwards. The run directory gets every trial's event logs and the reports\n"
 	  "(index.html); the last lines name each scenario's verdict.\n\n"
 	  "options: --backend NAME, --state-dir DIR, --out DIR, --keep, --repeat N, --seed N,\n"
-	  "         --variant NAME=KEY=VALUE[,...], --quiet, --verbose, and the kubernetes and\n"
-	  "         kind options of bise --help\n"
+	  "         --variant NAME=KEY=VALUE[,...], --serve [ADDR:]PORT, --step, --quiet,\n"
+	  "         --verbose, and the kubernetes and kind options of bise --help\n"
 	  "  --pushgateway URL       after each scenario, PUT its final metrics to the Prometheus\n"
 	  "                          Pushgateway at URL (group job=bise, scenario=NAME)\n"
 	  "  --grafana URL           after each trial, POST one region annotation per fault to\n"
@@ -439,7 +453,16 @@ static const struct {
 	  "  --grafana-dashboard UID the annotations' dashboard (default: organisation-wide)\n"
 	  "  A URL is http:// or https://, else exit code 2. A push or annotation that fails is\n"
 	  "  a warning naming the URL (credentials redacted): it does not change the verdict or\n"
-	  "  the exit code.\n"
+	  "  the exit code.\n\n"
+	  "--serve [ADDR:]PORT serves a live page (http://ADDR:PORT/: timeline, phase, primary,\n"
+	  "faults in force, ok/s, errors/s, lag, the next step's countdown; the run's report once\n"
+	  "it ends), /events (server-sent events) and /metrics (Prometheus). ADDR is 127.0.0.1\n"
+	  "unless given; on another address the page's buttons need the token in\n"
+	  "BISE_SERVE_TOKEN (open the page as http://ADDR:PORT/#token=...), and bise refuses to\n"
+	  "start without one. --step holds each fault step until \"next\": Enter on the terminal\n"
+	  "or the page's Next; \"abort\" (typed, or the page's Abort) reverts everything as\n"
+	  "Ctrl-C does, writes the reports and exits 5. While a step waits the trial's clock\n"
+	  "pauses: later steps move by the wait, faults in force are reverted on time.\n\n"
 	  "exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad usage or scenario, 3 environment,\n"
 	  "            4 trial aborted, 5 interrupted\n" },
 	{ "validate",
@@ -509,6 +532,10 @@ static void usage(FILE *out)
 		"      --grafana URL      run: one Grafana region annotation per fault (token: GRAFANA_TOKEN)\n"
 		"      --grafana-dashboard UID\n"
 		"                         run: the dashboard of the annotations (default: organisation-wide)\n"
+		"      --serve [ADDR:]PORT\n"
+		"                         run: serve the live page, /events and /metrics (127.0.0.1 unless\n"
+		"                         ADDR; another address needs BISE_SERVE_TOKEN for the buttons)\n"
+		"      --step             run: before each fault step wait for next (Enter, or the page)\n"
 		"  -q, --quiet            only errors and the verdict table\n"
 		"  -v, --verbose          debug output\n", driver_names());
 	fprintf(out, "\nbackends and their options (--NAME VALUE, after --backend NAME):\n");
@@ -554,6 +581,8 @@ static int long_options(struct option *out, int max, const char **names)
 		{ "pushgateway", required_argument, NULL, 'P' },
 		{ "grafana", required_argument, NULL, 'G' },
 		{ "grafana-dashboard", required_argument, NULL, 'U' },
+		{ "serve", required_argument, NULL, 'W' },
+		{ "step", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	int n = 0, nnames = 0;
@@ -665,6 +694,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 			}
 			cli->run.grafana_dashboard = optarg;
 			break;
+		case 'W': cli->run.serve = optarg; break;
+		case 'T': cli->run.step = true; break;
 		case 'V':
 			if (cli->nvariants == SCENARIO_MAX_VARIANTS) {
 				log_error("--variant: at most %d variants", SCENARIO_MAX_VARIANTS);

@@ -20,6 +20,8 @@ struct event_log {
 	int64_t origin_us;
 	char *path;
 	pthread_mutex_t lock; /* one writer at a time keeps lines whole and in call order */
+	event_observer_fn *observer; /* sees each line as written, under the lock (file order) */
+	void *observer_arg;
 };
 
 struct json_object *event_time_new(int64_t rel_us)
@@ -170,8 +172,18 @@ bool event_log_write_line(struct event_log *log, const char *line, size_t len)
 
 	pthread_mutex_lock(&log->lock);
 	ok = write_all(log, line, len);
+	if (ok && log->observer)
+		log->observer(log->observer_arg, line, len);
 	pthread_mutex_unlock(&log->lock);
 	return ok;
+}
+
+void event_log_observe(struct event_log *log, event_observer_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&log->lock);
+	log->observer = fn;
+	log->observer_arg = arg;
+	pthread_mutex_unlock(&log->lock);
 }
 
 /* ---- names ---- */
@@ -809,6 +821,13 @@ bad:
 	return NULL;
 }
 
+static void events_init(struct events *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->provision_seconds = -1;
+	out->baseline_us = -1;
+}
+
 bool events_load(const char *path, struct events *out)
 {
 	struct loader ld = { .path = path, .out = out };
@@ -820,9 +839,7 @@ bool events_load(const char *path, struct events *out)
 	bool ok = true;
 	FILE *f;
 
-	memset(out, 0, sizeof(*out));
-	out->provision_seconds = -1;
-	out->baseline_us = -1;
+	events_init(out);
 	f = fopen(path, "re");
 	if (!f) {
 		log_error("cannot open event log %s: %s", path, strerror(errno));
@@ -859,6 +876,48 @@ bool events_load(const char *path, struct events *out)
 	if (!ok)
 		events_free(out);
 	return ok;
+}
+
+/* The reader of events_load, one line at a time: what a live view is fed as the log grows. */
+struct events_feed {
+	struct loader ld;
+	struct json_tokener *tok;
+};
+
+struct events_feed *events_feed_new(struct events *out, const char *name)
+{
+	struct events_feed *f = xcalloc(1, sizeof(*f));
+
+	events_init(out);
+	f->ld.path = name;
+	f->ld.out = out;
+	f->tok = json_tokener_new();
+	return f;
+}
+
+bool events_feed_line(struct events_feed *f, const char *line, size_t len)
+{
+	struct json_object *o;
+	bool ok;
+
+	f->ld.line++;
+	if (blank(line, len))
+		return true;
+	if (len > INT32_MAX || !(o = parse_line(f->tok, line, len))) {
+		log_error("%s:%zu: invalid JSON line", f->ld.path, f->ld.line);
+		return false;
+	}
+	ok = load_event(&f->ld, o);
+	json_object_put(o);
+	return ok;
+}
+
+void events_feed_free(struct events_feed *f)
+{
+	if (!f)
+		return;
+	json_tokener_free(f->tok);
+	free(f);
 }
 
 void events_free(struct events *ev)

@@ -68,6 +68,14 @@ struct event_log *event_log_open(const char *path, int64_t origin_us);
 /* Close the log; NULL is fine. */
 void event_log_close(struct event_log *log);
 
+/*
+ * Give every line written to the log, as written, to fn (NULL: nobody), under the log's lock
+ * so it sees them in file order: a live view fed from the same records as the file. fn must
+ * be quick (copy and return); it must not write to the log.
+ */
+typedef void event_observer_fn(void *arg, const char *line, size_t len);
+void event_log_observe(struct event_log *log, event_observer_fn *fn, void *arg);
+
 /* Microseconds since the log's origin for a mono_now_us() value. */
 int64_t event_log_rel_us(const struct event_log *log, int64_t mono_us);
 
@@ -282,6 +290,16 @@ struct events {
 bool events_load(const char *path, struct events *out);
 
 void events_free(struct events *ev);
+
+/*
+ * The same reader fed one line at a time (a live view of a log being written): out is
+ * reset, then grows with each line; name is for error messages. A line that does not
+ * parse is logged and skipped (false).
+ */
+struct events_feed;
+struct events_feed *events_feed_new(struct events *out, const char *name);
+bool events_feed_line(struct events_feed *f, const char *line, size_t len);
+void events_feed_free(struct events_feed *f);
 
 const char *write_outcome_name(enum write_outcome o);
 const char *node_role_name(enum node_role r);

@@ -23,6 +23,7 @@ struct dry {
 	char (*ids)[48];                  /* per apply entry: its fault id */
 	bool *applied;                    /* per apply entry: it was applied (not skipped) */
 	int next_id;
+	bool step;                        /* --step: say which applies wait for next */
 };
 
 /* Whether the backend can record the calls it would make instead of making them. */
@@ -142,6 +143,9 @@ static bool dry_walk(struct dry *p)
 		plan_entry_describe(&p->plan, i, p->sc, what, sizeof(what));
 		switch (e->action) {
 		case PLAN_APPLY:
+			if (p->step && plan_step_gate(&p->plan, i))
+				fprintf(p->out, "# %s: waits for next (--step); what follows moves by the wait\n",
+					when);
 			ok = dry_apply(p, i, when, what);
 			break;
 		case PLAN_REVERT:
@@ -192,6 +196,10 @@ static bool dry_trial(struct dry *p, const struct run_options *o)
 	if (ok) {
 		fprintf(p->out, "# trial 1 of %d (offsets from the workload start)\n",
 			o->repeat > 0 ? o->repeat : sc->repeat);
+		if (o->step)
+			fprintf(p->out, "# --step: the trial's clock pauses while a step waits for next: every "
+				"later apply and wait moves by the wait; a fault in force is still reverted on "
+				"time\n");
 		ok = dry_walk(p);
 	}
 	if (ok && ours && !o->keep) {
@@ -211,6 +219,7 @@ static int dry_scenario(const struct scenario *sc, const struct run_options *o, 
 	p->sc = sc;
 	p->real = real;
 	p->out = out;
+	p->step = o->step;
 	if (!plan_build(sc, o->seed, 1, &p->plan, why, sizeof(why))) {
 		log_error("%s: %s", sc->name, why);
 		free(p);

@@ -10,6 +10,7 @@
 #include "progress.h"
 #include "journal.h"
 #include "judge.h"
+#include "live.h"
 #include "metrics.h"
 #include "report.h"
 #include "report_cmd.h"
@@ -69,6 +70,11 @@ void runner_install_signal_handlers(void)
 bool runner_interrupted(void)
 {
 	return interrupted != 0;
+}
+
+void runner_request_stop(void)
+{
+	interrupted = SIGINT;
 }
 
 static uint64_t draw_seed(void)
@@ -406,6 +412,16 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		variants_free(runs, nruns);
 		return BISE_EXIT_ENV;
 	}
+	if (o->serve) {
+		struct live_options lo = { .listen = o->serve, .token = o->serve_token, .step = o->step,
+					   .run_dir = run_dir, .run_id = r.run_id, .abort = runner_request_stop };
+
+		r.live = live_start(&lo);
+		if (!r.live) {
+			variants_free(runs, nruns);
+			return BISE_EXIT_ENV;
+		}
+	}
 	results = xcalloc((size_t)(nruns ? nruns : 1), sizeof(*results));
 	for (int i = 0; i < nruns && !interrupted; i++) {
 		const struct scenario *sc = runs[i].sc;
@@ -434,6 +450,16 @@ int runner_run(struct scenario *const *scenarios, int nscenarios, const struct r
 		status = worst(status, BISE_EXIT_ENV);
 	if (nresults > 1)
 		runner_print_suite(results, nresults, run_dir, stdout);
+	if (r.live) {
+		char report[300] = "index.html";
+
+		/* The live page becomes the run's report: one scenario's own, else the index. */
+		if (nresults == 1)
+			str_format(report, sizeof(report), "%s/report.html", results[0].scenario->name);
+		fflush(stdout);
+		live_finish(r.live, nresults > 0 ? report : NULL);
+		r.live = NULL;
+	}
 	for (int i = 0; i < nresults; i++)
 		judge_result_free(&results[i]);
 	free(results);

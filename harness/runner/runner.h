@@ -49,6 +49,9 @@ struct run_options {
 	const char *pushgateway;   /* push each scenario's metrics there (export.h); NULL: none */
 	const char *grafana;       /* annotate each trial's faults there; NULL: none */
 	const char *grafana_dashboard; /* the annotations' dashboard UID; NULL: organisation-wide */
+	const char *serve;         /* --serve [ADDR:]PORT: the live page and /metrics; NULL: none */
+	const char *serve_token;   /* BISE_SERVE_TOKEN: needed by the page's buttons (never logged) */
+	bool step;                 /* --step: each fault step waits for "next" */
 };
 
 void run_options_defaults(struct run_options *o);
@@ -66,5 +69,8 @@ void runner_print_suite(const struct scenario_result *results, int n, const char
 /* Set by the signal handler; the runner reverts faults and stops as soon as it sees it. */
 void runner_install_signal_handlers(void);
 bool runner_interrupted(void);
+
+/* Stop as SIGINT does (the live page's and the terminal's "abort"): faults reverted, reports written, exit 5. */
+void runner_request_stop(void);
 
 #endif

@@ -6,7 +6,9 @@
 #include "fault.h"
 #include "progress.h"
 #include "journal.h"
+#include "live.h"
 #include "plan.h"
+#include "step_gate.h"
 #include "units.h"
 #include "util.h"
 #include "workload.h"
@@ -42,12 +44,19 @@ struct trial_ctx {
 	struct event_log *log;
 	struct workload *workload;
 	struct journal *journal;
+	struct live *live; /* --serve, NULL: none */
 	char run_id[96];
 	struct plan plan;
 	struct entry_state *state; /* one per plan entry */
 	/* When each entry ran (an apply took effect, a revert or wait ended): deadlines count from it. */
 	int64_t *actual;
 	int64_t t0_us;       /* workload start: plan offsets count from here */
+	/*
+	 * --step: how long the steps since the last health wait (or the start) waited for
+	 * "next". The trial's clock pauses meanwhile: every later apply, wait and health wait
+	 * moves by it, as after a health wait; a fault in force keeps its own clock.
+	 */
+	int64_t paused_us;
 	int trial, trials;
 	int step_index;      /* 0-based step being run, for progress */
 	const char *phase;
@@ -107,6 +116,12 @@ static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action a
 static double elapsed_s(const struct trial_ctx *c)
 {
 	return (double)(now_us(c) - c->t0_us) / 1e6;
+}
+
+/* When non-revert entry i is due: the plan's deadline moved by the time --step held it. */
+static int64_t entry_deadline(const struct trial_ctx *c, int i)
+{
+	return plan_deadline(&c->plan, i, c->actual, c->t0_us) + c->paused_us;
 }
 
 /* Feed the live status line. */
@@ -402,9 +417,10 @@ static bool apply_prepared(struct trial_ctx *c, int i)
 	if (c->t_fault_us == 0)
 		c->t_fault_us = t_inject;
 	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, s->member, st->target);
-	if (e->revert >= 0)
+	if (e->revert >= 0) {
 		s->in_force = true;
-	else
+		live_revert_due(c->live, e->step, e->rep, plan_deadline(&c->plan, e->revert, c->actual, c->t0_us));
+	} else
 		journal_reverted(c->journal, s->journal_id); /* nothing of it left to undo */
 	return true;
 }
@@ -486,6 +502,72 @@ static bool finish_reverts(struct trial_ctx *c, int until)
 	}
 }
 
+/* "pod-kill on primary for 30s": what a person is about to let happen. */
+static void step_what(const struct trial_ctx *c, int i, char *buf, size_t len)
+{
+	const struct plan_entry *e = &c->plan.entries[i];
+	const struct step *st = &c->sc->steps[e->step];
+	char dur[32] = "";
+
+	if (e->in_force_us > 0)
+		duration_format(e->in_force_us, dur, sizeof(dur));
+	str_format(buf, len, "%s on %s%s%s", st->fault->name, st->target, dur[0] ? " for " : "", dur);
+}
+
+/*
+ * Hold step entry i until "next" (terminal or page) while faults in force are still
+ * reverted on time; the time held is added to every later deadline. False: stop.
+ */
+static bool await_next(struct trial_ctx *c, int i)
+{
+	int64_t start = now_us(c);
+	char what[160];
+	bool go = false;
+
+	step_what(c, i, what, sizeof(what));
+	live_waiting(c->live, true);
+	progress_note(elapsed_s(c), "step %d ready: %s. Press Enter%s to apply it, type abort to stop",
+		      c->plan.entries[i].step + 1, what, c->live ? " (or the page's Next)" : "");
+	while (!go && !runner_interrupted()) {
+		enum gate_answer a = step_gate_poll_stdin(c->live != NULL);
+
+		run_due_reverts(c);
+		tick(c);
+		driver_tick(c);
+		if (a == GATE_ABORT)
+			runner_request_stop();
+		go = a == GATE_NEXT || live_take_next(c->live);
+		if (!go)
+			nap(c, 50000);
+	}
+	live_waiting(c->live, false);
+	c->paused_us += now_us(c) - start;
+	return go && !runner_interrupted();
+}
+
+/*
+ * Tell the live page what comes next: the first apply from entry `from` on, and when it is
+ * due if that is known yet (not while it counts from a health wait still to come).
+ */
+static void announce_next(struct trial_ctx *c, int from)
+{
+	char what[160];
+
+	if (!c->live)
+		return;
+	for (int k = from; k < c->plan.n; k++) {
+		const struct plan_entry *e = &c->plan.entries[k];
+
+		if (e->action != PLAN_APPLY)
+			continue;
+		step_what(c, k, what, sizeof(what));
+		live_next_step(c->live, e->step, what,
+			       e->anchor < 0 || c->state[e->anchor].done ? entry_deadline(c, k) : -1);
+		return;
+	}
+	live_next_step(c->live, -1, NULL, 0);
+}
+
 /*
  * Walk the plan: each apply, wait and health wait at its deadline. Reverts keep their own
  * clock (run_due_reverts, from every idle loop): a late apply delays its own revert, never
@@ -506,7 +588,15 @@ static void run_plan(struct trial_ctx *c)
 			continue;
 		if (e->action == PLAN_WAIT_HEALTHY && !finish_reverts(c, i))
 			return;
-		deadline = plan_deadline(&c->plan, i, c->actual, c->t0_us);
+		deadline = entry_deadline(c, i);
+		announce_next(c, i);
+		if (c->opt->step && plan_step_gate(&c->plan, i)) {
+			/* Ready when the step is due; from "next", the plan goes on from there. */
+			if (!idle_until(c, deadline - PREPARE_LEAD_US) || !await_next(c, i))
+				return;
+			deadline = entry_deadline(c, i);
+			announce_next(c, i);
+		}
 		/*
 		 * An apply idles on its own (it is prepared ahead); a plain wait only where the
 		 * trial ends, since the next entry's deadline already includes it and idling here
@@ -530,10 +620,13 @@ static void run_plan(struct trial_ctx *c)
 			emit_phase(c, "recovery");
 			run_wait_healthy(c, &c->sc->steps[e->step]);
 			c->actual[i] = now_us(c);
+			c->paused_us = 0; /* later entries count from this wait's end */
 			break;
 		}
 		c->state[i].done = true;
+		announce_next(c, i + 1);
 	}
+	live_next_step(c->live, -1, NULL, 0);
 	/* Faults are reverted on time, not cut short: the trial lasts until the last one. */
 	if (!runner_interrupted() && !c->error[0])
 		finish_reverts(c, c->plan.n);
@@ -716,6 +809,7 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	c.ops = r->ops;
 	c.drv = r->drv;
 	c.journal = r->journal;
+	c.live = r->live;
 	c.trial = trial;
 	c.trials = trials;
 	str_format(c.run_id, sizeof(c.run_id), "%s-%s-t%d", r->run_id, sc->name, trial);
@@ -731,12 +825,15 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 		plan_free(&c.plan);
 		return BISE_EXIT_ENV;
 	}
-	c.log = event_log_open(t->events_path, now_us(&c));
+	c.t0_us = now_us(&c);
+	c.log = event_log_open(t->events_path, c.t0_us);
 	if (!c.log) {
 		str_copy(t->error, sizeof(t->error), "cannot open the event log");
 		plan_free(&c.plan);
 		return BISE_EXIT_ENV;
 	}
+	/* The live page sees every line of the log as it is written. */
+	live_trial_begin(c.live, c.log, sc->name, sc->nsteps, trial, trials, c.t0_us);
 	c.state = xcalloc((size_t)c.plan.n + 1, sizeof(*c.state));
 	c.actual = xcalloc((size_t)c.plan.n + 1, sizeof(*c.actual));
 	c.t0_us = now_us(&c);
@@ -764,6 +861,7 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	emit_phase(&c, "end");
 	event_write_run_end(c.log, now_us(&c),
 			    runner_interrupted() ? "interrupted" : c.error[0] ? "aborted" : "completed");
+	live_trial_end(c.live, c.log);
 	event_log_close(c.log);
 	progress_done();
 	free(c.state);

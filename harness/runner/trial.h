@@ -15,6 +15,7 @@
 #include "slo.h"
 
 struct journal;
+struct live;
 
 /* What every trial of a run shares. */
 struct scenario_run {
@@ -30,6 +31,7 @@ struct scenario_run {
 	/* What went out and what did not (--pushgateway, --grafana), for the run's last word. */
 	int pushed, push_failed;
 	int annotated, annotate_failed;
+	struct live *live; /* --serve: fed as the trial runs; NULL: none */
 };
 
 /*

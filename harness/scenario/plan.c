@@ -234,6 +234,22 @@ int64_t plan_deadline(const struct plan *p, int i, const int64_t *actual_us, int
 	return actual_us[e->anchor] + (e->offset_us - p->entries[e->anchor].offset_us);
 }
 
+bool plan_step_gate(const struct plan *p, int i)
+{
+	const struct plan_entry *e = &p->entries[i];
+
+	if (e->action != PLAN_APPLY || e->rep != 1)
+		return false;
+	for (int k = i - 1; k >= 0; k--) {
+		const struct plan_entry *b = &p->entries[k];
+
+		if (b->action == PLAN_REVERT)
+			continue;
+		return !(b->action == PLAN_APPLY && b->offset_us == e->offset_us && b->anchor == e->anchor);
+	}
+	return true;
+}
+
 const char *plan_action_name(enum plan_action a)
 {
 	switch (a) {

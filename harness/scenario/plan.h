@@ -15,6 +15,10 @@
  *   after its apply took effect: at run time the revert's deadline counts from the apply.
  * - The trial ends when its last entry has run: a fault still in force then is reverted on
  *   time, not cut short.
+ * - `bise run --step` holds each step's first apply (plan_step_gate) until "next": the
+ *   trial's clock pauses, every later apply, wait and health wait moves by the time held
+ *   (as after a health wait), and a fault already in force keeps its own clock (its revert
+ *   still counts from its apply).
  */
 #ifndef BISE_PLAN_H
 #define BISE_PLAN_H
@@ -91,6 +95,12 @@ const char *plan_entry_when(const struct plan *p, int i, const struct scenario *
 			    size_t len);
 
 const char *plan_action_name(enum plan_action a);
+
+/*
+ * Whether `--step` holds entry i for "next": a step's first apply, unless the apply before
+ * it is planned at the same moment (steps meant to run together go on one "next").
+ */
+bool plan_step_gate(const struct plan *p, int i);
 
 /* Revert delay of step st's fault: its duration or restart delay; -1 when it has no revert. */
 int64_t plan_revert_after(const struct scenario *sc, const struct step *st);

@@ -351,10 +351,51 @@ static void test_late_case_real_clock(void)
 	scenario_free(&sc);
 }
 
+/* Steps meant to run together (same planned moment) go on one "next"; repetitions never wait. */
+static const char step_case[] =
+	"name: step-gates\n"
+	"steps:\n"
+	"  - at: 1s\n"
+	"    fault: pod-kill\n"
+	"    target: primary\n"
+	"    restart_delay: 1s\n"
+	"  - at: 1s\n"
+	"    fault: process-kill\n"
+	"    target: replica\n"
+	"  - at: 3s\n"
+	"    fault: pod-kill\n"
+	"    target: replica\n"
+	"    restart_delay: 1s\n"
+	"    every: 2s\n"
+	"    count: 2\n";
+
+static void test_plan_step_gates(void)
+{
+	struct scenario sc;
+	struct plan p;
+	char path[512], why[256];
+	int gates = 0;
+
+	CU_ASSERT_FATAL(run_setup_scenario(workdir, "gates.yaml", step_case, path, sizeof(path), &sc));
+	CU_ASSERT_FATAL(plan_build(&sc, 7, 1, &p, why, sizeof(why)));
+	for (int i = 0; i < p.n; i++) {
+		const struct plan_entry *e = &p.entries[i];
+		bool want = e->action == PLAN_APPLY && e->rep == 1 && e->step != 1;
+
+		CU_ASSERT_EQUAL(plan_step_gate(&p, i), want);
+		gates += plan_step_gate(&p, i);
+	}
+	CU_ASSERT_EQUAL(gates, 2); /* steps 1 (with 2) and 3 (its first repetition) */
+	plan_free(&p);
+	scenario_free(&sc);
+}
+
 void tests_register(void)
 {
 	CU_pSuite s = CU_add_suite("plan", suite_init, suite_clean);
 
+	CU_add_test(s, "--step holds each step's first apply, steps planned together on one next",
+		    test_plan_step_gates);
 	CU_add_test(s, "a late `at`, a health wait, repeats: offsets and anchors", test_plan_late_step);
 	CU_add_test(s, "limits and seeded draws", test_plan_limits_and_draws);
 	CU_add_test(s, "every stock scenario: dry run and null run agree (simulated clock)",
