@@ -31,6 +31,15 @@ struct entry_state {
 	char member[MEMBER_NAME_LEN];
 	char fault_id[48];
 	int journal_id;
+	int64_t effect_us; /* when the apply took effect (measured when the backend can) */
+};
+
+/* When one driver call ran and when it took effect (see struct fault_effect). */
+struct fault_timing {
+	int64_t called_us;
+	int64_t returned_us;
+	int64_t effect_us;
+	char how[32];
 };
 
 /* Everything one trial needs; lives on trial_run's stack. */
@@ -84,9 +93,9 @@ static void emit_phase(struct trial_ctx *c, const char *name)
 	event_write_phase(c->log, now_us(c), name);
 }
 
-/* A fault event about plan entry i, stamped at t_us; verified_ms < 0 leaves it out. */
+/* A fault event about plan entry i, stamped at t_us. */
 static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action action, int i,
-			  const char *member, const char *reason, double verified_ms)
+			  const char *member, const char *reason)
 {
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
@@ -97,11 +106,68 @@ static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action a
 		.node = member ? member : "",
 		.step = e->step,
 		.reason = reason,
-		.verified_ms = verified_ms,
+		.verified_ms = -1,
 		.repeat = st->count > 1 ? e->rep : 0,
 	};
 
 	event_write_fault(c->log, t_us, &f);
+}
+
+/*
+ * An apply or revert of plan entry i (an apply entry) that took effect as ft says, due at
+ * deadline_us (0: not planned, an early revert); requested_us (apply) its time in force.
+ */
+static void emit_fault_timed(struct trial_ctx *c, enum fault_action action, int i, const char *member,
+			     const struct fault_timing *ft, int64_t deadline_us, int64_t requested_us)
+{
+	const struct plan_entry *e = &c->plan.entries[i];
+	const struct step *st = &c->sc->steps[e->step];
+	struct fault_record f = {
+		.action = action,
+		.fault = st->fault ? st->fault->name : "",
+		.target = st->target,
+		.node = member ? member : "",
+		.step = e->step,
+		.verified_ms = (double)(ft->returned_us - ft->called_us) / 1e3,
+		.repeat = st->count > 1 ? e->rep : 0,
+		.effect_by = ft->how,
+		.called_us = ft->called_us,
+		.returned_us = ft->returned_us,
+		.deadline_us = deadline_us,
+		.requested_us = requested_us,
+	};
+
+	event_write_fault(c->log, ft->effect_us, &f);
+}
+
+/* Forget what the backend observed before a call, so that only the call's effect is read after. */
+static void effect_begin(struct trial_ctx *c, struct fault_timing *ft)
+{
+	struct fault_effect e;
+
+	if (c->ops->effect)
+		c->ops->effect(c->drv, &e);
+	memset(ft, 0, sizeof(*ft));
+	ft->called_us = now_us(c);
+}
+
+/*
+ * After the call: when it took effect as the backend saw it, else (nothing observed, a
+ * simulated clock, a time outside the call) its return, marked FAULT_EFFECT_RETURNED.
+ */
+static void effect_end(struct trial_ctx *c, struct fault_timing *ft)
+{
+	struct fault_effect e;
+
+	ft->returned_us = now_us(c);
+	ft->effect_us = ft->returned_us;
+	str_copy(ft->how, sizeof(ft->how), FAULT_EFFECT_RETURNED);
+	if (c->opt->clock || !c->ops->effect || !c->ops->effect(c->drv, &e))
+		return;
+	if (e.at_us >= ft->called_us && e.at_us <= ft->returned_us && e.how[0]) {
+		ft->effect_us = e.at_us;
+		str_copy(ft->how, sizeof(ft->how), e.how);
+	}
 }
 
 static double elapsed_s(const struct trial_ctx *c)
@@ -143,25 +209,31 @@ static void driver_tick(struct trial_ctx *c)
 	c->ops->tick(c->drv);
 }
 
-/* Undo the fault applied by plan entry a (in force); false when the revert failed. */
-static bool revert_applied(struct trial_ctx *c, int a)
+/*
+ * Undo the fault applied by plan entry a (in force), due at deadline_us (0: cut short);
+ * false when the revert failed.
+ */
+static bool revert_applied(struct trial_ctx *c, int a, int64_t deadline_us)
 {
 	const struct plan_entry *e = &c->plan.entries[a];
 	const struct step *st = &c->sc->steps[e->step];
 	struct entry_state *s = &c->state[a];
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc, .fault_id = s->fault_id };
+	struct fault_timing ft;
+	bool ok;
 
 	s->in_force = false;
-	if (st->fault->revert(&fc, st, s->member)) {
-		int64_t t_done = now_us(c); /* not counting the journal's fsync that follows */
-
+	effect_begin(c, &ft);
+	ok = st->fault->revert(&fc, st, s->member);
+	effect_end(c, &ft); /* before the journal's fsync that follows */
+	if (ok) {
 		journal_reverted(c->journal, s->journal_id);
-		emit_fault_at(c, t_done, FAULT_REVERT, a, s->member, NULL, -1);
+		emit_fault_timed(c, FAULT_REVERT, a, s->member, &ft, deadline_us, 0);
 		progress_note(elapsed_s(c), "%s reverted on %s", st->fault->name, s->member);
 		return true;
 	}
 	/* Left journaled for heal; the trial's numbers describe a cluster still faulted. */
-	emit_fault_at(c, now_us(c), FAULT_ERROR, a, s->member, "revert failed", -1);
+	emit_fault_at(c, now_us(c), FAULT_ERROR, a, s->member, "revert failed");
 	if (!c->error[0])
 		str_format(c->error, sizeof(c->error), "%s could not be reverted on %s (run `bise heal`)",
 			   st->fault->name, s->member);
@@ -174,7 +246,7 @@ static void run_revert(struct trial_ctx *c, int r)
 	int a = c->plan.entries[r].apply;
 
 	if (c->state[a].in_force)
-		revert_applied(c, a);
+		revert_applied(c, a, plan_deadline(&c->plan, r, c->actual, c->t0_us));
 	c->state[r].done = true;
 	c->actual[r] = now_us(c);
 }
@@ -200,22 +272,49 @@ static void revert_everything(struct trial_ctx *c)
 {
 	for (int a = 0; a < c->plan.n; a++)
 		if (c->state[a].in_force)
-			revert_applied(c, a);
+			revert_applied(c, a, 0);
 }
 
-/* Sleep until deadline while reverting what falls due; false if interrupted. */
+/* The earliest deadline of a revert whose fault is in force; INT64_MAX when none. */
+static int64_t next_revert_due(const struct trial_ctx *c)
+{
+	int64_t next = INT64_MAX;
+
+	for (int r = 0; r < c->plan.n; r++) {
+		const struct plan_entry *e = &c->plan.entries[r];
+		int64_t due;
+
+		if (e->action != PLAN_REVERT || c->state[r].done || !c->state[e->apply].in_force)
+			continue;
+		due = plan_deadline(&c->plan, r, c->actual, c->t0_us);
+		if (due < next)
+			next = due;
+	}
+	return next;
+}
+
+/*
+ * Sleep until deadline while reverting what falls due; false if interrupted. Each nap ends
+ * at the next revert's deadline when that comes first, so a revert is not late by a slice.
+ */
 static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
 {
 	while (!runner_interrupted()) {
-		int64_t slice;
+		int64_t slice, now, revert_due;
 
 		run_due_reverts(c);
 		tick(c);
 		driver_tick(c);
-		slice = deadline_us - now_us(c);
+		now = now_us(c);
+		slice = deadline_us - now;
 		if (slice <= 0)
 			return true;
-		nap(c, slice < 20000 ? slice : 20000);
+		if (slice > 20000)
+			slice = 20000;
+		revert_due = next_revert_due(c);
+		if (revert_due != INT64_MAX && revert_due - now < slice)
+			slice = revert_due > now ? revert_due - now : 0;
+		nap(c, slice);
 	}
 	return false;
 }
@@ -333,7 +432,7 @@ static int64_t fault_deadline_s(const struct scenario *sc, const struct plan_ent
 /* A step the backend cannot do: skipped with the reason, nothing touched. */
 static void skip_entry(struct trial_ctx *c, int i, const char *member, const char *why)
 {
-	emit_fault_at(c, now_us(c), FAULT_SKIP, i, member, why, -1);
+	emit_fault_at(c, now_us(c), FAULT_SKIP, i, member, why);
 	log_warn("step %d skipped: %s", c->plan.entries[i].step + 1, why);
 }
 
@@ -354,7 +453,7 @@ static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t
 	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, why_len)) {
 		if (runner_interrupted())
 			return PREPARED_ERROR; /* stopping: not a fault of the step */
-		emit_fault_at(c, now_us(c), FAULT_ERROR, i, NULL, why, -1);
+		emit_fault_at(c, now_us(c), FAULT_ERROR, i, NULL, why);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", e->step + 1, st->fault->name, why);
 		return PREPARED_ERROR;
 	}
@@ -371,36 +470,40 @@ static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t
 	return PREPARED;
 }
 
-/* Apply prepared entry i now. False when the trial must stop (c->error says why). */
-static bool apply_prepared(struct trial_ctx *c, int i)
+/* Apply prepared entry i, due at deadline, now. False when the trial must stop (c->error says why). */
+static bool apply_prepared(struct trial_ctx *c, int i, int64_t deadline)
 {
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
 	struct entry_state *s = &c->state[i];
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc, .fault_id = s->fault_id };
-	int64_t t_inject;
+	struct fault_timing ft;
+	bool ok;
 
 	if (!c->phase || strcmp(c->phase, "fault") != 0)
 		emit_phase(c, "fault");
-	t_inject = now_us(c);
-	if (!st->fault->apply(&fc, st, s->member)) {
+	effect_begin(c, &ft);
+	ok = st->fault->apply(&fc, st, s->member);
+	effect_end(c, &ft);
+	if (!ok) {
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, s->member))
 			journal_reverted(c->journal, s->journal_id);
-		emit_fault_at(c, now_us(c), FAULT_ERROR, i, s->member, "injection failed", -1);
+		emit_fault_at(c, now_us(c), FAULT_ERROR, i, s->member, "injection failed");
 		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", e->step + 1,
 			   st->fault->name, s->member);
 		return false;
 	}
 	/*
-	 * In force from when the apply returned: the revert's deadline counts from there. The
-	 * event is stamped when the injection started (a SIGKILL or a rule takes effect at
-	 * once), with how long the injector took: clients may see the fault before it returns.
+	 * In force from when it took effect (rules committed, group frozen, processes gone, as
+	 * the backend saw it; its return when it sees nothing): the revert's deadline, and the
+	 * fault's duration, count from there, not from when the call returned.
 	 */
-	c->actual[i] = now_us(c);
-	emit_fault_at(c, t_inject, FAULT_APPLY, i, s->member, NULL, (double)(c->actual[i] - t_inject) / 1e3);
+	c->actual[i] = ft.effect_us;
+	s->effect_us = ft.effect_us;
+	emit_fault_timed(c, FAULT_APPLY, i, s->member, &ft, deadline, e->revert >= 0 ? e->in_force_us : 0);
 	if (c->t_fault_us == 0)
-		c->t_fault_us = t_inject;
+		c->t_fault_us = ft.effect_us;
 	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, s->member, st->target);
 	if (e->revert >= 0)
 		s->in_force = true;
@@ -434,7 +537,7 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 		skip_entry(c, i, c->state[i].member, why);
 		return true;
 	}
-	return apply_prepared(c, i);
+	return apply_prepared(c, i, deadline);
 }
 
 static void run_wait_healthy(struct trial_ctx *c, const struct step *st)
