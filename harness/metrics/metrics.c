@@ -48,6 +48,7 @@ void metrics_compute(const struct events *ev, struct metrics *out)
 	metrics_lag(ev, out);
 	metrics_split_brain(ev, out);
 	metrics_reads(ev, out);
+	metrics_faults(ev, out);
 	out->healthy_seen = ev->healthy_seen;
 	out->healthy_ok = ev->healthy_ok;
 	out->healthy_seconds = ev->healthy_seconds;
