@@ -78,6 +78,12 @@ void report_svg_timeline(FILE *out, const struct trial_result *t);
 void report_svg_latency(FILE *out, const struct timeseries *ts);
 void report_svg_lag(FILE *out, const struct timeseries *ts); /* ts->nstandbys > 0 */
 
+/* Each fault's timing (fault_timing.c): an array for summary.json, tables for people. */
+struct json_object;
+struct json_object *report_fault_timings_json(const struct metrics *m);
+void report_fault_timings_md(FILE *out, const struct scenario_result *r);
+void report_fault_timings_html(FILE *out, const struct scenario_result *r);
+
 /* The short verdict table printed at the end of a run. */
 void report_print_table(const struct scenario_result *r, FILE *out);
 
