@@ -136,7 +136,7 @@ static struct driver *local_open(const struct cluster_spec *spec, const char *st
 	if (access(d->state_file, F_OK) == 0) {
 		local_state_load(d);
 		local_secrets_load(d);
-		nft_prepare(); /* network faults may come: their first one should not pay for it */
+		local_net_warm(d); /* network faults may come: their first one should not pay for it */
 	}
 	return d;
 }
@@ -420,7 +420,7 @@ static bool local_up(struct driver *d, double *seconds)
 	}
 	*seconds = (double)(mono_now_us() - start) / 1e6;
 	log_info("local: cluster '%s' up in %.2f s", d->spec.name, *seconds);
-	nft_prepare();
+	local_net_warm(d);
 	return true;
 fail:
 	local_down(d);

@@ -131,6 +131,8 @@ bool local_net_apply(struct driver *d, const struct net_fault *f);
 bool local_net_revert(struct driver *d, const char *id);
 /* Remove every network fault of this cluster (rules, netdelays, qdiscs), journaled or not. */
 bool local_net_sweep(struct driver *d);
+/* Make the process's first nftables transaction in each namespace now, not at a fault. */
+void local_net_warm(struct driver *d);
 
 /* health.c: etcd over HTTP, PostgreSQL over libpq. */
 bool health_etcd(const char *ip, int64_t timeout_us);

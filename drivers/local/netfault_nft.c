@@ -99,13 +99,30 @@ static bool nft_run_jobs(struct nft_job *jobs, int n, int64_t *last_us)
 	pthread_t tids[NF_NFT_MAX_JOBS];
 	bool started[NF_NFT_MAX_JOBS] = { false };
 	bool ok = true;
+	pthread_attr_t attr, *use = NULL;
+	struct sched_param prio;
+	int policy;
 
 	nft_prepare();
+	/*
+	 * A caller at a real-time priority (the runner at a fault's deadline) has its jobs run
+	 * at it too, so that the commits do not wait behind the machine's other work.
+	 */
+	if (pthread_getschedparam(pthread_self(), &policy, &prio) == 0 && policy == SCHED_FIFO &&
+	    pthread_attr_init(&attr) == 0) {
+		use = &attr;
+		if (pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) != 0 ||
+		    pthread_attr_setschedpolicy(&attr, SCHED_FIFO) != 0 ||
+		    pthread_attr_setschedparam(&attr, &prio) != 0) {
+			pthread_attr_destroy(&attr);
+			use = NULL;
+		}
+	}
 	for (int i = 0; i < n && i < NF_NFT_MAX_JOBS; i++) {
 		jobs[i].ok = false;
 		jobs[i].error[0] = '\0';
 		jobs[i].output = NULL;
-		if (pthread_create(&tids[i], NULL, nft_job_run, &jobs[i]) == 0)
+		if (pthread_create(&tids[i], use, nft_job_run, &jobs[i]) == 0)
 			started[i] = true;
 		else
 			nft_job_run(&jobs[i]); /* no thread: enter and load here, in turn */
@@ -122,6 +139,8 @@ static bool nft_run_jobs(struct nft_job *jobs, int n, int64_t *last_us)
 			ok = false;
 		}
 	}
+	if (use)
+		pthread_attr_destroy(use);
 	return ok && n <= NF_NFT_MAX_JOBS;
 }
 

@@ -12,6 +12,7 @@
 #include "workload.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,7 +20,7 @@
 
 #define RESOLVE_TIMEOUT_US (10 * 1000000LL)
 /* An apply is prepared (target resolved, intent journaled and fsync'd) this long before it is due. */
-#define PREPARE_LEAD_US (250 * 1000LL)
+#define PREPARE_LEAD_US (750 * 1000LL)
 #define PREFLIGHT_HEALTH_TIMEOUT_US (90 * 1000000LL)
 #define READBACK_TIMEOUT_US (30 * 1000000LL)
 
@@ -33,6 +34,15 @@ struct entry_state {
 	int journal_id;
 	int64_t effect_us; /* when the apply took effect (measured when the backend can) */
 };
+
+/*
+ * How long before a fault's deadline (apply or revert) the executor's thread runs at a
+ * real-time priority, until the backend's call returns: on a loaded 2-core machine an
+ * ordinary thread woke several ms late and the threads loading a zone's rules waited
+ * their turn for tens of ms. Children it forks do not inherit it (SCHED_RESET_ON_FORK);
+ * threads the backend starts for the call may take it on (netfault_nft.c does).
+ */
+#define URGENT_LEAD_US 30000LL
 
 /* When one driver call ran and when it took effect (see struct fault_effect). */
 struct fault_timing {
@@ -68,6 +78,8 @@ struct trial_ctx {
 	pthread_t observer;
 	bool observing;
 	atomic_bool observe_stop;
+	bool urgent;        /* running at a real-time priority (urgent()) */
+	bool urgent_warned;
 };
 
 static int64_t now_us(const struct trial_ctx *c)
@@ -175,6 +187,29 @@ static double elapsed_s(const struct trial_ctx *c)
 	return (double)(now_us(c) - c->t0_us) / 1e6;
 }
 
+/*
+ * The calling thread at a low real-time priority (on) or back to normal (off). Without the
+ * privilege (not root, RLIMIT_RTPRIO) it stays as it is: only the timing suffers. Never
+ * with a simulated clock, which has nothing to be late for.
+ */
+static void urgent(struct trial_ctx *c, bool on)
+{
+	struct sched_param p = { .sched_priority = on ? 1 : 0 };
+
+	if (c->opt->clock || on == c->urgent)
+		return;
+	/*
+	 * Reset on fork: what the call starts (iptables-restore, a restarted Patroni and its
+	 * PostgreSQL) must not inherit it. This thread only (pid 0 is the calling thread).
+	 */
+	if (sched_setscheduler(0, on ? SCHED_FIFO | SCHED_RESET_ON_FORK : SCHED_OTHER, &p) == 0)
+		c->urgent = on;
+	else if (on && !c->urgent_warned) {
+		log_debug("no real-time priority for fault deadlines; faults may be late under load");
+		c->urgent_warned = true;
+	}
+}
+
 /* Feed the live status line. */
 static void tick(struct trial_ctx *c)
 {
@@ -226,6 +261,7 @@ static bool revert_applied(struct trial_ctx *c, int a, int64_t deadline_us)
 	effect_begin(c, &ft);
 	ok = st->fault->revert(&fc, st, s->member);
 	effect_end(c, &ft); /* before the journal's fsync that follows */
+	urgent(c, false);
 	if (ok) {
 		journal_reverted(c->journal, s->journal_id);
 		emit_fault_timed(c, FAULT_REVERT, a, s->member, &ft, deadline_us, 0);
@@ -296,8 +332,10 @@ static int64_t next_revert_due(const struct trial_ctx *c)
 /*
  * Sleep until deadline while reverting what falls due; false if interrupted. Each nap ends
  * at the next revert's deadline when that comes first, so a revert is not late by a slice.
+ * A fault's deadline close (a revert's, or this one when fault_at_deadline: an apply) is
+ * waited for urgently (urgent()); the apply or revert call ends that.
  */
-static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
+static bool idle_until_at(struct trial_ctx *c, int64_t deadline_us, bool fault_at_deadline)
 {
 	while (!runner_interrupted()) {
 		int64_t slice, now, revert_due;
@@ -309,14 +347,24 @@ static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
 		slice = deadline_us - now;
 		if (slice <= 0)
 			return true;
+		if (fault_at_deadline && slice <= URGENT_LEAD_US)
+			urgent(c, true);
 		if (slice > 20000)
 			slice = 20000;
 		revert_due = next_revert_due(c);
 		if (revert_due != INT64_MAX && revert_due - now < slice)
 			slice = revert_due > now ? revert_due - now : 0;
+		if (revert_due != INT64_MAX && revert_due - now <= URGENT_LEAD_US)
+			urgent(c, true);
 		nap(c, slice);
 	}
+	urgent(c, false);
 	return false;
+}
+
+static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
+{
+	return idle_until_at(c, deadline_us, false);
 }
 
 static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, size_t why_len)
@@ -485,6 +533,7 @@ static bool apply_prepared(struct trial_ctx *c, int i, int64_t deadline)
 	effect_begin(c, &ft);
 	ok = st->fault->apply(&fc, st, s->member);
 	effect_end(c, &ft);
+	urgent(c, false);
 	if (!ok) {
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, s->member))
@@ -526,7 +575,8 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 		return false;
 	}
 	/* A revert that failed meanwhile ends the trial: nothing more is applied. */
-	if (!idle_until(c, deadline) || c->error[0]) {
+	if (!idle_until_at(c, deadline, p == PREPARED) || c->error[0]) {
+		urgent(c, false);
 		if (p == PREPARED)
 			journal_reverted(c->journal, c->state[i].journal_id); /* never applied */
 		return false;
@@ -860,6 +910,7 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	}
 	/* Faults never outlive the trial, whatever happened. */
 	revert_everything(&c);
+	urgent(&c, false);
 	stop_observer(&c);
 	finish_workload(&c, !runner_interrupted() && !c.error[0]);
 	emit_phase(&c, "end");
