@@ -108,7 +108,8 @@ static bool nft_run_jobs(struct nft_job *jobs, int n, int64_t *last_us)
 	 * A caller at a real-time priority (the runner at a fault's deadline) has its jobs run
 	 * at it too, so that the commits do not wait behind the machine's other work.
 	 */
-	if (pthread_getschedparam(pthread_self(), &policy, &prio) == 0 && policy == SCHED_FIFO &&
+	policy = sched_getscheduler(0); /* this thread's, with SCHED_RESET_ON_FORK or'ed in */
+	if (policy >= 0 && (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO && sched_getparam(0, &prio) == 0 &&
 	    pthread_attr_init(&attr) == 0) {
 		use = &attr;
 		if (pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) != 0 ||

@@ -44,6 +44,54 @@ struct entry_state {
  */
 #define URGENT_LEAD_US 30000LL
 
+/*
+ * A fault's call takes a few ms to take effect (an nftables commit 2-10 ms, a freeze
+ * 1-6 ms, a thaw 0.3 ms here): each call of a fault is started that much before its
+ * deadline, by the smallest call-to-effect latency measured so far for that fault and
+ * action in this process (so it never takes effect before its deadline unless a call is
+ * faster than every earlier one), at most LEAD_MAX_US. Only measured effects teach it.
+ */
+#define LEAD_MAX_US 20000LL
+#define LEAD_FAULTS 32
+
+struct lead {
+	const char *fault; /* the fault's name (static, from its fault_ops) */
+	int64_t us[2];     /* [0] apply, [1] revert; -1 until measured */
+};
+
+static struct lead leads[LEAD_FAULTS];
+static int nleads;
+
+static struct lead *lead_find(const char *fault)
+{
+	for (int i = 0; i < nleads; i++)
+		if (strcmp(leads[i].fault, fault) == 0)
+			return &leads[i];
+	if (nleads == LEAD_FAULTS)
+		return NULL;
+	leads[nleads] = (struct lead){ .fault = fault, .us = { -1, -1 } };
+	return &leads[nleads++];
+}
+
+static int64_t lead_us(const char *fault, bool revert)
+{
+	struct lead *l = lead_find(fault);
+
+	return l && l->us[revert] > 0 ? l->us[revert] : 0;
+}
+
+static void lead_learn(const char *fault, bool revert, int64_t latency_us)
+{
+	struct lead *l = lead_find(fault);
+
+	if (!l || latency_us < 0)
+		return;
+	if (latency_us > LEAD_MAX_US)
+		latency_us = LEAD_MAX_US;
+	if (l->us[revert] < 0 || latency_us < l->us[revert])
+		l->us[revert] = latency_us;
+}
+
 /* When one driver call ran and when it took effect (see struct fault_effect). */
 struct fault_timing {
 	int64_t called_us;
@@ -262,6 +310,8 @@ static bool revert_applied(struct trial_ctx *c, int a, int64_t deadline_us)
 	ok = st->fault->revert(&fc, st, s->member);
 	effect_end(c, &ft); /* before the journal's fsync that follows */
 	urgent(c, false);
+	if (ok && strcmp(ft.how, FAULT_EFFECT_RETURNED) != 0)
+		lead_learn(st->fault->name, true, ft.effect_us - ft.called_us);
 	if (ok) {
 		journal_reverted(c->journal, s->journal_id);
 		emit_fault_timed(c, FAULT_REVERT, a, s->member, &ft, deadline_us, 0);
@@ -291,6 +341,14 @@ static void run_revert(struct trial_ctx *c, int r)
  * Reverts are the one kind of entry that must not wait for the entries before it: a fault
  * is undone on time even while an apply retries or a health wait polls.
  */
+/* When revert entry r is called: its deadline less its fault's lead. */
+static int64_t revert_call_at(const struct trial_ctx *c, int r)
+{
+	const struct step *st = &c->sc->steps[c->plan.entries[r].step];
+
+	return plan_deadline(&c->plan, r, c->actual, c->t0_us) - lead_us(st->fault->name, true);
+}
+
 static void run_due_reverts(struct trial_ctx *c)
 {
 	for (int r = 0; r < c->plan.n; r++) {
@@ -298,7 +356,7 @@ static void run_due_reverts(struct trial_ctx *c)
 
 		if (e->action != PLAN_REVERT || c->state[r].done || !c->state[e->apply].done)
 			continue;
-		if (!c->state[e->apply].in_force || plan_deadline(&c->plan, r, c->actual, c->t0_us) <= now_us(c))
+		if (!c->state[e->apply].in_force || revert_call_at(c, r) <= now_us(c))
 			run_revert(c, r);
 	}
 }
@@ -311,7 +369,7 @@ static void revert_everything(struct trial_ctx *c)
 			revert_applied(c, a, 0);
 }
 
-/* The earliest deadline of a revert whose fault is in force; INT64_MAX when none. */
+/* When the next revert of a fault in force is to be called; INT64_MAX when none. */
 static int64_t next_revert_due(const struct trial_ctx *c)
 {
 	int64_t next = INT64_MAX;
@@ -322,7 +380,7 @@ static int64_t next_revert_due(const struct trial_ctx *c)
 
 		if (e->action != PLAN_REVERT || c->state[r].done || !c->state[e->apply].in_force)
 			continue;
-		due = plan_deadline(&c->plan, r, c->actual, c->t0_us);
+		due = revert_call_at(c, r);
 		if (due < next)
 			next = due;
 	}
@@ -534,6 +592,8 @@ static bool apply_prepared(struct trial_ctx *c, int i, int64_t deadline)
 	ok = st->fault->apply(&fc, st, s->member);
 	effect_end(c, &ft);
 	urgent(c, false);
+	if (ok && strcmp(ft.how, FAULT_EFFECT_RETURNED) != 0)
+		lead_learn(st->fault->name, false, ft.effect_us - ft.called_us);
 	if (!ok) {
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, s->member))
@@ -566,6 +626,7 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 {
 	enum prepared p;
 	char why[256];
+	int64_t call_at = deadline; /* less the fault's lead once it is known to run */
 
 	if (!idle_until(c, deadline - PREPARE_LEAD_US))
 		return false;
@@ -575,7 +636,9 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 		return false;
 	}
 	/* A revert that failed meanwhile ends the trial: nothing more is applied. */
-	if (!idle_until_at(c, deadline, p == PREPARED) || c->error[0]) {
+	if (p == PREPARED)
+		call_at -= lead_us(c->sc->steps[c->plan.entries[i].step].fault->name, false);
+	if (!idle_until_at(c, call_at, p == PREPARED) || c->error[0]) {
 		urgent(c, false);
 		if (p == PREPARED)
 			journal_reverted(c->journal, c->state[i].journal_id); /* never applied */
