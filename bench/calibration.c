@@ -6,10 +6,12 @@
  * TTL); PostgreSQL of the primary paused; Patroni and PostgreSQL paused. Printed per kind
  * and length: the fault's effective duration and its error against the request, the
  * write-unavailability window (failover_time) with its uncertainty, and the window's error
- * against the request (min/median/max).
+ * against the request (min/median/max). Each trial ends 4 s after the cluster is healthy
+ * again: writers may need longer than the fault to come back (after a partition they do).
  *
  * Usage (root, after ./scripts/build):
  *   build/bise-calibration [-n REPS] [-l 0.5,1.5,3,5] [-k cut,partition,pause-pg,pause-both]
+ *   build/bise-calibration -a WORKDIR [same options]   (only read an earlier bench's logs)
  * bise is BISE_BINARY, else the bise beside this program. Cluster "bcal" on 10.213.32.0/24
  * under /tmp/bise-bench-calibration; `bise down` at the end, whatever happened.
  */
@@ -28,6 +30,8 @@
 #define STATE_ROOT "/tmp/bise-bench-calibration"
 #define MAX_REPS 20
 #define MAX_LENGTHS 8
+
+static bool analyse_only; /* -a WORKDIR: read the logs of an earlier bench, run nothing */
 
 struct kind {
 	const char *name;
@@ -64,6 +68,35 @@ static void stats(char *buf, size_t len, double *v, int n)
 	str_format(buf, len, "%8.1f %8.1f %8.1f", v[0], med, v[n - 1]);
 }
 
+/* By completion time. */
+static int cmp_end(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The longest gap between consecutive acknowledged writes (all writers) that overlaps
+ * [from, to]: what clients saw of an outage whether or not a write failed in it (a cut
+ * shorter than write_timeout only holds writes, it makes none fail).
+ */
+static int64_t longest_ack_gap(const struct events *ev, int64_t from, int64_t to)
+{
+	int64_t *ends = xcalloc(ev->nwrites + 1, sizeof(*ends)), best = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ev->nwrites; i++)
+		if (metrics_acked(ev->writes[i].outcome))
+			ends[n++] = ev->writes[i].end_us;
+	qsort(ends, n, sizeof(*ends), cmp_end);
+	for (size_t i = 1; i < n; i++)
+		if (ends[i] >= from && ends[i - 1] <= to && ends[i] - ends[i - 1] > best)
+			best = ends[i] - ends[i - 1];
+	free(ends);
+	return best;
+}
+
 static bool write_scenario(const char *path, const struct kind *k, double len_s)
 {
 	FILE *f = fopen(path, "w");
@@ -76,7 +109,7 @@ static bool write_scenario(const char *path, const struct kind *k, double len_s)
 		   "cluster:\n  name: bcal\n  subnet: 10.213.32.0/24\n  ttl: 10s\n"
 		   "workload:\n  writers: 4\n  rate: 100\n"
 		   "steps:\n  - at: 3s\n%s    duration: %gs\n"
-		   "  - wait: healthy\n    timeout: 60s\n  - wait: 1s\n",
+		   "  - wait: healthy\n    timeout: 60s\n  - wait: 4s\n",
 		k->name, (int)(len_s * 1000 + 0.5), k->step, len_s);
 	return fclose(f) == 0;
 }
@@ -86,19 +119,19 @@ static bool measure(const char *work, const struct kind *k, double len_s, int re
 {
 	char scenario[PATH_MAX], out[PATH_MAX], reps_text[16], path[PATH_MAX + 96];
 	double eff[MAX_REPS], eff_err[MAX_REPS], win[MAX_REPS], unc[MAX_REPS], win_err[MAX_REPS];
-	double lat_a[MAX_REPS], lat_r[MAX_REPS], late[MAX_REPS];
+	double lat_a[MAX_REPS], lat_r[MAX_REPS], late[MAX_REPS], gap[MAX_REPS], gap_err[MAX_REPS];
 	char a[64], b[64], c[64], d[64], e[64];
-	int n = 0, promoted = 0, status;
+	int n = 0, nwin = 0, promoted = 0, status = 0;
 
 	str_format(scenario, sizeof(scenario), "%s/cal-%s-%g.yaml", work, k->name, len_s);
 	str_format(out, sizeof(out), "%s/out-%s-%g", work, k->name, len_s);
 	str_format(reps_text, sizeof(reps_text), "%d", reps);
-	if (!write_scenario(scenario, k, len_s))
-		return false;
-	{
+	if (!analyse_only) {
 		const char *args[] = { "run", "--quiet", "--seed", "1", "--repeat", reps_text, "--state-dir",
 				       STATE_ROOT, "--out", out, scenario, NULL };
 
+		if (!write_scenario(scenario, k, len_s))
+			return false;
 		status = itest_run_bise(args);
 	}
 	if (status != 0 && status != 1)
@@ -115,16 +148,22 @@ static bool measure(const char *work, const struct kind *k, double len_s, int re
 			continue;
 		metrics_compute(&ev, &m);
 		x = m.nfault_timings > 0 ? &m.fault_timings[0] : NULL;
-		if (x && x->reverted && m.outage_closed) {
+		if (x && x->reverted) {
 			eff[n] = (double)x->effective_us / 1e3;
 			eff_err[n] = (double)x->duration_error_us / 1e3;
 			lat_a[n] = (double)x->apply_latency_us / 1e3;
 			lat_r[n] = (double)x->revert_latency_us / 1e3;
 			late[n] = (double)(x->apply_late_us > x->revert_late_us ? x->apply_late_us : x->revert_late_us) / 1e3;
-			win[n] = (double)m.wuw_dur_us / 1e3;
-			unc[n] = (double)m.failover_uncertainty_us / 1e3;
-			win_err[n] = win[n] - len_s * 1e3;
+			gap[n] = (double)longest_ack_gap(&ev, x->apply_effect_us, x->revert_effect_us) / 1e3;
+			gap_err[n] = gap[n] - len_s * 1e3;
 			n++;
+		}
+		/* failover_time: only where a write failed (an outage bise's window can see). */
+		if (x && x->reverted && m.outage_closed) {
+			win[nwin] = (double)m.wuw_dur_us / 1e3;
+			unc[nwin] = (double)m.failover_uncertainty_us / 1e3;
+			win_err[nwin] = win[nwin] - len_s * 1e3;
+			nwin++;
 		}
 		promoted += m.promote_seen;
 		events_free(&ev);
@@ -137,10 +176,14 @@ static bool measure(const char *work, const struct kind *k, double len_s, int re
 	stats(b, sizeof(b), lat_r, n);
 	stats(c, sizeof(c), late, n);
 	printf("  apply latency ms        %s   revert latency ms     %s   worst late ms %s\n", a, b, c);
-	stats(c, sizeof(c), win, n);
-	stats(d, sizeof(d), unc, n);
-	stats(e, sizeof(e), win_err, n);
-	printf("  window (failover_time)  %s   +- ms %s\n  window - requested ms   %s\n", c, d, e);
+	stats(c, sizeof(c), win, nwin);
+	stats(d, sizeof(d), unc, nwin);
+	stats(e, sizeof(e), win_err, nwin);
+	printf("  window (failover_time)  %s   +- ms %s   (%d of %d trials had a failed write)\n"
+	       "  window - requested ms   %s\n", c, d, nwin, n, e);
+	stats(a, sizeof(a), gap, n);
+	stats(b, sizeof(b), gap_err, n);
+	printf("  longest ack gap ms      %s   gap - requested ms    %s\n", a, b);
 	fflush(stdout);
 	return n > 0;
 }
@@ -170,12 +213,14 @@ int main(int argc, char **argv)
 	double lengths[MAX_LENGTHS];
 	int nlengths = 0, reps = 3, opt;
 	const char *kind_list = "cut,partition,pause-pg,pause-both";
-	char work[] = "/tmp/bise-bench-calibration-XXXXXX", self[PATH_MAX], bise[PATH_MAX + 8], first[PATH_MAX];
+	char work[PATH_MAX] = "/tmp/bise-bench-calibration-XXXXXX", self[PATH_MAX], bise[PATH_MAX + 8], first[PATH_MAX];
 	bool ok = true, up = false;
 
 	parse_lengths("0.5,1.5,3,5", lengths, &nlengths);
-	while ((opt = getopt(argc, argv, "n:l:k:")) != -1) {
-		if (opt == 'n')
+	while ((opt = getopt(argc, argv, "n:l:k:a:")) != -1) {
+		if (opt == 'a' && str_copy(work, sizeof(work), optarg))
+			analyse_only = true;
+		else if (opt == 'n')
 			reps = atoi(optarg);
 		else if (opt == 'l' && parse_lengths(optarg, lengths, &nlengths))
 			continue;
@@ -185,9 +230,16 @@ int main(int argc, char **argv)
 			reps = -1;
 	}
 	if (reps < 1 || reps > MAX_REPS || optind != argc) {
-		fprintf(stderr, "usage: %s [-n REPS 1..%d] [-l SECONDS,...] [-k cut,partition,pause-pg,pause-both]\n",
+		fprintf(stderr, "usage: %s [-a WORKDIR] [-n REPS 1..%d] [-l SECONDS,...] [-k cut,partition,pause-pg,pause-both]\n",
 			argv[0], MAX_REPS);
 		return 2;
+	}
+	if (analyse_only) {
+		printf("kind       length  (each figure: min median max over the trials)\n");
+		for (size_t k = 0; k < NKINDS; k++)
+			for (int l = 0; strstr(kind_list, kinds[k].name) && l < nlengths; l++)
+				measure(work, &kinds[k], lengths[l], reps);
+		return 0;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "%s: needs root (network namespaces, cgroups)\n", argv[0]);
