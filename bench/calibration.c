@@ -284,6 +284,9 @@ int main(int argc, char **argv)
 		itest_run_bise(heal);
 		if (itest_run_bise(down) != 0)
 			ok = false;
+		/* Empty once the cluster is down (an empty journal directory); kept otherwise. */
+		rmdir(STATE_ROOT "/journal");
+		rmdir(STATE_ROOT);
 	}
 	printf("logs and reports under %s\n", work);
 	return ok ? 0 : 1;
