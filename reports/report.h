@@ -91,6 +91,12 @@ bool report_prometheus(const struct scenario_result *r, FILE *out);
 /* "bise_" + the catalogue's name + its unit's suffix (_seconds, _bytes, _ratio; counts none). */
 bool report_prometheus_name(enum metric_id id, char *buf, size_t len);
 
+/* Each fault's timing (fault_timing.c): an array for summary.json, tables for people. */
+struct json_object;
+struct json_object *report_fault_timings_json(const struct metrics *m);
+void report_fault_timings_md(FILE *out, const struct scenario_result *r);
+void report_fault_timings_html(FILE *out, const struct scenario_result *r);
+
 /* The short verdict table printed at the end of a run. */
 void report_print_table(const struct scenario_result *r, FILE *out);
 

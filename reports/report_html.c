@@ -319,6 +319,7 @@ static bool report_html_write(const struct scenario_result *r, FILE *out)
 	slo_table(out, r);
 	if (r->ntrials > 1 && r->have_stats)
 		distribution(out, r);
+	report_fault_timings_html(out, r);
 	for (int i = 0; i < r->ntrials; i++) {
 		trial_section(out, r, &r->trials[i]);
 		charts = charts || r->trials[i].timeseries;

@@ -379,6 +379,7 @@ static json_object *trial_json(const struct trial_result *t)
 	json_object_object_add(m, "rpo", rpo_json(&t->metrics));
 	json_object_object_add(m, "redundancy", redundancy_json(&t->metrics));
 	json_object_object_add(m, "reads", reads_json(&t->metrics));
+	json_object_object_add(m, "faults", report_fault_timings_json(&t->metrics));
 	json_object_object_add(o, "metrics", m);
 	json_object_object_add(o, "verdicts", verdicts_json(t));
 	return o;

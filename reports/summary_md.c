@@ -159,6 +159,7 @@ static bool summary_md_write(const struct scenario_result *r, FILE *out)
 	}
 	for (int k = 0; k < r->nstat_verdicts; k++)
 		verdict_row(out, several ? "all" : NULL, r->stat_verdicts[k].slo, &r->stat_verdicts[k]);
+	report_fault_timings_md(out, r);
 	if (ferror(out)) {
 		log_error("cannot write summary.md");
 		return false;

@@ -111,6 +111,21 @@ struct io_fault {
 	int64_t delay_us;
 };
 
+/*
+ * When a fault op (net_apply, net_revert, pause, kill, restart, zone_stop, zone_start,
+ * io_fault, io_heal, io_throttle) took effect, as its backend observed it (see the effect
+ * op). at_us is mono_now_us(); how names what was observed, e.g. "nft-commit" (the
+ * nftables transaction's commit returned), "cgroup-frozen", "cgroup-empty",
+ * "api-accepted" (the platform accepted the object, not proof that it is enforced).
+ */
+struct fault_effect {
+	int64_t at_us;
+	char how[32];
+};
+
+/* How a fault's times were obtained when the backend observed nothing: the op's return. */
+#define FAULT_EFFECT_RETURNED "returned"
+
 struct driver; /* a backend's own state */
 struct event_log; /* harness/event.h */
 struct driver_ops;
@@ -304,6 +319,15 @@ struct driver_ops {
 	 * error it could not get past (logged). NULL: the backend has no such view (local, null).
 	 */
 	bool (*observe)(struct driver *d, struct event_log *log, atomic_bool *stop);
+
+	/*
+	 * When the fault ops called since the last call of effect took effect, as observed
+	 * (the latest such moment: a fault is in force, or gone, once its last part is), and
+	 * forget it. The runner calls it before and after each apply and revert. False:
+	 * nothing was observed (the runner then takes the op's return, FAULT_EFFECT_RETURNED).
+	 * NULL: the backend observes nothing.
+	 */
+	bool (*effect)(struct driver *d, struct fault_effect *out);
 };
 
 #define DRIVER_TICK_US 500000

@@ -592,6 +592,62 @@ static bool k8s_entry(struct driver *d, struct pg_endpoint *out)
 	return true;
 }
 
+/*
+ * What this backend can observe of a fault's effect: the platform accepted it (the API
+ * answered the create or delete, docker stop returned). When the kubelet, the CNI or Chaos
+ * Mesh enforce it comes later, unseen: the fault's times say "api-accepted", not more.
+ */
+static bool accepted(struct driver *d, bool ok)
+{
+	if (ok)
+		d->accepted_us = mono_now_us();
+	return ok;
+}
+
+static bool kill_op(struct driver *d, const char *member, enum kill_scope scope, int64_t grace_us)
+{
+	return accepted(d, k8s_kill(d, member, scope, grace_us));
+}
+
+static bool net_apply_op(struct driver *d, const struct net_fault *f)
+{
+	return accepted(d, k8s_net_apply(d, f));
+}
+
+static bool net_revert_op(struct driver *d, const char *id)
+{
+	return accepted(d, k8s_net_revert(d, id));
+}
+
+static bool io_fault_op(struct driver *d, const char *member, const struct io_fault *f)
+{
+	return accepted(d, k8s_io_fault(d, member, f));
+}
+
+static bool io_heal_op(struct driver *d, const char *member)
+{
+	return accepted(d, k8s_io_heal(d, member));
+}
+
+static bool zone_stop_op(struct driver *d, const char *zone)
+{
+	return accepted(d, k8s_zone_stop(d, zone));
+}
+
+static bool zone_start_op(struct driver *d, const char *zone)
+{
+	return accepted(d, k8s_zone_start(d, zone));
+}
+
+static bool k8s_effect(struct driver *d, struct fault_effect *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->at_us = d->accepted_us;
+	str_copy(out->how, sizeof(out->how), "api-accepted");
+	d->accepted_us = 0;
+	return out->at_us > 0;
+}
+
 const struct driver_ops driver_kubernetes = {
 	.version = DRIVER_OPS_VERSION,
 	.name = "kubernetes",
@@ -612,20 +668,21 @@ const struct driver_ops driver_kubernetes = {
 	.down = k8s_down,
 	.members = k8s_members,
 	.wait_healthy = k8s_wait_healthy,
-	.kill = k8s_kill,
+	.kill = kill_op,
 	.restart = k8s_restart,
 	.versions = k8s_versions,
-	.net_apply = k8s_net_apply,
-	.net_revert = k8s_net_revert,
-	.io_fault = k8s_io_fault,
-	.io_heal = k8s_io_heal,
+	.net_apply = net_apply_op,
+	.net_revert = net_revert_op,
+	.io_fault = io_fault_op,
+	.io_heal = io_heal_op,
 	.can = k8s_can,
 	.sweep = k8s_sweep,
 	.target = k8s_target,
 	.flush_calls = k8s_flush_calls,
-	.zone_stop = k8s_zone_stop,
-	.zone_start = k8s_zone_start,
+	.zone_stop = zone_stop_op,
+	.zone_start = zone_start_op,
 	.tick = k8s_tick,
 	.entry = k8s_entry,
 	.observe = k8s_observe,
+	.effect = k8s_effect,
 };

@@ -34,6 +34,7 @@ struct driver {
 		char id[64];
 		char zone[ZONE_NAME_LEN];
 	} policied[K8S_MAX_POLICIED];
+	int64_t accepted_us; /* when the platform last accepted a fault op (the effect op) */
 };
 
 /* Whether bise may act on d's namespace (labelled, created by bise, or named); logs why not. */

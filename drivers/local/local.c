@@ -136,7 +136,7 @@ static struct driver *local_open(const struct cluster_spec *spec, const char *st
 	if (access(d->state_file, F_OK) == 0) {
 		local_state_load(d);
 		local_secrets_load(d);
-		nft_prepare(); /* network faults may come: their first one should not pay for it */
+		local_net_warm(d); /* network faults may come: their first one should not pay for it */
 	}
 	return d;
 }
@@ -170,7 +170,7 @@ static bool local_down(struct driver *d)
 	 * from the process table, so what follows (and the caller) never sees them.
 	 */
 	nids = cg_tree_pids(d->cg_cluster, ids, 0, LOCAL_MAX_PROCS);
-	if (!cg_kill(d->cg_cluster, KILL_TIMEOUT_US) || !proc_wait_gone(ids, nids, KILL_TIMEOUT_US))
+	if (!cg_kill(d->cg_cluster, KILL_TIMEOUT_US, NULL) || !proc_wait_gone(ids, nids, KILL_TIMEOUT_US))
 		ok = false;
 	/* io-throttle's blkio groups (cgroup v1, outside the cluster's cgroup) go too. */
 	if (!procfault_sweep(d))
@@ -420,7 +420,7 @@ static bool local_up(struct driver *d, double *seconds)
 	}
 	*seconds = (double)(mono_now_us() - start) / 1e6;
 	log_info("local: cluster '%s' up in %.2f s", d->spec.name, *seconds);
-	nft_prepare();
+	local_net_warm(d);
 	return true;
 fail:
 	local_down(d);
@@ -446,6 +446,7 @@ static bool local_wait_healthy(struct driver *d, int64_t timeout_us, char *why, 
 static bool local_kill(struct driver *d, const char *member, enum kill_scope scope, int64_t grace_us)
 {
 	int i = local_find_zone(d, member);
+	int64_t gone_pg = 0, gone_awake = 0;
 	char why[256];
 
 	if (i < 0) {
@@ -459,12 +460,18 @@ static bool local_kill(struct driver *d, const char *member, enum kill_scope sco
 			return false;
 		/* Patroni sits beside pg while PostgreSQL alone is paused (procfault.c). */
 		str_format(awake, sizeof(awake), "%s/" LOCAL_CG_AWAKE, d->zones[i].cg_zone);
-		return cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US) && cg_kill(awake, KILL_TIMEOUT_US);
+		/* In effect once the kernel counts no process left in either group. */
+		if (!cg_kill(d->zones[i].cg_pg, KILL_TIMEOUT_US, &gone_pg) ||
+		    !cg_kill(awake, KILL_TIMEOUT_US, &gone_awake))
+			return false;
+		local_effect_note(d, gone_pg > gone_awake ? gone_pg : gone_awake, "cgroup-empty");
+		return true;
 	}
-	if (!proc_kill_postmaster(&d->zones[i], why, sizeof(why))) {
+	if (!proc_kill_postmaster(&d->zones[i], &gone_pg, why, sizeof(why))) {
 		log_error("local kill: %s", why);
 		return false;
 	}
+	local_effect_note(d, gone_pg, gone_pg ? "process-gone" : "signal-sent");
 	return true;
 }
 
@@ -483,7 +490,26 @@ static bool local_restart(struct driver *d, const char *member)
 		log_error("local restart: %s", why);
 		return false;
 	}
+	/* As a kubelet's restart: the container runs again (PostgreSQL follows, in seconds). */
+	local_effect_note(d, mono_now_us(), "process-started");
 	return true;
+}
+
+void local_effect_note(struct driver *d, int64_t at_us, const char *how)
+{
+	if (at_us <= 0 || at_us < d->effect.at_us)
+		return;
+	d->effect.at_us = at_us;
+	str_copy(d->effect.how, sizeof(d->effect.how), how);
+}
+
+static bool local_effect(struct driver *d, struct fault_effect *out)
+{
+	bool seen = d->effect.at_us > 0;
+
+	*out = d->effect;
+	memset(&d->effect, 0, sizeof(d->effect));
+	return seen;
 }
 
 /* The first token in text that starts with a digit and contains a dot. */
@@ -577,4 +603,5 @@ const struct driver_ops driver_local = {
 	.can = local_can,
 	.io_fault = stall_io_fault,
 	.io_heal = stall_io_heal,
+	.effect = local_effect,
 };

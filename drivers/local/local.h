@@ -62,7 +62,11 @@ struct driver {
 	char pw_super[40];
 	char pw_repl[40];
 	char pw_rewind[40];
+	struct fault_effect effect; /* the latest fault op's observed effect (local_effect) */
 };
+
+/* local.c: a fault op took effect at at_us (mono_now_us()), as how says it was seen. */
+void local_effect_note(struct driver *d, int64_t at_us, const char *how);
 
 /* config.c: names, paths, generated files and the state file. */
 bool local_layout(struct driver *d, char *why, size_t why_len);
@@ -95,7 +99,15 @@ bool proc_chown_user(const char *path);
 bool cg_find_mount(char *out, size_t len);
 bool cg_create(const char *path);
 int cg_nprocs(const char *path);
-bool cg_kill(const char *path, int64_t timeout_us);
+/* SIGKILL the subtree, wait until empty; *gone_us (may be NULL) = when it was seen empty. */
+bool cg_kill(const char *path, int64_t timeout_us, int64_t *gone_us);
+/*
+ * Wait until the cgroup's cgroup.events reads "key want" (populated, frozen), woken by the
+ * kernel's notification on that file (poll POLLPRI), not by a timer: *seen_us is the
+ * moment it was read so. -1 when the cgroup cannot be read, 0 on timeout, 1 when seen.
+ */
+int cg_events_wait(const char *path, const char *key, int want, int64_t timeout_us,
+		   int64_t *seen_us);
 /* A process by PID and start time, so that a PID reused meanwhile is not mistaken for it. */
 struct proc_id {
 	pid_t pid;
@@ -106,7 +118,8 @@ int cg_tree_pids(const char *path, struct proc_id *out, int n, int max);
 /* Wait until every process of ids has left the process table (reaped); false on timeout. */
 bool proc_wait_gone(const struct proc_id *ids, int n, int64_t timeout_us);
 void cg_remove(const char *path);
-bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len);
+/* SIGKILL the zone's postmaster; *gone_us = when it had exited (0: not observed). */
+bool proc_kill_postmaster(const struct local_zone *z, int64_t *gone_us, char *why, size_t why_len);
 void proc_log_tail(const char *path, char *out, size_t len);
 
 /*
@@ -118,6 +131,8 @@ bool local_net_apply(struct driver *d, const struct net_fault *f);
 bool local_net_revert(struct driver *d, const char *id);
 /* Remove every network fault of this cluster (rules, netdelays, qdiscs), journaled or not. */
 bool local_net_sweep(struct driver *d);
+/* Make the process's first nftables transaction in each namespace now, not at a fault. */
+void local_net_warm(struct driver *d);
 
 /* health.c: etcd over HTTP, PostgreSQL over libpq. */
 bool health_etcd(const char *ip, int64_t timeout_us);

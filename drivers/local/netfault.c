@@ -452,7 +452,7 @@ static bool add_drop(struct driver *d, const char *table, struct party x, struct
 	return script_add(script, len, line);
 }
 
-/* Record which namespaces get fault id's table (their indexes, one line), before loading. */
+/* Record which namespaces got fault id's table (their indexes, one line). */
 static bool record_tables(struct driver *d, const char *id, char (*scripts)[NF_SCRIPT_LEN])
 {
 	char path[LOCAL_PATH_LEN + 64], line[3 * NF_NFT_MAX_JOBS + 2] = "";
@@ -490,8 +490,34 @@ static void recorded_tables(struct driver *d, const char *id, bool *where)
 	free(text);
 }
 
+/*
+ * The first transaction of this process in each namespace took 40-140 ms on a loaded
+ * 2-core machine (later ones 1-5 ms): one that adds a table of ours shaped as a fault's
+ * and deletes it, in every namespace when the cluster is opened, pays for it before any
+ * fault is due.
+ */
+static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN], int64_t *last_us);
+
+void local_net_warm(struct driver *d)
+{
+	char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
+	char table[NF_TABLE_LEN];
+
+	nft_prepare();
+	nft_table(d, "warm", table, sizeof(table));
+	for (int i = 0; i <= d->nzones; i++) {
+		scripts[i][0] = '\0';
+		if (i == d->nzones || net_netns_exists(d->zones[i].netns))
+			str_format(scripts[i], NF_SCRIPT_LEN, "add table ip %s\nadd chain ip %s input { type "
+				   "filter hook input priority 0; policy accept; }\nadd rule ip %s input ip "
+				   "saddr 127.0.0.2 drop\ndelete table ip %s\n", table, table, table, table);
+	}
+	nft_load(d, scripts, NULL);
+	free(scripts);
+}
+
 /* Load the scripts of the zones (index < nzones) and of the root namespace (nzones) at once. */
-static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
+static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN], int64_t *last_us)
 {
 	const char *ns[NF_NFT_MAX_JOBS], *text[NF_NFT_MAX_JOBS];
 
@@ -499,16 +525,16 @@ static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
 		ns[i] = i < d->nzones ? d->zones[i].netns : NULL;
 		text[i] = scripts[i];
 	}
-	return nft_run_all(ns, text, d->nzones + 1);
+	return nft_run_all(ns, text, d->nzones + 1, last_us);
 }
 
 /* Delete tables named in each namespace (those that exist), every namespace at once. */
-static bool nft_drop_tables(struct driver *d, char (*scripts)[NF_SCRIPT_LEN])
+static bool nft_drop_tables(struct driver *d, char (*scripts)[NF_SCRIPT_LEN], int64_t *last_us)
 {
 	for (int i = 0; i < d->nzones; i++)
 		if (!net_netns_exists(d->zones[i].netns))
 			scripts[i][0] = '\0'; /* a namespace that is gone holds nothing */
-	return nft_load(d, scripts);
+	return nft_load(d, scripts, last_us);
 }
 
 /* Queue packets from x to y to the netdelay of the namespace that holds the rule. */
@@ -533,7 +559,7 @@ static bool add_delay(struct driver *d, const char *id, struct party x, struct p
  * transaction. op: 'I' inserts, 'D' deletes. Logs failures unless quiet.
  */
 static bool ipt_restore_all(struct driver *d, const char *id, char (*rules)[NF_SCRIPT_LEN],
-			    char op, bool quiet)
+			    char op, bool quiet, int64_t *done_us)
 {
 	pid_t pids[NF_NFT_MAX_JOBS];
 	char path[NF_NFT_MAX_JOBS][LOCAL_PATH_LEN + 80], err[NF_NFT_MAX_JOBS][LOCAL_PATH_LEN + 80];
@@ -599,8 +625,11 @@ static bool ipt_restore_all(struct driver *d, const char *id, char (*rules)[NF_S
 
 		if (pids[i] <= 0)
 			continue;
-		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0) {
+		bool reaped = waitpid(pids[i], &status, 0) == pids[i];
+
+		if (reaped && done_us)
+			*done_us = mono_now_us(); /* its COMMIT is in force once it has exited */
+		if (!reaped || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			char *msg = file_read_all(err[i], NULL);
 
 			if (!quiet)
@@ -642,7 +671,7 @@ static bool record_rules(struct driver *d, const char *id, char (*rules)[NF_SCRI
  * Delete the recorded queue rules of fault id, one restore per namespace at once; when that
  * is not possible (no record, or a rule already gone), rule by rule from the listings.
  */
-static bool ipt_delete_recorded(struct driver *d, const char *id)
+static bool ipt_delete_recorded(struct driver *d, const char *id, int64_t *done_us)
 {
 	char path[LOCAL_PATH_LEN + 64], *text, *line, *save = NULL;
 	char (*rules)[NF_SCRIPT_LEN];
@@ -660,7 +689,7 @@ static bool ipt_delete_recorded(struct driver *d, const char *id)
 			if (tab && i >= 0 && i <= d->nzones)
 				script_add(rules[i], NF_SCRIPT_LEN, tab + 1);
 		}
-		ok = ipt_restore_all(d, id, rules, 'D', true);
+		ok = ipt_restore_all(d, id, rules, 'D', true, done_us);
 		free(rules);
 		free(text);
 	}
@@ -668,6 +697,7 @@ static bool ipt_delete_recorded(struct driver *d, const char *id)
 		ok = true;
 		for (int i = 0; i < d->nzones; i++)
 			ok &= ipt_delete(d->zones[i].netns, "mangle", id, NULL);
+		*done_us = mono_now_us();
 	}
 	if (ok)
 		unlink(path);
@@ -746,6 +776,7 @@ bool local_net_apply(struct driver *d, const struct net_fault *f)
 	int npairs, queues[DRIVER_MAX_MEMBERS] = { 0 };
 	char dir[LOCAL_PATH_LEN + 16];
 	bool delay = f->latency_us > 0 || f->jitter_us > 0;
+	int64_t at = 0; /* when the last part took effect */
 
 	if (!id_ok(f->id)) {
 		log_error("network fault: bad id '%s'", f->id);
@@ -801,7 +832,8 @@ bool local_net_apply(struct driver *d, const struct net_fault *f)
 			for (int i = 0; ok && i < npairs; i++)
 				ok = add_delay(d, f->id, pairs[i][0], pairs[i][1], queues, rules);
 			ok = ok && record_rules(d, f->id, rules) &&
-			     ipt_restore_all(d, f->id, rules, 'I', false);
+			     ipt_restore_all(d, f->id, rules, 'I', false, &at);
+			local_effect_note(d, at, "iptables-restore");
 			free(rules);
 			if (!ok)
 				goto fail;
@@ -821,13 +853,24 @@ bool local_net_apply(struct driver *d, const struct net_fault *f)
 			ok = add_drop(d, table, pairs[i][0], pairs[i][1], f->loss_pct, scripts[y],
 				      NF_SCRIPT_LEN);
 		}
-		ok = ok && record_tables(d, f->id, scripts) && nft_load(d, scripts);
+		/*
+		 * The record of where the tables are only narrows a revert (without it a revert
+		 * deletes the table in every namespace): written after the commit, its fsync
+		 * does not delay the cut.
+		 */
+		ok = ok && nft_load(d, scripts, &at);
+		if (ok)
+			local_effect_note(d, at, "nft-commit");
+		ok = ok && record_tables(d, f->id, scripts);
 		free(scripts);
 		if (!ok)
 			goto fail;
 	}
-	if (f->rate_bps > 0 && !add_rate(d, f, pairs, npairs))
-		goto fail;
+	if (f->rate_bps > 0) {
+		if (!add_rate(d, f, pairs, npairs))
+			goto fail;
+		local_effect_note(d, mono_now_us(), "tc-returned");
+	}
 	log_debug("network fault %s: %d directed pairs", f->id, npairs);
 	return true;
 fail:
@@ -838,6 +881,7 @@ fail:
 bool local_net_revert(struct driver *d, const char *id)
 {
 	char path[LOCAL_PATH_LEN + 64];
+	int64_t at = 0;
 	bool ok = true;
 
 	if (!id_ok(id)) {
@@ -859,9 +903,10 @@ bool local_net_revert(struct driver *d, const char *id)
 				str_format(scripts[i], NF_SCRIPT_LEN, "add table ip %s\ndelete table ip "
 					   "%s\n", table, table);
 		}
-		if (nft_drop_tables(d, scripts)) {
+		if (nft_drop_tables(d, scripts, &at)) {
 			nf_path(d, id, ".nft", path, sizeof(path));
 			unlink(path);
+			local_effect_note(d, at, "nft-commit");
 		} else {
 			ok = false;
 		}
@@ -869,11 +914,17 @@ bool local_net_revert(struct driver *d, const char *id)
 	}
 	/* Queue rules (a latency fault's, recorded with its netdelays), then the netdelays. */
 	nf_path(d, id, ".pids", path, sizeof(path));
-	if (access(path, F_OK) == 0)
-		ok &= ipt_delete_recorded(d, id);
+	if (access(path, F_OK) == 0) {
+		ok &= ipt_delete_recorded(d, id, &at);
+		local_effect_note(d, at, "iptables-restore");
+	}
+	/* Packets stop being queued with the rules gone: the netdelays only end after. */
 	ok &= netdelay_stop_fault(d, id);
 	nf_path(d, id, ".tc", path, sizeof(path));
-	ok &= tc_unlimit_file(path);
+	if (access(path, F_OK) == 0) {
+		ok &= tc_unlimit_file(path);
+		local_effect_note(d, mono_now_us(), "tc-returned");
+	}
 	return ok;
 }
 
@@ -905,7 +956,7 @@ static bool nft_sweep(struct driver *d)
 			ok &= script_add(scripts[i], NF_SCRIPT_LEN, line);
 		}
 	}
-	ok &= nft_drop_tables(d, scripts);
+	ok &= nft_drop_tables(d, scripts, NULL);
 	free(names);
 	free(scripts);
 	return ok;

@@ -25,9 +25,10 @@ void nft_prepare(void);
 /*
  * Load scripts[i] into namespace netns[i] (NULL: the root one), every namespace in its own
  * thread at once, each script one nftables transaction (all of it or nothing); empty or
- * NULL scripts are skipped. True when every one loaded; logs each failure.
+ * NULL scripts are skipped. True when every one loaded; logs each failure. *last_us (may be
+ * NULL): when the last transaction's commit returned, 0 when none ran.
  */
-bool nft_run_all(const char *const *netns, const char *const *scripts, int n);
+bool nft_run_all(const char *const *netns, const char *const *scripts, int n, int64_t *last_us);
 
 /* Names of the ip-family tables in netns that start with prefix; -1 when unlistable. */
 int nft_tables_with_prefix(const char *netns, const char *prefix, char (*names)[NF_TABLE_LEN],

@@ -26,6 +26,7 @@ struct nft_job {
 	char *output;       /* what a listing printed (malloc'd), when asked for */
 	bool want_output;
 	bool ok;
+	int64_t committed_us; /* when the transaction's commit returned (the rules hold from then) */
 	char error[512];
 };
 
@@ -58,6 +59,7 @@ static void *nft_job_run(void *arg)
 	if (j->want_output)
 		nft_ctx_buffer_output(ctx);
 	j->ok = nft_run_cmd_from_buffer(ctx, j->script) == 0;
+	j->committed_us = mono_now_us();
 	if (!j->ok) {
 		const char *err = nft_ctx_get_error_buffer(ctx);
 
@@ -90,20 +92,38 @@ void nft_prepare(void)
 	pthread_once(&nft_once, nft_init_once);
 }
 
-/* Run jobs in parallel, one thread each, and wait for all of them. */
-static bool nft_run_jobs(struct nft_job *jobs, int n)
+/* Run jobs in parallel, one thread each, and wait for all of them; *last_us = last commit. */
+static bool nft_run_jobs(struct nft_job *jobs, int n, int64_t *last_us)
 {
 
 	pthread_t tids[NF_NFT_MAX_JOBS];
 	bool started[NF_NFT_MAX_JOBS] = { false };
 	bool ok = true;
+	pthread_attr_t attr, *use = NULL;
+	struct sched_param prio;
+	int policy;
 
 	nft_prepare();
+	/*
+	 * A caller at a real-time priority (the runner at a fault's deadline) has its jobs run
+	 * at it too, so that the commits do not wait behind the machine's other work.
+	 */
+	policy = sched_getscheduler(0); /* this thread's, with SCHED_RESET_ON_FORK or'ed in */
+	if (policy >= 0 && (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO && sched_getparam(0, &prio) == 0 &&
+	    pthread_attr_init(&attr) == 0) {
+		use = &attr;
+		if (pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED) != 0 ||
+		    pthread_attr_setschedpolicy(&attr, SCHED_FIFO) != 0 ||
+		    pthread_attr_setschedparam(&attr, &prio) != 0) {
+			pthread_attr_destroy(&attr);
+			use = NULL;
+		}
+	}
 	for (int i = 0; i < n && i < NF_NFT_MAX_JOBS; i++) {
 		jobs[i].ok = false;
 		jobs[i].error[0] = '\0';
 		jobs[i].output = NULL;
-		if (pthread_create(&tids[i], NULL, nft_job_run, &jobs[i]) == 0)
+		if (pthread_create(&tids[i], use, nft_job_run, &jobs[i]) == 0)
 			started[i] = true;
 		else
 			nft_job_run(&jobs[i]); /* no thread: enter and load here, in turn */
@@ -111,6 +131,8 @@ static bool nft_run_jobs(struct nft_job *jobs, int n)
 	for (int i = 0; i < n && i < NF_NFT_MAX_JOBS; i++) {
 		if (started[i])
 			pthread_join(tids[i], NULL);
+		if (last_us && jobs[i].committed_us > *last_us)
+			*last_us = jobs[i].committed_us;
 		if (!jobs[i].ok) {
 			jobs[i].error[strcspn(jobs[i].error, "\n")] = '\0';
 			log_error("network fault: nft in %s: %s", jobs[i].netns ? jobs[i].netns :
@@ -118,10 +140,12 @@ static bool nft_run_jobs(struct nft_job *jobs, int n)
 			ok = false;
 		}
 	}
+	if (use)
+		pthread_attr_destroy(use);
 	return ok && n <= NF_NFT_MAX_JOBS;
 }
 
-bool nft_run_all(const char *const *netns, const char *const *scripts, int n)
+bool nft_run_all(const char *const *netns, const char *const *scripts, int n, int64_t *last_us)
 {
 	struct nft_job jobs[NF_NFT_MAX_JOBS];
 	int k = 0;
@@ -134,7 +158,9 @@ bool nft_run_all(const char *const *netns, const char *const *scripts, int n)
 		jobs[k].script = scripts[i];
 		k++;
 	}
-	return nft_run_jobs(jobs, k);
+	if (last_us)
+		*last_us = 0;
+	return nft_run_jobs(jobs, k, last_us);
 }
 
 int nft_tables_with_prefix(const char *netns, const char *prefix, char (*names)[NF_TABLE_LEN],
@@ -148,7 +174,7 @@ int nft_tables_with_prefix(const char *netns, const char *prefix, char (*names)[
 	j.netns = netns;
 	j.script = "list tables ip";
 	j.want_output = true;
-	if (!nft_run_jobs(&j, 1))
+	if (!nft_run_jobs(&j, 1, NULL))
 		return -1;
 	/* Lines read "table ip <name>". */
 	for (line = strtok_r(j.output, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

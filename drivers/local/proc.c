@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -315,15 +316,69 @@ bool proc_wait_gone(const struct proc_id *ids, int n, int64_t timeout_us)
 	return false;
 }
 
+/* The value of key in one reading of cgroup.events ("populated 1\nfrozen 0\n"); -1 absent. */
+static int events_value(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return p[klen + 1] - '0';
+	return -1;
+}
+
+int cg_events_wait(const char *path, const char *key, int want, int64_t timeout_us,
+		   int64_t *seen_us)
+{
+	char file[LOCAL_PATH_LEN + 32], text[256];
+	int64_t deadline = mono_now_us() + timeout_us;
+	int fd, found = 0;
+
+	str_format(file, sizeof(file), "%s/cgroup.events", path);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		/* Reading (from the start) re-arms the notification: a change after it wakes poll. */
+		ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+		int64_t now = mono_now_us();
+		struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+		int64_t left = deadline - now;
+
+		if (n < 0) {
+			found = -1;
+			break;
+		}
+		text[n] = '\0';
+		if (events_value(text, key) == want) {
+			if (seen_us)
+				*seen_us = now;
+			found = 1;
+			break;
+		}
+		if (left <= 0)
+			break;
+		/* The notification is the clock; the 10 ms cap only guards against a missed one. */
+		if (poll(&pfd, 1, left > 10000 ? 10 : (int)((left + 999) / 1000)) < 0 && errno != EINTR) {
+			found = -1;
+			break;
+		}
+	}
+	close(fd);
+	return found;
+}
+
 /* SIGKILL everything in the cgroup subtree and wait until it is empty. */
-bool cg_kill(const char *path, int64_t timeout_us)
+bool cg_kill(const char *path, int64_t timeout_us, int64_t *gone_us)
 {
 	char file[LOCAL_PATH_LEN + 32];
-	int64_t deadline = mono_now_us() + timeout_us;
 	int fd;
 
-	if (cg_nprocs(path) <= 0)
+	if (cg_nprocs(path) <= 0) {
+		if (gone_us)
+			*gone_us = mono_now_us();
 		return true;
+	}
 	str_format(file, sizeof(file), "%s/cgroup.kill", path);
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1) {
@@ -333,12 +388,10 @@ bool cg_kill(const char *path, int64_t timeout_us)
 		return false;
 	}
 	close(fd);
-	while (cg_nprocs(path) > 0) {
-		if (mono_now_us() > deadline) {
-			log_error("processes of cgroup %s still alive after SIGKILL", path);
-			return false;
-		}
-		sleep_us(10000);
+	/* "populated 0": every process of the subtree has exited (the kernel's own count). */
+	if (cg_events_wait(path, "populated", 0, timeout_us, gone_us) != 1) {
+		log_error("processes of cgroup %s still alive after SIGKILL", path);
+		return false;
 	}
 	return true;
 }
@@ -360,7 +413,33 @@ void cg_remove(const char *path)
 }
 
 /* SIGKILL only the postmaster of zone z (first line of postmaster.pid). */
-bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len)
+/*
+ * SIGKILL pid and wait until it has exited (its pidfd becomes readable then, before it is
+ * reaped): *gone_us is that moment, 0 when the kernel has no pidfd (the signal was sent).
+ */
+static bool kill_and_wait(pid_t pid, int64_t *gone_us, char *why, size_t why_len)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	*gone_us = 0;
+	if (kill(pid, SIGKILL) != 0) {
+		str_format(why, why_len, "kill %ld: %s", (long)pid, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if (fd < 0)
+		return true;
+	if (poll(&pfd, 1, 2000) == 1)
+		*gone_us = mono_now_us();
+	else
+		log_warn("postmaster %ld not gone 2 s after SIGKILL", (long)pid);
+	close(fd);
+	return true;
+}
+
+bool proc_kill_postmaster(const struct local_zone *z, int64_t *gone_us, char *why, size_t why_len)
 {
 	char file[LOCAL_PATH_LEN + 32], cmdline[LOCAL_PATH_LEN + 32], *text, *end, *cg;
 	size_t cglen, pglen = strlen(z->cg_pg);
@@ -402,11 +481,7 @@ bool proc_kill_postmaster(const struct local_zone *z, char *why, size_t why_len)
 		return false;
 	}
 	free(text);
-	if (kill((pid_t)pid, SIGKILL) != 0) {
-		str_format(why, why_len, "kill %ld: %s", pid, strerror(errno));
-		return false;
-	}
-	return true;
+	return kill_and_wait((pid_t)pid, gone_us, why, why_len);
 }
 
 /* The last lines of a log file (at most len-1 bytes), for error messages. */

@@ -165,7 +165,7 @@ static const char *what_name(enum pause_what what)
 }
 
 static bool write_text(const char *path, const char *text);
-static bool thaw_zone(const struct local_zone *z);
+static bool thaw_zone(const struct local_zone *z, int64_t *thawed_us);
 
 /* Whether a cgroup's cgroup.freeze asks for frozen (its events may lag behind). */
 static bool cg_freeze_set(const char *cg)
@@ -209,18 +209,22 @@ static bool cg_write_freeze(const char *cg, bool frozen)
 	return true;
 }
 
-/* Wait until cgroup.events says the freeze or thaw took effect (a warning if it does not). */
-static void cg_wait_frozen(const char *cg, bool frozen)
+/*
+ * Wait until cgroup.events says the freeze or thaw took effect (a warning if it does not):
+ * the moment it was seen, woken by the kernel's notification; 0 when not seen in time.
+ */
+static int64_t cg_wait_frozen(const char *cg, bool frozen)
 {
 	/* A task freezes when it next leaves the kernel: an uninterruptible I/O delays it. */
-	int64_t deadline = mono_now_us() + FREEZE_WAIT_US;
+	int64_t seen = 0;
 
-	while (cg_frozen(cg) == !frozen && mono_now_us() < deadline)
-		sleep_us(FREEZE_POLL_US);
-	if (cg_frozen(cg) == !frozen)
+	if (cg_events_wait(cg, "frozen", frozen ? 1 : 0, FREEZE_WAIT_US, &seen) != 1) {
 		log_warn("%s: not yet %s after %lld ms (a process in uninterruptible I/O?); it "
 			 "will be when that ends", cg, frozen ? "frozen" : "thawed",
 			 (long long)(FREEZE_WAIT_US / 1000));
+		return 0;
+	}
+	return seen;
 }
 
 /* Move pids into cgroup dst; a process that exited meanwhile is no error. */
@@ -260,7 +264,7 @@ static int select_pids(const char *cg, enum pause_what what, bool in_set, pid_t 
  *   patroni   Patroni is moved into pg's child "paused", which is frozen.
  * A process moved into a frozen cgroup freezes, one moved out of it thaws.
  */
-static bool freeze(const struct local_zone *z, enum pause_what what)
+static bool freeze(const struct local_zone *z, enum pause_what what, int64_t *frozen_us)
 {
 	char cg[LOCAL_PATH_LEN + 16];
 	pid_t set[MAX_PIDS];
@@ -279,14 +283,14 @@ static bool freeze(const struct local_zone *z, enum pause_what what)
 	if (what == PAUSE_BOTH) {
 		if (!cg_write_freeze(z->cg_pg, true))
 			return false;
-		cg_wait_frozen(z->cg_pg, true);
+		*frozen_us = cg_wait_frozen(z->cg_pg, true);
 		return true;
 	}
 	if (what == PAUSE_PATRONI) {
 		paused_cg(z, cg, sizeof(cg));
 		if (!cg_create(cg) || !cg_move(set, n, cg) || !cg_write_freeze(cg, true))
 			goto undo;
-		cg_wait_frozen(cg, true);
+		*frozen_us = cg_wait_frozen(cg, true);
 		return true;
 	}
 	awake_cg(z, cg, sizeof(cg));
@@ -303,11 +307,11 @@ static bool freeze(const struct local_zone *z, enum pause_what what)
 		if (!cg_move(set, n, cg))
 			goto undo;
 	}
-	cg_wait_frozen(z->cg_pg, true);
+	*frozen_us = cg_wait_frozen(z->cg_pg, true);
 	log_debug("pause %s: %s frozen in %s", z->name, what_name(what), z->cg_pg);
 	return true;
 undo:
-	thaw_zone(z);
+	thaw_zone(z, NULL);
 	return false;
 }
 
@@ -337,21 +341,26 @@ static bool cg_merge(const char *from, const char *dst)
  * Thaw z's pg cgroup and its paused child (one write each), then put back what a pause
  * moved and remove the cgroups it made.
  */
-static bool thaw_zone(const struct local_zone *z)
+static bool thaw_zone(const struct local_zone *z, int64_t *thawed_us)
 {
 	char cg[LOCAL_PATH_LEN + 16];
+	int64_t seen = 0, t;
 	bool ok = true;
 
 	if (cg_freeze_set(z->cg_pg) || cg_frozen(z->cg_pg) == 1) {
 		ok &= cg_write_freeze(z->cg_pg, false);
-		cg_wait_frozen(z->cg_pg, false);
+		seen = cg_wait_frozen(z->cg_pg, false);
 	}
 	paused_cg(z, cg, sizeof(cg));
 	if (access(cg, F_OK) == 0) {
 		ok &= cg_write_freeze(cg, false);
-		cg_wait_frozen(cg, false);
+		t = cg_wait_frozen(cg, false);
+		seen = t > seen ? t : seen;
 		ok &= cg_merge(cg, z->cg_pg);
 	}
+	/* What follows only tidies up: the processes run again from here. */
+	if (thawed_us)
+		*thawed_us = seen;
 	awake_cg(z, cg, sizeof(cg));
 	ok &= cg_merge(cg, z->cg_pg);
 	return ok;
@@ -382,12 +391,22 @@ bool procfault_terminate(const struct local_zone *z, int64_t grace_us)
 bool procfault_pause(struct driver *d, const char *member, enum pause_what what, bool frozen)
 {
 	int i = local_find_zone(d, member);
+	int64_t at = 0;
+	bool ok;
 
 	if (i < 0) {
 		log_error("local pause: no member %s", member);
 		return false;
 	}
-	return frozen ? freeze(&d->zones[i], what) : thaw_zone(&d->zones[i]);
+	if (frozen) {
+		if (!freeze(&d->zones[i], what, &at))
+			return false;
+		local_effect_note(d, at, "cgroup-frozen");
+		return true;
+	}
+	ok = thaw_zone(&d->zones[i], &at);
+	local_effect_note(d, at, "cgroup-thawed");
+	return ok;
 }
 
 /* SIGCONT whatever is in state T in one cgroup (the sweep: whatever stopped it). */
@@ -453,6 +472,7 @@ bool procfault_zone_stop(struct driver *d, const char *zone)
 {
 	int i = local_find_zone(d, zone);
 	const struct local_zone *z;
+	int64_t gone = 0;
 
 	if (i < 0) {
 		log_error("local zone stop: no zone %s", zone);
@@ -466,7 +486,11 @@ bool procfault_zone_stop(struct driver *d, const char *zone)
 	}
 	if (!link_set(z->veth, false))
 		return false;
-	return cg_kill(z->cg_zone, ZONE_KILL_TIMEOUT_US);
+	/* Dark and dead: in effect once the kernel counts no process left in the zone. */
+	if (!cg_kill(z->cg_zone, ZONE_KILL_TIMEOUT_US, &gone))
+		return false;
+	local_effect_note(d, gone, "cgroup-empty");
+	return true;
 }
 
 bool procfault_zone_start(struct driver *d, const char *zone)
@@ -498,6 +522,8 @@ bool procfault_zone_start(struct driver *d, const char *zone)
 		log_error("local zone start: %s", why);
 		return false;
 	}
+	/* Power back: the link is up and the zone's processes run again (they start in seconds). */
+	local_effect_note(d, mono_now_us(), "process-started");
 	return true;
 }
 
@@ -726,8 +752,12 @@ bool procfault_io_throttle(struct driver *d, const char *member, int64_t iops, i
 		return false;
 	}
 	z = &d->zones[i];
-	if (iops <= 0 && bps <= 0)
-		return blkio_remove(d, z);
+	if (iops <= 0 && bps <= 0) {
+		if (!blkio_remove(d, z))
+			return false;
+		local_effect_note(d, mono_now_us(), "blkio-written");
+		return true;
+	}
 	if (!procfault_io_throttle_possible(d, why, sizeof(why))) {
 		log_error("local io throttle: %s", why);
 		return false;
@@ -744,6 +774,8 @@ bool procfault_io_throttle(struct driver *d, const char *member, int64_t iops, i
 		blkio_remove(d, z);
 		return false;
 	}
+	/* The limits hold for the processes from their move into the group: the last write. */
+	local_effect_note(d, mono_now_us(), "blkio-written");
 	log_debug("local io throttle: %s limited to %lld IOPS, %lld B/s on disk %s", member,
 		  (long long)iops, (long long)bps, disk);
 	return true;
@@ -779,7 +811,7 @@ bool procfault_sweep(struct driver *d)
 			else
 				ok = false;
 		}
-		if (cg_nprocs(z->cg_pg) >= 0 && !thaw_zone(z))
+		if (cg_nprocs(z->cg_pg) >= 0 && !thaw_zone(z, NULL))
 			ok = false;
 		if (!sigcont_cgroup(z->cg_etcd) || !sigcont_cgroup(z->cg_pg))
 			ok = false;

@@ -417,6 +417,8 @@ bool stall_io_fault(struct driver *d, const char *member, const struct io_fault 
 			  gone ? " (its bise-stallfs is not running)" : "");
 		return false;
 	}
+	/* The daemon answers once it has switched mode: every operation from then on obeys it. */
+	local_effect_note(d, mono_now_us(), "stallfs-ack");
 	return true;
 }
 
@@ -430,8 +432,10 @@ bool stall_io_heal(struct driver *d, const char *member)
 		log_error("storage-stall: no member %s", member);
 		return false;
 	}
-	if (control(&d->zones[i], "heal", reply, sizeof(reply), &gone))
+	if (control(&d->zones[i], "heal", reply, sizeof(reply), &gone)) {
+		local_effect_note(d, mono_now_us(), "stallfs-ack");
 		return true;
+	}
 	if (gone) {
 		log_debug("storage-stall heal on %s: no daemon, nothing stalled (%s)", member, reply);
 		return true;

@@ -580,6 +580,17 @@ static bool load_fault(struct loader *ld, struct json_object *o, int64_t t_us)
 	f.rep = 1;
 	if (v[EF_FAULT_REPEAT])
 		int_of(v[EF_FAULT_REPEAT], &f.rep);
+	string_of(v[EF_FAULT_EFFECT_BY], f.effect_by, sizeof(f.effect_by));
+	f.called_us = f.returned_us = f.deadline_us = -1;
+	f.requested_ms = -1;
+	if ((v[EF_FAULT_CALLED] && !time_of(ld, v[EF_FAULT_CALLED], fname(EV_FAULT, EF_FAULT_CALLED), &f.called_us)) ||
+	    (v[EF_FAULT_RETURNED] &&
+	     !time_of(ld, v[EF_FAULT_RETURNED], fname(EV_FAULT, EF_FAULT_RETURNED), &f.returned_us)) ||
+	    (v[EF_FAULT_DEADLINE] &&
+	     !time_of(ld, v[EF_FAULT_DEADLINE], fname(EV_FAULT, EF_FAULT_DEADLINE), &f.deadline_us)))
+		return false;
+	if (v[EF_FAULT_REQUESTED_MS])
+		double_of(v[EF_FAULT_REQUESTED_MS], &f.requested_ms);
 	ev->faults = grow(ev->faults, &ld->cap_faults, ev->nfaults + 1, sizeof(f));
 	ev->faults[ev->nfaults++] = f;
 	return true;

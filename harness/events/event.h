@@ -30,10 +30,18 @@
  *              reader routed); seq_seen = writer 0's highest seq it saw (0 = none);
  *              rec = the answering server was in recovery (pg_is_in_recovery()),
  *              tli = its current timeline when it was not
- *   fault      action, fault, target, node, step[, reason, verified_ms, repeat]
- *              action = apply | revert | restart | skip | error; an apply is stamped when
- *              the injection started, verified_ms = how long verifying it took; repeat =
- *              which repetition of a step with count > 1
+ *   fault      action, fault, target, node, step[, reason, verified_ms, repeat, effect_by,
+ *              called, returned, deadline, requested_ms]
+ *              action = apply | revert | restart | skip | error; repeat = which repetition
+ *              of a step with count > 1. An apply or revert is stamped ("t") when it took
+ *              effect, as the backend observed it, and effect_by says how that moment was
+ *              obtained (struct fault_effect in driver.h: "nft-commit", "cgroup-frozen",
+ *              "api-accepted", ... or "returned": the call's return, nothing observed);
+ *              called / returned = when the backend was called / its call returned,
+ *              deadline = when the plan wanted it in force (apply) or undone (revert),
+ *              requested_ms (apply) = how long it was to stay in force, from its effect;
+ *              verified_ms = returned - called. Logs without effect_by (older bise) are
+ *              stamped when the injection started (apply) or returned (revert).
  *   healthy    ok, seconds[, reason]          result of a wait for health
  *   readback   node, w, ranges, dups          sequence ranges [[a,b],...] found for writer w on
  *                                             the final primary; dups = [[seq,count],...]
@@ -142,6 +150,12 @@ struct fault_record {
 	const char *reason;
 	double verified_ms; /* how long the injector took to verify an apply; < 0 leaves it out */
 	int repeat;         /* which repetition of a repeated step; 0 leaves it out */
+	/* apply and revert (mono_now_us() values; 0 leaves a field out): */
+	const char *effect_by; /* how the event's time, the effect, was obtained; NULL: left out */
+	int64_t called_us;     /* the backend was called */
+	int64_t returned_us;   /* its call returned */
+	int64_t deadline_us;   /* when the plan wanted it in force (apply) or undone (revert) */
+	int64_t requested_us;  /* apply: how long it is to stay in force; 0 leaves it out */
 };
 
 /* "schema" is EVENT_SCHEMA_VERSION. */
@@ -237,6 +251,11 @@ struct fault_event {
 	char node[EVENT_NODE_LEN];
 	int step;
 	int rep; /* 1-based repetition of a step with count > 1; 1 otherwise */
+	char effect_by[32];  /* how t was obtained; "" in logs before it was recorded */
+	int64_t called_us;   /* since the log origin; -1 when not logged */
+	int64_t returned_us; /* -1 when not logged */
+	int64_t deadline_us; /* -1 when not logged */
+	double requested_ms; /* apply: time in force asked for; -1 when not logged */
 };
 
 struct readback_event {

@@ -80,6 +80,11 @@ static const struct event_field fault_fields[EF_FAULT_N] = {
 	[EF_FAULT_REASON] = { "reason", EVF_STRING, false },
 	[EF_FAULT_VERIFIED_MS] = { "verified_ms", EVF_DOUBLE, false },
 	[EF_FAULT_REPEAT] = { "repeat", EVF_INT, false },
+	[EF_FAULT_EFFECT_BY] = { "effect_by", EVF_STRING, false },
+	[EF_FAULT_CALLED] = { "called", EVF_TIME, false },
+	[EF_FAULT_RETURNED] = { "returned", EVF_TIME, false },
+	[EF_FAULT_DEADLINE] = { "deadline", EVF_TIME, false },
+	[EF_FAULT_REQUESTED_MS] = { "requested_ms", EVF_DOUBLE, false },
 };
 
 static const struct event_field healthy_fields[EF_HEALTHY_N] = {

@@ -426,6 +426,15 @@ bool event_write_read(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_
 	return emit(log, t_mono_us, EV_READ, v);
 }
 
+/* A time field from a mono_now_us() value; 0 leaves it out. */
+static void set_time(const struct event_log *log, struct value *v, int64_t mono_us)
+{
+	if (mono_us == 0 || !log)
+		return;
+	v->state = V_SET;
+	v->i = event_log_rel_us(log, mono_us);
+}
+
 bool event_write_fault(struct event_log *log, int64_t at_mono_us, const struct fault_record *r)
 {
 	struct value v[EF_FAULT_N] = { 0 };
@@ -440,6 +449,12 @@ bool event_write_fault(struct event_log *log, int64_t at_mono_us, const struct f
 		set_double(&v[EF_FAULT_VERIFIED_MS], r->verified_ms);
 	if (r->repeat != 0)
 		set_int(&v[EF_FAULT_REPEAT], r->repeat);
+	set_str(&v[EF_FAULT_EFFECT_BY], r->effect_by);
+	set_time(log, &v[EF_FAULT_CALLED], r->called_us);
+	set_time(log, &v[EF_FAULT_RETURNED], r->returned_us);
+	set_time(log, &v[EF_FAULT_DEADLINE], r->deadline_us);
+	if (r->requested_us > 0)
+		set_double(&v[EF_FAULT_REQUESTED_MS], (double)r->requested_us / 1e3);
 	return emit(log, at_mono_us, EV_FAULT, v);
 }
 

@@ -49,5 +49,6 @@ void metrics_compute(const struct events *ev, struct metrics *out)
 	metrics_split_brain(ev, out);
 	metrics_reads(ev, out);
 	metrics_aftermath(ev, out);
+	metrics_faults(ev, out);
 	out->provision_seconds = ev->provision_seconds;
 }

@@ -51,6 +51,37 @@ struct standby_lag {
 	struct lag_stats phase[LAG_NPHASES];
 };
 
+#define METRICS_MAX_FAULTS 32
+
+/*
+ * One applied fault's timing (metrics_faults.c), in microseconds since the log origin
+ * unless named *_latency, *_late or *_us durations. A time is when the fault (or its
+ * revert) took effect as the backend observed it; apply_by / revert_by say how
+ * ("nft-commit", "cgroup-frozen", "api-accepted", "returned": nothing observed, the call's
+ * return; "" in logs of an older bise, stamped at the call's start or return).
+ */
+struct fault_timing_metric {
+	char fault[32];
+	char node[EVENT_NODE_LEN];
+	int step;
+	int rep;
+	char apply_by[32];
+	char revert_by[32];
+	int64_t apply_effect_us;
+	int64_t apply_latency_us;  /* called -> effect; -1 when not logged */
+	bool apply_late_known;
+	int64_t apply_late_us;     /* effect - the plan's deadline (> 0: late) */
+	int64_t requested_us;      /* time in force asked for; -1 when not logged */
+	bool reverted;             /* a revert (or restart) was paired with it */
+	int64_t revert_effect_us;
+	int64_t revert_latency_us; /* -1 when not logged */
+	bool revert_late_known;
+	int64_t revert_late_us;
+	int64_t effective_us;      /* revert effect - apply effect */
+	bool duration_known;       /* reverted, and requested_us was logged */
+	int64_t duration_error_us; /* effective - requested */
+};
+
 struct metrics {
 	/* write outcomes */
 	int64_t attempted;
@@ -176,6 +207,14 @@ struct metrics {
 	int64_t second_outage_end_us;
 	int64_t second_outage_dur_us;
 
+	/* each fault's timing (metrics_faults.c), the first METRICS_MAX_FAULTS applies */
+	int nfault_timings;
+	struct fault_timing_metric fault_timings[METRICS_MAX_FAULTS];
+	bool fault_duration_seen;      /* a reverted fault with its requested duration logged */
+	int64_t max_duration_error_us; /* effective - requested of the fault where it is largest in size */
+	bool fault_lateness_seen;      /* an apply or revert with its deadline logged */
+	int64_t max_fault_late_us;     /* the latest effect against its deadline, applies and reverts */
+
 	/* recovery */
 	bool healthy_seen;
 	bool healthy_ok;
@@ -235,6 +274,8 @@ void metrics_aftermath(const struct events *ev, struct metrics *m); /* after met
  * primary's read-back, as counted in metrics.lost; all false without a read-back.
  */
 void metrics_lost_writes(const struct events *ev, bool *lost);
+
+void metrics_faults(const struct events *ev, struct metrics *m);
 
 /* metric_value for the read metrics (METRIC_READ_UNAVAILABILITY .. METRIC_DEPOSED_READS). */
 void metrics_reads_value(const struct metrics *m, enum metric_id id, struct metric_value *o);

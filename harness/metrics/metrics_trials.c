@@ -133,6 +133,16 @@ void metric_value(const struct metrics *m, enum metric_id id, struct metric_valu
 	case METRIC_LABEL_SWITCH_TIME:
 		value_label_switch(m, o);
 		break;
+	case METRIC_FAULT_DURATION_ERROR:
+		/* In size: a fault cut short is as wrong as one left too long. */
+		value_if(o, m->fault_duration_seen,
+			 (double)(m->max_duration_error_us < 0 ? -m->max_duration_error_us : m->max_duration_error_us),
+			 "no reverted fault with its requested duration in the log");
+		break;
+	case METRIC_FAULT_LATENESS:
+		value_if(o, m->fault_lateness_seen, (double)m->max_fault_late_us,
+			 "no fault with its deadline in the log");
+		break;
 	case METRIC_COUNT:
 		o->reason = "unknown metric";
 		break;

@@ -14,6 +14,7 @@
 #include "workload.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +22,7 @@
 
 #define RESOLVE_TIMEOUT_US (10 * 1000000LL)
 /* An apply is prepared (target resolved, intent journaled and fsync'd) this long before it is due. */
-#define PREPARE_LEAD_US (250 * 1000LL)
+#define PREPARE_LEAD_US (750 * 1000LL)
 #define PREFLIGHT_HEALTH_TIMEOUT_US (90 * 1000000LL)
 #define READBACK_TIMEOUT_US (30 * 1000000LL)
 
@@ -33,6 +34,72 @@ struct entry_state {
 	char member[MEMBER_NAME_LEN];
 	char fault_id[48];
 	int journal_id;
+	int64_t effect_us; /* when the apply took effect (measured when the backend can) */
+};
+
+/*
+ * How long before a fault's deadline (apply or revert) the executor's thread runs at a
+ * real-time priority, until the backend's call returns: on a loaded 2-core machine an
+ * ordinary thread woke several ms late and the threads loading a zone's rules waited
+ * their turn for tens of ms. Children it forks do not inherit it (SCHED_RESET_ON_FORK);
+ * threads the backend starts for the call may take it on (netfault_nft.c does).
+ */
+#define URGENT_LEAD_US 30000LL
+
+/*
+ * A fault's call takes a few ms to take effect (an nftables commit 2-10 ms, a freeze
+ * 1-6 ms, a thaw 0.3 ms here): each call of a fault is started that much before its
+ * deadline, by the smallest call-to-effect latency measured so far for that fault and
+ * action in this process (so it never takes effect before its deadline unless a call is
+ * faster than every earlier one), at most LEAD_MAX_US. Only measured effects teach it.
+ */
+#define LEAD_MAX_US 20000LL
+#define LEAD_FAULTS 32
+
+struct lead {
+	const char *fault; /* the fault's name (static, from its fault_ops) */
+	int64_t us[2];     /* [0] apply, [1] revert; -1 until measured */
+};
+
+static struct lead leads[LEAD_FAULTS];
+static int nleads;
+
+static struct lead *lead_find(const char *fault)
+{
+	for (int i = 0; i < nleads; i++)
+		if (strcmp(leads[i].fault, fault) == 0)
+			return &leads[i];
+	if (nleads == LEAD_FAULTS)
+		return NULL;
+	leads[nleads] = (struct lead){ .fault = fault, .us = { -1, -1 } };
+	return &leads[nleads++];
+}
+
+static int64_t lead_us(const char *fault, bool revert)
+{
+	struct lead *l = lead_find(fault);
+
+	return l && l->us[revert] > 0 ? l->us[revert] : 0;
+}
+
+static void lead_learn(const char *fault, bool revert, int64_t latency_us)
+{
+	struct lead *l = lead_find(fault);
+
+	if (!l || latency_us < 0)
+		return;
+	if (latency_us > LEAD_MAX_US)
+		latency_us = LEAD_MAX_US;
+	if (l->us[revert] < 0 || latency_us < l->us[revert])
+		l->us[revert] = latency_us;
+}
+
+/* When one driver call ran and when it took effect (see struct fault_effect). */
+struct fault_timing {
+	int64_t called_us;
+	int64_t returned_us;
+	int64_t effect_us;
+	char how[32];
 };
 
 /* Everything one trial needs; lives on trial_run's stack. */
@@ -68,6 +135,8 @@ struct trial_ctx {
 	pthread_t observer;
 	bool observing;
 	atomic_bool observe_stop;
+	bool urgent;        /* running at a real-time priority (urgent()) */
+	bool urgent_warned;
 };
 
 static int64_t now_us(const struct trial_ctx *c)
@@ -93,9 +162,9 @@ static void emit_phase(struct trial_ctx *c, const char *name)
 	event_write_phase(c->log, now_us(c), name);
 }
 
-/* A fault event about plan entry i, stamped at t_us; verified_ms < 0 leaves it out. */
+/* A fault event about plan entry i, stamped at t_us. */
 static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action action, int i,
-			  const char *member, const char *reason, double verified_ms)
+			  const char *member, const char *reason)
 {
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
@@ -106,11 +175,68 @@ static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action a
 		.node = member ? member : "",
 		.step = e->step,
 		.reason = reason,
-		.verified_ms = verified_ms,
+		.verified_ms = -1,
 		.repeat = st->count > 1 ? e->rep : 0,
 	};
 
 	event_write_fault(c->log, t_us, &f);
+}
+
+/*
+ * An apply or revert of plan entry i (an apply entry) that took effect as ft says, due at
+ * deadline_us (0: not planned, an early revert); requested_us (apply) its time in force.
+ */
+static void emit_fault_timed(struct trial_ctx *c, enum fault_action action, int i, const char *member,
+			     const struct fault_timing *ft, int64_t deadline_us, int64_t requested_us)
+{
+	const struct plan_entry *e = &c->plan.entries[i];
+	const struct step *st = &c->sc->steps[e->step];
+	struct fault_record f = {
+		.action = action,
+		.fault = st->fault ? st->fault->name : "",
+		.target = st->target,
+		.node = member ? member : "",
+		.step = e->step,
+		.verified_ms = (double)(ft->returned_us - ft->called_us) / 1e3,
+		.repeat = st->count > 1 ? e->rep : 0,
+		.effect_by = ft->how,
+		.called_us = ft->called_us,
+		.returned_us = ft->returned_us,
+		.deadline_us = deadline_us,
+		.requested_us = requested_us,
+	};
+
+	event_write_fault(c->log, ft->effect_us, &f);
+}
+
+/* Forget what the backend observed before a call, so that only the call's effect is read after. */
+static void effect_begin(struct trial_ctx *c, struct fault_timing *ft)
+{
+	struct fault_effect e;
+
+	if (c->ops->effect)
+		c->ops->effect(c->drv, &e);
+	memset(ft, 0, sizeof(*ft));
+	ft->called_us = now_us(c);
+}
+
+/*
+ * After the call: when it took effect as the backend saw it, else (nothing observed, a
+ * simulated clock, a time outside the call) its return, marked FAULT_EFFECT_RETURNED.
+ */
+static void effect_end(struct trial_ctx *c, struct fault_timing *ft)
+{
+	struct fault_effect e;
+
+	ft->returned_us = now_us(c);
+	ft->effect_us = ft->returned_us;
+	str_copy(ft->how, sizeof(ft->how), FAULT_EFFECT_RETURNED);
+	if (c->opt->clock || !c->ops->effect || !c->ops->effect(c->drv, &e))
+		return;
+	if (e.at_us >= ft->called_us && e.at_us <= ft->returned_us && e.how[0]) {
+		ft->effect_us = e.at_us;
+		str_copy(ft->how, sizeof(ft->how), e.how);
+	}
 }
 
 static double elapsed_s(const struct trial_ctx *c)
@@ -122,6 +248,29 @@ static double elapsed_s(const struct trial_ctx *c)
 static int64_t entry_deadline(const struct trial_ctx *c, int i)
 {
 	return plan_deadline(&c->plan, i, c->actual, c->t0_us) + c->paused_us;
+}
+
+/*
+ * The calling thread at a low real-time priority (on) or back to normal (off). Without the
+ * privilege (not root, RLIMIT_RTPRIO) it stays as it is: only the timing suffers. Never
+ * with a simulated clock, which has nothing to be late for.
+ */
+static void urgent(struct trial_ctx *c, bool on)
+{
+	struct sched_param p = { .sched_priority = on ? 1 : 0 };
+
+	if (c->opt->clock || on == c->urgent)
+		return;
+	/*
+	 * Reset on fork: what the call starts (iptables-restore, a restarted Patroni and its
+	 * PostgreSQL) must not inherit it. This thread only (pid 0 is the calling thread).
+	 */
+	if (sched_setscheduler(0, on ? SCHED_FIFO | SCHED_RESET_ON_FORK : SCHED_OTHER, &p) == 0)
+		c->urgent = on;
+	else if (on && !c->urgent_warned) {
+		log_debug("no real-time priority for fault deadlines; faults may be late under load");
+		c->urgent_warned = true;
+	}
 }
 
 /* Feed the live status line. */
@@ -158,25 +307,34 @@ static void driver_tick(struct trial_ctx *c)
 	c->ops->tick(c->drv);
 }
 
-/* Undo the fault applied by plan entry a (in force); false when the revert failed. */
-static bool revert_applied(struct trial_ctx *c, int a)
+/*
+ * Undo the fault applied by plan entry a (in force), due at deadline_us (0: cut short);
+ * false when the revert failed.
+ */
+static bool revert_applied(struct trial_ctx *c, int a, int64_t deadline_us)
 {
 	const struct plan_entry *e = &c->plan.entries[a];
 	const struct step *st = &c->sc->steps[e->step];
 	struct entry_state *s = &c->state[a];
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc, .fault_id = s->fault_id };
+	struct fault_timing ft;
+	bool ok;
 
 	s->in_force = false;
-	if (st->fault->revert(&fc, st, s->member)) {
-		int64_t t_done = now_us(c); /* not counting the journal's fsync that follows */
-
+	effect_begin(c, &ft);
+	ok = st->fault->revert(&fc, st, s->member);
+	effect_end(c, &ft); /* before the journal's fsync that follows */
+	urgent(c, false);
+	if (ok && strcmp(ft.how, FAULT_EFFECT_RETURNED) != 0)
+		lead_learn(st->fault->name, true, ft.effect_us - ft.called_us);
+	if (ok) {
 		journal_reverted(c->journal, s->journal_id);
-		emit_fault_at(c, t_done, FAULT_REVERT, a, s->member, NULL, -1);
+		emit_fault_timed(c, FAULT_REVERT, a, s->member, &ft, deadline_us, 0);
 		progress_note(elapsed_s(c), "%s reverted on %s", st->fault->name, s->member);
 		return true;
 	}
 	/* Left journaled for heal; the trial's numbers describe a cluster still faulted. */
-	emit_fault_at(c, now_us(c), FAULT_ERROR, a, s->member, "revert failed", -1);
+	emit_fault_at(c, now_us(c), FAULT_ERROR, a, s->member, "revert failed");
 	if (!c->error[0])
 		str_format(c->error, sizeof(c->error), "%s could not be reverted on %s (run `bise heal`)",
 			   st->fault->name, s->member);
@@ -189,7 +347,7 @@ static void run_revert(struct trial_ctx *c, int r)
 	int a = c->plan.entries[r].apply;
 
 	if (c->state[a].in_force)
-		revert_applied(c, a);
+		revert_applied(c, a, plan_deadline(&c->plan, r, c->actual, c->t0_us));
 	c->state[r].done = true;
 	c->actual[r] = now_us(c);
 }
@@ -198,6 +356,14 @@ static void run_revert(struct trial_ctx *c, int r)
  * Reverts are the one kind of entry that must not wait for the entries before it: a fault
  * is undone on time even while an apply retries or a health wait polls.
  */
+/* When revert entry r is called: its deadline less its fault's lead. */
+static int64_t revert_call_at(const struct trial_ctx *c, int r)
+{
+	const struct step *st = &c->sc->steps[c->plan.entries[r].step];
+
+	return plan_deadline(&c->plan, r, c->actual, c->t0_us) - lead_us(st->fault->name, true);
+}
+
 static void run_due_reverts(struct trial_ctx *c)
 {
 	for (int r = 0; r < c->plan.n; r++) {
@@ -205,7 +371,7 @@ static void run_due_reverts(struct trial_ctx *c)
 
 		if (e->action != PLAN_REVERT || c->state[r].done || !c->state[e->apply].done)
 			continue;
-		if (!c->state[e->apply].in_force || plan_deadline(&c->plan, r, c->actual, c->t0_us) <= now_us(c))
+		if (!c->state[e->apply].in_force || revert_call_at(c, r) <= now_us(c))
 			run_revert(c, r);
 	}
 }
@@ -215,24 +381,63 @@ static void revert_everything(struct trial_ctx *c)
 {
 	for (int a = 0; a < c->plan.n; a++)
 		if (c->state[a].in_force)
-			revert_applied(c, a);
+			revert_applied(c, a, 0);
 }
 
-/* Sleep until deadline while reverting what falls due; false if interrupted. */
-static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
+/* When the next revert of a fault in force is to be called; INT64_MAX when none. */
+static int64_t next_revert_due(const struct trial_ctx *c)
+{
+	int64_t next = INT64_MAX;
+
+	for (int r = 0; r < c->plan.n; r++) {
+		const struct plan_entry *e = &c->plan.entries[r];
+		int64_t due;
+
+		if (e->action != PLAN_REVERT || c->state[r].done || !c->state[e->apply].in_force)
+			continue;
+		due = revert_call_at(c, r);
+		if (due < next)
+			next = due;
+	}
+	return next;
+}
+
+/*
+ * Sleep until deadline while reverting what falls due; false if interrupted. Each nap ends
+ * at the next revert's deadline when that comes first, so a revert is not late by a slice.
+ * A fault's deadline close (a revert's, or this one when fault_at_deadline: an apply) is
+ * waited for urgently (urgent()); the apply or revert call ends that.
+ */
+static bool idle_until_at(struct trial_ctx *c, int64_t deadline_us, bool fault_at_deadline)
 {
 	while (!runner_interrupted()) {
-		int64_t slice;
+		int64_t slice, now, revert_due;
 
 		run_due_reverts(c);
 		tick(c);
 		driver_tick(c);
-		slice = deadline_us - now_us(c);
+		now = now_us(c);
+		slice = deadline_us - now;
 		if (slice <= 0)
 			return true;
-		nap(c, slice < 20000 ? slice : 20000);
+		if (fault_at_deadline && slice <= URGENT_LEAD_US)
+			urgent(c, true);
+		if (slice > 20000)
+			slice = 20000;
+		revert_due = next_revert_due(c);
+		if (revert_due != INT64_MAX && revert_due - now < slice)
+			slice = revert_due > now ? revert_due - now : 0;
+		if (revert_due != INT64_MAX && revert_due - now <= URGENT_LEAD_US)
+			urgent(c, true);
+		nap(c, slice);
 	}
+	urgent(c, false);
 	return false;
+}
+
+static bool idle_until(struct trial_ctx *c, int64_t deadline_us)
+{
+	return idle_until_at(c, deadline_us, false);
 }
 
 static bool wait_healthy(struct trial_ctx *c, int64_t timeout_us, char *why, size_t why_len)
@@ -348,7 +553,7 @@ static int64_t fault_deadline_s(const struct scenario *sc, const struct plan_ent
 /* A step the backend cannot do: skipped with the reason, nothing touched. */
 static void skip_entry(struct trial_ctx *c, int i, const char *member, const char *why)
 {
-	emit_fault_at(c, now_us(c), FAULT_SKIP, i, member, why, -1);
+	emit_fault_at(c, now_us(c), FAULT_SKIP, i, member, why);
 	log_warn("step %d skipped: %s", c->plan.entries[i].step + 1, why);
 }
 
@@ -369,7 +574,7 @@ static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t
 	if (!resolve_target(c, st, e->draw, s->member, sizeof(s->member), why, why_len)) {
 		if (runner_interrupted())
 			return PREPARED_ERROR; /* stopping: not a fault of the step */
-		emit_fault_at(c, now_us(c), FAULT_ERROR, i, NULL, why, -1);
+		emit_fault_at(c, now_us(c), FAULT_ERROR, i, NULL, why);
 		str_format(c->error, sizeof(c->error), "step %d (%s): %s", e->step + 1, st->fault->name, why);
 		return PREPARED_ERROR;
 	}
@@ -386,36 +591,43 @@ static enum prepared prepare_apply(struct trial_ctx *c, int i, char *why, size_t
 	return PREPARED;
 }
 
-/* Apply prepared entry i now. False when the trial must stop (c->error says why). */
-static bool apply_prepared(struct trial_ctx *c, int i)
+/* Apply prepared entry i, due at deadline, now. False when the trial must stop (c->error says why). */
+static bool apply_prepared(struct trial_ctx *c, int i, int64_t deadline)
 {
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
 	struct entry_state *s = &c->state[i];
 	struct fault_ctx fc = { .ops = c->ops, .drv = c->drv, .scenario = c->sc, .fault_id = s->fault_id };
-	int64_t t_inject;
+	struct fault_timing ft;
+	bool ok;
 
 	if (!c->phase || strcmp(c->phase, "fault") != 0)
 		emit_phase(c, "fault");
-	t_inject = now_us(c);
-	if (!st->fault->apply(&fc, st, s->member)) {
+	effect_begin(c, &ft);
+	ok = st->fault->apply(&fc, st, s->member);
+	effect_end(c, &ft);
+	urgent(c, false);
+	if (ok && strcmp(ft.how, FAULT_EFFECT_RETURNED) != 0)
+		lead_learn(st->fault->name, false, ft.effect_us - ft.called_us);
+	if (!ok) {
 		/* It may have half-happened: leave it journaled for a revert attempt. */
 		if (st->fault->revert && st->fault->revert(&fc, st, s->member))
 			journal_reverted(c->journal, s->journal_id);
-		emit_fault_at(c, now_us(c), FAULT_ERROR, i, s->member, "injection failed", -1);
+		emit_fault_at(c, now_us(c), FAULT_ERROR, i, s->member, "injection failed");
 		str_format(c->error, sizeof(c->error), "step %d: %s on %s failed", e->step + 1,
 			   st->fault->name, s->member);
 		return false;
 	}
 	/*
-	 * In force from when the apply returned: the revert's deadline counts from there. The
-	 * event is stamped when the injection started (a SIGKILL or a rule takes effect at
-	 * once), with how long the injector took: clients may see the fault before it returns.
+	 * In force from when it took effect (rules committed, group frozen, processes gone, as
+	 * the backend saw it; its return when it sees nothing): the revert's deadline, and the
+	 * fault's duration, count from there, not from when the call returned.
 	 */
-	c->actual[i] = now_us(c);
-	emit_fault_at(c, t_inject, FAULT_APPLY, i, s->member, NULL, (double)(c->actual[i] - t_inject) / 1e3);
+	c->actual[i] = ft.effect_us;
+	s->effect_us = ft.effect_us;
+	emit_fault_timed(c, FAULT_APPLY, i, s->member, &ft, deadline, e->revert >= 0 ? e->in_force_us : 0);
 	if (c->t_fault_us == 0)
-		c->t_fault_us = t_inject;
+		c->t_fault_us = ft.effect_us;
 	progress_note(elapsed_s(c), "%s applied to %s (%s)", st->fault->name, s->member, st->target);
 	if (e->revert >= 0) {
 		s->in_force = true;
@@ -430,6 +642,7 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 {
 	enum prepared p;
 	char why[256];
+	int64_t call_at = deadline; /* less the fault's lead once it is known to run */
 
 	if (!idle_until(c, deadline - PREPARE_LEAD_US))
 		return false;
@@ -439,7 +652,10 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 		return false;
 	}
 	/* A revert that failed meanwhile ends the trial: nothing more is applied. */
-	if (!idle_until(c, deadline) || c->error[0]) {
+	if (p == PREPARED)
+		call_at -= lead_us(c->sc->steps[c->plan.entries[i].step].fault->name, false);
+	if (!idle_until_at(c, call_at, p == PREPARED) || c->error[0]) {
+		urgent(c, false);
 		if (p == PREPARED)
 			journal_reverted(c->journal, c->state[i].journal_id); /* never applied */
 		return false;
@@ -450,7 +666,7 @@ static bool run_apply(struct trial_ctx *c, int i, int64_t deadline)
 		skip_entry(c, i, c->state[i].member, why);
 		return true;
 	}
-	return apply_prepared(c, i);
+	return apply_prepared(c, i, deadline);
 }
 
 static void run_wait_healthy(struct trial_ctx *c, const struct step *st)
@@ -856,6 +1072,7 @@ int trial_run(const struct scenario_run *r, const struct scenario *sc, const cha
 	}
 	/* Faults never outlive the trial, whatever happened. */
 	revert_everything(&c);
+	urgent(&c, false);
 	stop_observer(&c);
 	finish_workload(&c, !runner_interrupted() && !c.error[0]);
 	emit_phase(&c, "end");

@@ -1,8 +1,9 @@
 /*
  * test_calibration.c - the measurement checked against a known answer on a real cluster:
- * the primary's PostgreSQL is frozen (process-pause, SIGSTOP by PID over its cgroup) for
- * 3 s, shorter than the Patroni TTL (10 s), so nothing fails over and the clients' write
- * outage must equal the pause, within a tolerance reasoned out below.
+ * the primary's PostgreSQL is frozen (process-pause, the cgroup v2 freezer) for 3 s,
+ * shorter than the Patroni TTL (10 s), so nothing fails over: the pause must last 3 s as
+ * measured (freeze to thaw, from cgroup.events) within a few ms, and the clients' write
+ * outage must equal it, within tolerances taken from bench/calibration (below).
  *
  * Cluster "bmet" on 10.213.14.0/24 with its state under a temporary directory, so it does
  * not collide with other clusters on the machine; `bise down` takes it away, even when an
@@ -23,7 +24,8 @@
 #include <unistd.h>
 
 #define PAUSE_MS 3000
-#define CONNECT_TIMEOUT_MS 3000 /* the scenario's connect_timeout */
+#define DURATION_MARGIN_MS 15 /* over the 5 ms target, for a loaded machine (see the test) */
+#define WINDOW_EXCESS_MS 3500 /* how much longer than the pause the window may be (see the test) */
 #define MS_TO_US(x) ((int64_t)(x) * 1000)
 
 static const char scenario_text[] =
@@ -36,8 +38,6 @@ static const char scenario_text[] =
 	"workload:\n"
 	"  writers: 4\n"
 	"  rate: 100\n"
-	"  connect_timeout: 3s\n"
-	"  write_timeout: 1s\n"
 	"steps:\n"
 	"  - at: 8s\n"
 	"    fault: process-pause\n"
@@ -47,7 +47,8 @@ static const char scenario_text[] =
 	"    timeout: 60s\n"
 	"  - wait: 5s\n"
 	"slo:\n"
-	"  failover_time: \"< 5s\"\n"
+	"  failover_time: \"< 7s\"\n"
+	"  fault_duration_error: \"< 20ms\"\n"
 	"  data_loss: \"== 0\"\n"
 	"  split_brain_time: \"== 0s\"\n"
 	"  redundancy_time: \"< 10s\"\n";
@@ -86,24 +87,6 @@ static int suite_clean(void)
 	return itest_dirs_remove(&dirs);
 }
 
-/* The first apply and the last revert of the pause, from the log. */
-static bool pause_interval(const struct events *ev, int64_t *apply_us, int64_t *revert_us)
-{
-	bool a = false, r = false;
-
-	for (size_t i = 0; i < ev->nfaults; i++) {
-		const struct fault_event *f = &ev->faults[i];
-
-		if (strcmp(f->action, "apply") == 0 && !a) {
-			*apply_us = f->t_us;
-			a = true;
-		} else if (strcmp(f->action, "revert") == 0) {
-			*revert_us = f->t_us;
-			r = true;
-		}
-	}
-	return a && r;
-}
 
 static void test_pause_equals_outage(void)
 {
@@ -112,6 +95,7 @@ static void test_pause_equals_outage(void)
 	struct events ev;
 	struct metrics m;
 	int64_t apply_us = 0, revert_us = 0, pause_us, lo_us, hi_us;
+	const struct fault_timing_metric *ft;
 	int status;
 
 	if (!can_run) {
@@ -125,44 +109,60 @@ static void test_pause_equals_outage(void)
 	memset(&ev, 0, sizeof(ev));
 	CU_ASSERT_FATAL(events_load(events_path, &ev));
 	metrics_compute(&ev, &m);
-	CU_ASSERT_FATAL(pause_interval(&ev, &apply_us, &revert_us));
+	CU_ASSERT_EQUAL_FATAL(m.nfault_timings, 1);
+	ft = &m.fault_timings[0];
+	CU_ASSERT_FATAL(ft->reverted);
+	/* The freeze and the thaw as the kernel reported them (cgroup.events), not assumed. */
+	CU_ASSERT_STRING_EQUAL(ft->apply_by, "cgroup-frozen");
+	CU_ASSERT_STRING_EQUAL(ft->revert_by, "cgroup-thawed");
+	apply_us = ft->apply_effect_us;
+	revert_us = ft->revert_effect_us;
 	pause_us = revert_us - apply_us;
+	fprintf(stderr, "pause in force %.3f ms (requested %d ms; frozen %.3f ms after its deadline, "
+		"apply latency %.3f ms, revert latency %.3f ms)\n", (double)pause_us / 1e3, PAUSE_MS,
+		(double)ft->apply_late_us / 1e3, (double)ft->apply_latency_us / 1e3,
+		(double)ft->revert_latency_us / 1e3);
 	fprintf(stderr,
-		"pause (apply -> revert events) %.3f s; write outage %.3f s (%.3f -> %.3f, fault at %.3f); "
+		"write outage %.3f s (%.3f -> %.3f, fault at %.3f); "
 		"write spacing %.1f ms; writes ok %lld fail %lld indeterminate %lld; promotion %s; "
 		"split brain %.3f s; max lag %.0f B / %.3f s; redundancy %.3f s; lost %lld\n",
-		(double)pause_us / 1e6, (double)m.wuw_dur_us / 1e6, (double)m.outage_start_us / 1e6,
+		(double)m.wuw_dur_us / 1e6, (double)m.outage_start_us / 1e6,
 		(double)m.outage_end_us / 1e6, (double)m.t_fault_us / 1e6, (double)m.write_spacing_us / 1e3,
 		(long long)m.ok, (long long)m.fail, (long long)m.indeterminate, m.promote_seen ? "yes" : "no",
 		(double)m.split_brain_dur_us / 1e6, m.max_lag_bytes, m.max_lag_est_s,
 		(double)m.redundancy_dur_us / 1e6, (long long)m.lost);
 
-	/* The pause ran its course and nothing failed over (3 s < ttl 10 s). */
-	CU_ASSERT(pause_us >= MS_TO_US(PAUSE_MS) && pause_us < MS_TO_US(PAUSE_MS + 1000));
+	/*
+	 * The pause lasted what was asked, from freeze to thaw as measured: the target is 5 ms;
+	 * bench/calibration measured 0.3-0.7 ms for a pause at a load average of 6-14 on 2
+	 * cores (the thaw takes 0.2-0.3 ms and the revert counts from the freeze). The margin,
+	 * DURATION_MARGIN_MS, is for a machine loaded harder. Frozen within 10 ms of its
+	 * deadline (measured 2-7 ms), with the same margin.
+	 */
+	CU_ASSERT(ft->duration_known);
+	CU_ASSERT(llabs(ft->duration_error_us) <= MS_TO_US(5 + DURATION_MARGIN_MS));
+	CU_ASSERT(ft->apply_late_known && ft->apply_late_us <= MS_TO_US(10 + DURATION_MARGIN_MS));
+	/* Nothing failed over (3 s < ttl 10 s). */
 	CU_ASSERT_FALSE(m.promote_seen);
 	CU_ASSERT(m.outage_seen && m.outage_closed);
 
 	/*
 	 * Tolerance. The window runs from the last ack before the first non-ok outcome to the
 	 * first ack after it. Below the pause: the last ack comes at most one write spacing
-	 * before SIGSTOP (4 writers x 100/s: ~2.5 ms, reported as write_spacing), and SIGSTOP
-	 * itself follows the apply event by the cgroup scan (a few ms); acks after SIGSTOP are
-	 * impossible once the postmaster and its backends are stopped. So the window is at least
-	 * the pause minus one spacing minus 50 ms (scan and scheduling on a loaded 2-core box).
-	 * Above the pause: the revert event is logged only after every process was seen running
-	 * again (the thaw check polls every 10 ms), so the pause measured here already covers
-	 * SIGCONT. Writes sent during the pause time out (write_timeout 1 s < pause), so every
-	 * writer has to reconnect: the first ack after the pause needs a connection attempt to be
-	 * served, then one INSERT. An attempt pending at SIGCONT is served first (writers retry
-	 * after 5-10 ms, so one of the 4 almost always has one queued); on an idle machine that
-	 * is a fork, SCRAM authentication and a commit, tens of ms. On a loaded machine a
-	 * connection takes longer (1-2 s was seen with a load average of 18 on 2 cores), and an
-	 * attempt that misses its deadline is retried: the bound is one connect_timeout plus
-	 * 500 ms for the INSERT and scheduling. Anything longer means the clients saw more than
-	 * the pause.
+	 * before the freeze (4 writers x 100/s: ~2.5 ms, reported as write_spacing), and acks
+	 * after it are impossible once the postmaster and its backends are frozen: the window
+	 * is at least the pause minus one spacing minus 50 ms (scheduling on a loaded box).
+	 * Above the pause: the scenario has the bench's workload (the defaults: connect_timeout
+	 * 500 ms, write_timeout 1 s). Writes sent during the pause time out, every writer
+	 * reconnects, and after the thaw the server first works through the connections
+	 * abandoned during the pause; then an attempt must be served and one INSERT commit.
+	 * bench/calibration measured, for a 3 s pause of PostgreSQL (3 trials, load average
+	 * 6-14 on 2 cores), a window 1967 / 2068 / 2670 ms (min / median / max) longer than
+	 * the pause. WINDOW_EXCESS_MS is that maximum plus ~800 ms for a machine loaded harder;
+	 * it can shrink once the writers' reconnection probes at a steady staggered cadence.
 	 */
 	lo_us = pause_us - m.write_spacing_us - MS_TO_US(50);
-	hi_us = pause_us + MS_TO_US(CONNECT_TIMEOUT_MS + 500);
+	hi_us = pause_us + MS_TO_US(WINDOW_EXCESS_MS);
 	CU_ASSERT(m.wuw_dur_us >= lo_us);
 	CU_ASSERT(m.wuw_dur_us <= hi_us);
 	/* The outage starts at the pause, not before it (an earlier hiccup would be another story). */

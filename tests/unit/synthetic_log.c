@@ -111,3 +111,20 @@ void synth_finish(struct metrics *m)
 	metrics_compute(&ev, m);
 	events_free(&ev);
 }
+
+json_object *synth_fault(const char *action, const char *fault, const char *node, int step)
+{
+	json_object *o = synth_event("fault");
+
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, "fault", json_object_new_string(fault));
+	json_object_object_add(o, "target", json_object_new_string("primary"));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	json_object_object_add(o, "step", json_object_new_int(step));
+	return o;
+}
+
+void synth_time(json_object *o, const char *key, int64_t t_us)
+{
+	json_object_object_add(o, key, json_object_new_double((double)t_us / 1e6));
+}

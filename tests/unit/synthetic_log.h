@@ -38,6 +38,12 @@ json_object *synth_write(int w, int64_t seq, int64_t t0_us, enum write_outcome o
 /* A node event: the watcher saw name with role on timeline tli (not emitted). */
 json_object *synth_node(const char *name, enum node_role role, int tli);
 
+/* A fault event: action (apply, revert...) of fault on node, plan step (not emitted). */
+json_object *synth_fault(const char *action, const char *fault, const char *node, int step);
+
+/* Add the time field key (seconds since the origin, like "t") at t_us to o. */
+void synth_time(json_object *o, const char *key, int64_t t_us);
+
 /* [[a, b], ...] from n pairs in v. */
 json_object *synth_pairs(const int64_t *v, size_t n);
 

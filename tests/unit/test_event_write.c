@@ -134,6 +134,8 @@ static bool w_fault(struct event_log *log)
 	struct fault_record r = {
 		.action = FAULT_APPLY, .fault = "pod-kill", .target = "primary", .node = "lucerne", .step = 1,
 		.reason = tricky, .verified_ms = 87.418000000000006, .repeat = 2,
+		.effect_by = "cgroup-empty", .called_us = AT - 3000, .returned_us = AT + 1500,
+		.deadline_us = AT - 3100, .requested_us = 20000000,
 	};
 
 	return event_write_fault(log, AT, &r);
@@ -280,6 +282,14 @@ static void c_fault(const struct events *ev, json_object *line)
 	CU_ASSERT(json_object_object_get_ex(line, "verified_ms", &v) &&
 		  json_object_get_double(v) == 87.418000000000006);
 	CU_ASSERT(json_object_object_get_ex(line, "repeat", &v) && json_object_get_int(v) == 2);
+	/* When it took effect (t) and how that was seen; the call around it; the plan's deadline. */
+	CU_ASSERT_STRING_EQUAL(f->effect_by, "cgroup-empty");
+	CU_ASSERT_EQUAL(f->called_us, AT - 3000 - ORIGIN);
+	CU_ASSERT_EQUAL(f->returned_us, AT + 1500 - ORIGIN);
+	CU_ASSERT_EQUAL(f->deadline_us, AT - 3100 - ORIGIN);
+	CU_ASSERT_DOUBLE_EQUAL(f->requested_ms, 20000.0, 1e-9);
+	CU_ASSERT(json_object_object_get_ex(line, "called", &v) &&
+		  strcmp(json_object_get_string(v), "12.342678") == 0);
 }
 
 static void c_healthy(const struct events *ev, json_object *line)

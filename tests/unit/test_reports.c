@@ -245,6 +245,73 @@ static void test_summary_resolution(void)
 	free(f);
 }
 
+/* The contents of dir/name, malloc'd ("" when unreadable). */
+static char *slurp(const char *dir, const char *name)
+{
+	char path[300], *text;
+
+	str_format(path, sizeof(path), "%s/%s", dir, name);
+	text = file_read_all(path, NULL);
+	return text ? text : xstrdup("");
+}
+
+/*
+ * Each fault's timing in summary.json, summary.md and report.html. The stock log predates
+ * effect times (no table then: nothing to show); with them, one row per fault.
+ */
+static void test_fault_timing(void)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	struct fault_timing_metric *x;
+	char dir[200], events[4096], *md, *html;
+	json_object *root, *v;
+
+	str_format(dir, sizeof(dir), "%s/fault-timing", tmp);
+	load_fixture(f, "primary-pod-kill", dir);
+	fixture_events("primary-pod-kill", events, sizeof(events));
+	add_trial(f, events);
+	CU_ASSERT_FATAL(mkdir_p(dir, 0755));
+	CU_ASSERT_FATAL(reports_write_all(&f->r));
+	md = slurp(dir, "summary.md");
+	CU_ASSERT_PTR_NULL(strstr(md, "Fault timing"));
+	free(md);
+	/* As a log of this bise gives it: a pod kill restarted 20 s after the pod was gone. */
+	CU_ASSERT_EQUAL_FATAL(f->trials[0].metrics.nfault_timings, 1);
+	x = &f->trials[0].metrics.fault_timings[0];
+	str_copy(x->apply_by, sizeof(x->apply_by), "cgroup-empty");
+	str_copy(x->revert_by, sizeof(x->revert_by), "process-started");
+	x->apply_latency_us = 4321;
+	x->apply_late_known = true;
+	x->apply_late_us = 1234;
+	x->requested_us = 20000000;
+	x->effective_us = 20002500;
+	x->duration_known = true;
+	x->duration_error_us = 2500;
+	x->revert_latency_us = 800;
+	CU_ASSERT_FATAL(reports_write_all(&f->r));
+	md = slurp(dir, "summary.md");
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "#### Fault timing"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "| 1 | pod-kill on lucerne (1) | 20000.000 | 20002.500 | 2.500 | 4.321 | 0.800 |"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(md, "cgroup-empty / process-started"));
+	html = slurp(dir, "report.html");
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<h2>Fault timing</h2>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td>20002.500</td>"));
+	str_format(events, sizeof(events), "%s/summary.json", dir);
+	root = json_object_from_file(events);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT(json_object_object_get_ex(root, "trials", &v));
+	v = json_object_array_get_idx(v, 0);
+	CU_ASSERT(v && json_object_object_get_ex(v, "metrics", &v) && json_object_object_get_ex(v, "faults", &v));
+	v = v ? json_object_array_get_idx(v, 0) : NULL;
+	CU_ASSERT(v && json_object_object_get_ex(v, "duration_error_ms", &v) &&
+		  json_object_get_double(v) == 2.5);
+	json_object_put(root);
+	free(md);
+	free(html);
+	fixture_free(f);
+	free(f);
+}
+
 /* An uncertainty is a bound: rounded up to the digits shown, never down. */
 static void test_failover_format(void)
 {
@@ -501,6 +568,7 @@ void tests_register(void)
 	CU_add_test(s, "golden: fail, skips, statistic, interrupted trial", test_golden_mixed);
 	CU_add_test(s, "golden: suite index", test_golden_index);
 	CU_add_test(s, "failover_time with its uncertainty", test_failover_format);
+	CU_add_test(s, "each fault's timing in the reports", test_fault_timing);
 	CU_add_test(s, "summary.json: resolution is failover_time's uncertainty", test_summary_resolution);
 	CU_add_test(s, "junit.xml valid against the JUnit XSD", test_junit_schema);
 	CU_add_test(s, "junit.xml content read back with XPath", test_junit_content);
