@@ -144,19 +144,55 @@ static void primary_changes(FILE *out, const struct plot *p, const struct timese
 static void outage(FILE *out, const struct plot *p, const struct metrics *m)
 {
 	double x0, x1;
-	char buf[32];
+	char buf[64];
 
 	if (!m->outage_seen)
 		return;
 	x0 = px_x(p, (double)m->outage_start_us / 1e6);
 	x1 = m->outage_closed ? px_x(p, (double)m->outage_end_us / 1e6) : CHART_W - RIGHT;
+	/* With the uncertainty of its edges, as the logs give it. */
 	if (m->outage_closed)
-		duration_format(m->wuw_dur_us, buf, sizeof(buf));
+		report_failover_format(m, buf, sizeof(buf));
 	else
 		str_copy(buf, sizeof(buf), "never closed");
 	fprintf(out, "<line class=\"outage\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
 		"<text class=\"outage-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">writes unavailable %s</text>\n",
 		x0, TOP - 4, x1, TOP - 4, COLOR_OUTAGE, x1 + 4, TOP, COLOR_OUTAGE, buf);
+}
+
+/* One tick on the outage bracket at t_us, with a tooltip. */
+static void recovery_tick(FILE *out, const struct plot *p, int64_t t_us, const char *cls, const char *what,
+			  int64_t from_start_us)
+{
+	double x = px_x(p, (double)t_us / 1e6);
+	char buf[32];
+
+	duration_format(from_start_us, buf, sizeof(buf));
+	fprintf(out, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		"stroke-width=\"2\"><title>%s %s after the window opened</title></line>\n",
+		cls, x, TOP - 10, x, TOP + 2, COLOR_OUTAGE, what, buf);
+}
+
+/*
+ * The server's recovery apart from the client's: where the first connection was accepted
+ * and where the first write was acknowledged, and the interval in which the logs place the
+ * return (a band on the bracket).
+ */
+static void recovery_markers(FILE *out, const struct plot *p, const struct metrics *m)
+{
+	double x0, x1;
+
+	if (!m->outage_closed)
+		return;
+	x0 = px_x(p, (double)m->outage_end_lo_us / 1e6);
+	x1 = px_x(p, (double)m->outage_end_hi_us / 1e6);
+	fprintf(out, "<rect class=\"return-interval\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" "
+		"fill=\"%s\" fill-opacity=\"0.3\"><title>service returned in this interval</title></rect>\n",
+		x0, TOP - 7, x1 - x0 > 1 ? x1 - x0 : 1, COLOR_OUTAGE);
+	if (m->accept_seen)
+		recovery_tick(out, p, m->t_accept_us, "server-accept", "server accepted a connection",
+			      m->accept_dur_us);
+	recovery_tick(out, p, m->outage_end_us, "first-ack", "first write acknowledged", m->wuw_dur_us);
 }
 
 static void legend(FILE *out, double x, double y, const char *color, const char *label)
@@ -207,6 +243,7 @@ void report_svg_timeline(FILE *out, const struct trial_result *t)
 	}
 	primary_changes(out, &p, ts);
 	outage(out, &p, &t->metrics);
+	recovery_markers(out, &p, &t->metrics);
 	legend(out, CHART_W - 430, 16, COLOR_OK, "ok");
 	legend(out, CHART_W - 380, 16, COLOR_FAIL, "fail");
 	legend(out, CHART_W - 330, 16, COLOR_INDETERMINATE, "indeterminate");

@@ -38,6 +38,7 @@ static const char *const names[METRIC_COUNT] = {
 	[METRIC_MAX_STALENESS] = "max_staleness",
 	[METRIC_DEPOSED_READS] = "deposed_reads",
 	[METRIC_LABEL_SWITCH_TIME] = "label_switch_time",
+	[METRIC_SERVER_ACCEPT_TIME] = "server_accept_time",
 };
 
 const char *metric_name(enum metric_id id)
@@ -74,6 +75,7 @@ static const struct metric_def metric_defs[] = {
 	{ METRIC_MAX_STALENESS, SLO_UNIT_DURATION },
 	{ METRIC_DEPOSED_READS, SLO_UNIT_COUNT },
 	{ METRIC_LABEL_SWITCH_TIME, SLO_UNIT_DURATION },
+	{ METRIC_SERVER_ACCEPT_TIME, SLO_UNIT_DURATION },
 };
 
 #define NDEFS (sizeof(metric_defs) / sizeof(metric_defs[0]))
@@ -82,7 +84,8 @@ static const struct metric_def metric_defs[] = {
 static const char metric_names[] =
 	"failover_time, promotion_time, data_loss, indeterminate_writes, phantom_writes, recovery_time, "
 	"max_lag_bytes, max_lag_time, split_brain_time, split_brain_writes, rpo_time, rpo_bytes, "
-	"redundancy_time, read_unavailability, max_staleness, deposed_reads, label_switch_time";
+	"redundancy_time, read_unavailability, max_staleness, deposed_reads, label_switch_time, "
+	"server_accept_time";
 
 static const char *const stat_names[] = { "", "min", "p50", "p95", "max" };
 
