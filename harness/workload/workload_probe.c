@@ -279,6 +279,26 @@ static bool adopt(struct wl_writer *wr, int k, int i)
 	return true;
 }
 
+/*
+ * True while a server holds one of this writer's connections unanswered: connected at the
+ * TCP level, no reply yet. A frozen or overloaded server is queueing them, and each one
+ * more costs it a backend when it gets to it; a hung path (SYN lost) queues nothing.
+ */
+static bool queued_at_server(const struct wl_prober *p)
+{
+	for (int k = 0; k < p->n; k++)
+		for (int i = 0; i < DRIVER_MAX_MEMBERS; i++) {
+			ConnStatusType s;
+
+			if (!p->a[k].c[i] || p->a[k].acc_us[i])
+				continue;
+			s = PQstatus(p->a[k].c[i]);
+			if (s != CONNECTION_STARTED && s != CONNECTION_NEEDED && s != CONNECTION_BAD)
+				return true;
+		}
+	return false;
+}
+
 bool wl_probe_connect(struct wl_writer *wr)
 {
 	struct wl_shared *sh = wr->sh;
@@ -294,8 +314,11 @@ bool wl_probe_connect(struct wl_writer *wr)
 		if (atomic_load(&sh->stop))
 			return false;
 		if (now >= p->next_us) {
-			/* A full list skips the slot: the connection budget holds (scenario check). */
-			if (p->n < p->cap)
+			/*
+			 * A full list skips the slot (the connections budget holds), and so does an
+			 * attempt waiting in a server's queue: more would only lengthen its backlog.
+			 */
+			if (p->n < p->cap && !queued_at_server(p))
 				attempt_launch(wr, now);
 			p->next_us = wl_probe_slot(p->epoch_us, now + 1, wr->id, nwriters, sh->spec.probe_rate);
 		}
