@@ -80,11 +80,13 @@ static struct attempt *collect(const struct events *ev, size_t *n)
  * after the first failure, splitting the real outage into a short gap followed by the long
  * one. An outage still open at the end of the log wins over any closed one (never recovered).
  *
- * Each attempt only proves the service's state at some instant between its send (t0) and
- * its completion (t): an ack that it was up, a failed or indeterminate write or a failed
- * connection attempt that it was down. So the loss lies after the latest send of an ack
- * before the gap and before the earliest completion of a failure in it (a write in flight
- * at the loss fails after it); the return lies after the latest send of a failure sent
+ * An ack proves the service up at some instant between its send (t0) and its completion
+ * (t). A failure (failed or indeterminate write, failed connection attempt) sent after the
+ * last ack completed, into the gap, was sent into the outage: it shows the service down at
+ * its send; one in flight when the last ack completed only somewhere before its own end.
+ * So the loss lies after the latest send of an ack before the gap and before the earliest
+ * such instant of a failure in it (a write in flight at the loss fails after it, one sent
+ * into a dropped path hangs until its timeout); the return lies after the latest send of a failure sent
  * in the window (an attempt sent just before the return can end after the first ack: a
  * connection held up until its deadline, or until a later one of its writer connected;
  * see straggle_end) and before the first ack's completion. These are the edges'
@@ -98,7 +100,7 @@ struct wuw_walk {
 	int64_t prev_ack;      /* its completion */
 	int64_t max_ack_t0;    /* latest send of any ack so far */
 	bool gap_outage;       /* the current gap holds a failure after the fault */
-	int64_t gap_min_fail_t;  /* earliest completion of such a failure in the gap */
+	int64_t gap_min_fail_t;  /* earliest instant such a failure shows the service down */
 	int64_t gap_max_fail_t0; /* latest send of such a failure in the gap */
 };
 
@@ -162,10 +164,14 @@ static void write_unavailability(const struct events *ev, struct metrics *m)
 		const struct attempt *w = &all[i];
 
 		if (!w->acked) {
+			int64_t down_by;
+
 			if (w->end_us < m->t_fault_us || (w->connect && g.have_prev && w->start_us < g.prev_ack))
 				continue;
-			if (!g.gap_outage || w->end_us < g.gap_min_fail_t)
-				g.gap_min_fail_t = w->end_us;
+			/* Sent after the last ack completed: its send; in flight then: its end. */
+			down_by = g.have_prev && w->start_us >= g.prev_ack ? w->start_us : w->end_us;
+			if (!g.gap_outage || down_by < g.gap_min_fail_t)
+				g.gap_min_fail_t = down_by;
 			if (!g.gap_outage || w->start_us > g.gap_max_fail_t0)
 				g.gap_max_fail_t0 = w->start_us;
 			g.gap_outage = m->outage_seen = true;

@@ -169,17 +169,17 @@ static void test_clean_failover(void)
 	/* Starts 0.095 s .. 9.995 s, 100 of them. */
 	CU_ASSERT_EQUAL(m.write_spacing_us, MS(100));
 	/*
-	 * The last ack was sent at 9.995 s, the first failure completed at 10.2 s: the loss lies
-	 * between. The last failure before the first ack was sent at 19.6 s, the first ack
-	 * completed at 19.8 s: the return lies between.
+	 * The last ack was sent at 9.995 s, the first failure was sent at 10.1 s, after that ack
+	 * completed (10.0 s): the loss lies between. The last failure before the first ack was
+	 * sent at 19.6 s, the first ack completed at 19.8 s: the return lies between.
 	 */
 	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(9995));
-	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(10200));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(10100));
 	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(19600));
 	CU_ASSERT_EQUAL(m.outage_end_hi_us, MS(19800));
-	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(205));
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(105));
 	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(200));
-	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(405));
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(305));
 	CU_ASSERT(m.healthy_seen && m.healthy_ok);
 	CU_ASSERT_DOUBLE_EQUAL(m.healthy_seconds, 31.5, 1e-9);
 }
@@ -411,9 +411,14 @@ static void test_probe_cut_edges(void)
 	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(1507));
 	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(6492));
 	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(15));
-	/* The start: the last ack was sent at 4.999 s, the first failure ended at 6.001 s. */
+	/*
+	 * The start: the last ack was sent at 4.999 s; the first write sent after it completed
+	 * went out at 5.001 s and hung: sent into the cut, it bounds the loss by its send, not by
+	 * its 1 s timeout.
+	 */
 	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(4999));
-	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(6001));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(5001));
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(2));
 	/* The server answered writer 2's attempt 3 ms before its write was acknowledged. */
 	CU_ASSERT(m.accept_seen);
 	CU_ASSERT_EQUAL(m.t_accept_us, MS(6504));
