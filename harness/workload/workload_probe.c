@@ -280,17 +280,19 @@ static bool adopt(struct wl_writer *wr, int k, int i)
 }
 
 /*
- * True while a server holds one of this writer's connections unanswered: connected at the
- * TCP level, no reply yet. A frozen or overloaded server is queueing them, and each one
- * more costs it a backend when it gets to it; a hung path (SYN lost) queues nothing.
+ * True while a server is setting up one of this writer's connections: connected at the
+ * TCP level, not yet ready or failed. A frozen server queues it, a busy one is forking,
+ * authenticating and starting a backend for it: one more would only add to that work
+ * (and on a loaded machine make every connection slower). A hung path (SYN lost) costs
+ * the servers nothing, and there the cadence goes on.
  */
-static bool queued_at_server(const struct wl_prober *p)
+static bool being_set_up(const struct wl_prober *p)
 {
 	for (int k = 0; k < p->n; k++)
 		for (int i = 0; i < DRIVER_MAX_MEMBERS; i++) {
 			ConnStatusType s;
 
-			if (!p->a[k].c[i] || p->a[k].acc_us[i])
+			if (!p->a[k].c[i])
 				continue;
 			s = PQstatus(p->a[k].c[i]);
 			if (s != CONNECTION_STARTED && s != CONNECTION_NEEDED && s != CONNECTION_BAD)
@@ -315,10 +317,10 @@ bool wl_probe_connect(struct wl_writer *wr)
 			return false;
 		if (now >= p->next_us) {
 			/*
-			 * A full list skips the slot (the connections budget holds), and so does an
-			 * attempt waiting in a server's queue: more would only lengthen its backlog.
+			 * A full list skips the slot (the connections budget holds), and so does a
+			 * connection a server is still setting up: more would only add to its work.
 			 */
-			if (p->n < p->cap && !queued_at_server(p))
+			if (p->n < p->cap && !being_set_up(p))
 				attempt_launch(wr, now);
 			p->next_us = wl_probe_slot(p->epoch_us, now + 1, wr->id, nwriters, sh->spec.probe_rate);
 		}
