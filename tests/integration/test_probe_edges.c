@@ -2,8 +2,9 @@
  * test_probe_edges.c - the end of an outage known to the probing cadence on a real
  * cluster: every client is cut from every zone for 1.5 s (nothing fails over), the writes
  * in flight time out, the writers probe on their staggered 10 ms slots, and the return
- * must be placed within tens of milliseconds (a serial 500 ms connect deadline gave
- * 340-580 ms). The server's answer to the first connection comes before the first ack.
+ * is bounded from below within tens of milliseconds of the revert (serial 500 ms connect
+ * deadlines in lockstep left up to a deadline). The server's answer to the first
+ * connection comes before the first ack.
  *
  * Cluster "bprobe" on 10.213.27.0/24 with its state under a temporary directory; `bise
  * down` takes it away even when an assertion failed.
@@ -95,6 +96,7 @@ static void test_cut_end_known_to_the_cadence(void)
 	char events_path[512];
 	struct events ev;
 	struct metrics m;
+	int64_t revert_us = 0;
 	int status, per_s;
 
 	if (!can_run) {
@@ -108,25 +110,35 @@ static void test_cut_end_known_to_the_cadence(void)
 	CU_ASSERT_FATAL(events_load(events_path, &ev));
 	metrics_compute(&ev, &m);
 	per_s = max_attempts_per_s(&ev);
+	for (size_t i = 0; i < ev.nfaults; i++)
+		if (strcmp(ev.faults[i].action, "revert") == 0)
+			revert_us = ev.faults[i].t_us;
 	fprintf(stderr,
-		"\nclient cut 1.5 s: window %.3f s, start ± %.1f ms, end ± %.1f ms; server accepting after "
-		"%.3f s (waited %.1f ms); %zu connect events, at most %d per second; promotion %s\n",
+		"\nclient cut 1.5 s: window %.3f s, start ± %.1f ms, end ± %.1f ms (last held-up attempt "
+		"%+.1f ms from the revert); server accepting after %.3f s (waited %.1f ms); %zu connect "
+		"events, at most %d per second; promotion %s\n",
 		(double)m.wuw_dur_us / 1e6, (double)m.failover_start_uncertainty_us / 1e3,
-		(double)m.failover_end_uncertainty_us / 1e3, (double)m.accept_dur_us / 1e6,
+		(double)m.failover_end_uncertainty_us / 1e3, (double)(m.outage_end_lo_us - revert_us) / 1e3, (double)m.accept_dur_us / 1e6,
 		(double)m.accept_wait_us / 1e3, ev.nconnects, per_s, m.promote_seen ? "yes" : "no");
 
 	CU_ASSERT_FALSE(m.promote_seen);
 	CU_ASSERT_FATAL(m.outage_seen && m.outage_closed);
 	/*
 	 * The writes in flight at the cut time out after 1 s, then the writers probe on 10 ms
-	 * slots: the last attempt the cut held up was sent at most a slot (plus scheduling on a
-	 * loaded 2-core machine) before the cut ended, the first ack comes a connection and a
-	 * write after. Tens of ms; a serial 500 ms deadline gave 340-580 ms.
+	 * slots: the last attempt held up before the return was sent within a few slots of the
+	 * revert (26 ms after it in three trials at a load average of 7-11; with serial 500 ms
+	 * deadlines in lockstep it was up to a deadline before). What follows it, up to the
+	 * first ack, is the first connection's set-up by a server just back, which on that
+	 * loaded machine took 50-180 ms to answer and up to 560 ms to ack: the end's width is
+	 * printed, and only checked against a deadline-and-a-half.
 	 */
-	CU_ASSERT(m.failover_end_uncertainty_us <= MS_TO_US(80));
+	CU_ASSERT(llabs(m.outage_end_lo_us - revert_us) <= MS_TO_US(60));
+	CU_ASSERT(m.failover_end_uncertainty_us <= MS_TO_US(750));
+	/* The start: a write sent into the cut bounds the loss by its send, not its timeout. */
+	CU_ASSERT(m.failover_start_uncertainty_us <= MS_TO_US(50));
 	/* The outage is the cut, give or take the fault's own latency and the ack. */
 	CU_ASSERT(m.wuw_dur_us >= MS_TO_US(1400));
-	CU_ASSERT(m.wuw_dur_us <= MS_TO_US(1700));
+	CU_ASSERT(m.wuw_dur_us <= MS_TO_US(2500));
 	/* The server answered the first connection, before that connection's first ack. */
 	CU_ASSERT(m.accept_seen);
 	CU_ASSERT(m.accept_seen && m.t_accept_us <= m.outage_end_us);
