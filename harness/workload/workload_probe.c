@@ -20,7 +20,8 @@
 
 /* Longest single wait, so a stop request is noticed promptly. */
 #define PROBE_SLICE_US 50000
-#define PROBE_MAX_FDS 512
+/* Every member of every attempt a writer may have in flight (93 connections x 8 members). */
+#define PROBE_MAX_FDS 768
 
 int64_t wl_probe_slot(int64_t epoch_us, int64_t after_us, int id, int nwriters, int rate)
 {
