@@ -3,6 +3,7 @@
 
 #include "util.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -70,6 +71,7 @@ struct metric_row {
 
 static const struct metric_row metric_rows[] = {
 	{ "failover time (write unavailability)", " s", 2, offsetof(struct compare_cell, failover_s) },
+	{ "server accepting after", " s", 2, offsetof(struct compare_cell, server_accept_s) },
 	{ "promotion seen after", " s", 2, offsetof(struct compare_cell, promotion_s) },
 	{ "primary label switched after", " s", 2, offsetof(struct compare_cell, label_switch_s) },
 	{ "acknowledged writes lost", "", 0, offsetof(struct compare_cell, lost) },
@@ -90,6 +92,19 @@ static bool row_observed(const struct comparison *cmp, int si, const struct metr
 		if (row_stat(&cmp->cells[si][c], r)->n > 0)
 			return true;
 	return false;
+}
+
+/*
+ * A row's cell; the failover time with the widest uncertainty of its trials, from their
+ * logs: every figure shown lies within that of the true windows'.
+ */
+static void cell_text(const struct compare_cell *cell, const struct metric_row *r, char *buf, size_t len)
+{
+	const struct compare_stat *u = &cell->failover_unc_ms;
+
+	stat_text(row_stat(cell, r), r->unit, r->decimals, buf, len);
+	if (r->offset == offsetof(struct compare_cell, failover_s) && row_stat(cell, r)->n > 0 && u->n > 0)
+		str_format(buf + strlen(buf), len - strlen(buf), " ± %.0f ms", ceil(u->max));
 }
 
 bool compare_write_markdown(const struct comparison *cmp, FILE *out)
@@ -118,8 +133,7 @@ bool compare_write_markdown(const struct comparison *cmp, FILE *out)
 				continue;
 			fprintf(out, "\n| %s |", metric_rows[m].label);
 			for (int c = 0; c < cmp->ncolumns; c++) {
-				stat_text(row_stat(&cmp->cells[si][c], &metric_rows[m]), metric_rows[m].unit,
-					  metric_rows[m].decimals, buf, sizeof(buf));
+				cell_text(&cmp->cells[si][c], &metric_rows[m], buf, sizeof(buf));
 				fprintf(out, " %s |", buf);
 			}
 		}
@@ -184,8 +198,7 @@ bool compare_write_html(const struct comparison *cmp, FILE *out)
 			html_text(out, metric_rows[m].label);
 			fputs("</th>", out);
 			for (int c = 0; c < cmp->ncolumns; c++) {
-				stat_text(row_stat(&cmp->cells[si][c], &metric_rows[m]), metric_rows[m].unit,
-					  metric_rows[m].decimals, buf, sizeof(buf));
+				cell_text(&cmp->cells[si][c], &metric_rows[m], buf, sizeof(buf));
 				fputs("<td>", out);
 				html_text(out, buf);
 				fputs("</td>", out);

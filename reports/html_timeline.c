@@ -195,14 +195,17 @@ static void bracket(FILE *out, const struct timeline *tl, int64_t start_us, int6
 		    const char *what, bool labels)
 {
 	double t0 = (double)start_us / 1e6, t1 = end_us >= 0 ? (double)end_us / 1e6 : tl->p.t_max_s;
-	char buf[32];
+	char buf[64];
 
 	if (!labels) {
 		fprintf(out, "<line class=\"outage\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"%s\"/>\n", t0,
 			CHART_TOP - 4, t1, CHART_TOP - 4, COLOR_OUTAGE);
 		return;
 	}
-	if (end_us >= 0)
+	/* The main window with the uncertainty of its edges, as the logs give it. */
+	if (end_us >= 0 && start_us == tl->m->outage_start_us && tl->m->outage_closed)
+		report_failover_format(tl->m, buf, sizeof(buf));
+	else if (end_us >= 0)
 		duration_format(dur_us, buf, sizeof(buf));
 	else
 		str_copy(buf, sizeof(buf), "never closed");
@@ -221,6 +224,41 @@ static void outages(FILE *out, const struct timeline *tl, bool labels)
 	if (m->second_outage_seen)
 		bracket(out, tl, m->second_outage_start_us, m->second_outage_closed ? m->second_outage_end_us : -1,
 			m->second_outage_dur_us, "again", labels);
+}
+
+/* One tick across the outage bracket at t_us, with a tooltip. */
+static void recovery_tick(FILE *out, int64_t t_us, const char *cls, const char *what, int64_t from_start_us)
+{
+	double t = (double)t_us / 1e6;
+	char buf[32];
+
+	duration_format(from_start_us, buf, sizeof(buf));
+	fprintf(out, "<line class=\"%s\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"%s\" "
+		"stroke-width=\"2\"><title>%s %s after the window opened</title></line>\n",
+		cls, t, CHART_TOP - 10, t, CHART_TOP + 2, COLOR_OUTAGE, what, buf);
+}
+
+/*
+ * The server's recovery apart from the client's: where a server first accepted a connection
+ * in the outage, where the first write was acknowledged, and the interval in which the logs
+ * place the return (a band on the bracket; at least a pixel wide through its stroke).
+ */
+static void recovery_marks(FILE *out, const struct timeline *tl, bool labels)
+{
+	const struct metrics *m = tl->m;
+	double lo, hi;
+
+	if (labels || !m->outage_closed)
+		return;
+	lo = (double)m->outage_end_lo_us / 1e6;
+	hi = (double)m->outage_end_hi_us / 1e6;
+	fprintf(out, "<rect class=\"return-interval\" x=\"%g\" y=\"%.1f\" width=\"%g\" height=\"6\" "
+		"fill=\"%s\" fill-opacity=\"0.3\" stroke=\"%s\" stroke-opacity=\"0.3\">"
+		"<title>service returned in this interval</title></rect>\n",
+		lo, CHART_TOP - 7, hi > lo ? hi - lo : 0, COLOR_OUTAGE, COLOR_OUTAGE);
+	if (m->accept_seen)
+		recovery_tick(out, m->t_accept_us, "server-accept", "server accepted a connection", m->accept_dur_us);
+	recovery_tick(out, m->outage_end_us, "first-ack", "first write acknowledged", m->wuw_dur_us);
 }
 
 static void lane_name(FILE *out, double y, const char *name)
@@ -347,6 +385,7 @@ void report_svg_timeline(FILE *out, const struct trial_result *t)
 	rollback(out, &tl, false);
 	label_switch(out, &tl, false);
 	outages(out, &tl, false);
+	recovery_marks(out, &tl, false);
 	phases(out, &tl, false);
 	lost_lanes(out, &tl, false);
 	healthy(out, &tl, false);

@@ -5,6 +5,8 @@
 #include "report.h"
 #include "util.h"
 
+#include <string.h>
+
 extern const struct report_writer report_summary_md;
 
 struct slo_counts {
@@ -59,6 +61,18 @@ static void stat_text(const struct scenario_result *r, enum metric_id id, char *
 	str_format(buf, len, "p50 %s, max %s", a, b);
 }
 
+/* failover's figures with the widest uncertainty of the trials (the logs' own). */
+static void failover_text(const struct scenario_result *r, char *buf, size_t len)
+{
+	char u[32];
+
+	stat_text(r, METRIC_FAILOVER_TIME, buf, len);
+	if (strcmp(buf, "-") == 0)
+		return;
+	report_failover_stat_suffix(r, u, sizeof(u));
+	str_format(buf + strlen(buf), len - strlen(buf), "%s", u);
+}
+
 static const char *const files[] = { "report.html", "summary.md", "junit.xml", "metrics.csv",
 				     "timeseries.csv", "summary.json", NULL };
 
@@ -92,7 +106,7 @@ bool report_index_html(const struct scenario_result *results, int n, FILE *out)
 		char fo[80], lost[80];
 
 		tally(r, &c);
-		stat_text(r, METRIC_FAILOVER_TIME, fo, sizeof(fo));
+		failover_text(r, fo, sizeof(fo));
 		stat_text(r, METRIC_DATA_LOSS, lost, sizeof(lost));
 		fprintf(out, "<tr class=\"%s\"><td><a href=\"", verdict_name(r->overall));
 		report_xml_text(out, r->scenario->name);
@@ -133,7 +147,7 @@ bool report_index_md(const struct scenario_result *results, int n, FILE *out)
 		char fo[80], lost[80];
 
 		tally(r, &c);
-		stat_text(r, METRIC_FAILOVER_TIME, fo, sizeof(fo));
+		failover_text(r, fo, sizeof(fo));
 		stat_text(r, METRIC_DATA_LOSS, lost, sizeof(lost));
 		fputs("| ", out);
 		report_md_text(out, r->scenario->name);

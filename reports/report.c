@@ -89,8 +89,13 @@ static void print_trial(const struct scenario_result *r, const struct trial_resu
 	if (!t->completed)
 		fprintf(out, "  trial %d did not complete: %s\n", t->trial, t->error);
 	if (m->outage_seen && m->outage_closed) {
+		char acc[128];
+
 		report_failover_format(m, buf, sizeof(buf));
 		fprintf(out, "  writes unavailable for %s\n", buf);
+		report_accept_format(m, acc, sizeof(acc));
+		if (acc[0])
+			fprintf(out, "  %s\n", acc);
 	} else if (m->outage_seen) {
 		fputs("  writes never recovered\n", out);
 	}

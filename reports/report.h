@@ -66,6 +66,23 @@ void report_metric_format(enum metric_id id, double value, char *buf, size_t len
  */
 void report_failover_format(const struct metrics *m, char *buf, size_t len);
 
+/*
+ * The widest failover_time uncertainty over r's trials with a closed outage (0: none): each
+ * trial's true window lies within its own, so min, p50, p95 and max over the trials lie
+ * within this of the figures shown.
+ */
+int64_t report_failover_uncertainty_max(const struct scenario_result *r);
+
+/* " ± 15ms" for report_failover_uncertainty_max(r), rounded up as report_failover_format; "" when 0. */
+void report_failover_stat_suffix(const struct scenario_result *r, char *buf, size_t len);
+
+/*
+ * The server's recovery apart from the client's, for people: "server accepting after
+ * 1.50s (that connection waited 2ms), first ack after 1.51s", both from the window's start.
+ * Empty when no connection was accepted in the outage.
+ */
+void report_accept_format(const struct metrics *m, char *buf, size_t len);
+
 /* The suite writers behind reports_write_index (index.c). */
 bool report_index_html(const struct scenario_result *results, int n, FILE *out);
 bool report_index_md(const struct scenario_result *results, int n, FILE *out);

@@ -95,21 +95,66 @@ void report_metric_format(enum metric_id id, double value, char *buf, size_t len
 	str_format(buf, len, "%" PRId64, (int64_t)llround(value));
 }
 
-void report_failover_format(const struct metrics *m, char *buf, size_t len)
+/* A bound: rounded up to what duration_format shows (1 ms, 10 ms, 1 s by magnitude). */
+static void bound_format(int64_t u, char *buf, size_t len)
 {
-	char dur[32], unc[32];
-	int64_t u = m->failover_uncertainty_us;
-
-	/* A bound: rounded up to what duration_format shows (1 ms, 10 ms, 1 s by magnitude). */
 	if (u >= 60000000)
 		u = (u + 999999) / 1000000 * 1000000;
 	else if (u >= 1000000)
 		u = (u + 9999) / 10000 * 10000;
 	else if (u >= 1000)
 		u = (u + 999) / 1000 * 1000;
+	duration_format(u, buf, len);
+}
+
+void report_failover_format(const struct metrics *m, char *buf, size_t len)
+{
+	char dur[32], unc[32];
+
 	duration_format(m->wuw_dur_us, dur, sizeof(dur));
-	duration_format(u, unc, sizeof(unc));
+	bound_format(m->failover_uncertainty_us, unc, sizeof(unc));
 	str_format(buf, len, "%s ± %s", dur, unc);
+}
+
+int64_t report_failover_uncertainty_max(const struct scenario_result *r)
+{
+	int64_t u = 0;
+
+	for (int i = 0; i < r->ntrials; i++) {
+		const struct metrics *m = &r->trials[i].metrics;
+
+		if (m->outage_closed && m->failover_uncertainty_us > u)
+			u = m->failover_uncertainty_us;
+	}
+	return u;
+}
+
+void report_failover_stat_suffix(const struct scenario_result *r, char *buf, size_t len)
+{
+	int64_t u = report_failover_uncertainty_max(r);
+	char unc[32];
+
+	if (u <= 0) {
+		str_copy(buf, len, "");
+		return;
+	}
+	bound_format(u, unc, sizeof(unc));
+	str_format(buf, len, " ± %s", unc);
+}
+
+void report_accept_format(const struct metrics *m, char *buf, size_t len)
+{
+	char acc[32], wait[32], ack[32];
+
+	if (!m->accept_seen || !m->outage_closed) {
+		str_copy(buf, len, "");
+		return;
+	}
+	duration_format(m->accept_dur_us, acc, sizeof(acc));
+	duration_format(m->accept_wait_us, wait, sizeof(wait));
+	duration_format(m->wuw_dur_us, ack, sizeof(ack));
+	str_format(buf, len, "server accepting after %s (that connection waited %s), first ack after %s", acc,
+		   wait, ack);
 }
 
 void report_csv_cell(FILE *out, bool first, const char *s)

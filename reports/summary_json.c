@@ -96,6 +96,11 @@ static json_object *failover_json(const struct metrics *m)
 			       m->outage_closed ? fixed((double)m->failover_start_uncertainty_us / 1e3, 3) : NULL);
 	json_object_object_add(o, "failover_end_uncertainty_ms",
 			       m->outage_closed ? fixed((double)m->failover_end_uncertainty_us / 1e3, 3) : NULL);
+	/* The server's recovery (first connection it accepted) apart from the first ack. */
+	json_object_object_add(o, "server_accept_s", seconds_or_null(m->accept_seen, m->accept_dur_us));
+	json_object_object_add(o, "server_accept_at_s", seconds_or_null(m->accept_seen, m->t_accept_us));
+	json_object_object_add(o, "server_accept_wait_ms",
+			       m->accept_seen ? fixed((double)m->accept_wait_us / 1e3, 3) : NULL);
 	json_object_object_add(o, "promotion_s", seconds_or_null(m->promote_seen, m->promotion_dur_us));
 	json_object_object_add(o, "routing_s", seconds_or_null(m->routing_seen, m->routing_dur_us));
 	json_object_object_add(o, "old_primary",
@@ -328,6 +333,10 @@ static json_object *trials_stats_json(const struct scenario_result *r)
 		json_object_object_add(s, "p50", ts->observed ? stat_json(ts->p50) : NULL);
 		json_object_object_add(s, "p95", ts->observed ? stat_json(ts->p95) : NULL);
 		json_object_object_add(s, "max", ts->observed ? stat_json(ts->max) : NULL);
+		/* Each statistic lies within this of the true windows' (the widest trial's ±). */
+		if (id == METRIC_FAILOVER_TIME)
+			json_object_object_add(s, "uncertainty_max",
+					       ts->observed ? stat_json((double)report_failover_uncertainty_max(r)) : NULL);
 		json_object_object_add(o, metric_name((enum metric_id)id), s);
 	}
 	for (int i = 0; i < r->nstat_verdicts && r->have_stats; i++)

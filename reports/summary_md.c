@@ -49,8 +49,13 @@ static void headline(FILE *out, const struct trial_result *t)
 	} else if (fo.never) {
 		fputs("failover: **writes never recovered**", out);
 	} else {
+		char acc[128];
+
 		report_failover_format(m, buf, sizeof(buf));
 		fprintf(out, "failover **%s**", buf);
+		report_accept_format(m, acc, sizeof(acc));
+		if (acc[0])
+			fprintf(out, " (%s)", acc);
 	}
 	if (m->promote_seen) {
 		fputs(" (new primary ", out);

@@ -300,7 +300,8 @@ struct loader {
 	const char *path;
 	size_t line;
 	struct events *out;
-	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags, cap_reads, cap_api_roles;
+	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags, cap_reads, cap_api_roles,
+		cap_connects;
 };
 
 /* Geometric growth so a million writes cost a few dozen reallocs. */
@@ -490,6 +491,34 @@ static bool load_read(struct loader *ld, struct json_object *o, int64_t t_us)
 	r.in_recovery = v[EF_READ_REC] && json_object_get_boolean(v[EF_READ_REC]);
 	ev->reads = grow(ev->reads, &ld->cap_reads, ev->nreads + 1, sizeof(r));
 	ev->reads[ev->nreads++] = r;
+	return true;
+}
+
+static bool load_connect(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct json_object *v[EF_CONNECT_N];
+	struct connect_event c;
+	char out[32] = "";
+
+	memset(&c, 0, sizeof(c));
+	c.end_us = t_us;
+	c.acc_us = -1;
+	if (!fetch(ld, o, EV_CONNECT, v) ||
+	    !time_of(ld, v[EF_CONNECT_T0], fname(EV_CONNECT, EF_CONNECT_T0), &c.start_us))
+		return false;
+	if (v[EF_CONNECT_ACC] && !time_of(ld, v[EF_CONNECT_ACC], fname(EV_CONNECT, EF_CONNECT_ACC), &c.acc_us))
+		return false;
+	int_of(v[EF_CONNECT_W], &c.writer);
+	string_of(v[EF_CONNECT_OUT], out, sizeof(out));
+	string_of(v[EF_CONNECT_NODE], c.node, sizeof(c.node));
+	if (strcmp(out, "ok") != 0 && strcmp(out, "fail") != 0) {
+		log_error("%s:%zu: unknown connect outcome \"%s\"", ld->path, ld->line, out);
+		return false;
+	}
+	c.ok = strcmp(out, "ok") == 0;
+	ev->connects = grow(ev->connects, &ld->cap_connects, ev->nconnects + 1, sizeof(c));
+	ev->connects[ev->nconnects++] = c;
 	return true;
 }
 
@@ -766,6 +795,8 @@ static bool load_event(struct loader *ld, struct json_object *o)
 		return load_lag(ld, o, t_us);
 	case EV_API_ROLE:
 		return load_api_role(ld, o, t_us);
+	case EV_CONNECT:
+		return load_connect(ld, o, t_us);
 	case EV_READBACK:
 		return load_readback(ld, o);
 	case EV_RUN_START:
@@ -946,6 +977,7 @@ void events_free(struct events *ev)
 	free(ev->faults);
 	free(ev->lags);
 	free(ev->api_roles);
+	free(ev->connects);
 	memset(ev, 0, sizeof(*ev));
 	ev->provision_seconds = -1;
 	ev->baseline_us = -1;

@@ -50,6 +50,14 @@
  *                                             (Kubernetes watch): role = primary | replica |
  *                                             unknown | deleted; logged when first seen and at
  *                                             every change
+ *   connect    w, t0, out[, node, acc, err]  one connection attempt of writer w that had no
+ *                                             connection (writes are not attempts):
+ *                                             t0 = sent, t = outcome known, out = ok | fail;
+ *                                             acc = when the server that connected first
+ *                                             answered (it had accepted the connection and
+ *                                             started a backend); a fail sent before a later
+ *                                             attempt of the same writer connected was held
+ *                                             up by the outage
  *   run_end    status
  *
  * event_schema.c holds the one definition of these names, in this order, with each
@@ -183,6 +191,10 @@ bool event_write_readback(struct event_log *log, int64_t at_mono_us, const char 
 			  const struct seq_range *ranges, size_t nranges, const struct seq_dup *dups, size_t ndups);
 bool event_write_readback_done(struct event_log *log, int64_t at_mono_us, const char *node, int64_t rows);
 bool event_write_api_role(struct event_log *log, int64_t at_mono_us, const char *node, enum api_role role);
+/* acc_mono_us <= 0: the server never answered (or unknown). */
+bool event_write_connect(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_us, int writer, bool ok,
+			 const char *node, int64_t acc_mono_us, const char *err);
+
 /* status = completed | aborted | interrupted */
 bool event_write_run_end(struct event_log *log, int64_t at_mono_us, const char *status);
 
@@ -267,6 +279,16 @@ struct readback_event {
 	struct seq_dup *dups;
 };
 
+/* One connection attempt; start_us = t0 (sent), end_us = t, acc_us = -1 when never accepted. */
+struct connect_event {
+	int64_t start_us;
+	int64_t end_us;
+	int64_t acc_us;
+	int writer;
+	bool ok;
+	char node[EVENT_NODE_LEN];
+};
+
 struct events {
 	char run[64];
 	char scenario[64];
@@ -300,6 +322,8 @@ struct events {
 	struct readback_event *readbacks;
 	size_t napi_roles;
 	struct api_role_event *api_roles; /* in log order */
+	size_t nconnects;
+	struct connect_event *connects; /* in log order */
 	bool readback_done; /* a readback_done event was seen (even with zero rows) */
 	int64_t readback_rows;
 	char readback_node[EVENT_NODE_LEN];

@@ -110,6 +110,15 @@ static const struct event_field api_role_fields[EF_API_ROLE_N] = {
 	[EF_API_ROLE_ROLE] = { "role", EVF_STRING, true },
 };
 
+static const struct event_field connect_fields[EF_CONNECT_N] = {
+	[EF_CONNECT_W] = { "w", EVF_INT, true },
+	[EF_CONNECT_T0] = { "t0", EVF_TIME, true },
+	[EF_CONNECT_OUT] = { "out", EVF_STRING, true },
+	[EF_CONNECT_NODE] = { "node", EVF_STRING, false },
+	[EF_CONNECT_ACC] = { "acc", EVF_TIME, false },
+	[EF_CONNECT_ERR] = { "err", EVF_STRING, false },
+};
+
 static const struct event_field run_end_fields[EF_RUN_END_N] = {
 	[EF_RUN_END_STATUS] = { "status", EVF_STRING, true },
 };
@@ -127,6 +136,7 @@ const struct event_schema_entry event_schema[EV_NTYPES] = {
 	[EV_READBACK] = { "readback", readback_fields, EF_READBACK_N },
 	[EV_READBACK_DONE] = { "readback_done", readback_done_fields, EF_READBACK_DONE_N },
 	[EV_API_ROLE] = { "api_role", api_role_fields, EF_API_ROLE_N },
+	[EV_CONNECT] = { "connect", connect_fields, EF_CONNECT_N },
 	[EV_RUN_END] = { "run_end", run_end_fields, EF_RUN_END_N },
 };
 

@@ -493,6 +493,30 @@ bool event_write_readback_done(struct event_log *log, int64_t at_mono_us, const 
 	return emit(log, at_mono_us, EV_READBACK_DONE, v);
 }
 
+bool event_write_connect(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_us, int writer, bool ok,
+			 const char *node, int64_t acc_mono_us, const char *err)
+{
+	struct value v[EF_CONNECT_N] = { 0 };
+
+	if (!log) {
+		log_error("connect event not logged: no event log");
+		return false;
+	}
+	set_int(&v[EF_CONNECT_W], writer);
+	v[EF_CONNECT_T0].state = V_SET;
+	v[EF_CONNECT_T0].i = event_log_rel_us(log, t0_mono_us);
+	set_str(&v[EF_CONNECT_OUT], ok ? "ok" : "fail");
+	if (node && node[0])
+		set_str(&v[EF_CONNECT_NODE], node);
+	if (acc_mono_us > 0) {
+		v[EF_CONNECT_ACC].state = V_SET;
+		v[EF_CONNECT_ACC].i = event_log_rel_us(log, acc_mono_us);
+	}
+	if (err && err[0])
+		set_str(&v[EF_CONNECT_ERR], err);
+	return emit(log, t_mono_us, EV_CONNECT, v);
+}
+
 bool event_write_api_role(struct event_log *log, int64_t at_mono_us, const char *node, enum api_role role)
 {
 	struct value v[EF_API_ROLE_N] = { 0 };

@@ -140,6 +140,8 @@ static bool load_summary(struct comparison *cmp, int column, const char *path)
 	if ((x = path_get(root, "overall", NULL)))
 		str_copy(c->overall, sizeof(c->overall), json_object_get_string(x));
 	collect(trials, "failover", "failover_time_s", &c->failover_s);
+	collect(trials, "writes", "resolution_ms", &c->failover_unc_ms);
+	collect(trials, "failover", "server_accept_s", &c->server_accept_s);
 	collect(trials, "failover", "promotion_s", &c->promotion_s);
 	collect(trials, "failover", "label_switch_s", &c->label_switch_s);
 	collect(trials, "data_loss", "lost", &c->lost);

@@ -31,6 +31,8 @@ struct compare_cell {
 	char versions[256];
 	int trials;
 	struct compare_stat failover_s;
+	struct compare_stat failover_unc_ms; /* each trial's ± (resolution_ms): max is the bound */
+	struct compare_stat server_accept_s; /* first connection the server accepted in the outage */
 	struct compare_stat promotion_s;
 	struct compare_stat label_switch_s; /* the operator's role label (Kubernetes) */
 	struct compare_stat lost;

@@ -110,6 +110,16 @@ struct metrics {
 	int64_t failover_start_uncertainty_us; /* start_hi - start_lo */
 	int64_t failover_end_uncertainty_us;   /* end_hi - end_lo */
 	int64_t failover_uncertainty_us; /* their sum: the true window is wuw_dur_us +- this */
+	/*
+	 * The server's recovery apart from the client's: the first read-write connection a
+	 * server accepted (answered) after the window began, from connect events. After a
+	 * freeze it can come well before the first ack, or a connection sent during the
+	 * pause waits in the server's backlog (accept_wait).
+	 */
+	bool accept_seen;
+	int64_t t_accept_us;          /* when the server answered that connection */
+	int64_t accept_dur_us;        /* outage_start -> t_accept = server_accept_time */
+	int64_t accept_wait_us;       /* that connection's send -> t_accept */
 	bool promote_seen;            /* a watcher saw a new primary on a newer timeline */
 	int64_t t_promote_us;
 	char old_primary[EVENT_NODE_LEN];

@@ -23,15 +23,53 @@ static void find_fault(const struct events *ev, struct metrics *m)
 	}
 }
 
+/*
+ * One attempt as the window sees it: a write (acked or not) or a failed connection
+ * attempt of a writer that had no connection (connect events; a connection made is no
+ * evidence about writes and is left out). seq keeps log order for equal times.
+ */
+struct attempt {
+	int64_t start_us;
+	int64_t end_us;
+	bool acked;
+	bool connect;
+	size_t seq;
+};
+
 /* By completion time; equal times keep log order so the result is deterministic. */
 static int cmp_end(const void *a, const void *b)
 {
-	const struct write_event *x = *(const struct write_event *const *)a;
-	const struct write_event *y = *(const struct write_event *const *)b;
+	const struct attempt *x = a, *y = b;
 
 	if (x->end_us != y->end_us)
 		return x->end_us < y->end_us ? -1 : 1;
-	return x < y ? -1 : x > y;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static struct attempt *collect(const struct events *ev, size_t *n)
+{
+	struct attempt *all = xmalloc((ev->nwrites + ev->nconnects + 1) * sizeof(*all));
+	size_t k = 0;
+
+	for (size_t i = 0; i < ev->nwrites; i++, k++) {
+		all[k].start_us = ev->writes[i].start_us;
+		all[k].end_us = ev->writes[i].end_us;
+		all[k].acked = metrics_acked(ev->writes[i].outcome);
+		all[k].connect = false;
+		all[k].seq = k;
+	}
+	for (size_t i = 0; i < ev->nconnects; i++) {
+		if (ev->connects[i].ok)
+			continue;
+		all[k].start_us = ev->connects[i].start_us;
+		all[k].end_us = ev->connects[i].end_us;
+		all[k].acked = false;
+		all[k].connect = true;
+		all[k].seq = k;
+		k++;
+	}
+	*n = k;
+	return all;
 }
 
 /*
@@ -42,24 +80,31 @@ static int cmp_end(const void *a, const void *b)
  * after the first failure, splitting the real outage into a short gap followed by the long
  * one. An outage still open at the end of the log wins over any closed one (never recovered).
  *
- * Each write only proves the service's state at some instant between its send (t0) and its
- * completion (t): an ack that it was up, a failed or indeterminate attempt that it was down.
+ * An ack proves the service up at some instant between its send (t0) and its completion
+ * (t). A failure (failed or indeterminate write, failed connection attempt) sent after the
+ * last ack completed, into the gap, was sent into the outage: it shows the service down at
+ * its send; one in flight when the last ack completed only somewhere before its own end.
  * So the loss lies after the latest send of an ack before the gap and before the earliest
- * completion of a failed attempt in it (a write in flight at the loss fails after it); the
- * return lies after the latest send of a failed attempt in the gap (a connect attempt
- * started just before the return can still time out at its deadline) and before the first
- * ack's completion. These are the edges' uncertainty intervals.
+ * such instant of a failure in it (a write in flight at the loss fails after it, one sent
+ * into a dropped path hangs until its timeout); the return lies after the latest send of a failure sent
+ * in the window (an attempt sent just before the return can end after the first ack: a
+ * connection held up until its deadline, or until a later one of its writer connected;
+ * see straggle_end) and before the first ack's completion. These are the edges'
+ * uncertainty intervals.
+ *
+ * A connection attempt sent before the previous ack completed cannot open a gap: it is a
+ * straggler of the outage before, counted for that outage's end (straggle_end).
  */
 struct wuw_walk {
 	bool have_prev;        /* an ack was seen */
 	int64_t prev_ack;      /* its completion */
 	int64_t max_ack_t0;    /* latest send of any ack so far */
 	bool gap_outage;       /* the current gap holds a failure after the fault */
-	int64_t gap_min_fail_t;  /* earliest completion of such a failure in the gap */
+	int64_t gap_min_fail_t;  /* earliest instant such a failure shows the service down */
 	int64_t gap_max_fail_t0; /* latest send of such a failure in the gap */
 };
 
-static void close_gap(const struct wuw_walk *g, int64_t earliest_start, const struct write_event *ack,
+static void close_gap(const struct wuw_walk *g, int64_t earliest_start, const struct attempt *ack,
 		      struct metrics *m)
 {
 	int64_t start = g->have_prev ? g->prev_ack : earliest_start;
@@ -76,29 +121,57 @@ static void close_gap(const struct wuw_walk *g, int64_t earliest_start, const st
 	m->outage_end_hi_us = ack->end_us;
 }
 
+/*
+ * Failures sent in the window that ended after its first ack (a connection attempt at its
+ * deadline, or held up until a later one of its writer connected) still bound the return:
+ * sent while nothing was acknowledged, they are put down to this outage, unless an
+ * attempt sent after the first ack had failed by then (the service may have dropped
+ * again, and that could be what they ran into).
+ */
+static void straggle_end(const struct attempt *all, size_t n, struct metrics *m)
+{
+	int64_t again = INT64_MAX;
+
+	for (size_t i = 0; i < n; i++)
+		if (!all[i].acked && all[i].start_us >= m->outage_end_hi_us && all[i].end_us < again)
+			again = all[i].end_us;
+	for (size_t i = 0; i < n; i++) {
+		const struct attempt *a = &all[i];
+
+		if (a->acked || a->end_us <= m->outage_end_hi_us || a->end_us > again ||
+		    a->start_us < m->outage_start_us || a->start_us >= m->outage_end_hi_us)
+			continue;
+		if (a->start_us > m->outage_end_lo_us)
+			m->outage_end_lo_us = a->start_us;
+	}
+}
+
 static void write_unavailability(const struct events *ev, struct metrics *m)
 {
-	const struct write_event **order;
+	struct attempt *all;
 	struct wuw_walk g = { 0 };
 	int64_t earliest_start = 0;
+	size_t n;
 
 	if (!m->fault_seen || ev->nwrites == 0)
 		return;
-	order = xmalloc(ev->nwrites * sizeof(*order));
-	for (size_t i = 0; i < ev->nwrites; i++) {
-		order[i] = &ev->writes[i];
-		if (i == 0 || ev->writes[i].start_us < earliest_start)
-			earliest_start = ev->writes[i].start_us;
-	}
-	qsort(order, ev->nwrites, sizeof(*order), cmp_end);
-	for (size_t i = 0; i < ev->nwrites; i++) {
-		const struct write_event *w = order[i];
+	all = collect(ev, &n);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || all[i].start_us < earliest_start)
+			earliest_start = all[i].start_us;
+	qsort(all, n, sizeof(*all), cmp_end);
+	for (size_t i = 0; i < n; i++) {
+		const struct attempt *w = &all[i];
 
-		if (!metrics_acked(w->outcome)) {
-			if (w->end_us < m->t_fault_us)
+		if (!w->acked) {
+			int64_t down_by;
+
+			if (w->end_us < m->t_fault_us || (w->connect && g.have_prev && w->start_us < g.prev_ack))
 				continue;
-			if (!g.gap_outage || w->end_us < g.gap_min_fail_t)
-				g.gap_min_fail_t = w->end_us;
+			/* Sent after the last ack completed: its send; in flight then: its end. */
+			down_by = g.have_prev && w->start_us >= g.prev_ack ? w->start_us : w->end_us;
+			if (!g.gap_outage || down_by < g.gap_min_fail_t)
+				g.gap_min_fail_t = down_by;
 			if (!g.gap_outage || w->start_us > g.gap_max_fail_t0)
 				g.gap_max_fail_t0 = w->start_us;
 			g.gap_outage = m->outage_seen = true;
@@ -124,11 +197,35 @@ static void write_unavailability(const struct events *ev, struct metrics *m)
 		m->outage_end_lo_us = m->outage_end_hi_us = 0;
 	}
 	if (m->outage_closed) {
+		straggle_end(all, n, m);
 		m->failover_start_uncertainty_us = m->outage_start_hi_us - m->outage_start_lo_us;
 		m->failover_end_uncertainty_us = m->outage_end_hi_us - m->outage_end_lo_us;
 		m->failover_uncertainty_us = m->failover_start_uncertainty_us + m->failover_end_uncertainty_us;
 	}
-	free(order);
+	free(all);
+}
+
+/*
+ * The server's recovery: the earliest answer of a server to a connection that became
+ * read-write, after the window began. The first ack (the window's end) is the client's.
+ */
+static void server_accept(const struct events *ev, struct metrics *m)
+{
+	if (!m->outage_closed)
+		return;
+	for (size_t i = 0; i < ev->nconnects; i++) {
+		const struct connect_event *c = &ev->connects[i];
+
+		if (!c->ok || c->acc_us < 0 || c->acc_us <= m->outage_start_us)
+			continue;
+		if (m->accept_seen && c->acc_us >= m->t_accept_us)
+			continue;
+		m->accept_seen = true;
+		m->t_accept_us = c->acc_us;
+		m->accept_wait_us = c->acc_us - c->start_us;
+	}
+	if (m->accept_seen)
+		m->accept_dur_us = m->t_accept_us - m->outage_start_us;
 }
 
 /*
@@ -233,6 +330,7 @@ void metrics_failover(const struct events *ev, struct metrics *m)
 {
 	find_fault(ev, m);
 	write_unavailability(ev, m);
+	server_accept(ev, m);
 	promotion(ev, m);
 	routing(ev, m);
 	write_spacing(ev, m);

@@ -41,6 +41,21 @@ static void value_label_switch(const struct metrics *m, struct metric_value *o)
 	o->value = m->label_switch_seen ? (double)m->label_switch_dur_us : 0;
 }
 
+static void value_accept(const struct metrics *m, struct metric_value *o)
+{
+	if (!m->fault_seen)
+		o->reason = "no fault was applied";
+	else if (!m->outage_seen)
+		o->reason = "no write failed after the fault";
+	else if (!m->outage_closed)
+		o->reason = "writes never recovered";
+	else if (!m->accept_seen)
+		o->reason = "no new connection was accepted in the outage (the writers kept theirs, "
+			    "or the log has no connect events)";
+	o->observed = m->accept_seen;
+	o->value = m->accept_seen ? (double)m->accept_dur_us : 0;
+}
+
 static void value_recovery(const struct metrics *m, struct metric_value *o)
 {
 	if (!m->healthy_seen) {
@@ -142,6 +157,9 @@ void metric_value(const struct metrics *m, enum metric_id id, struct metric_valu
 	case METRIC_FAULT_LATENESS:
 		value_if(o, m->fault_lateness_seen, (double)m->max_fault_late_us,
 			 "no fault with its deadline in the log");
+		break;
+	case METRIC_SERVER_ACCEPT_TIME:
+		value_accept(m, o);
 		break;
 	case METRIC_COUNT:
 		o->reason = "unknown metric";

@@ -261,9 +261,9 @@ static void load_cluster(struct loader *ld, yaml_node_t *map, struct cluster_spe
 
 /* ---- workload ---- */
 
-enum { WL_WRITERS, WL_CLIENTS, WL_RATE, WL_CONNECT, WL_WRITE, WL_READERS, WL_READ_FROM };
+enum { WL_WRITERS, WL_CLIENTS, WL_RATE, WL_CONNECT, WL_WRITE, WL_READERS, WL_READ_FROM, WL_PROBE };
 static const char *const workload_keys[] = { "writers", "clients", "rate", "connect_timeout",
-	"write_timeout", "readers", "read_from", NULL };
+	"write_timeout", "readers", "read_from", "probe_rate", NULL };
 /* Same order as enum read_target. */
 static const char *const read_from_names[] = { "primary", "replica", "any", NULL };
 
@@ -393,6 +393,9 @@ static void check_total_writers(struct loader *ld, yaml_node_t **vals, const str
 }
 
 #define MIN_RATE 0.001
+/* Connection attempts per second: one per 100 ms at least, and no flood of forks. */
+#define PROBE_RATE_MIN 10
+#define PROBE_RATE_MAX 1000
 #define MAX_RATE 1e6
 
 static void load_rate(struct loader *ld, yaml_node_t *n, struct workload_spec *w)
@@ -465,6 +468,9 @@ static void load_workload(struct loader *ld, yaml_node_t *map, struct workload_s
 		sy_duration(ld, vals[WL_WRITE], "workload.write_timeout", true, &w->write_timeout_us);
 	if (vals[WL_READERS])
 		sy_int(ld, vals[WL_READERS], "workload.readers", 0, 64, &w->readers);
+	if (vals[WL_PROBE])
+		sy_int(ld, vals[WL_PROBE], "workload.probe_rate", PROBE_RATE_MIN, PROBE_RATE_MAX,
+		       &w->probe_rate);
 	if (vals[WL_READ_FROM]) {
 		int i = sy_choice(ld, vals[WL_READ_FROM], "workload.read_from", read_from_names);
 
@@ -760,6 +766,7 @@ void workload_spec_defaults(struct workload_spec *w)
 	w->writers = 4;
 	w->rate_per_writer = 100;
 	w->connect_timeout_us = 500 * INT64_C(1000);
+	w->probe_rate = 100;
 	w->write_timeout_us = 1 * INT64_C(1000000);
 	w->readers = 0;
 	w->read_from = READ_PRIMARY;
@@ -896,4 +903,25 @@ int workload_total_writers(const struct workload_spec *w)
 	for (int i = 0; i < w->nclient_groups; i++)
 		n += w->client_groups[i].writers;
 	return n;
+}
+
+int workload_probe_inflight(const struct workload_spec *w)
+{
+	int total = workload_total_writers(w), share;
+	int64_t period, n;
+
+	if (total < 1 || w->probe_rate < 1 || w->connect_timeout_us <= 0)
+		return 1;
+	period = (int64_t)total * ((1000000 + w->probe_rate - 1) / w->probe_rate);
+	/* Attempts alive at an instant started within the last connect_timeout, period apart. */
+	n = (w->connect_timeout_us + period - 1) / period;
+	/*
+	 * A server frozen with attempts queued serves them all when it wakes: together with the
+	 * readers they must fit its connections (check_connections keeps one per writer).
+	 */
+	share = (CLUSTER_MAX_CONNECTIONS - CLUSTER_RESERVED_CONNECTIONS - WORKLOAD_EXTRA_CONNECTIONS -
+		 w->readers) / total;
+	if (n > share)
+		n = share;
+	return n < 1 ? 1 : (int)n;
 }

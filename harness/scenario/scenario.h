@@ -75,6 +75,8 @@ struct workload_spec {
 	struct client_group client_groups[WORKLOAD_MAX_CLIENT_GROUPS];
 	double rate_per_writer;  /* writes per second per writer; 0 = unthrottled */
 	int64_t connect_timeout_us; /* client-side deadline for one connection attempt */
+	int probe_rate;             /* connection attempts per second, all writers without a
+				       connection together (staggered across them) */
 	int64_t write_timeout_us;   /* after this with no answer a sent write is indeterminate */
 	int readers;                /* reader probes, outside every zone (0 = none) */
 	enum read_target read_from; /* where readers route: primary | replica | any */
@@ -148,6 +150,13 @@ struct scenario {
 
 /* Total writers: outside and inside zones. */
 int workload_total_writers(const struct workload_spec *w);
+
+/*
+ * Connection attempts one writer may have in flight while it probes: one starts every
+ * total_writers / probe_rate seconds and lives at most connect_timeout, and all the
+ * writers' attempts with the readers fit the primary's connections (at least 1).
+ */
+int workload_probe_inflight(const struct workload_spec *w);
 
 /* Defaults used when the scenario leaves a field out (documented in the README). */
 void cluster_spec_defaults(struct cluster_spec *c);

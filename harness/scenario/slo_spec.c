@@ -40,6 +40,7 @@ static const char *const names[METRIC_COUNT] = {
 	[METRIC_LABEL_SWITCH_TIME] = "label_switch_time",
 	[METRIC_FAULT_DURATION_ERROR] = "fault_duration_error",
 	[METRIC_FAULT_LATENESS] = "fault_lateness",
+	[METRIC_SERVER_ACCEPT_TIME] = "server_accept_time",
 };
 
 const char *metric_name(enum metric_id id)
@@ -78,6 +79,7 @@ static const struct metric_def metric_defs[] = {
 	{ METRIC_LABEL_SWITCH_TIME, SLO_UNIT_DURATION },
 	{ METRIC_FAULT_DURATION_ERROR, SLO_UNIT_DURATION },
 	{ METRIC_FAULT_LATENESS, SLO_UNIT_DURATION },
+	{ METRIC_SERVER_ACCEPT_TIME, SLO_UNIT_DURATION },
 };
 
 #define NDEFS (sizeof(metric_defs) / sizeof(metric_defs[0]))
@@ -87,7 +89,7 @@ static const char metric_names[] =
 	"failover_time, promotion_time, data_loss, indeterminate_writes, phantom_writes, recovery_time, "
 	"max_lag_bytes, max_lag_time, split_brain_time, split_brain_writes, rpo_time, rpo_bytes, "
 	"redundancy_time, read_unavailability, max_staleness, deposed_reads, label_switch_time, "
-	"fault_duration_error, fault_lateness";
+	"fault_duration_error, fault_lateness, server_accept_time";
 
 static const char *const stat_names[] = { "", "min", "p50", "p95", "max" };
 

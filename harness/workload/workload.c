@@ -15,6 +15,7 @@
 #define MAX_WRITERS 1024
 #define DEFAULT_CONNECT_TIMEOUT_US 1000000
 #define DEFAULT_WRITE_TIMEOUT_US 5000000
+#define DEFAULT_PROBE_RATE 100
 /* Creating the table may have to wait for a primary that is still coming up. */
 #define SETUP_MIN_US 10000000
 #define SETUP_RETRY_US 200000
@@ -170,7 +171,7 @@ struct workload *workload_start_entry(const char *run_id, const struct workload_
 {
 	struct workload *w;
 	struct wl_shared *sh;
-	int64_t first_round_by;
+	int64_t first_round_by, epoch;
 	int total;
 
 	if (!check_args(run_id, spec, nmembers))
@@ -184,6 +185,8 @@ struct workload *workload_start_entry(const char *run_id, const struct workload_
 		sh->spec.connect_timeout_us = DEFAULT_CONNECT_TIMEOUT_US;
 	if (sh->spec.write_timeout_us <= 0)
 		sh->spec.write_timeout_us = DEFAULT_WRITE_TIMEOUT_US;
+	if (sh->spec.probe_rate <= 0)
+		sh->spec.probe_rate = DEFAULT_PROBE_RATE;
 	memcpy(sh->members, members, (size_t)nmembers * sizeof(*members));
 	sh->nmembers = nmembers;
 	if (entry && entry->host[0]) {
@@ -207,6 +210,13 @@ struct workload *workload_start_entry(const char *run_id, const struct workload_
 	w->writers = xcalloc((size_t)total, sizeof(*w->writers));
 	w->threads = xcalloc((size_t)total, sizeof(*w->threads));
 	w->nplaced = total;
+	/* One origin for every writer's probe slots: they interleave, never coincide. */
+	epoch = mono_now_us();
+	for (int i = 0; i < total; i++) {
+		w->writers[i].sh = sh;
+		w->writers[i].id = i;
+		wl_probe_init(&w->writers[i], epoch);
+	}
 	if (!open_netns(w->writers, total, netns)) {
 		workload_stop(w);
 		return NULL;
@@ -225,7 +235,6 @@ struct workload *workload_start_entry(const char *run_id, const struct workload_
 		w->writers[i].sh = sh;
 		w->writers[i].id = i;
 		w->writers[i].member = -1;
-		w->writers[i].rng = 0x9e3779b9u * (uint32_t)(i + 1);
 		if (pthread_create(&w->threads[i], NULL, wl_writer_main, &w->writers[i]) != 0) {
 			log_error("workload: cannot start writer thread %d", i);
 			workload_stop(w);
@@ -251,6 +260,8 @@ void workload_stop(struct workload *w)
 	if (w->watcher_started)
 		pthread_join(w->watcher, NULL);
 	close_netns(w, w->nplaced);
+	for (int i = 0; i < w->nplaced; i++)
+		wl_probe_free(&w->writers[i]);
 	pthread_mutex_destroy(&w->sh.primary_lock);
 	free(w->writers);
 	free(w->threads);

@@ -112,6 +112,29 @@ struct wl_shared {
 	atomic_int rounds;                           /* watcher rounds completed */
 };
 
+/*
+ * One connection attempt of a writer: a non-blocking connection to every member (or to
+ * the entry), the first to become read-write wins. acc_us[i]: when member i's server
+ * first answered (it had accepted the connection and started a backend), 0 = not yet.
+ */
+struct wl_attempt {
+	struct pg_conn *c[DRIVER_MAX_MEMBERS];
+	int st[DRIVER_MAX_MEMBERS]; /* libpq's PostgresPollingStatusType of c[i] */
+	int64_t acc_us[DRIVER_MAX_MEMBERS];
+	int64_t t0_us;       /* sent */
+	int64_t deadline_us; /* fails when not connected by then */
+	int live;            /* connections still going */
+	char err[200];       /* why the last member failed */
+};
+
+/* A writer's attempts in flight and its place in the probe schedule. */
+struct wl_prober {
+	struct wl_attempt *a; /* cap slots; the first n in flight, oldest first */
+	int n, cap;
+	int64_t epoch_us;   /* schedule origin shared by every writer */
+	int64_t next_us;    /* next slot of this writer */
+};
+
 /* One writer thread's state; arg of wl_writer_main. */
 struct wl_writer {
 	struct wl_shared *sh;
@@ -120,9 +143,9 @@ struct wl_writer {
 	int member;        /* index of the member conn is connected to */
 	int64_t seq;       /* last seq used */
 	bool unreplicated; /* set by the notice receiver during the current write */
-	uint32_t rng;      /* backoff jitter */
 	int netns_fd;      /* network namespace the thread joins first (it closes it); -1 = none */
 	char ident[WL_IDENT_LEN]; /* identity of the server conn reaches (entry only) */
+	struct wl_prober probe;   /* connection attempts while conn is NULL */
 };
 
 /* One reader thread's state; arg of wl_reader_main. */
@@ -137,6 +160,27 @@ struct wl_reader {
 void *wl_writer_main(void *arg); /* arg: struct wl_writer */
 void *wl_reader_main(void *arg); /* arg: struct wl_reader */
 void *wl_watch_main(void *arg);  /* arg: struct wl_shared */
+
+/*
+ * The probe schedule (pure): writers without a connection start attempts at a steady
+ * cadence, rate attempts per second among nwriters, writer id on the slots
+ * epoch + (id + k * nwriters) / rate, so no two writers share a slot and the total never
+ * exceeds rate. Returns this writer's first slot at or after after_us.
+ */
+int64_t wl_probe_slot(int64_t epoch_us, int64_t after_us, int id, int nwriters, int rate);
+
+/* Set up wr->probe (schedule origin epoch_us); wl_probe_free closes what is in flight. */
+void wl_probe_init(struct wl_writer *wr, int64_t epoch_us);
+void wl_probe_free(struct wl_writer *wr);
+
+/*
+ * Probe until a connection is made (true, in wr->conn, wr->member, wr->ident) or the
+ * workload stops (false). Attempts start on the writer's slots whatever those in flight
+ * are doing; each ends at its own deadline. The first to connect wins: attempts sent
+ * before it and still pending were held up by the outage and are recorded as failed,
+ * later ones are closed unrecorded. Every outcome is a connect event.
+ */
+bool wl_probe_connect(struct wl_writer *wr);
 
 /* Sleep until at_us (mono) unless asked to stop (sh->stop); false when stopping. */
 bool wl_wait_until(struct wl_shared *sh, int64_t at_us);

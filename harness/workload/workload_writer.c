@@ -19,10 +19,6 @@
 
 static const char insert_sql[] = "INSERT INTO " WORKLOAD_TABLE "(run, writer, seq) VALUES ($1, $2, $3)";
 
-/* Backoff after a failed connection round: short, jittered so writers do not march in step. */
-#define BACKOFF_MIN_US 5000
-#define BACKOFF_SPREAD_US 5000
-
 struct write_result {
 	enum write_outcome out;
 	char sqlstate[8];
@@ -41,17 +37,6 @@ static void on_notice(void *arg, const PGresult *res)
 		wr->unreplicated = true;
 }
 
-static uint32_t next_rand(uint32_t *state)
-{
-	uint32_t x = *state ? *state : 0x9e3779b9u;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*state = x;
-	return x;
-}
-
 static void drop_conn(struct wl_writer *wr)
 {
 	if (wr->conn)
@@ -60,30 +45,18 @@ static void drop_conn(struct wl_writer *wr)
 	wr->member = -1;
 }
 
+/* Probe until connected (wl_probe_connect); false when the workload stops. */
 static bool writer_connect(struct wl_writer *wr)
 {
-	struct wl_shared *sh = wr->sh;
-	char app[32], err[256];
-	PGconn *c;
-	int who = -1;
-
-	str_format(app, sizeof(app), "bise-writer-%d", wr->id);
-	c = wl_connect_rw(sh, app, true, mono_now_us() + sh->spec.connect_timeout_us, &sh->stop, &who,
-			  wr->ident, sizeof(wr->ident), err, sizeof(err));
-	if (!c) {
-		/* Expected during faults: the write events already show the gap. */
-		log_debug("writer %d: no connection: %s", wr->id, err);
-		return false;
-	}
-	if (PQsetnonblocking(c, 1) != 0) {
+	while (wl_probe_connect(wr)) {
+		if (PQsetnonblocking(wr->conn, 1) == 0) {
+			PQsetNoticeReceiver(wr->conn, on_notice, wr);
+			return true;
+		}
 		log_warn("writer %d: cannot make the connection non-blocking", wr->id);
-		PQfinish(c);
-		return false;
+		drop_conn(wr);
 	}
-	PQsetNoticeReceiver(c, on_notice, wr);
-	wr->conn = c;
-	wr->member = who;
-	return true;
+	return false;
 }
 
 /* An ERROR (not FATAL/PANIC) answer to an autocommit INSERT proves it was rolled back. */
@@ -205,22 +178,6 @@ static bool write_once(struct wl_writer *wr, const char *writer_text)
 	return true;
 }
 
-/*
- * No read-write member answered in time: the write this slot stood for was certainly not
- * applied. Recording it as fail keeps an outage visible even when no write was in flight
- * when the fault hit.
- */
-static void record_no_connection(struct wl_writer *wr, int64_t t0)
-{
-	struct write_result r;
-
-	wr->seq++;
-	atomic_fetch_add(&wr->sh->attempted, 1);
-	memset(&r, 0, sizeof(r));
-	set_result(&r, WRITE_FAIL, NULL, "no read-write member accepted a connection in time");
-	record(wr, t0, mono_now_us(), &r, "");
-}
-
 /* The next slot on the rate schedule; whole missed slots are skipped, not caught up. */
 static void advance_schedule(int64_t *next, int64_t period)
 {
@@ -273,18 +230,10 @@ void *wl_writer_main(void *arg)
 		if (atomic_load(&sh->stop))
 			break;
 		if (!wr->conn) {
-			int64_t t0 = mono_now_us();
-
-			if (!writer_connect(wr)) {
-				if (atomic_load(&sh->stop))
-					break;
-				record_no_connection(wr, t0);
-				/* Refused connects return at once: never spin, even unthrottled. */
-				sleep_us(BACKOFF_MIN_US + next_rand(&wr->rng) % BACKOFF_SPREAD_US);
-				if (period)
-					advance_schedule(&next, period);
-				continue;
-			}
+			if (!writer_connect(wr))
+				break;
+			/* The first write goes out at once: its ack is the edge of an outage. */
+			next = mono_now_us();
 		}
 		if (!write_once(wr, writer_text))
 			continue;
@@ -293,5 +242,6 @@ void *wl_writer_main(void *arg)
 			advance_schedule(&next, period);
 	}
 	drop_conn(wr);
+	wl_probe_free(wr);
 	return NULL;
 }

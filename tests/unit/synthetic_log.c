@@ -67,6 +67,20 @@ json_object *synth_write(int w, int64_t seq, int64_t t0_us, enum write_outcome o
 	return o;
 }
 
+json_object *synth_connect(int w, int64_t t0_us, bool ok, const char *node, int64_t acc_us)
+{
+	json_object *o = synth_event("connect");
+
+	json_object_object_add(o, "w", json_object_new_int(w));
+	json_object_object_add(o, "t0", event_time_new(t0_us));
+	json_object_object_add(o, "out", json_object_new_string(ok ? "ok" : "fail"));
+	if (node && node[0])
+		json_object_object_add(o, "node", json_object_new_string(node));
+	if (acc_us >= 0)
+		json_object_object_add(o, "acc", event_time_new(acc_us));
+	return o;
+}
+
 json_object *synth_node(const char *name, enum node_role role, int tli)
 {
 	json_object *o = synth_event("node");

@@ -35,6 +35,9 @@ void synth_emit(int64_t t_us, json_object *o);
 /* A write event of writer w, sequence seq, sent at t0_us, with outcome out on node (not emitted). */
 json_object *synth_write(int w, int64_t seq, int64_t t0_us, enum write_outcome out, const char *node);
 
+/* A connect event of writer w sent at t0_us; acc_us < 0: no "acc" (not emitted). */
+json_object *synth_connect(int w, int64_t t0_us, bool ok, const char *node, int64_t acc_us);
+
 /* A node event: the watcher saw name with role on timeline tli (not emitted). */
 json_object *synth_node(const char *name, enum node_role role, int tli);
 

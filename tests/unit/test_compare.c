@@ -30,10 +30,14 @@ static int suite_clean(void)
 	return nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* A summary with one trial per failover value; lost writes as given. */
+/*
+ * A summary with one trial per failover value; lost writes as given; trial i's resolution
+ * (failover's ±) res_ms + i ms when res_ms >= 0, else null.
+ */
 static void write_summary(const char *run, const char *versions, const double *failover, int n,
-			  int lost, const char *verdict)
+			  int lost, const char *verdict, double res_ms)
 {
+	char res[32];
 	char dir[512], path[600];
 	FILE *f;
 
@@ -44,12 +48,18 @@ static void write_summary(const char *run, const char *versions, const double *f
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fprintf(f, "{\"schema\":\"bise.summary/1\",\"scenario\":{\"name\":\"pod-kill\"},"
 		   "\"versions\":\"%s\",\"overall\":\"%s\",\"trials\":[", versions, verdict);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (res_ms < 0)
+			str_copy(res, sizeof(res), "null");
+		else
+			str_format(res, sizeof(res), "%.3f", res_ms + i);
 		fprintf(f,
 			"%s{\"trial\":%d,\"metrics\":{\"failover\":{\"failover_time_s\":%.3f,\"promotion_s\":null},"
-			"\"data_loss\":{\"lost\":%d},\"writes\":{\"indeterminate\":2},\"recovery\":{\"seconds\":20.0}},"
+			"\"data_loss\":{\"lost\":%d},\"writes\":{\"indeterminate\":2,\"resolution_ms\":%s},"
+			"\"recovery\":{\"seconds\":20.0}},"
 			"\"verdicts\":[{\"slo\":\"failover_time\",\"threshold\":\"< 12s\",\"verdict\":\"%s\"}]}",
-			i ? "," : "", i + 1, failover[i], lost, failover[i] < 12 ? "pass" : "fail");
+			i ? "," : "", i + 1, failover[i], lost, res, failover[i] < 12 ? "pass" : "fail");
+	}
 	fprintf(f, "]}\n");
 	fclose(f);
 }
@@ -78,8 +88,8 @@ static void test_two_runs(void)
 	size_t len = 0;
 	FILE *mem;
 
-	write_summary("run-a", "Patroni 3.0.2 etcd v3", a, 3, 0, "fail");
-	write_summary("run-b", "Patroni 3.0.2 etcd v2", b, 1, 7, "pass");
+	write_summary("run-a", "Patroni 3.0.2 etcd v3", a, 3, 0, "fail", 12.5);
+	write_summary("run-b", "Patroni 3.0.2 etcd v2", b, 1, 7, "pass", -1);
 	str_format(dir_a, sizeof(dir_a), "%s/run-a", root);
 	str_format(dir_b, sizeof(dir_b), "%s/run-b/", root);
 	CU_ASSERT_FATAL(compare_load(dirs, 2, cmp));
@@ -100,7 +110,8 @@ static void test_two_runs(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "## pod-kill"));
 	/* the trailing slash is not part of the label */
 	CU_ASSERT_PTR_NULL(strstr(text, "run-b/ |"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| failover time (write unavailability) | 11.00 s (min 10.00, p95 13.00, max 13.00, n=3) | 9.50 s |"));
+	/* The widest ± of run-a's trials (12.5, 13.5, 14.5 ms), rounded up; none logged in run-b. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| failover time (write unavailability) | 11.00 s (min 10.00, p95 13.00, max 13.00, n=3) ± 15 ms | 9.50 s |"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| SLO failover_time < 12s | FAIL 1/3 | pass 1/1 |"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| acknowledged writes lost | 0 | 7 |"));
 	/* Rows no run could measure are left out: no promotion, no label switch was logged. */

@@ -161,6 +161,11 @@ static bool w_api_role(struct event_log *log)
 	return event_write_api_role(log, AT, "pg-cluster-1", API_ROLE_DELETED);
 }
 
+static bool w_connect(struct event_log *log)
+{
+	return event_write_connect(log, AT - 9000, AT, 3, true, "gland", AT - 2500, NULL);
+}
+
 static bool w_run_end(struct event_log *log)
 {
 	return event_write_run_end(log, AT, "interrupted");
@@ -335,6 +340,20 @@ static void c_api_role(const struct events *ev, json_object *line)
 	CU_ASSERT_EQUAL(ev->api_roles[0].role, API_ROLE_DELETED);
 }
 
+static void c_connect(const struct events *ev, json_object *line)
+{
+	const struct connect_event *c = &ev->connects[0];
+
+	CU_ASSERT_EQUAL_FATAL(ev->nconnects, 1);
+	CU_ASSERT_EQUAL(c->start_us, AT - 9000 - ORIGIN);
+	CU_ASSERT_EQUAL(c->end_us, AT - ORIGIN);
+	CU_ASSERT_EQUAL(c->acc_us, AT - 2500 - ORIGIN);
+	CU_ASSERT_EQUAL(c->writer, 3);
+	CU_ASSERT(c->ok);
+	CU_ASSERT_STRING_EQUAL(c->node, "gland");
+	CU_ASSERT_FALSE(json_object_object_get_ex(line, "err", NULL));
+}
+
 static void c_run_end(const struct events *ev, json_object *line)
 {
 	json_object *v;
@@ -363,6 +382,7 @@ static const struct writer_case cases[] = {
 	{ "event_write_readback", w_readback, c_readback },
 	{ "event_write_readback_done", w_readback_done, c_readback_done },
 	{ "event_write_api_role", w_api_role, c_api_role },
+	{ "event_write_connect", w_connect, c_connect },
 	{ "event_write_run_end", w_run_end, c_run_end },
 };
 
@@ -770,6 +790,7 @@ static void test_required_refused(void)
 	CU_ASSERT_FALSE(event_write_lag(log, AT, &l));
 	CU_ASSERT_FALSE(event_write_api_role(log, AT, NULL, API_ROLE_PRIMARY));
 	CU_ASSERT_FALSE(event_write_run_end(NULL, AT, "completed"));
+	CU_ASSERT_FALSE(event_write_connect(NULL, AT, AT, 0, false, "", 0, "refused"));
 	CU_ASSERT_FALSE(event_write_write(NULL, AT, AT, 0, 1, WRITE_OK, "geneva", NULL, NULL));
 	event_log_close(log);
 	CU_ASSERT_FATAL(stat(path, &st) == 0);

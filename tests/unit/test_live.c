@@ -235,9 +235,12 @@ static void test_metrics_from_the_log(void)
 			    "step=\"1\"} 1") != NULL); /* 15 s left: "15.xxx" */
 	CU_ASSERT(have(m, "bise_replication_lag_bytes{standby=\"gland\"} 4096"));
 	CU_ASSERT(strstr(m, "standby=\"geneva\"") == NULL);
-	/* From the last ok (4.9 s, sent at 4.895) to the first ok at 8.0 s; the first failure ended at 5.1 s. */
+	/*
+	 * From the last ok (4.9 s, sent at 4.895) to the first ok at 8.0 s; the first failure,
+	 * sent after that ok completed, was sent at 5.095 s and bounds the start.
+	 */
 	CU_ASSERT(have(m, "bise_failover_window_seconds 3.100000"));
-	CU_ASSERT(have(m, "bise_failover_start_uncertainty_seconds 0.205000"));
+	CU_ASSERT(have(m, "bise_failover_start_uncertainty_seconds 0.200000"));
 	CU_ASSERT(have(m, "bise_failover_end_uncertainty_seconds 0.105000"));
 	CU_ASSERT(have(m, "bise_run_info{run=\"test-run\",scenario=\"primary-pod-kill\",phase=\"baseline\"} 1"));
 	CU_ASSERT(have(m, "bise_trial 1"));

@@ -169,17 +169,17 @@ static void test_clean_failover(void)
 	/* Starts 0.095 s .. 9.995 s, 100 of them. */
 	CU_ASSERT_EQUAL(m.write_spacing_us, MS(100));
 	/*
-	 * The last ack was sent at 9.995 s, the first failure completed at 10.2 s: the loss lies
-	 * between. The last failure before the first ack was sent at 19.6 s, the first ack
-	 * completed at 19.8 s: the return lies between.
+	 * The last ack was sent at 9.995 s, the first failure was sent at 10.1 s, after that ack
+	 * completed (10.0 s): the loss lies between. The last failure before the first ack was
+	 * sent at 19.6 s, the first ack completed at 19.8 s: the return lies between.
 	 */
 	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(9995));
-	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(10200));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(10100));
 	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(19600));
 	CU_ASSERT_EQUAL(m.outage_end_hi_us, MS(19800));
-	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(205));
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(105));
 	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(200));
-	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(405));
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(305));
 	CU_ASSERT(m.healthy_seen && m.healthy_ok);
 	CU_ASSERT_DOUBLE_EQUAL(m.healthy_seconds, 31.5, 1e-9);
 }
@@ -300,16 +300,17 @@ static void test_outage_edges(void)
 /*
  * Two writers with a 500 ms connect deadline. Acks alternate every 10 ms up to 5.0 s (the
  * last one sent at 4.999 s); writer 1 sent a write at 4.996 s that broke at 5.004 s, after
- * the loss. Then each writer retries connections that time out after 500 ms. The service
- * comes back somewhere after writer 1's attempt sent at 7.725 s: that attempt still fails
- * at 8.225 s (its SYN was lost), the next one connects and is acknowledged at 8.237 s.
- * Writer 0's attempt sent at 8.036 s fails only at 8.536 s, after that ack: it says
- * nothing about the return. The log cannot place the return more finely than the deadline.
+ * the loss. Then each writer retries connections that time out after 500 ms (an older
+ * log: one failed write per attempt). The service comes back after writer 0's attempt
+ * sent at 8.036 s: it fails only at 8.536 s, after the first ack (8.237 s), but it was
+ * sent while nothing was acknowledged and nothing sent after that ack failed before it
+ * ended: it bounds the return. If an attempt sent after the ack fails first (the service
+ * may have dropped again), it says nothing, and the bound falls back to writer 1's attempt
+ * sent at 7.725 s that failed before the ack.
  */
-static void test_connect_deadline_edges(void)
+static void connect_deadline_log(bool flap, struct metrics *m)
 {
 	int64_t seq[2] = { 0, 0 };
-	struct metrics m;
 	int j;
 
 	synth_begin();
@@ -322,8 +323,17 @@ static void test_connect_deadline_edges(void)
 	for (j = 0; j <= 5; j++)
 		wr(1, ++seq[1], MS(5200 + 505 * j), MS(5200 + 505 * j + 500), WRITE_FAIL, "");
 	wr(1, ++seq[1], MS(8235), MS(8237), WRITE_OK, "b");
+	if (flap)
+		wr(1, ++seq[1], MS(8240), MS(8300), WRITE_FAIL, "b");
 	wr(0, ++seq[0], MS(8540), MS(8542), WRITE_OK, "b");
-	synth_finish(&m);
+	synth_finish(m);
+}
+
+static void test_connect_deadline_edges(void)
+{
+	struct metrics m;
+
+	connect_deadline_log(false, &m);
 	CU_ASSERT(m.outage_seen && m.outage_closed);
 	CU_ASSERT_EQUAL(m.outage_start_us, MS(5000));
 	CU_ASSERT_EQUAL(m.outage_end_us, MS(8237));
@@ -332,14 +342,129 @@ static void test_connect_deadline_edges(void)
 	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(4999));
 	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(5004));
 	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(5));
-	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(7725));
+	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(8036));
 	CU_ASSERT_EQUAL(m.outage_end_hi_us, MS(8237));
-	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(512));
-	/* About one connect deadline: the spacing of the writes (~10 ms) is not the uncertainty. */
-	CU_ASSERT(m.failover_end_uncertainty_us >= MS(500));
-	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(517));
+	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(201));
+	CU_ASSERT_EQUAL(m.failover_uncertainty_us, MS(206));
 	/* 501 sends before the fault, 0.009 s .. 4.999 s. */
 	CU_ASSERT_EQUAL(m.write_spacing_us, MS(4990) / 500);
+	/* No connect events: the server's answer is not in this log. */
+	CU_ASSERT_FALSE(m.accept_seen);
+
+	connect_deadline_log(true, &m);
+	CU_ASSERT_EQUAL(m.outage_end_us, MS(8237));
+	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(7725));
+	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(512));
+}
+
+static void conn(int w, int64_t t0_us, int64_t t_us, bool ok, const char *name, int64_t acc_us)
+{
+	synth_emit(t_us, synth_connect(w, t0_us, ok, name, acc_us));
+}
+
+/*
+ * A 1.5 s client cut from 5.0 s, four writers (acks every 2.5 ms before it) probing on a
+ * staggered 10 ms cadence (writer w on 6.002 + 0.010 w + 0.040 k s) with a 500 ms
+ * deadline: writes in flight hang until the 1 s write timeout, then attempts hang; service
+ * returns at 6.5 s. Writer 2's attempt sent at 6.502 s is answered at 6.504 s and its write
+ * acknowledged at 6.507 s. Each writer's older attempts end at their deadline or, held up,
+ * when a later one of theirs connects: mostly after that first ack. The return is known to
+ * the cadence: after 6.492 s (writer 1's last attempt before it).
+ */
+static void cut_log(bool with_pre_accept)
+{
+	static const int64_t win[4] = { MS(6525), MS(6535), MS(6505), MS(6514) };
+	int64_t seq[4] = { 0, 0, 0, 0 };
+
+	synth_begin();
+	if (with_pre_accept)
+		conn(0, MS(1), MS(4), true, "a", MS(3));
+	for (int k = 1; k <= 2000; k++)
+		wr(k % 4, ++seq[k % 4], 2500 * k - 1000, 2500 * k, WRITE_OK, "a");
+	fault(MS(5000), "apply");
+	for (int w = 0; w < 4; w++)
+		wr(w, ++seq[w], MS(5001) + w * 2500, MS(6001) + w * 2500, WRITE_INDETERMINATE, "a");
+	for (int w = 0; w < 4; w++)
+		for (int64_t t0 = MS(6002) + MS(10) * w; t0 < MS(6500); t0 += MS(40))
+			conn(w, t0, t0 + MS(500) < win[w] ? t0 + MS(500) : win[w], false, "", -1);
+	conn(2, MS(6502), MS(6505), true, "a", MS(6504));
+	wr(2, ++seq[2], MS(6505), MS(6507), WRITE_OK, "a");
+	conn(3, MS(6512), MS(6514), true, "a", MS(6513));
+	wr(3, ++seq[3], MS(6514), MS(6516), WRITE_OK, "a");
+	conn(0, MS(6522), MS(6525), true, "a", MS(6524));
+	conn(1, MS(6532), MS(6535), true, "a", MS(6534));
+	for (int k = 0; k < 400; k++)
+		wr(k % 4, ++seq[k % 4], MS(6540) + 2500 * k, MS(6541) + 2500 * k, WRITE_OK, "a");
+	/* A failed attempt logged after every write, sent before the return: no new outage. */
+	conn(0, MS(6490), MS(7600), false, "", -1);
+}
+
+static void test_probe_cut_edges(void)
+{
+	struct metrics m;
+
+	cut_log(true);
+	synth_finish(&m);
+	CU_ASSERT(m.outage_seen && m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(5000));
+	CU_ASSERT_EQUAL(m.outage_end_us, MS(6507));
+	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(1507));
+	CU_ASSERT_EQUAL(m.outage_end_lo_us, MS(6492));
+	CU_ASSERT_EQUAL(m.failover_end_uncertainty_us, MS(15));
+	/*
+	 * The start: the last ack was sent at 4.999 s; the first write sent after it completed
+	 * went out at 5.001 s and hung: sent into the cut, it bounds the loss by its send, not by
+	 * its 1 s timeout.
+	 */
+	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(4999));
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(5001));
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(2));
+	/* The server answered writer 2's attempt 3 ms before its write was acknowledged. */
+	CU_ASSERT(m.accept_seen);
+	CU_ASSERT_EQUAL(m.t_accept_us, MS(6504));
+	CU_ASSERT_EQUAL(m.accept_dur_us, MS(1504));
+	CU_ASSERT_EQUAL(m.accept_wait_us, MS(2));
+}
+
+/*
+ * A 1.5 s freeze from 5.0 s: the attempt writer 0 sent at 6.2 s waits in the server's
+ * backlog; the server thaws at 6.5 s, works through abandoned connections, and answers
+ * it at 6.81 s; its first write is acknowledged at 6.812 s. Its accept is the server's
+ * recovery; a connection accepted long before the fault is not.
+ */
+static void test_freeze_accept(void)
+{
+	struct metrics m;
+	struct metric_value v;
+	int64_t seq[2] = { 0, 0 };
+
+	synth_begin();
+	conn(0, MS(1), MS(4), true, "a", MS(3));
+	conn(1, MS(2), MS(5), true, "a", MS(4));
+	for (int k = 1; k <= 500; k++)
+		wr(k % 2, ++seq[k % 2], MS(10 * k - 1), MS(10 * k), WRITE_OK, "a");
+	fault(MS(5000), "apply");
+	wr(0, ++seq[0], MS(5005), MS(6005), WRITE_INDETERMINATE, "a");
+	wr(1, ++seq[1], MS(5010), MS(6010), WRITE_INDETERMINATE, "a");
+	conn(1, MS(6020), MS(6520), false, "", -1);
+	conn(0, MS(6200), MS(6811), true, "a", MS(6810));
+	wr(0, ++seq[0], MS(6811), MS(6812), WRITE_OK, "a");
+	conn(1, MS(6220), MS(6815), true, "a", MS(6814));
+	wr(1, ++seq[1], MS(6815), MS(6816), WRITE_OK, "a");
+	synth_finish(&m);
+	CU_ASSERT_EQUAL(m.wuw_dur_us, MS(1812));
+	CU_ASSERT(m.accept_seen);
+	CU_ASSERT_EQUAL(m.t_accept_us, MS(6810));
+	CU_ASSERT_EQUAL(m.accept_dur_us, MS(1810));
+	CU_ASSERT_EQUAL(m.accept_wait_us, MS(610));
+	metric_value(&m, METRIC_SERVER_ACCEPT_TIME, &v);
+	CU_ASSERT(v.observed);
+	CU_ASSERT_DOUBLE_EQUAL(v.value, 1810000.0, 0.5);
+	/* Nothing reconnected during the outage: no server recovery to show. */
+	metric_value(&(struct metrics){ .fault_seen = true, .outage_seen = true, .outage_closed = true },
+		     METRIC_SERVER_ACCEPT_TIME, &v);
+	CU_ASSERT_FALSE(v.observed);
+	CU_ASSERT_PTR_NOT_NULL(v.reason);
 }
 
 /* A killed postmaster restarts on the same node, promoted onto a new timeline. */
@@ -520,6 +645,8 @@ void tests_register(void)
 	CU_add_test(s, "never recovered", test_never_recovered);
 	CU_add_test(s, "outage edges", test_outage_edges);
 	CU_add_test(s, "edges under a connect deadline", test_connect_deadline_edges);
+	CU_add_test(s, "probed client cut: edges to the cadence", test_probe_cut_edges);
+	CU_add_test(s, "freeze: server accept apart from the first ack", test_freeze_accept);
 	CU_add_test(s, "promotion on the same node", test_promotion_same_node);
 	CU_add_test(s, "data loss classification", test_data_loss);
 	CU_add_test(s, "read-back edges and balance", test_readback_edges);

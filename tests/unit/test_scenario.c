@@ -156,6 +156,8 @@ static void test_good_custom(void)
 	CU_ASSERT_EQUAL(sc.workload.writers, 64);
 	CU_ASSERT_EQUAL(sc.workload.rate_per_writer, 0.0);
 	CU_ASSERT_EQUAL(sc.workload.connect_timeout_us, 1500 * MS);
+	/* Left out: the default budget of connection attempts. */
+	CU_ASSERT_EQUAL(sc.workload.probe_rate, 100);
 	CU_ASSERT_EQUAL(sc.workload.write_timeout_us, 120 * SEC);
 	CU_ASSERT_EQUAL_FATAL(sc.nsteps, 4);
 	CU_ASSERT_EQUAL(sc.steps[0].at_us, -1);
@@ -253,6 +255,7 @@ static const struct {
 	{ "impossible-target", 6, 13, "target \"zurich\" is neither a zone of this cluster nor a role (hint: zones then roles: geneva, lucerne, gland, primary, replica, any)", 1 },
 	{ "between-unknown-zone", 8, 26, "between names \"lucern\", which is not a zone of this cluster (hint: did you mean \"lucerne\"? zones, target or client: geneva, lucerne, gland, target, client)", 1 },
 	{ "too-many-connections", 4, 12, "60 writers and 40 readers, with the watcher and the read-back, need 102 connections to the primary; its max_connections is 100, 5 of them kept for Patroni (hint: at most 93 writers and readers together", 1 },
+	{ "probe-rate-out-of-range", 3, 15, "workload.probe_rate: 5000 is out of range (hint: a whole number from 10 to 1000)", 1 },
 	{ "rate-too-high", 3, 9, "workload.rate 50000 writes per second per writer is more than a writer can send (hint: at most 10000 per writer; write unthrottled", 1 },
 	{ "max-fault-too-long", 2, 21, "max_fault_duration 600m is longer than bise allows (hint: at most 360m; check the unit", 1 },
 	{ "ttl-too-long", 3, 8, "cluster.ttl 120m is longer than bise allows (hint: at most 60m;", 1 },

@@ -106,7 +106,7 @@ static void test_registry(void)
 		"indeterminate_writes", "phantom_writes", "recovery_time", "max_lag_bytes", "max_lag_time",
 		"split_brain_time", "split_brain_writes", "rpo_time", "rpo_bytes", "redundancy_time",
 		"read_unavailability", "max_staleness", "deposed_reads", "label_switch_time",
-		"fault_duration_error", "fault_lateness" };
+		"fault_duration_error", "fault_lateness", "server_accept_time" };
 	enum slo_unit u;
 	char list[512] = "";
 
