@@ -27,6 +27,7 @@
 #define COLOR_OK "#2ca02c"
 #define COLOR_FAIL "#d62728"
 #define COLOR_INDETERMINATE "#ff7f0e"
+#define COLOR_CONNECT_FAIL "#f0a3a3" /* a failed connection attempt: no write was sent */
 #define COLOR_FAULT "#fde9a9"
 #define COLOR_PRIMARY "#1f4e9c"
 #define COLOR_OUTAGE "#7b1fa2"

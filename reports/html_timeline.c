@@ -48,7 +48,7 @@ static void layout(struct timeline *tl, const struct trial_result *t)
 	tl->p.y_max = 1;
 	for (size_t i = 0; i < tl->ts->nbins; i++) {
 		const struct ts_bin *b = &tl->ts->bins[i];
-		double total = b->ok_per_s + b->fail_per_s + b->indeterminate_per_s;
+		double total = b->ok_per_s + b->fail_per_s + b->indeterminate_per_s + b->connect_fail_per_s;
 
 		if (total > tl->p.y_max)
 			tl->p.y_max = total;
@@ -80,6 +80,8 @@ static double level(const struct ts_bin *b, int k)
 		v += b->fail_per_s;
 	if (k >= 2)
 		v += b->indeterminate_per_s;
+	if (k >= 3)
+		v += b->connect_fail_per_s;
 	return v;
 }
 
@@ -381,6 +383,7 @@ void report_svg_timeline(FILE *out, const struct trial_result *t)
 	area(out, &tl, 0, "ok", COLOR_OK);
 	area(out, &tl, 1, "fail", COLOR_FAIL);
 	area(out, &tl, 2, "indeterminate", COLOR_INDETERMINATE);
+	area(out, &tl, 3, "connect-fail", COLOR_CONNECT_FAIL);
 	primary_changes(out, &tl, false);
 	rollback(out, &tl, false);
 	label_switch(out, &tl, false);
@@ -399,11 +402,12 @@ void report_svg_timeline(FILE *out, const struct trial_result *t)
 	phases(out, &tl, true);
 	lost_lanes(out, &tl, true);
 	healthy(out, &tl, true);
-	x = CHART_W - 520;
+	x = CHART_W - 630;
 	chart_legend(out, x, 16, COLOR_OK, "ok");
 	chart_legend(out, x += 40, 16, COLOR_FAIL, "fail");
 	chart_legend(out, x += 44, 16, COLOR_INDETERMINATE, "indeterminate");
-	chart_legend(out, x += 104, 16, COLOR_FAULT, "fault");
+	chart_legend(out, x += 104, 16, COLOR_CONNECT_FAIL, "no connection");
+	chart_legend(out, x += 110, 16, COLOR_FAULT, "fault");
 	chart_legend(out, x += 52, 16, COLOR_PRIMARY, "primary change");
 	if (tl.lost_lanes)
 		chart_legend(out, x += 112, 16, COLOR_LOST, "lost writes");

@@ -47,6 +47,7 @@ static void bin_row(FILE *out, const struct trial_result *t, const struct ts_bin
 	number(out, b->ok_per_s, 1);
 	number(out, b->fail_per_s, 1);
 	number(out, b->indeterminate_per_s, 1);
+	number(out, b->connect_fail_per_s, 1);
 	if (b->ok > 0) {
 		number(out, b->latency_p50_ms, 3);
 		number(out, b->latency_p95_ms, 3);
@@ -72,7 +73,7 @@ static void bin_row(FILE *out, const struct trial_result *t, const struct ts_bin
 static bool timeseries_csv_write(const struct scenario_result *r, FILE *out)
 {
 	static const char *const columns[] = {
-		"trial", "t_s", "ok_per_s", "fail_per_s", "indeterminate_per_s", "latency_p50_ms",
+		"trial", "t_s", "ok_per_s", "fail_per_s", "indeterminate_per_s", "connect_fail_per_s", "latency_p50_ms",
 		"latency_p95_ms", "latency_max_ms", "primary", "in_fault", NULL,
 	};
 	char names[TIMESERIES_MAX_NODES * 2][EVENT_NODE_LEN];

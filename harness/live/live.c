@@ -107,7 +107,7 @@ static void clear_trial(struct live *l)
 	events_feed_free(l->feed);
 	l->feed = NULL;
 	events_free(&l->ev);
-	l->nwrites_seen = l->nnodes_seen = 0;
+	l->nwrites_seen = l->nnodes_seen = l->nconnects_seen = 0;
 	l->nnodes = 0;
 	l->ndues = 0;
 	l->next_step = -1;
@@ -140,27 +140,45 @@ static bool update_primary(struct live *l, const struct node_event *n)
 	return strcmp(before, l->snap.primary) != 0;
 }
 
+/* The per-second bin of t_us, grown as needed; NULL past eleven days (not drawn). */
+static struct live_bin *bin_at(struct live *l, int64_t t_us)
+{
+	size_t b = t_us > 0 ? (size_t)(t_us / 1000000) : 0;
+
+	if (b >= 1000000)
+		return NULL;
+	if (b >= l->nbins) {
+		size_t n = b + 64;
+
+		l->bins = xrealloc(l->bins, n * sizeof(*l->bins));
+		memset(l->bins + l->nbins, 0, (n - l->nbins) * sizeof(*l->bins));
+		l->nbins = n;
+	}
+	return &l->bins[b];
+}
+
 /* What the lines just fed added: per-second bins, primary changes. Under m. */
 static void absorb(struct live *l)
 {
 	for (; l->nwrites_seen < l->ev.nwrites; l->nwrites_seen++) {
 		const struct write_event *w = &l->ev.writes[l->nwrites_seen];
-		size_t b = w->end_us > 0 ? (size_t)(w->end_us / 1000000) : 0;
+		struct live_bin *b = bin_at(l, w->end_us);
 
 		l->trial_writes[w->outcome]++;
-		if (b >= 1000000)
-			continue; /* past eleven days: not drawn */
-		if (b >= l->nbins) {
-			size_t n = b + 64;
-
-			l->bins = xrealloc(l->bins, n * sizeof(*l->bins));
-			memset(l->bins + l->nbins, 0, (n - l->nbins) * sizeof(*l->bins));
-			l->nbins = n;
-		}
+		if (!b)
+			continue;
 		if (metrics_acked(w->outcome))
-			l->bins[b].ok++;
+			b->ok++;
 		else
-			l->bins[b].err++;
+			b->err++;
+	}
+	/* A writer without a connection sends no write: its failed attempts are the errors. */
+	for (; l->nconnects_seen < l->ev.nconnects; l->nconnects_seen++) {
+		const struct connect_event *c = &l->ev.connects[l->nconnects_seen];
+		struct live_bin *b = c->ok ? NULL : bin_at(l, c->end_us);
+
+		if (b)
+			b->err++;
 	}
 	for (; l->nnodes_seen < l->ev.nnodes; l->nnodes_seen++) {
 		const struct node_event *n = &l->ev.nodes[l->nnodes_seen];

@@ -62,7 +62,7 @@ struct live_snapshot {
 };
 
 struct live_bin {
-	int ok, err;
+	int ok, err; /* err: writes not acknowledged and failed connection attempts */
 };
 
 struct live_node {
@@ -108,7 +108,7 @@ struct live {
 	int64_t origin_mono_us;
 	struct events ev;
 	struct events_feed *feed;
-	size_t nwrites_seen, nnodes_seen;
+	size_t nwrites_seen, nnodes_seen, nconnects_seen;
 	struct live_bin *bins; /* writes per second of the log's time, by completion */
 	size_t nbins;
 	char **msgs; /* this trial's server-sent messages, preformatted */

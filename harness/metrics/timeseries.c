@@ -77,6 +77,10 @@ static void bin_writes(const struct events *ev, struct timeseries *ts)
 		else
 			b->indeterminate++;
 	}
+	/* A writer without a connection sends no write: its failed attempts are the outage's errors. */
+	for (size_t i = 0; i < ev->nconnects; i++)
+		if (!ev->connects[i].ok)
+			ts->bins[bin_of(ts, ev->connects[i].end_us)].connect_fail++;
 	for (size_t b = 0; b < ts->nbins; b++)
 		start[b + 1] = start[b] + (size_t)ts->bins[b].ok;
 	for (size_t i = 0; i < ev->nwrites; i++) {
@@ -93,6 +97,7 @@ static void bin_writes(const struct events *ev, struct timeseries *ts)
 		b->ok_per_s = (double)b->ok * scale;
 		b->fail_per_s = (double)b->fail * scale;
 		b->indeterminate_per_s = (double)b->indeterminate * scale;
+		b->connect_fail_per_s = (double)b->connect_fail * scale;
 		if (b->ok == 0)
 			continue;
 		qsort(v, (size_t)b->ok, sizeof(*v), compare_doubles);

@@ -22,9 +22,11 @@ struct ts_bin {
 	int64_t ok;            /* ok and ok_unreplicated */
 	int64_t fail;
 	int64_t indeterminate;
+	int64_t connect_fail;  /* connection attempts of writers without a connection that failed */
 	double ok_per_s;       /* the counts scaled to one second */
 	double fail_per_s;
 	double indeterminate_per_s;
+	double connect_fail_per_s;
 	double latency_p50_ms; /* t - t0 of the acknowledged writes; 0 when ok == 0 */
 	double latency_p95_ms;
 	double latency_max_ms;

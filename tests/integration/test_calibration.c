@@ -25,7 +25,7 @@
 
 #define PAUSE_MS 3000
 #define DURATION_MARGIN_MS 15 /* over the 5 ms target, for a loaded machine (see the test) */
-#define WINDOW_EXCESS_MS 3500 /* how much longer than the pause the window may be (see the test) */
+#define WINDOW_EXCESS_MS 2500 /* how much longer than the pause the window may be (see the test) */
 #define MS_TO_US(x) ((int64_t)(x) * 1000)
 
 static const char scenario_text[] =
@@ -156,10 +156,12 @@ static void test_pause_equals_outage(void)
 	 * 500 ms, write_timeout 1 s). Writes sent during the pause time out, every writer
 	 * reconnects, and after the thaw the server first works through the connections
 	 * abandoned during the pause; then an attempt must be served and one INSERT commit.
-	 * bench/calibration measured, for a 3 s pause of PostgreSQL (3 trials, load average
-	 * 6-14 on 2 cores), a window 1967 / 2068 / 2670 ms (min / median / max) longer than
-	 * the pause. WINDOW_EXCESS_MS is that maximum plus ~800 ms for a machine loaded harder;
-	 * it can shrink once the writers' reconnection probes at a steady staggered cadence.
+	 * bench/calibration measured, for a 3 s pause of PostgreSQL with the staggered probing
+	 * (3 trials, an otherwise idle 2-core machine), a window 937 / 968 / 1627 ms (min /
+	 * median / max) longer than the pause (before the probing, at a load average of 6-14:
+	 * 1967 / 2068 / 2670). WINDOW_EXCESS_MS is the idle maximum plus ~900 ms for a loaded
+	 * machine. The excess is the server's backlog after the thaw and the first connection's
+	 * set-up, shown apart as server_accept_time; it is not yet tens of milliseconds.
 	 */
 	lo_us = pause_us - m.write_spacing_us - MS_TO_US(50);
 	hi_us = pause_us + MS_TO_US(WINDOW_EXCESS_MS);

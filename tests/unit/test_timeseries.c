@@ -16,6 +16,7 @@ static struct write_event writes[64];
 static struct node_event nodes[16];
 static struct fault_event faults[8];
 static struct lag_event lags[8];
+static struct connect_event connects[8];
 static struct events ev;
 
 static void reset(void)
@@ -25,6 +26,7 @@ static void reset(void)
 	ev.nodes = nodes;
 	ev.faults = faults;
 	ev.lags = lags;
+	ev.connects = connects;
 }
 
 static void wr(int64_t t0_ms, int64_t t_ms, enum write_outcome out)
@@ -73,6 +75,40 @@ static void lag(int64_t t_ms, const char *standby, uint64_t primary_lsn, uint64_
 	l->primary_lsn = primary_lsn;
 	l->replay = replay;
 	l->sent = l->write = l->flush = replay;
+}
+
+static void conn(int64_t t0_ms, int64_t t_ms, bool ok)
+{
+	struct connect_event *c = &connects[ev.nconnects++];
+
+	memset(c, 0, sizeof(*c));
+	c->start_us = MS(t0_ms);
+	c->end_us = MS(t_ms);
+	c->acc_us = ok ? MS(t_ms) : -1;
+	c->ok = ok;
+}
+
+/* Writers without a connection send no write: their failed attempts are binned apart. */
+static void test_connect_failures(void)
+{
+	struct timeseries ts;
+
+	reset();
+	wr(0, 10, WRITE_OK);
+	conn(100, 150, false);
+	conn(110, 160, false);
+	conn(120, 250, false);
+	conn(200, 210, true); /* connected: not a failure */
+	wr(280, 290, WRITE_OK);
+	CU_ASSERT_FATAL(timeseries_compute(&ev, TIMESERIES_BIN_US, &ts));
+	CU_ASSERT_EQUAL(ts.nbins, 3);
+	CU_ASSERT_EQUAL(ts.bins[0].connect_fail, 0);
+	CU_ASSERT_EQUAL(ts.bins[1].connect_fail, 2);
+	CU_ASSERT_DOUBLE_EQUAL(ts.bins[1].connect_fail_per_s, 20, 1e-9);
+	CU_ASSERT_EQUAL(ts.bins[2].connect_fail, 1);
+	/* Not writes: the write counts are untouched. */
+	CU_ASSERT_EQUAL(ts.bins[1].fail + ts.bins[2].fail, 0);
+	timeseries_free(&ts);
 }
 
 static void test_counts_and_latency(void)
@@ -267,6 +303,7 @@ void tests_register(void)
 	CU_add_test(s, "counts, rates and latency per bin", test_counts_and_latency);
 	CU_add_test(s, "watcher's primary, changes and fault intervals", test_primary_and_faults);
 	CU_add_test(s, "lag per standby, absent where not sampled", test_lag);
+	CU_add_test(s, "failed connection attempts per bin", test_connect_failures);
 	CU_add_test(s, "limits", test_limits);
 	CU_add_test(s, "the real pod-kill log", test_fixture);
 }
