@@ -143,7 +143,7 @@ static void slo_table(FILE *out, const struct scenario_result *r)
 /* Min/p50/p95/max of every metric observed in some trial. */
 static void distribution(FILE *out, const struct scenario_result *r)
 {
-	char buf[32];
+	char buf[32], unc[32];
 
 	fprintf(out, "<h2>Across %d trials</h2>\n<table class=\"stats\">\n<tr><th>metric</th>"
 		"<th>observed in</th><th>min</th><th>p50</th><th>p95</th><th>max</th></tr>\n", r->ntrials);
@@ -153,7 +153,13 @@ static void distribution(FILE *out, const struct scenario_result *r)
 		if (s->observed == 0)
 			continue;
 		fputs("<tr>", out);
-		cell(out, NULL, metric_name((enum metric_id)id));
+		/* Every figure of the failover row lies within the widest uncertainty of the trials. */
+		if (id == METRIC_FAILOVER_TIME)
+			report_failover_stat_suffix(r, unc, sizeof(unc));
+		else
+			unc[0] = '\0';
+		str_format(buf, sizeof(buf), "%s%s", metric_name((enum metric_id)id), unc);
+		cell(out, NULL, buf);
 		fprintf(out, "<td class=\"num\">%d of %d%s</td>", s->observed, s->trials,
 			s->never ? " (some never ended)" : "");
 		report_metric_format((enum metric_id)id, s->min, buf, sizeof(buf));

@@ -162,9 +162,9 @@ static void emit_phase(struct trial_ctx *c, const char *name)
 	event_write_phase(c->log, now_us(c), name);
 }
 
-/* A fault event about plan entry i, stamped at t_us. */
-static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action action, int i,
-			  const char *member, const char *reason)
+/* What every fault event about plan entry i (an apply entry) says. */
+static struct fault_record fault_record_of(const struct trial_ctx *c, enum fault_action action, int i,
+					  const char *member)
 {
 	const struct plan_entry *e = &c->plan.entries[i];
 	const struct step *st = &c->sc->steps[e->step];
@@ -174,11 +174,20 @@ static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action a
 		.target = st->target,
 		.node = member ? member : "",
 		.step = e->step,
-		.reason = reason,
 		.verified_ms = -1,
 		.repeat = st->count > 1 ? e->rep : 0,
 	};
 
+	return f;
+}
+
+/* A fault event about plan entry i, stamped at t_us. */
+static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action action, int i,
+			  const char *member, const char *reason)
+{
+	struct fault_record f = fault_record_of(c, action, i, member);
+
+	f.reason = reason;
 	event_write_fault(c->log, t_us, &f);
 }
 
@@ -189,23 +198,14 @@ static void emit_fault_at(struct trial_ctx *c, int64_t t_us, enum fault_action a
 static void emit_fault_timed(struct trial_ctx *c, enum fault_action action, int i, const char *member,
 			     const struct fault_timing *ft, int64_t deadline_us, int64_t requested_us)
 {
-	const struct plan_entry *e = &c->plan.entries[i];
-	const struct step *st = &c->sc->steps[e->step];
-	struct fault_record f = {
-		.action = action,
-		.fault = st->fault ? st->fault->name : "",
-		.target = st->target,
-		.node = member ? member : "",
-		.step = e->step,
-		.verified_ms = (double)(ft->returned_us - ft->called_us) / 1e3,
-		.repeat = st->count > 1 ? e->rep : 0,
-		.effect_by = ft->how,
-		.called_us = ft->called_us,
-		.returned_us = ft->returned_us,
-		.deadline_us = deadline_us,
-		.requested_us = requested_us,
-	};
+	struct fault_record f = fault_record_of(c, action, i, member);
 
+	f.verified_ms = (double)(ft->returned_us - ft->called_us) / 1e3;
+	f.effect_by = ft->how;
+	f.called_us = ft->called_us;
+	f.returned_us = ft->returned_us;
+	f.deadline_us = deadline_us;
+	f.requested_us = requested_us;
 	event_write_fault(c->log, ft->effect_us, &f);
 }
 
