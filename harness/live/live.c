@@ -53,7 +53,7 @@ static void line_type(const char *line, size_t len, char *out, size_t n)
 static bool frequent_type(const char *type)
 {
 	return strcmp(type, "write") == 0 || strcmp(type, "read") == 0 || strcmp(type, "node") == 0 ||
-	       strcmp(type, "lag") == 0;
+	       strcmp(type, "lag") == 0 || strcmp(type, "connect") == 0;
 }
 
 /* event_observer_fn: copy and return, the writer holds the log's lock. */

@@ -337,6 +337,9 @@ static enum MHD_Result press(struct live *l, struct MHD_Connection *c, const cha
 
 static enum MHD_Result get(struct live *l, struct MHD_Connection *c, const char *url, void **con_cls)
 {
+	/* Without a token bise is on loopback only: a page whose name was rebound sends its own Host. */
+	if (!l->token && !loopback_host(c))
+		return text(c, MHD_HTTP_FORBIDDEN, "this server answers requests to a loopback host only\n");
 	if (strcmp(url, "/") == 0)
 		return answer(c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)live_page_html, live_page_html_len,
 			      MHD_RESPMEM_PERSISTENT);

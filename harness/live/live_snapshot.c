@@ -41,7 +41,8 @@ static void snapshot_faults(struct live *l, int64_t now)
 		if (strcmp(f->action, "apply") == 0) {
 			struct live_fault *x;
 
-			if (s->nfaults == LIVE_MAX_FAULTS)
+			/* A one-shot fault (nothing to revert: requested 0) is never in force. */
+			if (s->nfaults == LIVE_MAX_FAULTS || f->requested_ms == 0)
 				continue;
 			x = &s->faults[s->nfaults++];
 			memset(x, 0, sizeof(*x));

@@ -39,7 +39,22 @@ enum gate_answer step_gate_poll_stdin(bool page_can_answer)
 		goto take; /* typed ahead */
 	if (closed)
 		return page_can_answer ? GATE_WAIT : GATE_ABORT;
-	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+	/*
+	 * A terminal this process group does not own: reading would stop the whole process
+	 * (SIGTTIN) with its faults in force. Wait for the page, or for `fg`.
+	 */
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) != getpgrp())
+		return GATE_WAIT;
+	if (poll(&p, 1, 0) <= 0)
+		return GATE_WAIT;
+	if (p.revents & POLLNVAL) {
+		closed = true; /* no standard input at all */
+		if (page_can_answer)
+			return GATE_WAIT;
+		log_error("--step: no standard input and no live page (--serve) to say next");
+		return GATE_ABORT;
+	}
+	if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
 		return GATE_WAIT;
 	n = read(STDIN_FILENO, line + used, sizeof(line) - 1 - used);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))

@@ -418,8 +418,12 @@ static bool idle_until_at(struct trial_ctx *c, int64_t deadline_us, bool fault_a
 		driver_tick(c);
 		now = now_us(c);
 		slice = deadline_us - now;
-		if (slice <= 0)
+		if (slice <= 0) {
+			/* Raised for a revert that has run: what follows is no fault call. */
+			if (!fault_at_deadline)
+				urgent(c, false);
 			return true;
+		}
 		if (fault_at_deadline && slice <= URGENT_LEAD_US)
 			urgent(c, true);
 		if (slice > 20000)
@@ -753,9 +757,18 @@ static bool await_next(struct trial_ctx *c, int i)
 		if (a == GATE_ABORT)
 			runner_request_stop();
 		go = a == GATE_NEXT || live_take_next(c->live);
-		if (!go)
-			nap(c, 50000);
+		if (!go) {
+			/* A fault in force is reverted on time while the step waits, as when idle. */
+			int64_t now = now_us(c), due = next_revert_due(c), slice = 50000;
+
+			if (due != INT64_MAX && due - now < slice)
+				slice = due > now ? due - now : 0;
+			if (due != INT64_MAX && due - now <= URGENT_LEAD_US)
+				urgent(c, true);
+			nap(c, slice);
+		}
 	}
+	urgent(c, false);
 	live_waiting(c->live, false);
 	c->paused_us += now_us(c) - start;
 	return go && !runner_interrupted();
