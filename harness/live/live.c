@@ -258,6 +258,19 @@ static void drain(struct live *l, bool force_snapshot)
 	free(buf);
 }
 
+/*
+ * Ask the pump thread for a drain and a fresh snapshot soon. The executor calls this, never
+ * drain(): a snapshot recomputes the failover window over the whole log, and a revert due
+ * meanwhile must not wait for it.
+ */
+static void poke(struct live *l)
+{
+	pthread_mutex_lock(&l->qm);
+	l->qurgent = true;
+	pthread_cond_signal(&l->qcond);
+	pthread_mutex_unlock(&l->qm);
+}
+
 static void *pump_main(void *arg)
 {
 	struct live *l = arg;
@@ -418,7 +431,7 @@ void live_next_step(struct live *l, int step, const char *what, int64_t due_mono
 	if (step >= 0)
 		l->snap.step = step + 1;
 	pthread_mutex_unlock(&l->m);
-	drain(l, true);
+	poke(l);
 }
 
 void live_revert_due(struct live *l, int step, int rep, int64_t due_mono_us)
@@ -445,7 +458,7 @@ void live_waiting(struct live *l, bool waiting)
 	l->waiting = waiting;
 	l->next_pressed = false;
 	pthread_mutex_unlock(&l->m);
-	drain(l, true);
+	poke(l);
 }
 
 bool live_take_next(struct live *l)
