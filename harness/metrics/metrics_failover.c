@@ -168,8 +168,16 @@ static void write_unavailability(const struct events *ev, struct metrics *m)
 
 			if (w->end_us < m->t_fault_us || (w->connect && g.have_prev && w->start_us < g.prev_ack))
 				continue;
-			/* Sent after the last ack completed: its send; in flight then: its end. */
-			down_by = g.have_prev && w->start_us >= g.prev_ack ? w->start_us : w->end_us;
+			/*
+			 * Sent after the last ack completed: its send, or the fault's effect if it was
+			 * sent before that (the service was up until then); in flight then: its end.
+			 */
+			down_by = w->end_us;
+			if (g.have_prev && w->start_us >= g.prev_ack) {
+				down_by = w->start_us > m->t_fault_us ? w->start_us : m->t_fault_us;
+				if (down_by > w->end_us)
+					down_by = w->end_us;
+			}
 			if (!g.gap_outage || down_by < g.gap_min_fail_t)
 				g.gap_min_fail_t = down_by;
 			if (!g.gap_outage || w->start_us > g.gap_max_fail_t0)

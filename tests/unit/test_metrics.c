@@ -212,6 +212,32 @@ static void test_inflight_ok_longest_gap(void)
 	CU_ASSERT_EQUAL(m.t_ok_new_us, MS(19800));
 }
 
+/*
+ * A write sent after the last ack completed but before the fault took effect (a pause at
+ * 5.003 s) hangs and fails at its write timeout: the service was up when it was sent, so
+ * its send does not bound the loss; the fault's effect does.
+ */
+static void test_sent_before_fault_effect(void)
+{
+	struct metrics m;
+
+	synth_begin();
+	for (int k = 1; k <= 500; k++)
+		wr(0, k, MS(10 * k - 2), MS(10 * k), WRITE_OK, "a");
+	wr(0, 501, MS(5001), MS(6001), WRITE_INDETERMINATE, "a");
+	fault(MS(5003), "apply");
+	wr(0, 502, MS(6010), MS(6510), WRITE_FAIL, "");
+	wr(0, 503, MS(8000), MS(8004), WRITE_OK, "a");
+	fault(MS(7990), "revert");
+	synth_finish(&m);
+	CU_ASSERT(m.outage_seen && m.outage_closed);
+	CU_ASSERT_EQUAL(m.outage_start_us, MS(5000));
+	CU_ASSERT_EQUAL(m.outage_start_lo_us, MS(4998));
+	/* Not 5.001 s (the send, before the fault) nor 6.001 s (the timeout): the effect. */
+	CU_ASSERT_EQUAL(m.outage_start_hi_us, MS(5003));
+	CU_ASSERT_EQUAL(m.failover_start_uncertainty_us, MS(5));
+}
+
 static void test_never_recovered(void)
 {
 	struct metrics m;
@@ -642,6 +668,7 @@ void tests_register(void)
 	CU_add_test(s, "no fault", test_no_fault);
 	CU_add_test(s, "clean pod-kill failover", test_clean_failover);
 	CU_add_test(s, "in-flight ok: longest gap", test_inflight_ok_longest_gap);
+	CU_add_test(s, "sent before the fault took effect", test_sent_before_fault_effect);
 	CU_add_test(s, "never recovered", test_never_recovered);
 	CU_add_test(s, "outage edges", test_outage_edges);
 	CU_add_test(s, "edges under a connect deadline", test_connect_deadline_edges);
