@@ -135,6 +135,11 @@ static void print_trial(const struct scenario_result *r, const struct trial_resu
 			"  read back %lld rows: %lld lost, %lld indeterminate found, %lld phantom; accounting %s\n",
 			(long long)m->found, (long long)m->lost, (long long)m->recovered,
 			(long long)m->phantom, m->balanced ? "balanced" : "NOT BALANCED");
+	/* The trial fails on this alone: say so where the verdict is read. */
+	if (m->healthy_seen && !m->healthy_ok) {
+		duration_format((int64_t)(m->healthy_seconds * 1e6), buf, sizeof(buf));
+		fprintf(out, "  the cluster was not healthy again within the wait (%s): the trial fails\n", buf);
+	}
 	print_verdicts(t->verdicts, t->nverdicts, false, out);
 }
 

@@ -316,6 +316,8 @@ static int first_failure(const struct scenario_result *r, char *buf, size_t len)
 
 		if (!t->completed && nfail++ == 0)
 			str_format(buf, len, "trial %d did not complete: %s", t->trial, t->error);
+		if (t->metrics.healthy_seen && !t->metrics.healthy_ok && nfail++ == 0)
+			str_format(buf, len, "cluster not healthy again within the wait (trial %d)", t->trial);
 		for (int k = 0; k < t->nverdicts; k++)
 			if (t->verdicts[k].kind == VERDICT_FAIL && nfail++ == 0)
 				str_format(buf, len, "%s %s: %s (trial %d)", t->verdicts[k].slo->metric,
