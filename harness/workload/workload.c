@@ -104,7 +104,18 @@ static bool open_netns(struct wl_writer *wr, int total, const char *const *netns
 	for (int i = 0; i < total; i++)
 		wr[i].netns_fd = -1;
 	for (int i = 0; i < total; i++) {
-		if (!netns || !netns[i] || !netns[i][0])
+		const char *mine = netns && netns[i] ? netns[i] : "";
+
+		for (int m = 0; m < DRIVER_MAX_MEMBERS; m++)
+			atomic_init(&wr[i].reached_us[m], 0);
+		/* Writers in the same namespace share what one of them sees of a path. */
+		wr[i].path_up_us = wr[i].reached_us;
+		for (int j = 0; j < i; j++)
+			if (strcmp(netns && netns[j] ? netns[j] : "", mine) == 0) {
+				wr[i].path_up_us = wr[j].path_up_us;
+				break;
+			}
+		if (!mine[0])
 			continue;
 		wr[i].netns_fd = open(netns[i], O_RDONLY | O_CLOEXEC);
 		if (wr[i].netns_fd < 0) {
@@ -201,6 +212,7 @@ struct workload *workload_start_entry(const char *run_id, const struct workload_
 	atomic_init(&sh->failed, 0);
 	atomic_init(&sh->ok, 0);
 	atomic_init(&sh->rounds, 0);
+
 	pthread_mutex_init(&sh->primary_lock, NULL);
 	if (!create_table(sh)) {
 		pthread_mutex_destroy(&sh->primary_lock);

@@ -81,6 +81,7 @@ bool workload_readback_entry(const char *run_id, const struct member *members, i
 
 /* ---- shared by the harness/workload*.c files only ---- */
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -124,7 +125,42 @@ struct wl_attempt {
 	int64_t t0_us;       /* sent */
 	int64_t deadline_us; /* fails when not connected by then */
 	int live;            /* connections still going */
+	bool reached;        /* a member's TCP handshake completed: the path to it is up */
+	bool spare;          /* made for a spare (one member), not to end an outage */
 	char err[200];       /* why the last member failed */
+};
+
+/*
+ * One write sent without blocking and driven by wl_write_step: the writer's own write
+ * (waited for up to write_timeout) or its spare's (waited for while probing).
+ */
+struct wl_write {
+	int64_t t0_us;      /* sent */
+	int64_t seq;
+	bool flushed;       /* all of it handed to the kernel */
+	bool got_ok, got_error;
+	enum write_outcome out;
+	char sqlstate[8];
+	char err[256];
+	char node[MEMBER_NAME_LEN];
+};
+
+/*
+ * A writer's spare: a second connection to the server its connection reaches, kept idle
+ * so that nothing of it is stuck in TCP's retransmission backoff when an outage ends
+ * (see workload_spare.c). State: none, ready (idle), carrying a write, or that write
+ * acknowledged (to become the writer's connection).
+ */
+enum wl_spare_state { WL_SPARE_NONE, WL_SPARE_READY, WL_SPARE_WRITING, WL_SPARE_ACKED };
+
+struct wl_spare {
+	struct pg_conn *c;
+	enum wl_spare_state state;
+	int member;               /* members[] index; -1 through an entry */
+	char ident[WL_IDENT_LEN]; /* identity of its server (entry only) */
+	short events;             /* what the write in flight waits for */
+	struct wl_write w;        /* WL_SPARE_WRITING */
+	int64_t retry_us;         /* no new spare attempt before this (after a failed one) */
 };
 
 /* A writer's attempts in flight and its place in the probe schedule. */
@@ -133,6 +169,7 @@ struct wl_prober {
 	int n, cap;
 	int64_t epoch_us;   /* schedule origin shared by every writer */
 	int64_t next_us;    /* next slot of this writer */
+	int64_t since_us;   /* this round of probing began (the connection was lost) */
 };
 
 /* One writer thread's state; arg of wl_writer_main. */
@@ -146,6 +183,14 @@ struct wl_writer {
 	int netns_fd;      /* network namespace the thread joins first (it closes it); -1 = none */
 	char ident[WL_IDENT_LEN]; /* identity of the server conn reaches (entry only) */
 	struct wl_prober probe;   /* connection attempts while conn is NULL */
+	struct wl_spare spare;
+	/*
+	 * When an attempt last completed a TCP handshake with each member (entry: [0]), seen
+	 * by any writer in the same network namespace: path_up_us points to the first such
+	 * writer's reached_us.
+	 */
+	atomic_int_fast64_t reached_us[DRIVER_MAX_MEMBERS];
+	atomic_int_fast64_t *path_up_us;
 };
 
 /* One reader thread's state; arg of wl_reader_main. */
@@ -182,8 +227,71 @@ void wl_probe_free(struct wl_writer *wr);
  */
 bool wl_probe_connect(struct wl_writer *wr);
 
+/*
+ * Between writes: wait until until_us (false when the workload stops), meanwhile setting
+ * up the writer's spare connection (one attempt to the server conn reaches).
+ */
+bool wl_probe_idle(struct wl_writer *wr, int64_t until_us);
+
 /* Sleep until at_us (mono) unless asked to stop (sh->stop); false when stopping. */
 bool wl_wait_until(struct wl_shared *sh, int64_t at_us);
+
+/* ---- one write, without blocking (workload_writer.c) ---- */
+
+/* Send the writer's next write on c; false (w->out says why) when it could not be sent. */
+bool wl_write_send(struct wl_writer *wr, struct pg_conn *c, const char *node, struct wl_write *w);
+
+/* Advance w on c: 0 when it has its outcome, else the poll events it waits for. */
+short wl_write_step(struct wl_writer *wr, struct pg_conn *c, struct wl_write *w);
+
+/* Give up waiting: sent, no answer: indeterminate. */
+void wl_write_abandon(struct wl_write *w, const char *why);
+
+/* Count and log w, finished at t1_us. */
+void wl_write_record(struct wl_writer *wr, const struct wl_write *w, int64_t t1_us);
+
+/* Non-blocking, with the writer's notice receiver: ready to carry writes. */
+bool wl_writer_adopt_conn(struct wl_writer *wr, struct pg_conn *c);
+
+/* ---- the spare (workload_spare.c) ---- */
+
+/* A connection the prober made while the writer had one: kept as its spare or closed. */
+void wl_spare_offer(struct wl_writer *wr, struct pg_conn *c, int member, const char *ident);
+
+/* The spare is idle, alive and reaches member (-1: through the entry). */
+bool wl_spare_ready_for(struct wl_writer *wr, int member);
+
+/* Send the next write on the idle spare (the path to its server was seen up). */
+void wl_spare_fire(struct wl_writer *wr);
+
+/* The spare's socket for poll(2) while its write is in flight; false: nothing to poll. */
+bool wl_spare_pollfd(const struct wl_writer *wr, struct pollfd *fd);
+
+/*
+ * Advance the spare's write after poll reported revents. Its outcome, once in, is
+ * recorded: acknowledged, the spare is WL_SPARE_ACKED (wl_spare_promote); else closed.
+ */
+void wl_spare_advance(struct wl_writer *wr);
+
+/* The acknowledged spare (WL_SPARE_ACKED) becomes the writer's connection. */
+void wl_spare_promote(struct wl_writer *wr);
+
+/*
+ * After an acknowledged write: the next goes on the other connection, so both stay
+ * validated and warm (a backend's first statement loads its caches), and the idle one
+ * has nothing in flight.
+ */
+void wl_spare_swap(struct wl_writer *wr);
+
+/* When its write was sent (0 when none is in flight). */
+int64_t wl_spare_sent_us(const struct wl_writer *wr);
+
+/* The writer connected elsewhere, or stops: a write in flight is recorded (why), the spare
+ * kept only if it reaches the writer's new server (and is idle). */
+void wl_spare_settle(struct wl_writer *wr, const char *why);
+
+/* Close the spare (a write in flight is recorded as indeterminate, why). */
+void wl_spare_close(struct wl_writer *wr, const char *why);
 
 /* Start a non-blocking connection (no target_session_attrs unless read_write); NULL on failure. */
 struct pg_conn *wl_connect_start(const struct pg_endpoint *ep, const char *appname, bool read_write,

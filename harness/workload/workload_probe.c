@@ -20,8 +20,10 @@
 
 /* Longest single wait, so a stop request is noticed promptly. */
 #define PROBE_SLICE_US 50000
-/* Every member of every attempt a writer may have in flight (93 connections x 8 members). */
-#define PROBE_MAX_FDS 768
+/* Every member of every attempt a writer may have in flight (93 connections x 8 members), and its spare. */
+#define PROBE_MAX_FDS 769
+/* After a spare's connection attempt failed, the next one waits this long. */
+#define SPARE_RETRY_US 1000000
 
 int64_t wl_probe_slot(int64_t epoch_us, int64_t after_us, int id, int nwriters, int rate)
 {
@@ -92,10 +94,19 @@ static int probe_members(struct wl_shared *sh, const struct member **members)
 	return sh->nmembers < DRIVER_MAX_MEMBERS ? sh->nmembers : DRIVER_MAX_MEMBERS;
 }
 
+/*
+ * An attempt that failed. A spare's is no sign of an outage (the writer had a connection
+ * then): a debug line and a later retry; any other is a connect event.
+ */
 static void record_fail(struct wl_writer *wr, const struct wl_attempt *a, int64_t t, const char *why)
 {
 	char err[sizeof(a->err) + 64];
 
+	if (a->spare) {
+		log_debug("writer %d: no spare connection: %s%s%s", wr->id, why, a->err[0] ? ": " : "", a->err);
+		wr->spare.retry_us = t + SPARE_RETRY_US;
+		return;
+	}
 	if (!wr->sh->log)
 		return;
 	if (a->err[0])
@@ -105,8 +116,11 @@ static void record_fail(struct wl_writer *wr, const struct wl_attempt *a, int64_
 	event_write_connect(wr->sh->log, a->t0_us, t, wr->id, false, "", 0, err);
 }
 
-/* Start an attempt sent now; one that cannot even start is recorded as failed at once. */
-static void attempt_launch(struct wl_writer *wr, int64_t now)
+/*
+ * Start an attempt sent now, to every member or, for a spare, to member only; one that
+ * cannot even start is recorded as failed at once.
+ */
+static void attempt_launch(struct wl_writer *wr, int64_t now, int only)
 {
 	struct wl_shared *sh = wr->sh;
 	struct wl_prober *p = &wr->probe;
@@ -119,7 +133,10 @@ static void attempt_launch(struct wl_writer *wr, int64_t now)
 	a->t0_us = now;
 	a->deadline_us = now + sh->spec.connect_timeout_us;
 	str_format(app, sizeof(app), "bise-writer-%d", wr->id);
+	a->spare = only >= 0;
 	for (int i = 0; i < n; i++) {
+		if (only >= 0 && i != only)
+			continue;
 		a->c[i] = wl_connect_start(&members[i].endpoint, app, true, a->err, sizeof(a->err));
 		/* libpq's documented start: behave as if PQconnectPoll returned WRITING. */
 		a->st[i] = PGRES_POLLING_WRITING;
@@ -157,13 +174,19 @@ static bool awaiting_server(ConnStatusType s)
 
 /*
  * Advance member i of attempt a after its socket became ready; true when it connected
- * read-write. A member that fails (refused, read-only, reset) leaves the attempt.
+ * read-write, *reached when its TCP handshake just completed. A member that fails
+ * (refused, read-only, reset) leaves the attempt.
  */
-static bool member_step(struct wl_attempt *a, int i, short revents, const struct member *m)
+static bool member_step(struct wl_attempt *a, int i, short revents, const struct member *m, bool *reached)
 {
 	ConnStatusType before = PQstatus(a->c[i]);
 
 	a->st[i] = PQconnectPoll(a->c[i]);
+	if (before == CONNECTION_STARTED && PQstatus(a->c[i]) != CONNECTION_STARTED &&
+	    PQstatus(a->c[i]) != CONNECTION_BAD) {
+		*reached = true;
+		a->reached = true;
+	}
 	if (a->st[i] != PGRES_POLLING_FAILED && !a->acc_us[i] && awaiting_server(before) && (revents & POLLIN))
 		a->acc_us[i] = mono_now_us();
 	if (a->st[i] == PGRES_POLLING_OK)
@@ -179,11 +202,32 @@ static bool member_step(struct wl_attempt *a, int i, short revents, const struct
 }
 
 /*
- * Wait until until_us for any attempt to move; return the index of an attempt that
- * connected (its winning member in *who), -1 otherwise. Attempts whose every member
- * failed are recorded and removed.
+ * The spare's write went out because attempt a reached member keep: a's connections to
+ * the other members are closed now, before each costs a backend's start and an
+ * authentication on a machine that is just getting its service back (racing them all is
+ * what finds a new primary: the attempts start again if the spare's write fails).
  */
-static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who)
+static void trim(struct wl_attempt *a, int keep)
+{
+	for (int i = 0; i < DRIVER_MAX_MEMBERS; i++) {
+		if (i == keep || !a->c[i])
+			continue;
+		PQfinish(a->c[i]);
+		a->c[i] = NULL;
+		a->live--;
+	}
+}
+
+/* poll_attempts: the spare's write was acknowledged. */
+#define SPARE_WON (-2)
+
+/*
+ * Wait until until_us for any attempt (or the spare's write) to move; return the index of
+ * an attempt that connected (its winning member in *who), SPARE_WON, or -1. Attempts
+ * whose every member failed are recorded and removed. When probing (use_spare), a
+ * handshake completed with the spare's server sends a write on the spare.
+ */
+static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool use_spare)
 {
 	struct wl_prober *p = &wr->probe;
 	const struct member *members;
@@ -193,8 +237,13 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who)
 	nfds_t nfds = 0;
 	int64_t now = mono_now_us(), wait = until_us - now;
 	struct timespec ts;
-	int r, winner = -1;
+	int r, winner = -1, spare_fd = -1;
 
+	if (use_spare && wl_spare_pollfd(wr, &fds[nfds])) {
+		spare_fd = (int)nfds;
+		ak[nfds] = mi[nfds] = -1;
+		nfds++;
+	}
 	for (int k = 0; k < p->n; k++)
 		for (int i = 0; i < n && nfds < PROBE_MAX_FDS; i++) {
 			if (!p->a[k].c[i])
@@ -218,16 +267,32 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who)
 		sleep_us(1000);
 	}
 	for (nfds_t f = 0; r > 0 && f < nfds; f++) {
-		struct wl_attempt *a = &p->a[ak[f]];
+		struct wl_attempt *a;
+		bool reached = false;
 
+		if ((int)f == spare_fd) {
+			if (fds[f].revents)
+				wl_spare_advance(wr);
+			continue;
+		}
+		a = &p->a[ak[f]];
 		if (!fds[f].revents || !a->c[mi[f]])
 			continue;
 		/* Of several that connect in one round, the oldest wins. */
-		if (member_step(a, mi[f], fds[f].revents, &members[mi[f]]) && (winner < 0 || ak[f] < winner)) {
+		if (member_step(a, mi[f], fds[f].revents, &members[mi[f]], &reached) &&
+		    (winner < 0 || ak[f] < winner)) {
 			winner = ak[f];
 			*who = mi[f];
 		}
+		if (reached)
+			atomic_store(&wr->path_up_us[wr->sh->has_entry ? 0 : mi[f]], mono_now_us());
+		if (reached && use_spare && wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : mi[f])) {
+			wl_spare_fire(wr);
+			trim(a, mi[f]);
+		}
 	}
+	if (use_spare && wr->spare.state == WL_SPARE_ACKED)
+		winner = SPARE_WON;
 	now = mono_now_us();
 	for (int k = p->n - 1; k >= 0; k--) {
 		if (p->a[k].live > 0 || k == winner)
@@ -241,43 +306,79 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who)
 }
 
 /*
- * Attempt k connected to member i. Older attempts still pending, not yet answered by
- * that server, were held up by the outage: a failure sent then. Newer ones are closed
- * unrecorded (they only had not finished yet).
+ * Take member i's connection out of attempt k (closing the rest of that attempt) and log
+ * it; through an entry, ask which server it reached (ident). NULL when that fails.
  */
-static bool adopt(struct wl_writer *wr, int k, int i)
+static PGconn *take(struct wl_writer *wr, int k, int i, char *ident, size_t identlen)
 {
 	struct wl_shared *sh = wr->sh;
-	struct wl_prober *p = &wr->probe;
-	struct wl_attempt *a = &p->a[k];
+	struct wl_attempt *a = &wr->probe.a[k];
 	char node[MEMBER_NAME_LEN], err[256];
-	int64_t now = mono_now_us(), t0 = a->t0_us, acc = a->acc_us[i];
+	int64_t t0 = a->t0_us, acc = a->acc_us[i];
 	PGconn *c = a->c[i];
 
 	a->c[i] = NULL;
-	attempt_close(a);
-	for (int j = 0; j < p->n; j++) {
-		if (j != k && p->a[j].t0_us < t0 && !p->a[j].acc_us[i])
-			record_fail(wr, &p->a[j], now, "held up: a later attempt connected first");
-	}
-	while (p->n > 0)
-		attempt_remove(p, p->n - 1);
-	wr->ident[0] = '\0';
+	attempt_remove(&wr->probe, k);
+	ident[0] = '\0';
 	/* One round trip per connection, not per write: which server the entry led to. */
-	if (sh->has_entry && !wl_query_text(c, WL_IDENT_SQL, now + sh->spec.connect_timeout_us, wr->ident,
-					    sizeof(wr->ident), err, sizeof(err))) {
+	if (sh->has_entry && !wl_query_text(c, WL_IDENT_SQL, mono_now_us() + sh->spec.connect_timeout_us, ident,
+					    identlen, err, sizeof(err))) {
 		log_debug("writer %d: %s", wr->id, err);
 		if (sh->log)
 			event_write_connect(sh->log, t0, mono_now_us(), wr->id, false, "", acc, err);
 		PQfinish(c);
-		return false;
+		return NULL;
 	}
-	wr->conn = c;
-	wr->member = sh->has_entry ? -1 : i;
-	wl_conn_node(sh, sh->has_entry ? -1 : i, wr->ident, node, sizeof(node));
+	wl_conn_node(sh, sh->has_entry ? -1 : i, ident, node, sizeof(node));
 	if (sh->log)
 		event_write_connect(sh->log, t0, mono_now_us(), wr->id, true, node, acc, NULL);
+	return c;
+}
+
+/*
+ * Attempt k connected to member i. Older attempts still pending, not yet answered by
+ * that server, were held up by the outage: a failure sent then. Newer ones are closed
+ * unrecorded (they only had not finished yet). A write in flight on the spare is given up.
+ */
+static bool adopt(struct wl_writer *wr, int k, int i)
+{
+	struct wl_prober *p = &wr->probe;
+	int64_t now = mono_now_us(), t0 = p->a[k].t0_us;
+	PGconn *c;
+
+	for (int j = 0; j < p->n; j++) {
+		if (j != k && p->a[j].t0_us < t0 && !p->a[j].acc_us[i])
+			record_fail(wr, &p->a[j], now, "held up: a later attempt connected first");
+	}
+	c = take(wr, k, i, wr->ident, sizeof(wr->ident));
+	while (p->n > 0)
+		attempt_remove(p, p->n - 1);
+	if (!c)
+		return false;
+	wr->conn = c;
+	wr->member = wr->sh->has_entry ? -1 : i;
+	wl_spare_settle(wr, "given up: a new connection was made first");
 	return true;
+}
+
+/*
+ * The spare's write was acknowledged: the spare carries the writer's writes from now on.
+ * Attempts sent before that write whose path never came up were held up by the outage;
+ * those that reached a server go on (the first to connect becomes the next spare).
+ */
+static void adopt_spare(struct wl_writer *wr)
+{
+	struct wl_prober *p = &wr->probe;
+	int64_t now = mono_now_us(), sent = wr->spare.w.t0_us;
+
+	for (int k = p->n - 1; k >= 0; k--) {
+		if (p->a[k].reached)
+			continue;
+		if (p->a[k].t0_us < sent)
+			record_fail(wr, &p->a[k], now, "held up: the spare's write got through first");
+		attempt_remove(p, k);
+	}
+	wl_spare_promote(wr);
 }
 
 /*
@@ -302,6 +403,19 @@ static bool being_set_up(const struct wl_prober *p)
 	return false;
 }
 
+/* The writer's idle spare reaches a server some writer completed a handshake with since this probing began. */
+static bool spare_path_up(struct wl_writer *wr)
+{
+	struct wl_shared *sh = wr->sh;
+	int m = sh->has_entry ? 0 : wr->spare.member;
+
+	if (wr->spare.state != WL_SPARE_READY || m < 0 || m >= DRIVER_MAX_MEMBERS)
+		return false;
+	if (atomic_load(&wr->path_up_us[m]) < wr->probe.since_us)
+		return false;
+	return wl_spare_ready_for(wr, sh->has_entry ? -1 : m);
+}
+
 bool wl_probe_connect(struct wl_writer *wr)
 {
 	struct wl_shared *sh = wr->sh;
@@ -309,7 +423,8 @@ bool wl_probe_connect(struct wl_writer *wr)
 	int nwriters = workload_total_writers(&sh->spec);
 
 	/* Never at once: writers that lost their connections together start on their own slots. */
-	p->next_us = wl_probe_slot(p->epoch_us, mono_now_us(), wr->id, nwriters, sh->spec.probe_rate);
+	p->since_us = mono_now_us();
+	p->next_us = wl_probe_slot(p->epoch_us, p->since_us, wr->id, nwriters, sh->spec.probe_rate);
 	for (;;) {
 		int64_t now = mono_now_us(), until;
 		int k, who = -1;
@@ -318,11 +433,18 @@ bool wl_probe_connect(struct wl_writer *wr)
 			return false;
 		if (now >= p->next_us) {
 			/*
-			 * A full list skips the slot (the connections budget holds), and so does a
-			 * connection a server is still setting up: more would only add to its work.
+			 * The path to the spare's server came up (another writer's handshake): the
+			 * spare's write tells at once, with no new connection. While that write is
+			 * young, no attempt either: its answer is the news. A full list skips the slot
+			 * (the connections budget holds), and so does a connection a server is still
+			 * setting up: more would only add to its work.
 			 */
-			if (p->n < p->cap && !being_set_up(p))
-				attempt_launch(wr, now);
+			bool spare_young = wl_spare_sent_us(wr) && now - wl_spare_sent_us(wr) < sh->spec.connect_timeout_us;
+
+			if (spare_path_up(wr))
+				wl_spare_fire(wr);
+			else if (!spare_young && p->n < p->cap && !being_set_up(p))
+				attempt_launch(wr, now, -1);
 			p->next_us = wl_probe_slot(p->epoch_us, now + 1, wr->id, nwriters, sh->spec.probe_rate);
 		}
 		expire(wr, now);
@@ -330,8 +452,45 @@ bool wl_probe_connect(struct wl_writer *wr)
 		for (k = 0; k < p->n; k++)
 			if (p->a[k].deadline_us < until)
 				until = p->a[k].deadline_us;
-		k = poll_attempts(wr, until, &who);
+		k = poll_attempts(wr, until, &who, true);
+		if (k == SPARE_WON) {
+			adopt_spare(wr);
+			return true;
+		}
 		if (k >= 0 && adopt(wr, k, who))
 			return true;
+	}
+}
+
+bool wl_probe_idle(struct wl_writer *wr, int64_t until_us)
+{
+	struct wl_shared *sh = wr->sh;
+	struct wl_prober *p = &wr->probe;
+
+	for (;;) {
+		int64_t now = mono_now_us(), wait;
+		int k, who = -1;
+
+		if (atomic_load(&sh->stop))
+			return false;
+		if (wr->conn && wr->spare.state == WL_SPARE_NONE && p->n == 0 && now >= wr->spare.retry_us &&
+		    p->cap > 0 && (sh->has_entry || wr->member >= 0))
+			attempt_launch(wr, now, sh->has_entry ? 0 : wr->member);
+		expire(wr, now);
+		if (now >= until_us)
+			return true;
+		if (p->n == 0) {
+			wait = until_us - now;
+			sleep_us(wait < PROBE_SLICE_US ? wait : PROBE_SLICE_US);
+			continue;
+		}
+		k = poll_attempts(wr, until_us, &who, false);
+		if (k >= 0) {
+			char ident[WL_IDENT_LEN];
+			PGconn *c = take(wr, k, who, ident, sizeof(ident));
+
+			if (c)
+				wl_spare_offer(wr, c, sh->has_entry ? -1 : who, ident);
+		}
 	}
 }

@@ -19,12 +19,6 @@
 
 static const char insert_sql[] = "INSERT INTO " WORKLOAD_TABLE "(run, writer, seq) VALUES ($1, $2, $3)";
 
-struct write_result {
-	enum write_outcome out;
-	char sqlstate[8];
-	char err[256];
-};
-
 /* The commit happened locally, but synchronous replication was cancelled. */
 static void on_notice(void *arg, const PGresult *res)
 {
@@ -45,15 +39,22 @@ static void drop_conn(struct wl_writer *wr)
 	wr->member = -1;
 }
 
+bool wl_writer_adopt_conn(struct wl_writer *wr, PGconn *c)
+{
+	if (PQsetnonblocking(c, 1) != 0) {
+		log_warn("writer %d: cannot make a connection non-blocking", wr->id);
+		return false;
+	}
+	PQsetNoticeReceiver(c, on_notice, wr);
+	return true;
+}
+
 /* Probe until connected (wl_probe_connect); false when the workload stops. */
 static bool writer_connect(struct wl_writer *wr)
 {
 	while (wl_probe_connect(wr)) {
-		if (PQsetnonblocking(wr->conn, 1) == 0) {
-			PQsetNoticeReceiver(wr->conn, on_notice, wr);
+		if (wl_writer_adopt_conn(wr, wr->conn))
 			return true;
-		}
-		log_warn("writer %d: cannot make the connection non-blocking", wr->id);
 		drop_conn(wr);
 	}
 	return false;
@@ -68,112 +69,144 @@ static bool error_proves_rollback(const PGresult *res)
 	return sev && state && strcmp(sev, "ERROR") == 0;
 }
 
-static void set_result(struct write_result *r, enum write_outcome out, const char *sqlstate, const char *msg)
+static void set_result(struct wl_write *w, enum write_outcome out, const char *sqlstate, const char *msg)
 {
-	r->out = out;
-	str_copy(r->sqlstate, sizeof(r->sqlstate), sqlstate ? sqlstate : "");
-	wl_error_text(msg, r->err, sizeof(r->err));
+	w->out = out;
+	str_copy(w->sqlstate, sizeof(w->sqlstate), sqlstate ? sqlstate : "");
+	wl_error_text(msg, w->err, sizeof(w->err));
 }
 
-/* After a successful send: read until ReadyForQuery or the deadline. */
-static void await_result(struct wl_writer *wr, int64_t deadline_us, struct write_result *r)
+bool wl_write_send(struct wl_writer *wr, PGconn *c, const char *node, struct wl_write *w)
 {
-	PGconn *c = wr->conn;
-	bool got_ok = false, got_error = false;
+	struct wl_shared *sh = wr->sh;
+	char writer_text[16], seq_text[24];
+	const char *values[3];
 
-	if (!wl_flush(c, deadline_us)) {
-		/* Part of the message may be out: the server could still run it. */
-		set_result(r, WRITE_INDETERMINATE, NULL, PQstatus(c) == CONNECTION_OK ? "send timed out" :
-						   PQerrorMessage(c));
-		return;
+	memset(w, 0, sizeof(*w));
+	wr->seq++;
+	atomic_fetch_add(&sh->attempted, 1);
+	str_format(writer_text, sizeof(writer_text), "%d", wr->id);
+	str_format(seq_text, sizeof(seq_text), "%" PRId64, wr->seq);
+	str_copy(w->node, sizeof(w->node), node);
+	w->seq = wr->seq;
+	values[0] = sh->run;
+	values[1] = writer_text;
+	values[2] = seq_text;
+	wr->unreplicated = false;
+	w->t0_us = mono_now_us();
+	if (!PQsendQueryParams(c, insert_sql, 3, NULL, values, NULL, NULL, 0)) {
+		set_result(w, WRITE_FAIL, NULL, PQerrorMessage(c));
+		return false;
 	}
-	for (;;) {
-		while (!PQisBusy(c)) {
-			PGresult *res = PQgetResult(c);
+	return true;
+}
 
-			if (!res) {
-				if (got_error)
-					return;
-				if (got_ok)
-					set_result(r, wr->unreplicated ? WRITE_OK_UNREPLICATED : WRITE_OK, NULL, NULL);
-				else
-					set_result(r, WRITE_INDETERMINATE, NULL, "no result");
-				return;
+void wl_write_abandon(struct wl_write *w, const char *why)
+{
+	/* Part of the message may be out: the server could still run it. */
+	set_result(w, WRITE_INDETERMINATE, NULL, w->flushed ? why : "send timed out");
+}
+
+/*
+ * ok needs the CommandComplete AND ReadyForQuery: only then is the autocommit
+ * transaction known to be committed.
+ */
+short wl_write_step(struct wl_writer *wr, PGconn *c, struct wl_write *w)
+{
+	if (!w->flushed) {
+		int r = PQflush(c);
+
+		if (r < 0) {
+			set_result(w, WRITE_INDETERMINATE, NULL, PQerrorMessage(c));
+			return 0;
+		}
+		if (r > 0) {
+			/* The server may talk while we send (a NOTICE, an error): keep reading too. */
+			if (!PQconsumeInput(c)) {
+				set_result(w, WRITE_INDETERMINATE, NULL, PQerrorMessage(c));
+				return 0;
 			}
-			if (PQresultStatus(res) == PGRES_COMMAND_OK && !got_error) {
-				got_ok = true;
-			} else if (PQresultStatus(res) == PGRES_FATAL_ERROR && error_proves_rollback(res) &&
-				   !wr->unreplicated && !got_ok) {
-				got_error = true;
-				set_result(r, WRITE_FAIL, PQresultErrorField(res, PG_DIAG_SQLSTATE),
-					   PQresultErrorMessage(res));
-			} else if (!got_error) {
-				/* FATAL (e.g. shutdown after a local commit), a lost connection: unknown. */
-				set_result(r, WRITE_INDETERMINATE, PQresultErrorField(res, PG_DIAG_SQLSTATE),
-					   PQresultErrorMessage(res));
-				PQclear(res);
-				return;
-			}
+			return POLLIN | POLLOUT;
+		}
+		w->flushed = true;
+	}
+	if (!PQconsumeInput(c)) {
+		if (!w->got_error)
+			set_result(w, WRITE_INDETERMINATE, NULL, PQerrorMessage(c));
+		return 0;
+	}
+	while (!PQisBusy(c)) {
+		PGresult *res = PQgetResult(c);
+
+		if (!res) {
+			if (w->got_error)
+				return 0;
+			if (w->got_ok)
+				set_result(w, wr->unreplicated ? WRITE_OK_UNREPLICATED : WRITE_OK, NULL, NULL);
+			else
+				set_result(w, WRITE_INDETERMINATE, NULL, "no result");
+			return 0;
+		}
+		if (PQresultStatus(res) == PGRES_COMMAND_OK && !w->got_error) {
+			w->got_ok = true;
+		} else if (PQresultStatus(res) == PGRES_FATAL_ERROR && error_proves_rollback(res) &&
+			   !wr->unreplicated && !w->got_ok) {
+			w->got_error = true;
+			set_result(w, WRITE_FAIL, PQresultErrorField(res, PG_DIAG_SQLSTATE), PQresultErrorMessage(res));
+		} else if (!w->got_error) {
+			/* FATAL (e.g. shutdown after a local commit), a lost connection: unknown. */
+			set_result(w, WRITE_INDETERMINATE, PQresultErrorField(res, PG_DIAG_SQLSTATE),
+				   PQresultErrorMessage(res));
 			PQclear(res);
+			return 0;
 		}
-		if (wl_wait_socket(c, false, deadline_us) <= 0) {
-			if (!got_error)
-				set_result(r, WRITE_INDETERMINATE, NULL, "no answer before the write timeout");
-			return;
-		}
-		if (!PQconsumeInput(c)) {
-			if (!got_error)
-				set_result(r, WRITE_INDETERMINATE, NULL, PQerrorMessage(c));
-			return;
-		}
+		PQclear(res);
 	}
+	return POLLIN;
 }
 
-static void record(struct wl_writer *wr, int64_t t0, int64_t t1, const struct write_result *r, const char *node)
+void wl_write_record(struct wl_writer *wr, const struct wl_write *w, int64_t t1_us)
 {
 	struct wl_shared *sh = wr->sh;
 
-	if (r->out == WRITE_OK || r->out == WRITE_OK_UNREPLICATED)
+	if (w->out == WRITE_OK || w->out == WRITE_OK_UNREPLICATED)
 		atomic_fetch_add(&sh->ok, 1);
 	else
 		atomic_fetch_add(&sh->failed, 1);
 	if (!sh->log)
 		return;
-	event_write_write(sh->log, t0, t1, wr->id, wr->seq, r->out, node, r->sqlstate[0] ? r->sqlstate : NULL,
-			  r->err[0] ? r->err : NULL);
+	event_write_write(sh->log, w->t0_us, t1_us, wr->id, w->seq, w->out, w->node,
+			  w->sqlstate[0] ? w->sqlstate : NULL, w->err[0] ? w->err : NULL);
 }
 
-/* One attempted write on the current connection; false when none was attempted. */
-static bool write_once(struct wl_writer *wr, const char *writer_text)
+/* One attempted write on the current connection, by write_timeout; false when none was attempted. */
+static bool write_once(struct wl_writer *wr)
 {
-	struct wl_shared *sh = wr->sh;
-	struct write_result r;
-	char seq_text[24], node[MEMBER_NAME_LEN];
-	const char *values[3];
-	int64_t t0, t1;
+	struct wl_write w;
+	char node[MEMBER_NAME_LEN];
+	int64_t deadline;
 
 	/* A connection the server already closed would only produce a false indeterminate. */
 	if (wl_conn_dead(wr->conn)) {
 		drop_conn(wr);
 		return false;
 	}
-	wr->seq++;
-	atomic_fetch_add(&sh->attempted, 1);
-	str_format(seq_text, sizeof(seq_text), "%" PRId64, wr->seq);
-	wl_conn_node(sh, wr->member, wr->ident, node, sizeof(node));
-	values[0] = sh->run;
-	values[1] = writer_text;
-	values[2] = seq_text;
-	memset(&r, 0, sizeof(r));
-	wr->unreplicated = false;
-	t0 = mono_now_us();
-	if (!PQsendQueryParams(wr->conn, insert_sql, 3, NULL, values, NULL, NULL, 0))
-		set_result(&r, WRITE_FAIL, NULL, PQerrorMessage(wr->conn));
-	else
-		await_result(wr, t0 + sh->spec.write_timeout_us, &r);
-	t1 = mono_now_us();
-	record(wr, t0, t1, &r, node);
-	if (r.out != WRITE_OK && r.out != WRITE_OK_UNREPLICATED)
+	wl_conn_node(wr->sh, wr->member, wr->ident, node, sizeof(node));
+	if (wl_write_send(wr, wr->conn, node, &w)) {
+		deadline = w.t0_us + wr->sh->spec.write_timeout_us;
+		for (;;) {
+			short ev = wl_write_step(wr, wr->conn, &w);
+
+			if (!ev)
+				break;
+			if (wl_wait_socket(wr->conn, (ev & POLLOUT) != 0, deadline) <= 0) {
+				wl_write_abandon(&w, "no answer before the write timeout");
+				break;
+			}
+		}
+	}
+	wl_write_record(wr, &w, mono_now_us());
+	if (w.out != WRITE_OK && w.out != WRITE_OK_UNREPLICATED)
 		drop_conn(wr);
 	return true;
 }
@@ -213,7 +246,6 @@ void *wl_writer_main(void *arg)
 	struct wl_writer *wr = arg;
 	struct wl_shared *sh = wr->sh;
 	int64_t period = 0, next;
-	char writer_text[16];
 
 	if (!join_netns(wr))
 		return NULL;
@@ -221,11 +253,11 @@ void *wl_writer_main(void *arg)
 		period = (int64_t)(1e6 / sh->spec.rate_per_writer + 0.5);
 	if (period < 1 && sh->spec.rate_per_writer > 0)
 		period = 1;
-	str_format(writer_text, sizeof(writer_text), "%d", wr->id);
 	wr->member = -1;
 	next = mono_now_us();
 	for (;;) {
-		if (period && !wl_wait_until(sh, next))
+		/* Unpaced, one look at the spare's set-up between writes. */
+		if (!wl_probe_idle(wr, period ? next : mono_now_us()))
 			break;
 		if (atomic_load(&sh->stop))
 			break;
@@ -235,12 +267,15 @@ void *wl_writer_main(void *arg)
 			/* The first write goes out at once: its ack is the edge of an outage. */
 			next = mono_now_us();
 		}
-		if (!write_once(wr, writer_text))
+		if (!write_once(wr))
 			continue;
+		if (wr->conn)
+			wl_spare_swap(wr);
 		/* A late write goes out at once, but a burst of catch-up writes would distort. */
 		if (period)
 			advance_schedule(&next, period);
 	}
+	wl_spare_close(wr, "the workload stopped");
 	drop_conn(wr);
 	wl_probe_free(wr);
 	return NULL;
