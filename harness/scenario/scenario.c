@@ -905,6 +905,17 @@ int workload_total_writers(const struct workload_spec *w)
 	return n;
 }
 
+int workload_spares(const struct workload_spec *w)
+{
+	int total = workload_total_writers(w);
+	int room = CLUSTER_MAX_CONNECTIONS - CLUSTER_RESERVED_CONNECTIONS - WORKLOAD_EXTRA_CONNECTIONS - total -
+		   w->readers;
+
+	if (total < 1 || room < 1)
+		return 0;
+	return room < total ? room : total;
+}
+
 int workload_probe_inflight(const struct workload_spec *w)
 {
 	int total = workload_total_writers(w), share;
@@ -917,10 +928,11 @@ int workload_probe_inflight(const struct workload_spec *w)
 	n = (w->connect_timeout_us + period - 1) / period;
 	/*
 	 * A server frozen with attempts queued serves them all when it wakes: together with the
-	 * readers they must fit its connections (check_connections keeps one per writer).
+	 * readers and the writers' spares they must fit its connections (check_connections
+	 * keeps one per writer).
 	 */
 	share = (CLUSTER_MAX_CONNECTIONS - CLUSTER_RESERVED_CONNECTIONS - WORKLOAD_EXTRA_CONNECTIONS -
-		 w->readers) / total;
+		 w->readers - workload_spares(w)) / total;
 	if (n > share)
 		n = share;
 	return n < 1 ? 1 : (int)n;

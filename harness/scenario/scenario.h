@@ -156,6 +156,11 @@ int workload_total_writers(const struct workload_spec *w);
  * total_writers / probe_rate seconds and lives at most connect_timeout, and all the
  * writers' attempts with the readers fit the primary's connections (at least 1).
  */
+/*
+ * How many writers (the first ones) keep a spare connection: one each, as far as the
+ * primary's connections left by the writers and readers allow.
+ */
+int workload_spares(const struct workload_spec *w);
 int workload_probe_inflight(const struct workload_spec *w);
 
 /* Defaults used when the scenario leaves a field out (documented in the README). */

@@ -170,6 +170,7 @@ struct wl_prober {
 	int64_t epoch_us;   /* schedule origin shared by every writer */
 	int64_t next_us;    /* next slot of this writer */
 	int64_t since_us;   /* this round of probing began (the connection was lost) */
+	bool spare_ok;      /* this writer may keep a spare (workload_spares) */
 };
 
 /* One writer thread's state; arg of wl_writer_main. */

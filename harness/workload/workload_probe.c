@@ -24,6 +24,8 @@
 #define PROBE_MAX_FDS 769
 /* After a spare's connection attempt failed, the next one waits this long. */
 #define SPARE_RETRY_US 1000000
+/* After an outage ended on the spare, the next spare waits this long: not while servers recover. */
+#define SPARE_SETTLE_US 500000
 
 int64_t wl_probe_slot(int64_t epoch_us, int64_t after_us, int id, int nwriters, int rate)
 {
@@ -53,6 +55,7 @@ void wl_probe_init(struct wl_writer *wr, int64_t epoch_us)
 	p->cap = workload_probe_inflight(&wr->sh->spec);
 	p->a = xcalloc((size_t)p->cap, sizeof(*p->a));
 	p->epoch_us = epoch_us;
+	p->spare_ok = wr->id < workload_spares(&wr->sh->spec);
 }
 
 static void attempt_close(struct wl_attempt *a)
@@ -204,8 +207,10 @@ static bool member_step(struct wl_attempt *a, int i, short revents, const struct
 /*
  * The spare's write went out because attempt a reached member keep: a's connections to
  * the other members are closed now, before each costs a backend's start and an
- * authentication on a machine that is just getting its service back (racing them all is
- * what finds a new primary: the attempts start again if the spare's write fails).
+ * authentication on servers just getting their service back, next to that write (racing
+ * every member is what finds a new primary: the attempts start again if the write
+ * fails). The one to keep goes on: on a frozen server it waits in the queue and fails at
+ * its deadline, which bounds the thaw; after a cut it becomes the next spare.
  */
 static void trim(struct wl_attempt *a, int keep)
 {
@@ -286,7 +291,7 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool 
 		}
 		if (reached)
 			atomic_store(&wr->path_up_us[wr->sh->has_entry ? 0 : mi[f]], mono_now_us());
-		if (reached && use_spare && wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : mi[f])) {
+		if (reached && use_spare && winner < 0 && wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : mi[f])) {
 			wl_spare_fire(wr);
 			trim(a, mi[f]);
 		}
@@ -379,6 +384,7 @@ static void adopt_spare(struct wl_writer *wr)
 		attempt_remove(p, k);
 	}
 	wl_spare_promote(wr);
+	wr->spare.retry_us = now + SPARE_SETTLE_US;
 }
 
 /*
@@ -473,8 +479,8 @@ bool wl_probe_idle(struct wl_writer *wr, int64_t until_us)
 
 		if (atomic_load(&sh->stop))
 			return false;
-		if (wr->conn && wr->spare.state == WL_SPARE_NONE && p->n == 0 && now >= wr->spare.retry_us &&
-		    p->cap > 0 && (sh->has_entry || wr->member >= 0))
+		if (p->spare_ok && wr->conn && wr->spare.state == WL_SPARE_NONE && p->n == 0 &&
+		    now >= wr->spare.retry_us && p->cap > 0 && (sh->has_entry || wr->member >= 0))
 			attempt_launch(wr, now, sh->has_entry ? 0 : wr->member);
 		expire(wr, now);
 		if (now >= until_us)

@@ -211,14 +211,26 @@ static bool write_once(struct wl_writer *wr)
 	return true;
 }
 
-/* The next slot on the rate schedule; whole missed slots are skipped, not caught up. */
-static void advance_schedule(int64_t *next, int64_t period)
+/*
+ * The next slot on the rate schedule after the one at *next; whole missed slots are
+ * skipped, not caught up. Writer id of n writes on epoch + (id / n + k) * period: the
+ * writers take turns, so an outage's start falls within period / n of an ack (in step,
+ * they would all write at the same instant and leave it a whole period to hide in).
+ */
+static void advance_schedule(const struct wl_writer *wr, int64_t *next, int64_t period)
 {
-	int64_t now = mono_now_us();
+	int n = workload_total_writers(&wr->sh->spec);
+	int64_t now = mono_now_us(), after = *next, first;
 
-	*next += period;
-	if (now - *next >= period)
-		*next += (now - *next) / period * period;
+	if (n < 1)
+		n = 1;
+	if (now - period > after)
+		after = now - period;
+	first = wr->probe.epoch_us + (int64_t)(wr->id % n) * period / n;
+	if (after < first)
+		*next = first;
+	else
+		*next = first + ((after - first) / period + 1) * period;
 }
 
 /*
@@ -273,7 +285,7 @@ void *wl_writer_main(void *arg)
 			wl_spare_swap(wr);
 		/* A late write goes out at once, but a burst of catch-up writes would distort. */
 		if (period)
-			advance_schedule(&next, period);
+			advance_schedule(wr, &next, period);
 	}
 	wl_spare_close(wr, "the workload stopped");
 	drop_conn(wr);

@@ -3,8 +3,8 @@
  * cluster: every client is cut from every zone for 1.5 s (nothing fails over), the writes
  * in flight time out, the writers probe on their staggered 10 ms slots, and the return
  * is bounded from below within tens of milliseconds of the revert (serial 500 ms connect
- * deadlines in lockstep left up to a deadline). The server's answer to the first
- * connection comes before the first ack.
+ * deadlines in lockstep left up to a deadline). The first ack comes on a writer's spare
+ * connection within a slot of the heal, so the window is the cut's length.
  *
  * Cluster "bprobe" on 10.213.27.0/24 with its state under a temporary directory; `bise
  * down` takes it away even when an assertion failed.
@@ -89,6 +89,28 @@ static int max_attempts_per_s(const struct events *ev)
 	return best;
 }
 
+/*
+ * The write whose ack closed the window went on a connection its writer had before the
+ * outage: no connection of that writer succeeded between the window's start and that ack.
+ */
+static bool first_ack_on_old_connection(const struct events *ev, const struct metrics *m)
+{
+	int writer = -1;
+
+	for (size_t i = 0; i < ev->nwrites; i++)
+		if (ev->writes[i].end_us == m->outage_end_us && metrics_acked(ev->writes[i].outcome))
+			writer = ev->writes[i].writer;
+	if (writer < 0)
+		return false;
+	for (size_t i = 0; i < ev->nconnects; i++) {
+		const struct connect_event *c = &ev->connects[i];
+
+		if (c->ok && c->writer == writer && c->end_us > m->outage_start_us && c->end_us <= m->outage_end_us)
+			return false;
+	}
+	return true;
+}
+
 static void test_cut_end_known_to_the_cadence(void)
 {
 	const char *run[] = { "run", "--seed", "11", "--state-dir", dirs.state, "--out", dirs.out, scenario_path,
@@ -125,23 +147,24 @@ static void test_cut_end_known_to_the_cadence(void)
 	CU_ASSERT_FATAL(m.outage_seen && m.outage_closed);
 	/*
 	 * The writes in flight at the cut time out after 1 s, then the writers probe on 10 ms
-	 * slots: the last attempt held up before the return was sent within a few slots of the
-	 * revert (26 ms after it in three trials at a load average of 7-11; with serial 500 ms
-	 * deadlines in lockstep it was up to a deadline before). What follows it, up to the
-	 * first ack, is the first connection's set-up by a server just back, which on that
-	 * loaded machine took 50-180 ms to answer and up to 560 ms to ack: the end's width is
-	 * printed, and only checked against a deadline-and-a-half.
+	 * slots: the last attempt held up before the return was sent within a slot or two of
+	 * the revert. The first handshake after it sends a write on a spare connection, idle
+	 * through the cut (nothing in TCP backoff, no backend to start), so the first ack
+	 * follows within a slot: bench/calibration, 1.5 s cuts, 3 trials at a load average of
+	 * 2-4: the window 9-42 ms longer than the cut, its ± 25-57 ms (a new connection per
+	 * writer made it 258-346 ms longer). Margins for a loaded machine: 150 ms.
 	 */
 	CU_ASSERT(llabs(m.outage_end_lo_us - revert_us) <= MS_TO_US(60));
-	CU_ASSERT(m.failover_end_uncertainty_us <= MS_TO_US(750));
+	CU_ASSERT(m.failover_end_uncertainty_us <= MS_TO_US(150));
 	/* The start: a write sent into the cut bounds the loss by its send, not its timeout. */
 	CU_ASSERT(m.failover_start_uncertainty_us <= MS_TO_US(50));
-	/* The outage is the cut, give or take the fault's own latency and the ack. */
-	CU_ASSERT(m.wuw_dur_us >= MS_TO_US(1400));
-	CU_ASSERT(m.wuw_dur_us <= MS_TO_US(2500));
-	/* The server answered the first connection, before that connection's first ack. */
+	/* The outage is the cut, give or take the fault's own timing and a slot. */
+	CU_ASSERT(m.wuw_dur_us >= MS_TO_US(1500 - 20));
+	CU_ASSERT(m.wuw_dur_us <= MS_TO_US(1500 + 150));
+	/* The ack that ended it went on a connection its writer already had (the spare). */
+	CU_ASSERT(first_ack_on_old_connection(&ev, &m));
+	/* A server answered a new connection later on (the next spare's), logged apart. */
 	CU_ASSERT(m.accept_seen);
-	CU_ASSERT(m.accept_seen && m.t_accept_us <= m.outage_end_us);
 	/* The budget: 100 attempts per second for all writers, plus one slot of rounding. */
 	CU_ASSERT(per_s > 0 && per_s <= 101);
 	events_free(&ev);

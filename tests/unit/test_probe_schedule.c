@@ -128,8 +128,30 @@ static void test_inflight_budget(void)
 				w.probe_rate = 1000;
 				k = workload_probe_inflight(&w);
 				CU_ASSERT(k >= 1);
-				CU_ASSERT(writers * k + readers <= budget);
+				CU_ASSERT(writers * k + workload_spares(&w) + readers <= budget);
 			}
+}
+
+static void test_spares(void)
+{
+	struct workload_spec w;
+	int budget = CLUSTER_MAX_CONNECTIONS - CLUSTER_RESERVED_CONNECTIONS - WORKLOAD_EXTRA_CONNECTIONS;
+
+	workload_spec_defaults(&w);
+	/* The defaults: every writer keeps a spare. */
+	CU_ASSERT_EQUAL(workload_spares(&w), w.writers);
+	/* As many as fit beside the writers and readers, never more than the writers. */
+	w.writers = 60;
+	w.readers = 0;
+	CU_ASSERT_EQUAL(workload_spares(&w), budget - 60);
+	w.writers = 40;
+	w.readers = 13;
+	CU_ASSERT_EQUAL(workload_spares(&w), 40);
+	w.readers = 14;
+	CU_ASSERT_EQUAL(workload_spares(&w), 39);
+	w.writers = budget;
+	w.readers = 0;
+	CU_ASSERT_EQUAL(workload_spares(&w), 0);
 }
 
 void tests_register(void)
@@ -139,4 +161,5 @@ void tests_register(void)
 	CU_add_test(s, "slots staggered across writers, within the budget", test_staggered);
 	CU_add_test(s, "a writer's next slot", test_slot_is_next);
 	CU_add_test(s, "attempts in flight fit the primary's connections", test_inflight_budget);
+	CU_add_test(s, "spare connections where they fit", test_spares);
 }
