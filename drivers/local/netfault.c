@@ -516,6 +516,15 @@ void local_net_warm(struct driver *d)
 	free(scripts);
 }
 
+void local_net_release(const struct driver *d)
+{
+	const char *ns[NF_NFT_MAX_JOBS];
+
+	for (int i = 0; i < d->nzones && i < NF_NFT_MAX_JOBS; i++)
+		ns[i] = d->zones[i].netns;
+	nft_release(ns, d->nzones < NF_NFT_MAX_JOBS ? d->nzones : NF_NFT_MAX_JOBS);
+}
+
 /* Load the scripts of the zones (index < nzones) and of the root namespace (nzones) at once. */
 static bool nft_load(struct driver *d, char (*scripts)[NF_SCRIPT_LEN], int64_t *last_us)
 {
