@@ -505,7 +505,6 @@ void local_net_warm(struct driver *d)
 	char (*scripts)[NF_SCRIPT_LEN] = xmalloc(sizeof(*scripts) * NF_NFT_MAX_JOBS);
 	char table[NF_TABLE_LEN];
 
-	nft_prepare();
 	nft_table(d, "warm", table, sizeof(table));
 	for (int i = 0; i <= d->nzones; i++) {
 		scripts[i][0] = '\0';

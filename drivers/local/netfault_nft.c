@@ -1,24 +1,28 @@
 /*
- * netfault_nft.c - nftables scripts run through libnftables inside the zones' namespaces,
- * every namespace at once: each namespace has a worker thread inside it (setns() changes
- * only the calling thread's network namespace) that loads a whole script as one
- * transaction. A separate `iptables` process per rule took 50-100 ms each on this 2-core
- * machine, so a partition's rules landed hundreds of milliseconds apart; in-process
- * batches land within a millisecond, all of a namespace's rules at the same instant.
+ * netfault_nft.c - nftables scripts loaded inside the zones' namespaces, every namespace at
+ * once: each namespace has a bise-nftd inside it that loads a whole script as one
+ * transaction (libnftables). A separate `iptables` process per rule took 50-100 ms each
+ * on this 2-core machine, so a partition's rules landed hundreds of milliseconds apart;
+ * batches loaded by waiting helpers land within a millisecond or two, all of a
+ * namespace's rules at the same instant.
  */
 #include "netfault.h"
 
+#include "nftd/nftd.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <nftables/libnftables.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct nft_job {
@@ -27,146 +31,140 @@ struct nft_job {
 	char *output;       /* what a listing printed (malloc'd), when asked for */
 	bool want_output;
 	bool ok;
-	bool done;            /* the worker has finished it (under its worker's lock) */
 	int64_t committed_us; /* when the transaction's commit returned (the rules hold from then) */
 	char error[512];
 };
 
 /*
- * One worker thread per namespace, kept from its first transaction (the cluster's warm-up)
- * until the namespace goes (nft_release) or the process ends: it entered the namespace and
- * made its context once, so a fault's transaction costs a wake-up and the commit. A thread
- * started, entered and given a context per transaction took 2-10 ms here under a cluster's
- * load, varying by as much; the wake-up of a waiting thread is steady. While it waits, the
- * worker (its context's netlink socket) keeps its namespace alive: it must be released
- * before the namespace is deleted, and it is checked against /run/netns/<name> before each
- * use, so a namespace deleted and made again under the same name gets a new worker.
+ * One bise-nftd per namespace (nftd/nftd.c), kept from its first transaction (the
+ * cluster's warm-up) until the namespace goes (nft_release) or this process ends: it
+ * entered the namespace and made its context once, so a fault's transaction costs a
+ * wake-up and the commit. A thread started, entered and given a context per transaction
+ * took 2-10 ms here under a cluster's load, varying by as much; a thread kept waiting
+ * paid 15-20 ms for its first transaction after each fork of this process (its memory
+ * turned copy-on-write); a process of its own pays neither. While it waits, it keeps its
+ * namespace alive: it is released before the namespace is deleted, and checked against
+ * /run/netns/<name> before each use, so a namespace made again under the same name gets
+ * a new one.
  */
 struct nft_worker {
 	bool used;
 	char netns[64]; /* "" for the root namespace */
 	dev_t dev;      /* the namespace it entered (nsfs device and inode) */
 	ino_t ino;
-	pthread_t tid;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;     /* a job handed over, a job done, or stop */
-	struct nft_job *job;   /* handed over, NULL when idle */
-	bool stop;
-	bool broken;           /* could not enter or make a context: every job fails, then it is stopped */
-	char why[256];         /* why it is broken */
-	int prio;              /* SCHED_FIFO priority it runs at, 0 for SCHED_OTHER */
-	struct nft_ctx *ctx;
+	pid_t pid;
+	int fd;   /* our end of its socket (SOCK_SEQPACKET) */
+	int prio; /* SCHED_FIFO priority it runs at, 0 for SCHED_OTHER */
 };
 
 #define NFT_WORKERS (2 * NF_NFT_MAX_JOBS)
+#define NFTD_READY_MS 10000 /* how long a new bise-nftd may take to say it is ready */
 
 static struct nft_worker workers[NFT_WORKERS];
 static pthread_mutex_t workers_mu = PTHREAD_MUTEX_INITIALIZER; /* one caller at a time */
+static char nft_reply[sizeof(struct nftd_reply) + NFTD_TEXT_MAX + 1]; /* under workers_mu */
 
-/* Enter w's namespace and make its context; false with w->why. */
-static bool worker_setup(struct nft_worker *w)
-{
-	if (w->netns[0]) {
-		char path[96];
-		struct stat st;
-		int fd;
-
-		str_format(path, sizeof(path), "/run/netns/%s", w->netns);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 || fstat(fd, &st) != 0 || setns(fd, CLONE_NEWNET) != 0) {
-			str_format(w->why, sizeof(w->why), "cannot enter %s: %s", path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return false;
-		}
-		close(fd);
-		w->dev = st.st_dev;
-		w->ino = st.st_ino;
-	}
-	w->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!w->ctx) {
-		str_format(w->why, sizeof(w->why), "cannot create an nftables context");
-		return false;
-	}
-	nft_ctx_buffer_error(w->ctx);
-	nft_ctx_buffer_output(w->ctx);
-	return true;
-}
-
-/* Run j in w's context; both buffers are read (which empties them) whatever j wants. */
-static void worker_run(struct nft_worker *w, struct nft_job *j)
-{
-	const char *err, *out;
-
-	j->ok = nft_run_cmd_from_buffer(w->ctx, j->script) == 0;
-	j->committed_us = mono_now_us();
-	err = nft_ctx_get_error_buffer(w->ctx);
-	out = nft_ctx_get_output_buffer(w->ctx);
-	if (!j->ok)
-		str_copy(j->error, sizeof(j->error), err && *err ? err : "nft failed");
-	else if (j->want_output)
-		j->output = xstrdup(out ? out : "");
-}
-
-static void *worker_main(void *arg)
-{
-	struct nft_worker *w = arg;
-	bool ready = worker_setup(w);
-
-	pthread_mutex_lock(&w->mu);
-	w->broken = !ready;
-	for (;;) {
-		struct nft_job *j;
-
-		while (!w->job && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->stop)
-			break;
-		j = w->job;
-		pthread_mutex_unlock(&w->mu);
-		if (ready)
-			worker_run(w, j);
-		else
-			str_copy(j->error, sizeof(j->error), w->why);
-		pthread_mutex_lock(&w->mu);
-		j->done = true;
-		w->job = NULL;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	if (w->ctx)
-		nft_ctx_free(w->ctx);
-	w->ctx = NULL;
-	return NULL;
-}
-
-/* Stop w and wait for its thread (it is idle: callers hold workers_mu). */
+/* Close w's socket (it exits on that) and reap it. */
 static void worker_stop(struct nft_worker *w)
 {
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->tid, NULL);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	close(w->fd);
+	if (waitpid(w->pid, NULL, 0) < 0 && errno != ECHILD) {
+		kill(w->pid, SIGKILL);
+		waitpid(w->pid, NULL, 0);
+	}
 	w->used = false;
 }
 
 /*
+ * Read w's reply into j (NULL: the ready message, into why); false when it failed or w
+ * is gone (w is stopped then).
+ */
+static bool worker_reply(struct nft_worker *w, struct nft_job *j, char *why, size_t why_len)
+{
+	struct nftd_reply r;
+	ssize_t n;
+
+	do
+		n = recv(w->fd, nft_reply, sizeof(nft_reply) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < (ssize_t)sizeof(r)) {
+		str_format(why, why_len, "bise-nftd for %s ended", w->netns[0] ? w->netns : "the root namespace");
+		worker_stop(w);
+		return false;
+	}
+	nft_reply[n] = '\0';
+	memcpy(&r, nft_reply, sizeof(r));
+	if (j) {
+		j->committed_us = r.committed_us;
+		if (r.ok && j->want_output)
+			j->output = xstrdup(nft_reply + sizeof(r));
+	}
+	if (!r.ok)
+		str_copy(why, why_len, nft_reply[sizeof(r)] ? nft_reply + sizeof(r) : "nft failed");
+	return r.ok != 0;
+}
+
+/* Start a bise-nftd in nspath (NULL: ours) into w and wait until it is ready; false (why). */
+static bool worker_start(struct nft_worker *w, const char *nspath, char *why, size_t why_len)
+{
+	char exe[LOCAL_PATH_LEN];
+	int sv[2];
+	struct pollfd pfd;
+
+	if (!nf_helper_find(NF_NFTD, "BISE_NFTD", exe, sizeof(exe))) {
+		str_format(why, why_len, "cannot find " NF_NFTD " (set BISE_NFTD, or install it beside bise)");
+		return false;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		str_format(why, why_len, "socketpair: %s", strerror(errno));
+		return false;
+	}
+	w->pid = fork();
+	if (w->pid == 0) {
+		/* Only system calls here: this process has threads. fd 3 is its socket. */
+		char *argv[] = { exe, (char *)(nspath ? nspath : "-"), NULL };
+
+		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(sv[1], 3) != 3)
+			_exit(126);
+		execv(exe, argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (w->pid < 0) {
+		str_format(why, why_len, "fork: %s", strerror(errno));
+		close(sv[0]);
+		return false;
+	}
+	w->fd = sv[0];
+	w->used = true;
+	pfd = (struct pollfd){ .fd = w->fd, .events = POLLIN };
+	if (poll(&pfd, 1, NFTD_READY_MS) != 1) {
+		str_format(why, why_len, NF_NFTD " for %s did not start", nspath ? nspath : "the root namespace");
+		kill(w->pid, SIGKILL);
+		worker_stop(w);
+		return false;
+	}
+	if (!worker_reply(w, NULL, why, why_len)) {
+		if (w->used)
+			worker_stop(w);
+		return false;
+	}
+	return true;
+}
+
+/*
  * The worker of netns (NULL: the root one), started when there is none or when the
- * namespace of that name is no longer the one it entered; NULL (logged in why) when no
- * thread could be started or the namespace does not exist.
+ * namespace of that name is no longer the one it entered; NULL (why) when none could be
+ * started or the namespace does not exist.
  */
 static struct nft_worker *worker_for(const char *netns, char *why, size_t why_len)
 {
 	const char *name = netns ? netns : "";
 	struct nft_worker *w = NULL;
+	char path[96];
 	struct stat st;
 
 	if (netns) {
-		char path[96];
-
 		str_format(path, sizeof(path), "/run/netns/%s", netns);
 		if (stat(path, &st) != 0) {
 			str_format(why, why_len, "cannot enter %s: %s", path, strerror(errno));
@@ -194,16 +192,11 @@ static struct nft_worker *worker_for(const char *netns, char *why, size_t why_le
 		str_format(why, why_len, "namespace name too long");
 		return NULL;
 	}
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
-		str_format(why, why_len, "cannot start a thread");
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
-		return NULL;
+	if (netns) {
+		w->dev = st.st_dev;
+		w->ino = st.st_ino;
 	}
-	w->used = true;
-	return w;
+	return worker_start(w, netns ? path : NULL, why, why_len) ? w : NULL;
 }
 
 /*
@@ -217,27 +210,8 @@ static void worker_sched(struct nft_worker *w, int prio)
 
 	if (w->prio == prio)
 		return;
-	if (pthread_setschedparam(w->tid, prio ? SCHED_FIFO : SCHED_OTHER, &p) == 0)
+	if (sched_setscheduler(w->pid, prio ? SCHED_FIFO : SCHED_OTHER, &p) == 0)
 		w->prio = prio;
-}
-
-/*
- * The first context initialises libnftables' process-wide state (libxtables' globals,
- * guarded by a flag that is not thread-safe): once, here, before any thread makes its own.
- */
-static void nft_init_once(void)
-{
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-
-	if (ctx)
-		nft_ctx_free(ctx);
-}
-
-static pthread_once_t nft_once = PTHREAD_ONCE_INIT;
-
-void nft_prepare(void)
-{
-	pthread_once(&nft_once, nft_init_once);
 }
 
 void nft_release(const char *const *netns, int n)
@@ -268,33 +242,40 @@ static bool nft_run_jobs(struct nft_job *jobs, int n, int64_t *last_us)
 	int policy, fifo = 0;
 	bool ok = true;
 
-	nft_prepare();
 	policy = sched_getscheduler(0); /* this thread's, with SCHED_RESET_ON_FORK or'ed in */
 	if (policy >= 0 && (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO && sched_getparam(0, &prio) == 0)
 		fifo = prio.sched_priority;
 	pthread_mutex_lock(&workers_mu);
 	for (int i = 0; i < n && i < NF_NFT_MAX_JOBS; i++) {
-		jobs[i].ok = jobs[i].done = false;
+		char *msg;
+		size_t len = strlen(jobs[i].script) + 1;
+
+		jobs[i].ok = false;
 		jobs[i].error[0] = '\0';
 		jobs[i].output = NULL;
 		w[i] = worker_for(jobs[i].netns, jobs[i].error, sizeof(jobs[i].error));
 		if (!w[i])
 			continue;
+		if (len > NFTD_MSG_MAX) {
+			str_copy(jobs[i].error, sizeof(jobs[i].error), "script too long");
+			w[i] = NULL;
+			continue;
+		}
 		worker_sched(w[i], fifo);
-		pthread_mutex_lock(&w[i]->mu);
-		w[i]->job = &jobs[i];
-		pthread_cond_broadcast(&w[i]->cv);
-		pthread_mutex_unlock(&w[i]->mu);
+		msg = xmalloc(len);
+		msg[0] = jobs[i].want_output ? 'o' : '-';
+		memcpy(msg + 1, jobs[i].script, len - 1);
+		if (send(w[i]->fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len) {
+			str_format(jobs[i].error, sizeof(jobs[i].error), "cannot reach " NF_NFTD ": %s",
+				   strerror(errno));
+			worker_stop(w[i]);
+			w[i] = NULL;
+		}
+		free(msg);
 	}
 	for (int i = 0; i < n && i < NF_NFT_MAX_JOBS; i++) {
-		if (w[i]) {
-			pthread_mutex_lock(&w[i]->mu);
-			while (!jobs[i].done)
-				pthread_cond_wait(&w[i]->cv, &w[i]->mu);
-			pthread_mutex_unlock(&w[i]->mu);
-			if (w[i]->broken)
-				worker_stop(w[i]); /* the next job tries afresh */
-		}
+		if (w[i])
+			jobs[i].ok = worker_reply(w[i], &jobs[i], jobs[i].error, sizeof(jobs[i].error));
 		if (last_us && jobs[i].committed_us > *last_us)
 			*last_us = jobs[i].committed_us;
 		if (!jobs[i].ok) {
