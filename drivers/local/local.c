@@ -143,6 +143,7 @@ static struct driver *local_open(const struct cluster_spec *spec, const char *st
 
 static void local_close(struct driver *d)
 {
+	local_net_release(d);
 	free(d);
 }
 

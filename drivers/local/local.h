@@ -133,6 +133,8 @@ bool local_net_revert(struct driver *d, const char *id);
 bool local_net_sweep(struct driver *d);
 /* Make the process's first nftables transaction in each namespace now, not at a fault. */
 void local_net_warm(struct driver *d);
+/* Let this cluster's namespaces go: stop the threads that run nftables inside them. */
+void local_net_release(const struct driver *d);
 
 /* health.c: etcd over HTTP, PostgreSQL over libpq. */
 bool health_etcd(const char *ip, int64_t timeout_us);

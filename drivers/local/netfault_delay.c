@@ -35,14 +35,11 @@ static int zone_nspaths(const struct driver *d, char paths[][96], const char **p
 	return d->nzones;
 }
 
-/* Where the netdelay binary is: $BISE_NETDELAY, next to this program, or installed. */
-static bool netdelay_find(char *out, size_t len)
+bool nf_helper_find(const char *name, const char *env_name, char *out, size_t len)
 {
-	static const char *const installed[] = { "/usr/local/lib/bise/" NF_NETDELAY,
-						 "/usr/local/bin/" NF_NETDELAY,
-						 "/usr/lib/bise/" NF_NETDELAY, "/usr/bin/" NF_NETDELAY,
-						 NULL };
-	const char *env = getenv("BISE_NETDELAY");
+	static const char *const dirs[] = { "/usr/local/lib/bise", "/usr/local/bin", "/usr/lib/bise",
+					    "/usr/bin", NULL };
+	const char *env = getenv(env_name);
 	char self[LOCAL_PATH_LEN];
 	ssize_t n;
 
@@ -58,13 +55,13 @@ static bool netdelay_find(char *out, size_t len)
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			if (str_format(out, len, "%s/" NF_NETDELAY, self) && access(out, X_OK) == 0)
+			if (str_format(out, len, "%s/%s", self, name) && access(out, X_OK) == 0)
 				return true;
 		}
 	}
-	for (int i = 0; installed[i]; i++)
-		if (access(installed[i], X_OK) == 0)
-			return str_copy(out, len, installed[i]);
+	for (int i = 0; dirs[i]; i++)
+		if (str_format(out, len, "%s/%s", dirs[i], name) && access(out, X_OK) == 0)
+			return true;
 	return false;
 }
 
@@ -204,7 +201,7 @@ bool netdelay_start(struct driver *d, const char *id, const struct local_zone *z
 	pid_t pid;
 	bool ok;
 
-	if (!netdelay_find(bin, sizeof(bin))) {
+	if (!nf_helper_find(NF_NETDELAY, "BISE_NETDELAY", bin, sizeof(bin))) {
 		log_error("latency: %s not found (next to this program, $BISE_NETDELAY, "
 			  "/usr/local/lib/bise): build the bise-netdelay target", NF_NETDELAY);
 		return false;

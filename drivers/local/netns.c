@@ -191,6 +191,7 @@ bool net_up(struct driver *d, char *why, size_t why_len)
 /* Remove whatever exists of the network; errors for missing pieces are expected. */
 void net_down(const struct driver *d)
 {
+	local_net_release(d); /* its threads would keep the namespaces (and their veths) alive */
 	for (int i = 0; i < d->nzones; i++) {
 		const struct local_zone *z = &d->zones[i];
 		char path[64];

@@ -41,24 +41,32 @@ struct entry_state {
  * How long before a fault's deadline (apply or revert) the executor's thread runs at a
  * real-time priority, until the backend's call returns: on a loaded 2-core machine an
  * ordinary thread woke several ms late and the threads loading a zone's rules waited
- * their turn for tens of ms. Children it forks do not inherit it (SCHED_RESET_ON_FORK);
- * threads the backend starts for the call may take it on (netfault_nft.c does).
+ * their turn for tens of ms; during a failover one woke from a 20 ms nap more than 30 ms
+ * late, so that a partition's revert was called 12 ms late and at an ordinary priority.
+ * A call is made at that priority even when the nap before it ran late. Children it forks
+ * do not inherit it (SCHED_RESET_ON_FORK); threads the backend runs the call in may take it
+ * on (netfault_nft.c's do).
  */
-#define URGENT_LEAD_US 30000LL
+#define URGENT_LEAD_US 100000LL
 
 /*
- * A fault's call takes a few ms to take effect (an nftables commit 2-10 ms, a freeze
+ * A fault's call takes a few ms to take effect (an nftables commit 0.3-3 ms, a freeze
  * 1-6 ms, a thaw 0.3 ms here): each call of a fault is started that much before its
- * deadline, by the smallest call-to-effect latency measured so far for that fault and
- * action in this process (so it never takes effect before its deadline unless a call is
- * faster than every earlier one), at most LEAD_MAX_US. Only measured effects teach it.
+ * deadline, by the median of the last LEAD_KEEP call-to-effect latencies measured for that
+ * fault and action in this process, at most LEAD_MAX_US. The smallest latency seen so far
+ * made every later call late by its spread above that minimum, and one fast outlier made
+ * all of them late; the median of recent ones is as often early as late, by about half as
+ * much. Only measured effects teach it.
  */
 #define LEAD_MAX_US 20000LL
 #define LEAD_FAULTS 32
+#define LEAD_KEEP 7
 
 struct lead {
-	const char *fault; /* the fault's name (static, from its fault_ops) */
-	int64_t us[2];     /* [0] apply, [1] revert; -1 until measured */
+	const char *fault;           /* the fault's name (static, from its fault_ops) */
+	int64_t us[2][LEAD_KEEP];    /* [0] apply, [1] revert: the latest latencies, a ring */
+	int n[2];                    /* how many of them are measured */
+	int next[2];                 /* where the next one goes */
 };
 
 static struct lead leads[LEAD_FAULTS];
@@ -71,15 +79,30 @@ static struct lead *lead_find(const char *fault)
 			return &leads[i];
 	if (nleads == LEAD_FAULTS)
 		return NULL;
-	leads[nleads] = (struct lead){ .fault = fault, .us = { -1, -1 } };
+	memset(&leads[nleads], 0, sizeof(leads[nleads]));
+	leads[nleads].fault = fault;
 	return &leads[nleads++];
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int64_t lead_us(const char *fault, bool revert)
 {
 	struct lead *l = lead_find(fault);
+	int64_t v[LEAD_KEEP];
+	int n;
 
-	return l && l->us[revert] > 0 ? l->us[revert] : 0;
+	if (!l || l->n[revert] == 0)
+		return 0;
+	n = l->n[revert];
+	memcpy(v, l->us[revert], sizeof(v[0]) * (size_t)n);
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_i64);
+	return v[(n - 1) / 2]; /* the lower median when n is even */
 }
 
 static void lead_learn(const char *fault, bool revert, int64_t latency_us)
@@ -90,8 +113,10 @@ static void lead_learn(const char *fault, bool revert, int64_t latency_us)
 		return;
 	if (latency_us > LEAD_MAX_US)
 		latency_us = LEAD_MAX_US;
-	if (l->us[revert] < 0 || latency_us < l->us[revert])
-		l->us[revert] = latency_us;
+	l->us[revert][l->next[revert]] = latency_us;
+	l->next[revert] = (l->next[revert] + 1) % LEAD_KEEP;
+	if (l->n[revert] < LEAD_KEEP)
+		l->n[revert]++;
 }
 
 /* When one driver call ran and when it took effect (see struct fault_effect). */
@@ -321,6 +346,8 @@ static bool revert_applied(struct trial_ctx *c, int a, int64_t deadline_us)
 	bool ok;
 
 	s->in_force = false;
+	if (deadline_us)
+		urgent(c, true);
 	effect_begin(c, &ft);
 	ok = st->fault->revert(&fc, st, s->member);
 	effect_end(c, &ft); /* before the journal's fsync that follows */
@@ -607,6 +634,7 @@ static bool apply_prepared(struct trial_ctx *c, int i, int64_t deadline)
 
 	if (!c->phase || strcmp(c->phase, "fault") != 0)
 		emit_phase(c, "fault");
+	urgent(c, true);
 	effect_begin(c, &ft);
 	ok = st->fault->apply(&fc, st, s->member);
 	effect_end(c, &ft);
