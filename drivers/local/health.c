@@ -1,6 +1,11 @@
 /*
  * health.c - is etcd answering (HTTP /health with libcurl), and what is each PostgreSQL
  * (libpq, non-blocking, all members in parallel with one short deadline).
+ *
+ * The PostgreSQL connections are kept between checks (health_close drops them): a check
+ * every 50 ms opening one per member (and two more for the streaming checks) made the
+ * servers fork and authenticate 120 backends a second while a cluster recovered, enough
+ * to saturate a 2-core machine and slow the very recovery being measured.
  */
 #include "local.h"
 
@@ -9,6 +14,7 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +94,67 @@ struct probe {
 	bool failed;
 };
 
+/* Idle connections kept for the next check, by conninfo (host and password). */
+#define KEEP_MAX (2 * DRIVER_MAX_MEMBERS)
+static struct {
+	char ci[256];
+	PGconn *conn;
+} kept[KEEP_MAX];
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* An idle kept connection for ci, alive, or NULL (taken from the pool: one user at a time). */
+static PGconn *kept_take(const char *ci)
+{
+	PGconn *c = NULL;
+
+	pthread_mutex_lock(&kept_lock);
+	for (int i = 0; i < KEEP_MAX && !c; i++)
+		if (kept[i].conn && strcmp(kept[i].ci, ci) == 0) {
+			c = kept[i].conn;
+			kept[i].conn = NULL;
+		}
+	pthread_mutex_unlock(&kept_lock);
+	if (!c)
+		return NULL;
+	/* Idle and readable: the server closed it (restarted, shut down) or said something. */
+	{
+		struct pollfd fd = { .fd = PQsocket(c), .events = POLLIN };
+
+		if (PQstatus(c) != CONNECTION_OK || fd.fd < 0 ||
+		    (poll(&fd, 1, 0) > 0 && (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK))) {
+			PQfinish(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/* Keep c (answered, idle) for the next check; closed when the pool is full. */
+static void kept_put(const char *ci, PGconn *c)
+{
+	pthread_mutex_lock(&kept_lock);
+	for (int i = 0; i < KEEP_MAX && c; i++)
+		if (!kept[i].conn) {
+			str_copy(kept[i].ci, sizeof(kept[i].ci), ci);
+			kept[i].conn = c;
+			c = NULL;
+		}
+	pthread_mutex_unlock(&kept_lock);
+	if (c)
+		PQfinish(c);
+}
+
+void health_close(void)
+{
+	pthread_mutex_lock(&kept_lock);
+	for (int i = 0; i < KEEP_MAX; i++)
+		if (kept[i].conn) {
+			PQfinish(kept[i].conn);
+			kept[i].conn = NULL;
+		}
+	pthread_mutex_unlock(&kept_lock);
+}
+
 static void conninfo(const struct driver *d, const char *host, char *out, size_t len)
 {
 	str_format(out, len,
@@ -147,12 +214,20 @@ static void query_all(const struct driver *d, const char *const *hosts, int n, c
 {
 	struct probe p[DRIVER_MAX_MEMBERS];
 	int64_t deadline = mono_now_us() + PG_DEADLINE_US;
-	char ci[256];
+	char ci[DRIVER_MAX_MEMBERS][256];
 
 	memset(p, 0, sizeof(p));
 	for (int i = 0; i < n; i++) {
-		conninfo(d, hosts[i], ci, sizeof(ci));
-		p[i].conn = PQconnectStart(ci);
+		conninfo(d, hosts[i], ci[i], sizeof(ci[i]));
+		p[i].conn = kept_take(ci[i]);
+		if (p[i].conn) {
+			if (!PQsendQuery(p[i].conn, sql))
+				probe_fail(&p[i]);
+			else
+				p[i].state = P_SENT;
+			continue;
+		}
+		p[i].conn = PQconnectStart(ci[i]);
 		if (p[i].conn)
 			PQsetNoticeProcessor(p[i].conn, notice_to_debug, NULL);
 		p[i].poll = PGRES_POLLING_WRITING;
@@ -186,7 +261,12 @@ static void query_all(const struct driver *d, const char *const *hosts, int n, c
 		res[i] = p[i].failed || p[i].state != P_DONE ? NULL : p[i].res;
 		if (!res[i] && p[i].res)
 			PQclear(p[i].res);
-		if (p[i].conn)
+		if (!p[i].conn)
+			continue;
+		/* Answered in full: idle again, kept. Anything else may be mid-protocol: closed. */
+		if (res[i] && PQstatus(p[i].conn) == CONNECTION_OK && PQtransactionStatus(p[i].conn) == PQTRANS_IDLE)
+			kept_put(ci[i], p[i].conn);
+		else
 			PQfinish(p[i].conn);
 	}
 }

@@ -143,6 +143,7 @@ static struct driver *local_open(const struct cluster_spec *spec, const char *st
 
 static void local_close(struct driver *d)
 {
+	health_close();
 	local_net_release(d);
 	free(d);
 }
@@ -157,6 +158,8 @@ static bool local_down(struct driver *d)
 	struct proc_id ids[LOCAL_MAX_PROCS];
 	bool ok = true;
 	int nids;
+
+	health_close(); /* a session of ours would hold up a smart shutdown */
 
 	/* Netdelays are outside the cgroup and would keep the namespaces alive: first. */
 	if (!local_net_sweep(d))

@@ -141,6 +141,8 @@ bool health_etcd(const char *ip, int64_t timeout_us);
 /* The member's peer API answers (it is past its bootstrap check). */
 bool health_etcd_peer(const char *ip, int64_t timeout_us);
 int health_members(const struct driver *d, struct member *out, int max);
+/* Close the PostgreSQL connections the checks keep between calls. */
+void health_close(void);
 /* Names of the members (other than the primary) not streaming from it; false on error. */
 bool health_streaming(const struct driver *d, const struct member *primary,
 		      const struct member *all, int n, char *missing, size_t len);

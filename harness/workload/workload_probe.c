@@ -120,10 +120,10 @@ static void record_fail(struct wl_writer *wr, const struct wl_attempt *a, int64_
 }
 
 /*
- * Start an attempt sent now, to every member or, for a spare, to member only; one that
- * cannot even start is recorded as failed at once.
+ * Start an attempt sent now, to the members in mask (bit i: member i); one made for a
+ * spare when spare. One that cannot even start is recorded as failed at once.
  */
-static void attempt_launch(struct wl_writer *wr, int64_t now, int only)
+static void attempt_launch(struct wl_writer *wr, int64_t now, unsigned mask, bool spare)
 {
 	struct wl_shared *sh = wr->sh;
 	struct wl_prober *p = &wr->probe;
@@ -136,9 +136,9 @@ static void attempt_launch(struct wl_writer *wr, int64_t now, int only)
 	a->t0_us = now;
 	a->deadline_us = now + sh->spec.connect_timeout_us;
 	str_format(app, sizeof(app), "bise-writer-%d", wr->id);
-	a->spare = only >= 0;
+	a->spare = spare;
 	for (int i = 0; i < n; i++) {
-		if (only >= 0 && i != only)
+		if (!(mask & (1u << i)))
 			continue;
 		a->c[i] = wl_connect_start(&members[i].endpoint, app, true, a->err, sizeof(a->err));
 		/* libpq's documented start: behave as if PQconnectPoll returned WRITING. */
@@ -388,25 +388,28 @@ static void adopt_spare(struct wl_writer *wr)
 }
 
 /*
- * True while a server is setting up one of this writer's connections: connected at the
- * TCP level, not yet ready or failed. A frozen server queues it, a busy one is forking,
- * authenticating and starting a backend for it: one more would only add to that work
- * (and on a loaded machine make every connection slower). A hung path (SYN lost) costs
- * the servers nothing, and there the cadence goes on.
+ * The members to try on this slot: those not setting up one of this writer's connections
+ * (connected at the TCP level, not yet ready or failed). A frozen server queues it, a busy
+ * one is forking, authenticating and starting a backend for it: one more would only add
+ * to that work (and on a loaded machine make every connection slower). A hung path (SYN
+ * lost) costs its server nothing, and there the cadence goes on, so a partitioned primary
+ * is tried on every slot while the replicas beside it are still refusing the last ones.
  */
-static bool being_set_up(const struct wl_prober *p)
+static unsigned members_to_try(const struct wl_prober *p, int n)
 {
+	unsigned mask = n >= (int)(sizeof(unsigned) * 8) ? ~0u : (1u << n) - 1;
+
 	for (int k = 0; k < p->n; k++)
-		for (int i = 0; i < DRIVER_MAX_MEMBERS; i++) {
+		for (int i = 0; i < n; i++) {
 			ConnStatusType s;
 
 			if (!p->a[k].c[i])
 				continue;
 			s = PQstatus(p->a[k].c[i]);
 			if (s != CONNECTION_STARTED && s != CONNECTION_NEEDED && s != CONNECTION_BAD)
-				return true;
+				mask &= ~(1u << i);
 		}
-	return false;
+	return mask;
 }
 
 /* The writer's idle spare reaches a server some writer completed a handshake with since this probing began. */
@@ -442,15 +445,20 @@ bool wl_probe_connect(struct wl_writer *wr)
 			 * The path to the spare's server came up (another writer's handshake): the
 			 * spare's write tells at once, with no new connection. While that write is
 			 * young, no attempt either: its answer is the news. A full list skips the slot
-			 * (the connections budget holds), and so does a connection a server is still
-			 * setting up: more would only add to its work.
+			 * (the connections budget holds); a server still setting up one of ours is left
+			 * out of the attempt (members_to_try).
 			 */
 			bool spare_young = wl_spare_sent_us(wr) && now - wl_spare_sent_us(wr) < sh->spec.connect_timeout_us;
 
 			if (spare_path_up(wr))
 				wl_spare_fire(wr);
-			else if (!spare_young && p->n < p->cap && !being_set_up(p))
-				attempt_launch(wr, now, -1);
+			else if (!spare_young && p->n < p->cap) {
+				const struct member *members;
+				unsigned mask = members_to_try(p, probe_members(sh, &members));
+
+				if (mask)
+					attempt_launch(wr, now, mask, false);
+			}
 			p->next_us = wl_probe_slot(p->epoch_us, now + 1, wr->id, nwriters, sh->spec.probe_rate);
 		}
 		expire(wr, now);
@@ -481,7 +489,7 @@ bool wl_probe_idle(struct wl_writer *wr, int64_t until_us)
 			return false;
 		if (p->spare_ok && wr->conn && wr->spare.state == WL_SPARE_NONE && p->n == 0 &&
 		    now >= wr->spare.retry_us && p->cap > 0 && (sh->has_entry || wr->member >= 0))
-			attempt_launch(wr, now, sh->has_entry ? 0 : wr->member);
+			attempt_launch(wr, now, 1u << (sh->has_entry ? 0 : wr->member), true);
 		expire(wr, now);
 		if (now >= until_us)
 			return true;
