@@ -127,6 +127,7 @@ struct wl_attempt {
 	int live;            /* connections still going */
 	bool reached;        /* a member's TCP handshake completed: the path to it is up */
 	bool spare;          /* made for a spare (one member), not to end an outage */
+	bool dropped;        /* closed on purpose (it set off the spare's write): not a failure */
 	char err[200];       /* why the last member failed */
 };
 
@@ -283,9 +284,6 @@ void wl_spare_promote(struct wl_writer *wr);
  * has nothing in flight.
  */
 void wl_spare_swap(struct wl_writer *wr);
-
-/* When its write was sent (0 when none is in flight). */
-int64_t wl_spare_sent_us(const struct wl_writer *wr);
 
 /* The writer connected elsewhere, or stops: a write in flight is recorded (why), the spare
  * kept only if it reaches the writer's new server (and is idle). */

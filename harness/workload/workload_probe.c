@@ -205,22 +205,17 @@ static bool member_step(struct wl_attempt *a, int i, short revents, const struct
 }
 
 /*
- * The spare's write went out because attempt a reached member keep: a's connections to
- * the other members are closed now, before each costs a backend's start and an
- * authentication on servers just getting their service back, next to that write (racing
- * every member is what finds a new primary: the attempts start again if the write
- * fails). The one to keep goes on: on a frozen server it waits in the queue and fails at
- * its deadline, which bounds the thaw; after a cut it becomes the next spare.
+ * The spare's write went out because attempt a reached its server: a's connections are
+ * closed now, before each costs a backend's start and an authentication on servers just
+ * getting their service back, next to that write. It is dropped unrecorded (it failed at
+ * nothing); the cadence goes on, so on a frozen server the next attempt waits in the
+ * queue and fails at its deadline, which bounds the thaw, and racing every member is
+ * still what finds a new primary.
  */
-static void trim(struct wl_attempt *a, int keep)
+static void drop_trigger(struct wl_attempt *a)
 {
-	for (int i = 0; i < DRIVER_MAX_MEMBERS; i++) {
-		if (i == keep || !a->c[i])
-			continue;
-		PQfinish(a->c[i]);
-		a->c[i] = NULL;
-		a->live--;
-	}
+	attempt_close(a);
+	a->dropped = true;
 }
 
 /* poll_attempts: the spare's write was acknowledged. */
@@ -293,7 +288,7 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool 
 			atomic_store(&wr->path_up_us[wr->sh->has_entry ? 0 : mi[f]], mono_now_us());
 		if (reached && use_spare && winner < 0 && wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : mi[f])) {
 			wl_spare_fire(wr);
-			trim(a, mi[f]);
+			drop_trigger(a);
 		}
 	}
 	if (use_spare && wr->spare.state == WL_SPARE_ACKED)
@@ -302,7 +297,8 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool 
 	for (int k = p->n - 1; k >= 0; k--) {
 		if (p->a[k].live > 0 || k == winner)
 			continue;
-		record_fail(wr, &p->a[k], now, "no read-write member");
+		if (!p->a[k].dropped)
+			record_fail(wr, &p->a[k], now, "no read-write member");
 		attempt_remove(p, k);
 		if (winner > k)
 			winner--;
@@ -387,29 +383,20 @@ static void adopt_spare(struct wl_writer *wr)
 	wr->spare.retry_us = now + SPARE_SETTLE_US;
 }
 
-/*
- * The members to try on this slot: those not setting up one of this writer's connections
- * (connected at the TCP level, not yet ready or failed). A frozen server queues it, a busy
- * one is forking, authenticating and starting a backend for it: one more would only add
- * to that work (and on a loaded machine make every connection slower). A hung path (SYN
- * lost) costs its server nothing, and there the cadence goes on, so a partitioned primary
- * is tried on every slot while the replicas beside it are still refusing the last ones.
- */
-static unsigned members_to_try(const struct wl_prober *p, int n)
+/* True while server i is setting up one of this writer's connections (i < 0: any server). */
+static bool being_set_up(const struct wl_prober *p, int i)
 {
-	unsigned mask = n >= (int)(sizeof(unsigned) * 8) ? ~0u : (1u << n) - 1;
-
 	for (int k = 0; k < p->n; k++)
-		for (int i = 0; i < n; i++) {
+		for (int m = 0; m < DRIVER_MAX_MEMBERS; m++) {
 			ConnStatusType s;
 
-			if (!p->a[k].c[i])
+			if (!p->a[k].c[m] || (i >= 0 && m != i))
 				continue;
-			s = PQstatus(p->a[k].c[i]);
+			s = PQstatus(p->a[k].c[m]);
 			if (s != CONNECTION_STARTED && s != CONNECTION_NEEDED && s != CONNECTION_BAD)
-				mask &= ~(1u << i);
+				return true;
 		}
-	return mask;
+	return false;
 }
 
 /* The writer's idle spare reaches a server some writer completed a handshake with since this probing began. */
@@ -443,22 +430,24 @@ bool wl_probe_connect(struct wl_writer *wr)
 		if (now >= p->next_us) {
 			/*
 			 * The path to the spare's server came up (another writer's handshake): the
-			 * spare's write tells at once, with no new connection. While that write is
-			 * young, no attempt either: its answer is the news. A full list skips the slot
-			 * (the connections budget holds); a server still setting up one of ours is left
-			 * out of the attempt (members_to_try).
+			 * spare's write tells at once, with no new connection. A full list skips the
+			 * slot (the connections budget holds), and so does a connection a server is
+			 * still setting up: a frozen server queues it, a busy one is forking and
+			 * authenticating for it, and one more would only add to that work. A hung
+			 * path (SYN lost) costs its server nothing: while only the others are busy
+			 * (replicas refusing read-write beside a partitioned primary), a handshake
+			 * with the spare's server alone is still tried on every slot, silently (it
+			 * proves nothing when it fails), to set off the spare's write the moment
+			 * that path is back.
 			 */
-			bool spare_young = wl_spare_sent_us(wr) && now - wl_spare_sent_us(wr) < sh->spec.connect_timeout_us;
+			int sm = sh->has_entry ? 0 : wr->spare.member;
 
 			if (spare_path_up(wr))
 				wl_spare_fire(wr);
-			else if (!spare_young && p->n < p->cap) {
-				const struct member *members;
-				unsigned mask = members_to_try(p, probe_members(sh, &members));
-
-				if (mask)
-					attempt_launch(wr, now, mask, false);
-			}
+			else if (p->n < p->cap && !being_set_up(p, -1))
+				attempt_launch(wr, now, ~0u, false);
+			else if (p->n < p->cap && wr->spare.state == WL_SPARE_READY && sm >= 0 && !being_set_up(p, sm))
+				attempt_launch(wr, now, 1u << sm, true);
 			p->next_us = wl_probe_slot(p->epoch_us, now + 1, wr->id, nwriters, sh->spec.probe_rate);
 		}
 		expire(wr, now);

@@ -138,11 +138,6 @@ void wl_spare_promote(struct wl_writer *wr)
 	spare_clear(s);
 }
 
-int64_t wl_spare_sent_us(const struct wl_writer *wr)
-{
-	return wr->spare.state == WL_SPARE_WRITING ? wr->spare.w.t0_us : 0;
-}
-
 void wl_spare_settle(struct wl_writer *wr, const char *why)
 {
 	struct wl_spare *s = &wr->spare;
