@@ -46,12 +46,18 @@ void wl_spare_close(struct wl_writer *wr, const char *why)
 	spare_clear(s);
 }
 
+/* A connection to (member, ident) reaches the server the writer's connection reaches. */
+static bool same_server(const struct wl_writer *wr, int member, const char *ident)
+{
+	return wr->sh->has_entry ? strcmp(ident, wr->ident) == 0 : member == wr->member;
+}
+
 void wl_spare_offer(struct wl_writer *wr, PGconn *c, int member, const char *ident)
 {
 	struct wl_spare *s = &wr->spare;
-	bool same = wr->sh->has_entry ? strcmp(ident, wr->ident) == 0 : member == wr->member;
 
-	if (!wr->conn || s->state != WL_SPARE_NONE || !same || !wl_writer_adopt_conn(wr, c)) {
+	if (!wr->conn || s->state != WL_SPARE_NONE || !same_server(wr, member, ident) ||
+	    !wl_writer_adopt_conn(wr, c)) {
 		PQfinish(c);
 		return;
 	}
@@ -141,12 +147,10 @@ void wl_spare_promote(struct wl_writer *wr)
 void wl_spare_settle(struct wl_writer *wr, const char *why)
 {
 	struct wl_spare *s = &wr->spare;
-	bool same;
 
 	if (s->state == WL_SPARE_NONE)
 		return;
-	same = wr->sh->has_entry ? strcmp(s->ident, wr->ident) == 0 : s->member == wr->member;
-	if (s->state != WL_SPARE_READY || !same)
+	if (s->state != WL_SPARE_READY || !same_server(wr, s->member, s->ident))
 		wl_spare_close(wr, why);
 }
 
