@@ -430,6 +430,21 @@ static int64_t next_revert_due(const struct trial_ctx *c)
 }
 
 /*
+ * Sleep for slice, but no later than the next revert due, and at a real-time priority
+ * when that revert is near (urgent()).
+ */
+static void nap_toward_revert(struct trial_ctx *c, int64_t now, int64_t slice)
+{
+	int64_t due = next_revert_due(c);
+
+	if (due != INT64_MAX && due - now < slice)
+		slice = due > now ? due - now : 0;
+	if (due != INT64_MAX && due - now <= URGENT_LEAD_US)
+		urgent(c, true);
+	nap(c, slice);
+}
+
+/*
  * Sleep until deadline while reverting what falls due; false if interrupted. Each nap ends
  * at the next revert's deadline when that comes first, so a revert is not late by a slice.
  * A fault's deadline close (a revert's, or this one when fault_at_deadline: an apply) is
@@ -438,7 +453,7 @@ static int64_t next_revert_due(const struct trial_ctx *c)
 static bool idle_until_at(struct trial_ctx *c, int64_t deadline_us, bool fault_at_deadline)
 {
 	while (!runner_interrupted()) {
-		int64_t slice, now, revert_due;
+		int64_t slice, now;
 
 		run_due_reverts(c);
 		tick(c);
@@ -455,12 +470,7 @@ static bool idle_until_at(struct trial_ctx *c, int64_t deadline_us, bool fault_a
 			urgent(c, true);
 		if (slice > 20000)
 			slice = 20000;
-		revert_due = next_revert_due(c);
-		if (revert_due != INT64_MAX && revert_due - now < slice)
-			slice = revert_due > now ? revert_due - now : 0;
-		if (revert_due != INT64_MAX && revert_due - now <= URGENT_LEAD_US)
-			urgent(c, true);
-		nap(c, slice);
+		nap_toward_revert(c, now, slice);
 	}
 	urgent(c, false);
 	return false;
@@ -787,13 +797,7 @@ static bool await_next(struct trial_ctx *c, int i)
 		go = a == GATE_NEXT || live_take_next(c->live);
 		if (!go) {
 			/* A fault in force is reverted on time while the step waits, as when idle. */
-			int64_t now = now_us(c), due = next_revert_due(c), slice = 50000;
-
-			if (due != INT64_MAX && due - now < slice)
-				slice = due > now ? due - now : 0;
-			if (due != INT64_MAX && due - now <= URGENT_LEAD_US)
-				urgent(c, true);
-			nap(c, slice);
+			nap_toward_revert(c, now_us(c), 50000);
 		}
 	}
 	urgent(c, false);
