@@ -30,6 +30,11 @@ struct pg_endpoint {
 	char user[32];
 	char password[128]; /* operators generate 64-character passwords (CloudNativePG) */
 	char dbname[32];
+	/*
+	 * A TCP port of host where nothing listens (0: none known). Its kernel resets a SYN
+	 * there when the path is up: the workload's check that costs the server nothing.
+	 */
+	int reach_port;
 };
 
 struct member {

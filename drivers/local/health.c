@@ -293,6 +293,7 @@ int health_members(const struct driver *d, struct member *out, int max)
 		str_copy(m->zone, sizeof(m->zone), d->zones[i].name);
 		str_copy(m->endpoint.host, sizeof(m->endpoint.host), d->zones[i].ip);
 		m->endpoint.port = 5432;
+		m->endpoint.reach_port = LOCAL_REACH_PORT;
 		str_copy(m->endpoint.user, sizeof(m->endpoint.user), "postgres");
 		str_copy(m->endpoint.password, sizeof(m->endpoint.password), d->pw_super);
 		str_copy(m->endpoint.dbname, sizeof(m->endpoint.dbname), "postgres");

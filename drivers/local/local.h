@@ -32,6 +32,8 @@
 #define LOCAL_CG_AWAKE "awake"
 #define LOCAL_ETCD "/usr/bin/etcd"
 #define LOCAL_RUN_USER "postgres"
+/* A port nothing listens on in a zone's namespace (discard): the writers' path probes (pg_endpoint). */
+#define LOCAL_REACH_PORT 9
 #define LOCAL_REPL_USER "replicator"
 #define LOCAL_REWIND_USER "rewinder"
 

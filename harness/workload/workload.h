@@ -164,6 +164,16 @@ struct wl_spare {
 	int64_t retry_us;         /* no new spare attempt before this (after a failed one) */
 };
 
+/* A writer's path probes in flight (workload_reach.c): the last WL_REACH_RING sent. */
+#define WL_REACH_RING 16
+
+struct wl_reach {
+	int fd[WL_REACH_RING]; /* -1: free */
+	int64_t sent_us[WL_REACH_RING];
+	int next;              /* slot of the next probe */
+	int64_t next_us;       /* when this writer sends it */
+};
+
 /* A writer's attempts in flight and its place in the probe schedule. */
 struct wl_prober {
 	struct wl_attempt *a; /* cap slots; the first n in flight, oldest first */
@@ -172,6 +182,7 @@ struct wl_prober {
 	int64_t next_us;    /* next slot of this writer */
 	int64_t since_us;   /* this round of probing began (the connection was lost) */
 	bool spare_ok;      /* this writer may keep a spare (workload_spares) */
+	struct wl_reach reach; /* path probes to the spare's server while it is ready */
 };
 
 /* One writer thread's state; arg of wl_writer_main. */
@@ -291,6 +302,25 @@ void wl_spare_settle(struct wl_writer *wr, const char *why);
 
 /* Close the spare (a write in flight is recorded as indeterminate, why). */
 void wl_spare_close(struct wl_writer *wr, const char *why);
+
+void wl_reach_init(struct wl_reach *r);
+/* Close every probe in flight. */
+void wl_reach_close(struct wl_reach *r);
+/* ep has a numeric address and a port where nothing listens: it can be probed. */
+bool wl_reach_possible(const struct pg_endpoint *ep);
+/*
+ * Send a SYN to ep's reach_port now (the oldest probe gives way). True when the path
+ * answered at once; then, as for wl_reach_answered, *down_t0 is set and all are closed.
+ */
+bool wl_reach_send(struct wl_reach *r, const struct pg_endpoint *ep, int64_t *down_t0);
+/* The probes in flight as poll entries (POLLOUT), at most max; their count. */
+int wl_reach_pollfds(const struct wl_reach *r, struct pollfd *fds, int max);
+/*
+ * Probe fd became ready. True when the answer proves the path up: *down_t0 is then the
+ * send time of the latest earlier probe left unanswered (the path was down then; 0: none),
+ * and every probe is closed.
+ */
+bool wl_reach_answered(struct wl_reach *r, int fd, int64_t *down_t0);
 
 /* Start a non-blocking connection (no target_session_attrs unless read_write); NULL on failure. */
 struct pg_conn *wl_connect_start(const struct pg_endpoint *ep, const char *appname, bool read_write,

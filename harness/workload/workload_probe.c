@@ -20,12 +20,21 @@
 
 /* Longest single wait, so a stop request is noticed promptly. */
 #define PROBE_SLICE_US 50000
-/* Every member of every attempt a writer may have in flight (93 connections x 8 members), and its spare. */
-#define PROBE_MAX_FDS 769
+/* Every member of every attempt a writer may have in flight (93 connections x 8 members), its spare and its path probes. */
+#define PROBE_MAX_FDS (769 + WL_REACH_RING)
 /* After a spare's connection attempt failed, the next one waits this long. */
 #define SPARE_RETRY_US 1000000
 /* After an outage ended on the spare, the next spare waits this long: not while servers recover. */
 #define SPARE_SETTLE_US 500000
+/* Between two path probes of one writer (they cost the server nothing). */
+#define REACH_PERIOD_US 2000
+/*
+ * After the spare's write went out, the writer's slots start no attempt for this long:
+ * the write normally answers within a few ms, and an attempt then would have every
+ * server fork and authenticate beside it. Past this, attempts go on (its server may be
+ * frozen, or no longer the primary).
+ */
+#define SPARE_ALONE_US 50000
 
 int64_t wl_probe_slot(int64_t epoch_us, int64_t after_us, int id, int nwriters, int rate)
 {
@@ -56,6 +65,7 @@ void wl_probe_init(struct wl_writer *wr, int64_t epoch_us)
 	p->a = xcalloc((size_t)p->cap, sizeof(*p->a));
 	p->epoch_us = epoch_us;
 	p->spare_ok = wr->id < workload_spares(&wr->sh->spec);
+	wl_reach_init(&p->reach);
 }
 
 static void attempt_close(struct wl_attempt *a)
@@ -82,6 +92,7 @@ void wl_probe_free(struct wl_writer *wr)
 
 	while (p->n > 0)
 		attempt_remove(p, p->n - 1);
+	wl_reach_close(&p->reach);
 	free(p->a);
 	p->a = NULL;
 	p->cap = 0;
@@ -220,6 +231,44 @@ static void drop_trigger(struct wl_attempt *a)
 
 /* poll_attempts: the spare's write was acknowledged. */
 #define SPARE_WON (-2)
+/* poll_attempts' ak[] of the spare's write and of a path probe. */
+#define FD_SPARE (-1)
+#define FD_REACH (-2)
+
+/* The endpoint of the spare's server, NULL without a spare. */
+static const struct pg_endpoint *spare_endpoint(const struct wl_writer *wr)
+{
+	if (wr->sh->has_entry)
+		return &wr->sh->entry.endpoint;
+	if (wr->spare.member < 0 || wr->spare.member >= wr->sh->nmembers)
+		return NULL;
+	return &wr->sh->members[wr->spare.member].endpoint;
+}
+
+/* Path probes run while the spare is idle and its server can be probed. */
+static bool reach_wanted(const struct wl_writer *wr)
+{
+	const struct pg_endpoint *ep = spare_endpoint(wr);
+
+	return wr->spare.state == WL_SPARE_READY && ep && wl_reach_possible(ep);
+}
+
+/*
+ * The path to member i (entry: any) is up: seen by every writer of this namespace, and the
+ * spare's write goes out. A path probe sent at down_t0 went unanswered (0: none known): a
+ * failure sent into the outage, logged as such since it bounds the outage's end.
+ */
+static void path_came_up(struct wl_writer *wr, int i, int64_t down_t0)
+{
+	if (down_t0 && wr->sh->log)
+		event_write_connect(wr->sh->log, down_t0, mono_now_us(), wr->id, false, "", 0,
+				    "path probe unanswered: a later one was answered");
+	atomic_store(&wr->path_up_us[wr->sh->has_entry ? 0 : i], mono_now_us());
+	if (wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : i))
+		wl_spare_fire(wr);
+	if (!reach_wanted(wr))
+		wl_reach_close(&wr->probe.reach);
+}
 
 /*
  * Wait until until_us for any attempt (or the spare's write) to move; return the index of
@@ -241,9 +290,14 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool 
 
 	if (use_spare && wl_spare_pollfd(wr, &fds[nfds])) {
 		spare_fd = (int)nfds;
-		ak[nfds] = mi[nfds] = -1;
+		ak[nfds] = mi[nfds] = FD_SPARE;
 		nfds++;
 	}
+	if (use_spare)
+		for (int q = wl_reach_pollfds(&p->reach, &fds[nfds], WL_REACH_RING); q > 0; q--) {
+			ak[nfds] = mi[nfds] = FD_REACH;
+			nfds++;
+		}
 	for (int k = 0; k < p->n; k++)
 		for (int i = 0; i < n && nfds < PROBE_MAX_FDS; i++) {
 			if (!p->a[k].c[i])
@@ -275,6 +329,13 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool 
 				wl_spare_advance(wr);
 			continue;
 		}
+		if (ak[f] == FD_REACH) {
+			int64_t down_t0 = 0;
+
+			if (fds[f].revents && wl_reach_answered(&p->reach, fds[f].fd, &down_t0) && winner < 0)
+				path_came_up(wr, wr->spare.member, down_t0);
+			continue;
+		}
 		a = &p->a[ak[f]];
 		if (!fds[f].revents || !a->c[mi[f]])
 			continue;
@@ -284,11 +345,11 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool 
 			winner = ak[f];
 			*who = mi[f];
 		}
-		if (reached)
-			atomic_store(&wr->path_up_us[wr->sh->has_entry ? 0 : mi[f]], mono_now_us());
 		if (reached && use_spare && winner < 0 && wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : mi[f])) {
-			wl_spare_fire(wr);
+			path_came_up(wr, mi[f], 0);
 			drop_trigger(a);
+		} else if (reached) {
+			atomic_store(&wr->path_up_us[wr->sh->has_entry ? 0 : mi[f]], mono_now_us());
 		}
 	}
 	if (use_spare && wr->spare.state == WL_SPARE_ACKED)
@@ -412,6 +473,45 @@ static bool spare_path_up(struct wl_writer *wr)
 	return wl_spare_ready_for(wr, sh->has_entry ? -1 : m);
 }
 
+/*
+ * The members a slot's attempt goes to: all, but the spare's server while path probes
+ * watch it. Its return is told by the spare's write; an attempt landing on it just then
+ * would have it fork and authenticate beside that write.
+ */
+static unsigned attempt_mask(struct wl_writer *wr)
+{
+	const struct member *members;
+	int n = probe_members(wr->sh, &members);
+	unsigned mask = n >= 32 ? ~0u : (1u << n) - 1;
+
+	if (reach_wanted(wr) && !wr->sh->has_entry)
+		mask &= ~(1u << wr->spare.member);
+	return mask;
+}
+
+/* The spare's write went out less than SPARE_ALONE_US ago and is still unanswered. */
+static bool spare_alone(const struct wl_writer *wr, int64_t now)
+{
+	return wr->spare.state == WL_SPARE_WRITING && now - wr->spare.w.t0_us < SPARE_ALONE_US;
+}
+
+/* A path probe when one is due, while the spare waits; none left behind once it does not. */
+static void reach_step(struct wl_writer *wr, int64_t now)
+{
+	struct wl_reach *r = &wr->probe.reach;
+	int64_t down_t0 = 0;
+
+	if (!reach_wanted(wr)) {
+		wl_reach_close(r);
+		return;
+	}
+	if (now < r->next_us)
+		return;
+	r->next_us = now + REACH_PERIOD_US;
+	if (wl_reach_send(r, spare_endpoint(wr), &down_t0))
+		path_came_up(wr, wr->spare.member, down_t0);
+}
+
 bool wl_probe_connect(struct wl_writer *wr)
 {
 	struct wl_shared *sh = wr->sh;
@@ -429,39 +529,49 @@ bool wl_probe_connect(struct wl_writer *wr)
 			return false;
 		if (now >= p->next_us) {
 			/*
-			 * The path to the spare's server came up (another writer's handshake): the
-			 * spare's write tells at once, with no new connection. A full list skips the
-			 * slot (the connections budget holds), and so does a connection a server is
-			 * still setting up: a frozen server queues it, a busy one is forking and
-			 * authenticating for it, and one more would only add to that work. A hung
-			 * path (SYN lost) costs its server nothing: while only the others are busy
-			 * (replicas refusing read-write beside a partitioned primary), a handshake
-			 * with the spare's server alone is still tried on every slot, silently (it
-			 * proves nothing when it fails), to set off the spare's write the moment
-			 * that path is back.
+			 * The path to the spare's server came up (seen by another writer): the
+			 * spare's write tells at once, with no new connection, and for a moment no
+			 * attempt joins it (spare_alone). A full list skips the slot (the
+			 * connections budget holds), and so does a connection a server is still
+			 * setting up: a frozen server queues it, a busy one is forking and
+			 * authenticating for it, and one more would only add to that work. While
+			 * path probes watch the spare's server (reach_step), attempts go to the
+			 * other members only. Where they cannot (an entry), a hung path (SYN lost)
+			 * costing its server nothing, a handshake with the spare's server alone is
+			 * still tried on every slot while only the others are busy (replicas
+			 * refusing read-write beside a partitioned primary), silently (it proves
+			 * nothing when it fails), to set off the spare's write when that path is back.
 			 */
 			int sm = sh->has_entry ? 0 : wr->spare.member;
+			bool room = p->n < p->cap && !spare_alone(wr, now);
 
 			if (spare_path_up(wr))
 				wl_spare_fire(wr);
-			else if (p->n < p->cap && !being_set_up(p, -1))
-				attempt_launch(wr, now, ~0u, false);
-			else if (p->n < p->cap && wr->spare.state == WL_SPARE_READY && sm >= 0 && !being_set_up(p, sm))
+			else if (room && !being_set_up(p, -1) && attempt_mask(wr))
+				attempt_launch(wr, now, attempt_mask(wr), false);
+			else if (room && wr->spare.state == WL_SPARE_READY && sm >= 0 && !being_set_up(p, sm) &&
+				 !reach_wanted(wr))
 				attempt_launch(wr, now, 1u << sm, true);
 			p->next_us = wl_probe_slot(p->epoch_us, now + 1, wr->id, nwriters, sh->spec.probe_rate);
 		}
+		reach_step(wr, now);
 		expire(wr, now);
 		until = p->next_us;
+		if (reach_wanted(wr) && p->reach.next_us < until)
+			until = p->reach.next_us;
 		for (k = 0; k < p->n; k++)
 			if (p->a[k].deadline_us < until)
 				until = p->a[k].deadline_us;
 		k = poll_attempts(wr, until, &who, true);
 		if (k == SPARE_WON) {
 			adopt_spare(wr);
+			wl_reach_close(&p->reach);
 			return true;
 		}
-		if (k >= 0 && adopt(wr, k, who))
+		if (k >= 0 && adopt(wr, k, who)) {
+			wl_reach_close(&p->reach);
 			return true;
+		}
 	}
 }
 
