@@ -183,6 +183,7 @@ struct wl_prober {
 	int64_t since_us;   /* this round of probing began (the connection was lost) */
 	bool spare_ok;      /* this writer may keep a spare (workload_spares) */
 	struct wl_reach reach; /* path probes to the spare's server while it is ready */
+	int64_t reach_down_t0; /* one sent while the path was down, before the spare's write */
 };
 
 /* One writer thread's state; arg of wl_writer_main. */

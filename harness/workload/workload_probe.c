@@ -255,17 +255,16 @@ static bool reach_wanted(const struct wl_writer *wr)
 
 /*
  * The path to member i (entry: any) is up: seen by every writer of this namespace, and the
- * spare's write goes out. A path probe sent at down_t0 went unanswered (0: none known): a
- * failure sent into the outage, logged as such since it bounds the outage's end.
+ * spare's write goes out. A path probe to it sent at down_t0 went unanswered (0: none
+ * known); see adopt_spare.
  */
 static void path_came_up(struct wl_writer *wr, int i, int64_t down_t0)
 {
-	if (down_t0 && wr->sh->log)
-		event_write_connect(wr->sh->log, down_t0, mono_now_us(), wr->id, false, "", 0,
-				    "path probe unanswered: a later one was answered");
 	atomic_store(&wr->path_up_us[wr->sh->has_entry ? 0 : i], mono_now_us());
-	if (wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : i))
+	if (wl_spare_ready_for(wr, wr->sh->has_entry ? -1 : i)) {
 		wl_spare_fire(wr);
+		wr->probe.reach_down_t0 = down_t0;
+	}
 	if (!reach_wanted(wr))
 		wl_reach_close(&wr->probe.reach);
 }
@@ -433,6 +432,15 @@ static void adopt_spare(struct wl_writer *wr)
 	struct wl_prober *p = &wr->probe;
 	int64_t now = mono_now_us(), sent = wr->spare.w.t0_us;
 
+	/*
+	 * The server that acknowledged was the primary all along (a primary cut off for long
+	 * enough to be replaced comes back demoted): when the path to it was down, no member
+	 * took writes. So the path probe left unanswered is a failure sent into the outage.
+	 */
+	if (p->reach_down_t0 && wr->sh->log)
+		event_write_connect(wr->sh->log, p->reach_down_t0, now, wr->id, false, "", 0,
+				    "path probe unanswered: the path to the server was down");
+	p->reach_down_t0 = 0;
 	for (int k = p->n - 1; k >= 0; k--) {
 		if (p->a[k].reached)
 			continue;
@@ -473,22 +481,6 @@ static bool spare_path_up(struct wl_writer *wr)
 	return wl_spare_ready_for(wr, sh->has_entry ? -1 : m);
 }
 
-/*
- * The members a slot's attempt goes to: all, but the spare's server while path probes
- * watch it. Its return is told by the spare's write; an attempt landing on it just then
- * would have it fork and authenticate beside that write.
- */
-static unsigned attempt_mask(struct wl_writer *wr)
-{
-	const struct member *members;
-	int n = probe_members(wr->sh, &members);
-	unsigned mask = n >= 32 ? ~0u : (1u << n) - 1;
-
-	if (reach_wanted(wr) && !wr->sh->has_entry)
-		mask &= ~(1u << wr->spare.member);
-	return mask;
-}
-
 /* The spare's write went out less than SPARE_ALONE_US ago and is still unanswered. */
 static bool spare_alone(const struct wl_writer *wr, int64_t now)
 {
@@ -520,6 +512,7 @@ bool wl_probe_connect(struct wl_writer *wr)
 
 	/* Never at once: writers that lost their connections together start on their own slots. */
 	p->since_us = mono_now_us();
+	p->reach_down_t0 = 0;
 	p->next_us = wl_probe_slot(p->epoch_us, p->since_us, wr->id, nwriters, sh->spec.probe_rate);
 	for (;;) {
 		int64_t now = mono_now_us(), until;
@@ -534,21 +527,22 @@ bool wl_probe_connect(struct wl_writer *wr)
 			 * attempt joins it (spare_alone). A full list skips the slot (the
 			 * connections budget holds), and so does a connection a server is still
 			 * setting up: a frozen server queues it, a busy one is forking and
-			 * authenticating for it, and one more would only add to that work. While
-			 * path probes watch the spare's server (reach_step), attempts go to the
-			 * other members only. Where they cannot (an entry), a hung path (SYN lost)
-			 * costing its server nothing, a handshake with the spare's server alone is
-			 * still tried on every slot while only the others are busy (replicas
-			 * refusing read-write beside a partitioned primary), silently (it proves
-			 * nothing when it fails), to set off the spare's write when that path is back.
+			 * authenticating for it, and one more would only add to that work. Where
+			 * path probes cannot watch the spare's server (reach_step; an entry), a hung
+			 * path (SYN lost) costing its server nothing, a handshake with the spare's
+			 * server alone is still tried on every slot while only the others are busy
+			 * (replicas refusing read-write beside a partitioned primary), silently (it
+			 * proves nothing when it fails), to set off the spare's write when that path
+			 * is back. Every attempt goes to every member: only then does its failure
+			 * show that no member took writes when it was sent.
 			 */
 			int sm = sh->has_entry ? 0 : wr->spare.member;
 			bool room = p->n < p->cap && !spare_alone(wr, now);
 
 			if (spare_path_up(wr))
 				wl_spare_fire(wr);
-			else if (room && !being_set_up(p, -1) && attempt_mask(wr))
-				attempt_launch(wr, now, attempt_mask(wr), false);
+			else if (room && !being_set_up(p, -1))
+				attempt_launch(wr, now, ~0u, false);
 			else if (room && wr->spare.state == WL_SPARE_READY && sm >= 0 && !being_set_up(p, sm) &&
 				 !reach_wanted(wr))
 				attempt_launch(wr, now, 1u << sm, true);
