@@ -12,9 +12,10 @@
  *
  * So each writer keeps a second connection to its server and alternates its writes
  * between the two: when the path drops, the write in flight is on one of them and the
- * other has nothing in flight. While probing, as soon as an attempt of any writer
- * completes a TCP handshake with that server (the path is up), the writer sends its next
- * write on the spare instead of connecting again. On a frozen server the write waits in
+ * other has nothing in flight. While probing, as soon as the path to that server is up
+ * (a path probe answered, workload_reach.c; or, where none can run, an attempt of any
+ * writer completed a TCP handshake with it), the writer sends its next write on the
+ * spare instead of connecting again. On a frozen server the write waits in
  * the server's socket and is answered when it thaws. Either way its ack marks the return
  * of the service within a probe slot, and the servers are not asked to fork a backend per
  * writer at the instant they come back.

@@ -176,7 +176,7 @@ static void test_cut_end_known_to_the_cadence(void)
 	 * within a few ms of the revert, and the first answered sends a write on the spare,
 	 * idle through the cut (nothing in TCP backoff, no backend to start). bench/calibration,
 	 * 1.5 and 3 s cuts, 12 trials: the window 5.7-26.2 ms longer than the cut, the end's ±
-	 * 3.7-22.1 ms, its lower bound 3.4 ms before to 0.4 ms after the revert (with a
+	 * 4.3-22.1 ms, its lower bound 0.1-3.5 ms before the revert (with a
 	 * handshake as the only probe: +21-42 ms, ± 21-27 ms, bound 4-12 ms before). Margins
 	 * for a loaded machine: 12 ms on the bound, about 30 ms on the rest.
 	 */
