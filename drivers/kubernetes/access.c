@@ -309,6 +309,8 @@ void k8s_access_member_endpoint(const struct k8s_access *a, const struct cluster
 	*out = *creds;
 	out->host[0] = '\0';
 	out->port = ACCESS_PG_PORT;
+	/* No path probes: a node's or a pod's ports are not bise's to probe, and a NodePort proxies. */
+	out->reach_port = 0;
 	if (a->mode == K8S_ACCESS_NONE) {
 		str_copy(out->host, sizeof(out->host), pod_ip ? pod_ip : "");
 		return;
@@ -327,6 +329,7 @@ void k8s_access_entry(const struct k8s_access *a, const struct pg_endpoint *cred
 	*out = *creds;
 	out->host[0] = '\0';
 	out->port = 0;
+	out->reach_port = 0;
 	if (a->mode == K8S_ACCESS_NODEPORT) {
 		str_copy(out->host, sizeof(out->host), a->host);
 		out->port = ACCESS_RW_NODEPORT;

@@ -301,7 +301,7 @@ struct loader {
 	size_t line;
 	struct events *out;
 	size_t cap_writes, cap_nodes, cap_faults, cap_readbacks, cap_lags, cap_reads, cap_api_roles,
-		cap_connects;
+		cap_connects, cap_paths;
 };
 
 /* Geometric growth so a million writes cost a few dozen reallocs. */
@@ -519,6 +519,23 @@ static bool load_connect(struct loader *ld, struct json_object *o, int64_t t_us)
 	c.ok = strcmp(out, "ok") == 0;
 	ev->connects = grow(ev->connects, &ld->cap_connects, ev->nconnects + 1, sizeof(c));
 	ev->connects[ev->nconnects++] = c;
+	return true;
+}
+
+static bool load_path(struct loader *ld, struct json_object *o, int64_t t_us)
+{
+	struct events *ev = ld->out;
+	struct json_object *v[EF_PATH_N];
+	struct path_event p;
+
+	memset(&p, 0, sizeof(p));
+	p.end_us = t_us;
+	if (!fetch(ld, o, EV_PATH, v) || !time_of(ld, v[EF_PATH_T0], fname(EV_PATH, EF_PATH_T0), &p.start_us))
+		return false;
+	int_of(v[EF_PATH_W], &p.writer);
+	string_of(v[EF_PATH_NODE], p.node, sizeof(p.node));
+	ev->paths = grow(ev->paths, &ld->cap_paths, ev->npaths + 1, sizeof(p));
+	ev->paths[ev->npaths++] = p;
 	return true;
 }
 
@@ -797,6 +814,8 @@ static bool load_event(struct loader *ld, struct json_object *o)
 		return load_api_role(ld, o, t_us);
 	case EV_CONNECT:
 		return load_connect(ld, o, t_us);
+	case EV_PATH:
+		return load_path(ld, o, t_us);
 	case EV_READBACK:
 		return load_readback(ld, o);
 	case EV_RUN_START:
@@ -978,6 +997,7 @@ void events_free(struct events *ev)
 	free(ev->lags);
 	free(ev->api_roles);
 	free(ev->connects);
+	free(ev->paths);
 	memset(ev, 0, sizeof(*ev));
 	ev->provision_seconds = -1;
 	ev->baseline_us = -1;

@@ -194,6 +194,8 @@ bool event_write_api_role(struct event_log *log, int64_t at_mono_us, const char 
 /* acc_mono_us <= 0: the server never answered (or unknown). */
 bool event_write_connect(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_us, int writer, bool ok,
 			 const char *node, int64_t acc_mono_us, const char *err);
+/* A writer's path probe to node, sent at t0, known by t to have been dropped (a later one was answered). */
+bool event_write_path(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_us, int writer, const char *node);
 
 /* status = completed | aborted | interrupted */
 bool event_write_run_end(struct event_log *log, int64_t at_mono_us, const char *status);
@@ -289,6 +291,14 @@ struct connect_event {
 	char node[EVENT_NODE_LEN];
 };
 
+/* A writer's path probe to node sent at start_us, dropped: a later one was answered by end_us. */
+struct path_event {
+	int64_t start_us;
+	int64_t end_us;
+	int writer;
+	char node[EVENT_NODE_LEN];
+};
+
 struct events {
 	char run[64];
 	char scenario[64];
@@ -324,6 +334,8 @@ struct events {
 	struct api_role_event *api_roles; /* in log order */
 	size_t nconnects;
 	struct connect_event *connects; /* in log order */
+	size_t npaths;
+	struct path_event *paths; /* in log order */
 	bool readback_done; /* a readback_done event was seen (even with zero rows) */
 	int64_t readback_rows;
 	char readback_node[EVENT_NODE_LEN];

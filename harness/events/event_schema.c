@@ -119,6 +119,12 @@ static const struct event_field connect_fields[EF_CONNECT_N] = {
 	[EF_CONNECT_ERR] = { "err", EVF_STRING, false },
 };
 
+static const struct event_field path_fields[EF_PATH_N] = {
+	[EF_PATH_W] = { "w", EVF_INT, true },
+	[EF_PATH_T0] = { "t0", EVF_TIME, true },
+	[EF_PATH_NODE] = { "node", EVF_STRING, true },
+};
+
 static const struct event_field run_end_fields[EF_RUN_END_N] = {
 	[EF_RUN_END_STATUS] = { "status", EVF_STRING, true },
 };
@@ -137,6 +143,7 @@ const struct event_schema_entry event_schema[EV_NTYPES] = {
 	[EV_READBACK_DONE] = { "readback_done", readback_done_fields, EF_READBACK_DONE_N },
 	[EV_API_ROLE] = { "api_role", api_role_fields, EF_API_ROLE_N },
 	[EV_CONNECT] = { "connect", connect_fields, EF_CONNECT_N },
+	[EV_PATH] = { "path", path_fields, EF_PATH_N },
 	[EV_RUN_END] = { "run_end", run_end_fields, EF_RUN_END_N },
 };
 

@@ -517,6 +517,21 @@ bool event_write_connect(struct event_log *log, int64_t t0_mono_us, int64_t t_mo
 	return emit(log, t_mono_us, EV_CONNECT, v);
 }
 
+bool event_write_path(struct event_log *log, int64_t t0_mono_us, int64_t t_mono_us, int writer, const char *node)
+{
+	struct value v[EF_PATH_N] = { 0 };
+
+	if (!log) {
+		log_error("path event not logged: no event log");
+		return false;
+	}
+	set_int(&v[EF_PATH_W], writer);
+	v[EF_PATH_T0].state = V_SET;
+	v[EF_PATH_T0].i = event_log_rel_us(log, t0_mono_us);
+	set_str(&v[EF_PATH_NODE], node);
+	return emit(log, t_mono_us, EV_PATH, v);
+}
+
 bool event_write_api_role(struct event_log *log, int64_t at_mono_us, const char *node, enum api_role role)
 {
 	struct value v[EF_API_ROLE_N] = { 0 };

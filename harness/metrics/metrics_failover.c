@@ -26,7 +26,8 @@ static void find_fault(const struct events *ev, struct metrics *m)
 /*
  * One attempt as the window sees it: a write (acked or not) or a failed connection
  * attempt of a writer that had no connection (connect events; a connection made is no
- * evidence about writes and is left out). seq keeps log order for equal times.
+ * evidence about writes and is left out), or a dropped path probe that counts
+ * (path_probe_counts). seq keeps log order for equal times.
  */
 struct attempt {
 	int64_t start_us;
@@ -46,9 +47,60 @@ static int cmp_end(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static struct attempt *collect(const struct events *ev, size_t *n)
+/* Faults that drop or hold packets at random: a probe lost there shows no outage. */
+static bool shapes_packets(const char *fault)
 {
-	struct attempt *all = xmalloc((ev->nwrites + ev->nconnects + 1) * sizeof(*all));
+	return strcmp(fault, "packet-loss") == 0 || strcmp(fault, "latency") == 0 || strcmp(fault, "bandwidth") == 0;
+}
+
+/* After such a fault's revert, packets it held may still arrive late (netdelay's queue). */
+#define SHAPED_SETTLE_US 1000000
+
+/* A fault that shapes packets was in force from before c ended until after c was sent. */
+static bool shaped_around(const struct events *ev, const struct path_event *c)
+{
+	for (size_t i = 0; i < ev->nfaults; i++) {
+		const struct fault_event *a = &ev->faults[i];
+		int64_t until = INT64_MAX;
+
+		if (strcmp(a->action, "apply") != 0 || !shapes_packets(a->fault) || a->t_us > c->end_us)
+			continue;
+		for (size_t j = 0; j < ev->nfaults; j++) {
+			const struct fault_event *r = &ev->faults[j];
+
+			if (strcmp(r->action, "revert") == 0 && r->step == a->step && r->rep == a->rep &&
+			    strcmp(r->fault, a->fault) == 0 && r->t_us >= a->t_us && r->t_us < until)
+				until = r->t_us;
+		}
+		if (until == INT64_MAX || until + SHAPED_SETTLE_US > c->start_us)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A path probe dropped on its way to or from c->node (a later one was answered) shows that
+ * no member took writes at its send only when that node was the primary all along: no
+ * promotion and no other node seen primary since the fault. And only when no fault that
+ * drops or holds packets at random was in force around it: there a lost or overtaken
+ * probe proves nothing.
+ */
+static bool path_probe_counts(const struct events *ev, const struct metrics *m, const struct path_event *c)
+{
+	if (!c->node[0] || m->promote_seen || shaped_around(ev, c))
+		return false;
+	for (size_t i = 0; i < ev->nnodes; i++) {
+		const struct node_event *n = &ev->nodes[i];
+
+		if (n->role == NODE_PRIMARY && n->t_us >= m->t_fault_us && strcmp(n->node, c->node) != 0)
+			return false;
+	}
+	return true;
+}
+
+static struct attempt *collect(const struct events *ev, const struct metrics *m, size_t *n)
+{
+	struct attempt *all = xmalloc((ev->nwrites + ev->nconnects + ev->npaths + 1) * sizeof(*all));
 	size_t k = 0;
 
 	for (size_t i = 0; i < ev->nwrites; i++, k++) {
@@ -63,6 +115,16 @@ static struct attempt *collect(const struct events *ev, size_t *n)
 			continue;
 		all[k].start_us = ev->connects[i].start_us;
 		all[k].end_us = ev->connects[i].end_us;
+		all[k].acked = false;
+		all[k].connect = true;
+		all[k].seq = k;
+		k++;
+	}
+	for (size_t i = 0; i < ev->npaths; i++) {
+		if (!path_probe_counts(ev, m, &ev->paths[i]))
+			continue;
+		all[k].start_us = ev->paths[i].start_us;
+		all[k].end_us = ev->paths[i].end_us;
 		all[k].acked = false;
 		all[k].connect = true;
 		all[k].seq = k;
@@ -155,7 +217,7 @@ static void write_unavailability(const struct events *ev, struct metrics *m)
 
 	if (!m->fault_seen || ev->nwrites == 0)
 		return;
-	all = collect(ev, &n);
+	all = collect(ev, m, &n);
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || all[i].start_us < earliest_start)
 			earliest_start = all[i].start_us;
@@ -337,9 +399,10 @@ static void find_heal(const struct events *ev, struct metrics *m)
 void metrics_failover(const struct events *ev, struct metrics *m)
 {
 	find_fault(ev, m);
+	/* Before the window: a promotion makes the path probes' evidence void. */
+	promotion(ev, m);
 	write_unavailability(ev, m);
 	server_accept(ev, m);
-	promotion(ev, m);
 	routing(ev, m);
 	write_spacing(ev, m);
 	if (m->fault_seen)

@@ -172,6 +172,7 @@ struct wl_reach {
 	int64_t sent_us[WL_REACH_RING];
 	int next;              /* slot of the next probe */
 	int64_t next_us;       /* when this writer sends it */
+	int last_errno;        /* of the last probe that could not be sent (logged once) */
 };
 
 /* A writer's attempts in flight and its place in the probe schedule. */
@@ -304,6 +305,7 @@ void wl_spare_settle(struct wl_writer *wr, const char *why);
 /* Close the spare (a write in flight is recorded as indeterminate, why). */
 void wl_spare_close(struct wl_writer *wr, const char *why);
 
+/* No probe in flight. */
 void wl_reach_init(struct wl_reach *r);
 /* Close every probe in flight. */
 void wl_reach_close(struct wl_reach *r);

@@ -233,7 +233,7 @@ static void drop_trigger(struct wl_attempt *a)
 #define SPARE_WON (-2)
 /* poll_attempts' ak[] of the spare's write and of a path probe. */
 #define FD_SPARE (-1)
-#define FD_REACH (-2)
+#define FD_REACH (-3)
 
 /* The endpoint of the spare's server, NULL without a spare. */
 static const struct pg_endpoint *spare_endpoint(const struct wl_writer *wr)
@@ -331,7 +331,8 @@ static int poll_attempts(struct wl_writer *wr, int64_t until_us, int *who, bool 
 		if (ak[f] == FD_REACH) {
 			int64_t down_t0 = 0;
 
-			if (fds[f].revents && wl_reach_answered(&p->reach, fds[f].fd, &down_t0) && winner < 0)
+			/* Before any attempt's entry in fds: no attempt has won yet this round. */
+			if (fds[f].revents && wl_reach_answered(&p->reach, fds[f].fd, &down_t0))
 				path_came_up(wr, wr->spare.member, down_t0);
 			continue;
 		}
@@ -433,13 +434,17 @@ static void adopt_spare(struct wl_writer *wr)
 	int64_t now = mono_now_us(), sent = wr->spare.w.t0_us;
 
 	/*
-	 * The server that acknowledged was the primary all along (a primary cut off for long
-	 * enough to be replaced comes back demoted): when the path to it was down, no member
-	 * took writes. So the path probe left unanswered is a failure sent into the outage.
+	 * The path probe left unanswered before the spare's write: logged with the server that
+	 * has just acknowledged. The metrics count it as a failure sent into the outage only
+	 * where that server was the primary all along (no other seen primary, no promotion)
+	 * and no fault dropped or held packets at random.
 	 */
-	if (p->reach_down_t0 && wr->sh->log)
-		event_write_connect(wr->sh->log, p->reach_down_t0, now, wr->id, false, "", 0,
-				    "path probe unanswered: the path to the server was down");
+	if (p->reach_down_t0 && wr->sh->log) {
+		char node[MEMBER_NAME_LEN];
+
+		wl_conn_node(wr->sh, wr->spare.member, wr->spare.ident, node, sizeof(node));
+		event_write_path(wr->sh->log, p->reach_down_t0, now, wr->id, node);
+	}
 	p->reach_down_t0 = 0;
 	for (int k = p->n - 1; k >= 0; k--) {
 		if (p->a[k].reached)
@@ -528,13 +533,13 @@ bool wl_probe_connect(struct wl_writer *wr)
 			 * connections budget holds), and so does a connection a server is still
 			 * setting up: a frozen server queues it, a busy one is forking and
 			 * authenticating for it, and one more would only add to that work. Where
-			 * path probes cannot watch the spare's server (reach_step; an entry), a hung
-			 * path (SYN lost) costing its server nothing, a handshake with the spare's
-			 * server alone is still tried on every slot while only the others are busy
-			 * (replicas refusing read-write beside a partitioned primary), silently (it
-			 * proves nothing when it fails), to set off the spare's write when that path
-			 * is back. Every attempt goes to every member: only then does its failure
-			 * show that no member took writes when it was sent.
+			 * path probes cannot watch the spare's server (no port to probe: reach_step),
+			 * a handshake with the spare's server alone is still tried on every slot
+			 * while only the others are busy (replicas refusing read-write beside a
+			 * partitioned primary): a hung path (SYN lost) costs its server nothing, and
+			 * it is silent (it proves nothing when it fails). It sets off the spare's
+			 * write when that path is back. Every attempt goes to every member: only
+			 * then does its failure show that no member took writes when it was sent.
 			 */
 			int sm = sh->has_entry ? 0 : wr->spare.member;
 			bool room = p->n < p->cap && !spare_alone(wr, now);

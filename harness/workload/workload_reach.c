@@ -10,7 +10,9 @@
  * couple of milliseconds where connection attempts keep to their budget.
  *
  * Each probe is kept for WL_REACH_RING periods, so an answer that takes longer than one
- * period (an added latency) still counts. Packets on one path keep their order: a probe
+ * period (an added latency) still counts; past that (a round trip over 32 ms at the
+ * writers' 2 ms cadence) none is ever answered, and the handshakes of the writers'
+ * connection attempts tell instead, as where no port can be probed. Packets on one path keep their order: a probe
  * still unanswered when a later one is answered was dropped, so the path was down when it
  * was sent. That send bounds the end of the outage (the caller logs it).
  */
@@ -117,6 +119,14 @@ static void settle(struct wl_reach *r, int64_t up_t0, int64_t *down_t0)
 	wl_reach_close(r);
 }
 
+/* A probe could not be sent: a debug line when the reason changes, not one per probe. */
+static void reach_error(struct wl_reach *r, const char *what, int err)
+{
+	if (err != r->last_errno)
+		log_debug("path probe: %s: %s", what, strerror(err));
+	r->last_errno = err;
+}
+
 bool wl_reach_send(struct wl_reach *r, const struct pg_endpoint *ep, int64_t *down_t0)
 {
 	struct sockaddr_storage sa;
@@ -125,23 +135,28 @@ bool wl_reach_send(struct wl_reach *r, const struct pg_endpoint *ep, int64_t *do
 
 	if (!numeric_address(ep->host, ep->reach_port, &sa, &len))
 		return false;
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		reach_error(r, "socket", errno);
+		return false;
+	}
 	r->next = (r->next + 1) % WL_REACH_RING;
 	if (r->fd[slot] >= 0)
 		close(r->fd[slot]);
 	r->fd[slot] = -1;
-	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
 	r->sent_us[slot] = mono_now_us();
 	if (connect(fd, (struct sockaddr *)&sa, len) == 0 || errno == ECONNREFUSED) {
 		close(fd);
 		settle(r, r->sent_us[slot], down_t0);
 		return true;
 	}
-	if (errno == EINPROGRESS)
+	if (errno == EINPROGRESS) {
 		r->fd[slot] = fd;
-	else
-		close(fd);
+		return false;
+	}
+	/* No route, say: the path is not up; nothing to wait for. */
+	reach_error(r, "connect", errno);
+	close(fd);
 	return false;
 }
 

@@ -166,6 +166,11 @@ static bool w_connect(struct event_log *log)
 	return event_write_connect(log, AT - 9000, AT, 3, true, "gland", AT - 2500, NULL);
 }
 
+static bool w_path(struct event_log *log)
+{
+	return event_write_path(log, AT - 4000, AT, 2, "geneva");
+}
+
 static bool w_run_end(struct event_log *log)
 {
 	return event_write_run_end(log, AT, "interrupted");
@@ -354,6 +359,19 @@ static void c_connect(const struct events *ev, json_object *line)
 	CU_ASSERT_FALSE(json_object_object_get_ex(line, "err", NULL));
 }
 
+static void c_path(const struct events *ev, json_object *line)
+{
+	const struct path_event *p = &ev->paths[0];
+
+	(void)line;
+	CU_ASSERT_EQUAL_FATAL(ev->npaths, 1);
+	CU_ASSERT_EQUAL(ev->nconnects, 0);
+	CU_ASSERT_EQUAL(p->start_us, AT - 4000 - ORIGIN);
+	CU_ASSERT_EQUAL(p->end_us, AT - ORIGIN);
+	CU_ASSERT_EQUAL(p->writer, 2);
+	CU_ASSERT_STRING_EQUAL(p->node, "geneva");
+}
+
 static void c_run_end(const struct events *ev, json_object *line)
 {
 	json_object *v;
@@ -383,6 +401,7 @@ static const struct writer_case cases[] = {
 	{ "event_write_readback_done", w_readback_done, c_readback_done },
 	{ "event_write_api_role", w_api_role, c_api_role },
 	{ "event_write_connect", w_connect, c_connect },
+	{ "event_write_path", w_path, c_path },
 	{ "event_write_run_end", w_run_end, c_run_end },
 };
 

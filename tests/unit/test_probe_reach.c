@@ -1,5 +1,5 @@
 /*
- * test_reach.c - the writers' path probes, on loopback: a reset (nothing listening) or an
+ * test_probe_reach.c - the writers' path probes, on loopback: a reset (nothing listening) or an
  * accept proves the path up; a probe still unanswered when a later one is answered is
  * reported as sent while the path was down; answers in one round count from the earliest.
  * The unanswered probe is a SYN to a listener whose accept queue is full: Linux drops it.
