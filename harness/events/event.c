@@ -405,12 +405,18 @@ static void double_of(struct json_object *v, double *dst)
 		*dst = json_object_get_double(v);
 }
 
+/*
+ * Times and durations a log may hold: within ±2e12 s (63,000 years), so that the metrics'
+ * differences of two times, and a duration taken from one, fit in int64 microseconds.
+ */
+#define EVENT_SPAN_MAX_S 2e12
+
 /* Seconds since the origin -> microseconds, rounded (the text has exactly 6 decimals). */
 static bool time_of(struct loader *ld, struct json_object *v, const char *key, int64_t *dst)
 {
 	double s = json_object_get_double(v);
 
-	if (!(s > -9e12 && s < 9e12)) {
+	if (!(s > -EVENT_SPAN_MAX_S && s < EVENT_SPAN_MAX_S)) {
 		log_error("%s:%zu: \"%s\" out of range", ld->path, ld->line, key);
 		return false;
 	}
@@ -635,8 +641,14 @@ static bool load_fault(struct loader *ld, struct json_object *o, int64_t t_us)
 	    (v[EF_FAULT_DEADLINE] &&
 	     !time_of(ld, v[EF_FAULT_DEADLINE], fname(EV_FAULT, EF_FAULT_DEADLINE), &f.deadline_us)))
 		return false;
-	if (v[EF_FAULT_REQUESTED_MS])
+	if (v[EF_FAULT_REQUESTED_MS]) {
 		double_of(v[EF_FAULT_REQUESTED_MS], &f.requested_ms);
+		if (!(f.requested_ms >= 0 && f.requested_ms < EVENT_SPAN_MAX_S * 1e3)) {
+			log_error("%s:%zu: \"%s\" out of range", ld->path, ld->line,
+				  fname(EV_FAULT, EF_FAULT_REQUESTED_MS));
+			return false;
+		}
+	}
 	ev->faults = grow(ev->faults, &ld->cap_faults, ev->nfaults + 1, sizeof(f));
 	ev->faults[ev->nfaults++] = f;
 	return true;
