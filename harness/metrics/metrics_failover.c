@@ -98,6 +98,17 @@ static bool path_probe_counts(const struct events *ev, const struct metrics *m, 
 	return true;
 }
 
+/* A failure (a failed attempt or a dropped path probe) as the k-th attempt. */
+static void add_failure(struct attempt *all, size_t *k, int64_t start_us, int64_t end_us)
+{
+	all[*k].start_us = start_us;
+	all[*k].end_us = end_us;
+	all[*k].acked = false;
+	all[*k].connect = true;
+	all[*k].seq = *k;
+	(*k)++;
+}
+
 static struct attempt *collect(const struct events *ev, const struct metrics *m, size_t *n)
 {
 	struct attempt *all = xmalloc((ev->nwrites + ev->nconnects + ev->npaths + 1) * sizeof(*all));
@@ -110,26 +121,12 @@ static struct attempt *collect(const struct events *ev, const struct metrics *m,
 		all[k].connect = false;
 		all[k].seq = k;
 	}
-	for (size_t i = 0; i < ev->nconnects; i++) {
-		if (ev->connects[i].ok)
-			continue;
-		all[k].start_us = ev->connects[i].start_us;
-		all[k].end_us = ev->connects[i].end_us;
-		all[k].acked = false;
-		all[k].connect = true;
-		all[k].seq = k;
-		k++;
-	}
-	for (size_t i = 0; i < ev->npaths; i++) {
-		if (!path_probe_counts(ev, m, &ev->paths[i]))
-			continue;
-		all[k].start_us = ev->paths[i].start_us;
-		all[k].end_us = ev->paths[i].end_us;
-		all[k].acked = false;
-		all[k].connect = true;
-		all[k].seq = k;
-		k++;
-	}
+	for (size_t i = 0; i < ev->nconnects; i++)
+		if (!ev->connects[i].ok)
+			add_failure(all, &k, ev->connects[i].start_us, ev->connects[i].end_us);
+	for (size_t i = 0; i < ev->npaths; i++)
+		if (path_probe_counts(ev, m, &ev->paths[i]))
+			add_failure(all, &k, ev->paths[i].start_us, ev->paths[i].end_us);
 	*n = k;
 	return all;
 }

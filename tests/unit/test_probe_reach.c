@@ -34,6 +34,22 @@ static int loopback_socket(int backlog, int *port)
 	return fd;
 }
 
+/*
+ * A loopback listener whose accept queue is full (backlog 0 holds one, *filler's): Linux
+ * drops the next SYN, so a probe to it is never answered. Its port in *port.
+ */
+static int full_listener(int *port, int *filler)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int listener = loopback_socket(0, port);
+
+	*filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)*port);
+	CU_ASSERT_FATAL(connect(*filler, (struct sockaddr *)&a, sizeof(a)) == 0);
+	return listener;
+}
+
 static void endpoint(struct pg_endpoint *ep, int port)
 {
 	memset(ep, 0, sizeof(*ep));
@@ -111,17 +127,11 @@ static void test_unanswered_then_answered(void)
 {
 	struct wl_reach r;
 	struct pg_endpoint full, open_path;
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct pollfd fds[WL_REACH_RING];
 	int64_t down_t0, dropped_sent;
-	int full_port, closed_port, listener = loopback_socket(0, &full_port);
+	int full_port, closed_port, filler, listener = full_listener(&full_port, &filler);
 	int closed = loopback_socket(-1, &closed_port);
-	int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	/* Fill the accept queue (backlog 0 holds one): the next SYN is dropped, unanswered. */
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)full_port);
-	CU_ASSERT_FATAL(connect(filler, (struct sockaddr *)&a, sizeof(a)) == 0);
 	wl_reach_init(&r);
 	endpoint(&full, full_port);
 	endpoint(&open_path, closed_port);
@@ -142,14 +152,10 @@ static void test_same_round_counts_from_earliest(void)
 {
 	struct wl_reach r;
 	struct pg_endpoint open_path, full;
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	int64_t down_t0 = -1;
-	int closed_port, full_port, closed = loopback_socket(-1, &closed_port);
-	int listener = loopback_socket(0, &full_port), filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int closed_port, full_port, filler, closed = loopback_socket(-1, &closed_port);
+	int listener = full_listener(&full_port, &filler);
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)full_port);
-	CU_ASSERT_FATAL(connect(filler, (struct sockaddr *)&a, sizeof(a)) == 0);
 	wl_reach_init(&r);
 	endpoint(&open_path, closed_port);
 	endpoint(&full, full_port);
